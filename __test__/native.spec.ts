@@ -1,0 +1,188 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+
+import { HostseriesError } from '../lib/errors.js';
+import {
+  NativeSampler, parseDiskstats, parseLoadavg, parseMeminfo, parseNetDev, parseStat, parseVmstat, sampleOnce,
+} from '../lib/native.js';
+
+const root = join(__dirname, '..');
+
+describe('parsers (reference semantics)', () => {
+  it('diskstats: 14-, 18- and 20-field lines, short lines skipped, partitions and loops kept', () => {
+    const d = parseDiskstats(
+      [
+        '   8       0 sda 1 2 3 4 5 6 7 8 9 10 11',
+        '   8       1 sda1 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15',
+        ' 259       0 nvme0n1 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17',
+        '   7       0 loop0 1 2 3 4 5 6 7 8 9 10',
+        '',
+      ].join('\n'),
+    );
+    expect(d.map((e) => e.device_name)).toEqual(['sda', 'sda1', 'nvme0n1']);
+    expect(d[0]).toEqual({
+      device_name: 'sda', reads_completed: 1, reads_merged: 2, sectors_read: 3, time_reading_ms: 4,
+      writes_completed: 5, writes_merged: 6, sectors_written: 7, time_writing_ms: 8, ios_in_progress: 9,
+      time_doing_ios_ms: 10, weighted_time_doing_ios_ms: 11,
+    });
+    expect(d[1]!.time_discarding_ms).toBe(15);
+    expect(d[1]!.flush_requests_completed).toBeUndefined();
+    expect(d[2]!.flush_requests_completed).toBe(16);
+    expect(d[2]!.time_flushing_ms).toBe(17);
+  });
+
+  it('keeps counters near 2^64 exact', () => {
+    const d = parseDiskstats('8 0 sda 18446744073709551615 9007199254740991 9007199254740992 0 0 0 0 0 0 0 0');
+    expect(d[0]!.reads_completed).toBe(18446744073709551615n);
+    expect(d[0]!.reads_merged).toBe(9007199254740991);
+    expect(d[0]!.sectors_read).toBe(9007199254740992n);
+    expect(parseVmstat('pgpgin 18446744073709551614\n').pgpgin).toBe(18446744073709551614n);
+  });
+
+  it('net/dev: headers skipped, `eth1:1 2 ...` parses, short lines skipped', () => {
+    const text = 'Inter-|   Receive\n face |bytes\n    lo: 10 1 0 0 0 0 0 0 10 1 0 0 0 0 0 0\n'
+      + 'eth1:1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\nbad: 1 2 3\n';
+    const n = parseNetDev(Buffer.from(text));
+    expect(n.map((e) => e.interface_name)).toEqual(['lo', 'eth1']);
+    expect(n[1]).toMatchObject({ rx_bytes: 1, rx_multicast: 8, tx_bytes: 9, tx_compressed: 16 });
+  });
+
+  it('meminfo, vmstat, loadavg and stat', () => {
+    expect(parseMeminfo('MemTotal:  100 kB\nHugePages_Total:   0\nBroken line\n')).toEqual({ MemTotal: 100, HugePages_Total: 0 });
+    expect(parseVmstat('nr_free_pages 5\nthree tokens here\n')).toEqual({ nr_free_pages: 5 });
+    expect(parseLoadavg('0.52 0.58 0.59 2/1234 5678\n')).toEqual({
+      load_1min: 0.52, load_5min: 0.58, load_15min: 0.59, running_processes: 2, total_processes: 1234,
+    });
+    const stat = parseStat('cpu  1 2 3 4 5 6 7 8 9 10\ncpu0 1 2 3 4 5 6 7 8\nintr 99 1 2\nctxt 7\nbtime 1700000000\nprocesses 3\nprocs_running 2\nprocs_blocked 1\n');
+    expect(stat.cpu.guest_nice).toBe(10);
+    expect(stat.cpus.cpu0!.steal).toBe(8);
+    expect(stat.cpus.cpu0!.guest).toBe(0);
+    expect(stat).toMatchObject({ intr: 99, ctxt: 7, btime: 1700000000, processes: 3, procs_running: 2, procs_blocked: 1 });
+  });
+
+  it('garbage and empty input give empty results, never a throw', () => {
+    for (const text of ['', '\0\xff garbage\n:::\n', 'x'.repeat(10000)]) {
+      expect(parseDiskstats(text)).toEqual([]);
+      expect(parseNetDev(text)).toEqual([]);
+      expect(parseMeminfo(text)).toEqual({});
+      expect(parseVmstat(text)).toEqual({});
+      expect(parseLoadavg(text)).toEqual({ load_1min: 0, load_5min: 0, load_15min: 0, running_processes: 0, total_processes: 0 });
+      expect(parseStat(text).cpus).toEqual({});
+    }
+  });
+
+  it('rejects input that is not text', () => {
+    expect(() => parseDiskstats(42 as unknown as string)).toThrow(HostseriesError);
+  });
+});
+
+describe('sampleOnce on the real /proc', () => {
+  it('agrees with a fresh read of /proc', async () => {
+    const s = await sampleOnce();
+    const devices = readFileSync('/proc/diskstats', 'utf8').split('\n').map((l) => l.trim().split(/\s+/))
+      .filter((p) => p.length >= 14).map((p) => p[2]);
+    expect(s.diskstats!.map((d) => d.device_name)).toEqual(devices);
+    const ifaces = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).filter((l) => l.includes(':'))
+      .map((l) => l.split(':')[0]!.trim());
+    expect(s.netdev!.map((n) => n.interface_name)).toEqual(ifaces);
+    const memTotal = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
+    expect(s.meminfo!.MemTotal).toBe(memTotal);
+    const cpuLines = readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).length;
+    expect(Object.keys(s.stat!.cpus)).toHaveLength(cpuLines);
+    expect(cpuLines).toBeLessThanOrEqual(availableParallelism() * 64);
+    expect(s.vmstat!.pgpgin).toBeDefined();
+    expect(s.loadavg!.total_processes).toBeGreaterThan(0);
+    expect(s.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(typeof s.timestamp_ns).toBe('bigint');
+    expect(s.errors).toBeUndefined();
+  });
+
+  it('reads only the selected files', async () => {
+    const s = await sampleOnce({ metrics: ['loadavg', 'meminfo'] });
+    expect(Object.keys(s)).toEqual(['timestamp', 'timestamp_ns', 'hostname', 'meminfo', 'loadavg']);
+  });
+
+  it('names a bad metric', async () => {
+    await expect(sampleOnce({ metrics: ['disks' as 'diskstats'] })).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION', message: expect.stringContaining('"disks"'),
+    });
+  });
+});
+
+describe('NativeSampler', () => {
+  it('rejects bad options with coded errors', () => {
+    expect(() => new NativeSampler({ intervalMs: 5 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    expect(() => new NativeSampler({ intervalMs: 100, capacity: 0 })).toThrow(/capacity/);
+    expect(() => new NativeSampler({ intervalMs: 100, metrics: [] })).toThrow(/metrics/);
+  });
+
+  it('samples on cadence, drains in batches and stops at once', async () => {
+    const s = new NativeSampler({ intervalMs: 20, capacity: 1000 });
+    let wakes = 0;
+    s.start(() => { wakes++; });
+    expect(() => s.start()).toThrow(expect.objectContaining({ code: 'ERR_ALREADY_STARTED' }));
+    await new Promise((r) => setTimeout(r, 250));
+    const first = s.drain();
+    await new Promise((r) => setTimeout(r, 100));
+    const rest = s.stop();
+    expect(s.running).toBe(false);
+    const all = [...first.monoNs, ...rest.monoNs];
+    // Ticks at 0, 20, ... ms over ~350 ms; every tick is either sampled or counted as missed.
+    expect(all.length + rest.missedTicks).toBeGreaterThanOrEqual(15);
+    expect(all.length + rest.missedTicks).toBeLessThanOrEqual(20);
+    expect(wakes).toBeGreaterThan(0);
+    // Deadlines are absolute: sample k sits near start + k * 20 ms, so no drift accumulates.
+    const t0 = all[0]!;
+    const last = all[all.length - 1]!;
+    const k = Math.round(Number(last - t0) / 20e6);
+    expect(Math.abs(Number(last - t0) - k * 20e6)).toBeLessThan(20e6);
+    expect(first.samples[0]!.diskstats).toBeDefined();
+    expect(s.stop().samples).toEqual([]);
+  });
+
+  it('drops the oldest beyond capacity and says so', async () => {
+    const s = new NativeSampler({ intervalMs: 10, capacity: 3, metrics: ['loadavg'] });
+    s.start();
+    await new Promise((r) => setTimeout(r, 150));
+    const b = s.stop();
+    expect(b.samples).toHaveLength(3);
+    expect(b.dropped).toBeGreaterThan(0);
+  });
+
+  it('does not keep a process alive after stop, nor while running', () => {
+    const script = `
+      const { NativeSampler } = require(${JSON.stringify(join(root, 'dist', 'native.js'))});
+      const a = new NativeSampler({ intervalMs: 10 }); a.start(() => {});
+      setTimeout(() => { const b = a.stop(); console.log(b.samples.length);
+        const c = new NativeSampler({ intervalMs: 10 }); c.start(() => {}); /* left running */ }, 100);`;
+    const r = spawnSync(process.execPath, ['-e', script], { timeout: 20_000, encoding: 'utf8' });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(0);
+    expect(Number(r.stdout.trim())).toBeGreaterThan(3);
+  });
+
+  it('survives a worker thread terminated mid-sampling', async () => {
+    const src = `
+      const { parentPort } = require('node:worker_threads');
+      const { NativeSampler } = require(${JSON.stringify(join(root, 'dist', 'native.js'))});
+      const s = new NativeSampler({ intervalMs: 10 });
+      s.start(() => { const b = s.drain(); if (b.samples.length) parentPort.postMessage(b.samples.length); });
+      setInterval(() => {}, 1000); // the sampler itself never keeps a thread alive`;
+    for (let round = 0; round < 3; round++) {
+      const w = new Worker(src, { eval: true });
+      await new Promise<void>((resolve, reject) => {
+        w.once('message', () => resolve());
+        w.once('error', reject);
+        w.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await w.terminate()).toBe(1);
+    }
+    // The process is still healthy: sample once more after the workers are gone.
+    expect((await sampleOnce({ metrics: ['loadavg'] })).loadavg).toBeDefined();
+  });
+});

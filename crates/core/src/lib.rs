@@ -1,0 +1,22 @@
+//! hostseries core: zero-copy `/proc` readers and parsers, a drift-free sampling thread and a
+//! compact bounded sample store. Pure Rust, no N-API: the binding crate only converts.
+#![deny(clippy::all)]
+
+pub mod clock;
+pub mod intern;
+pub mod layout;
+pub mod metrics;
+mod num;
+pub mod parse;
+pub mod procfile;
+pub mod reader;
+pub mod sampler;
+pub mod snapshot;
+pub mod store;
+
+pub use layout::Layout;
+pub use metrics::{Metric, MetricSet};
+pub use reader::ProcReader;
+pub use sampler::{Sampler, SamplerConfig, SamplerError};
+pub use snapshot::Snapshot;
+pub use store::{Batch, SampleError};

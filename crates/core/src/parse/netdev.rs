@@ -1,0 +1,63 @@
+use crate::intern::Interner;
+use crate::num::{lines, parse_u64, tokens, trim};
+use crate::snapshot::{NetEntry, Skipped, NET_FIELDS};
+
+/// `/proc/net/dev`: two header lines, then `name: 16 counters` (the name is what stands before
+/// the first `:`, so `eth1:1 2 ...` parses). Lines with fewer than 16 integers are skipped.
+pub fn parse_netdev(input: &[u8], out: &mut Vec<NetEntry>, names: &mut Interner) -> Skipped {
+    let mut n = 0;
+    let mut skipped = 0;
+    for line in lines(input).skip(2) {
+        if trim(line).is_empty() {
+            continue;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            skipped += 1;
+            continue;
+        };
+        let name = trim(&line[..colon]);
+        let mut fields = [0u64; NET_FIELDS];
+        let mut count = 0;
+        let mut ok = true;
+        for t in tokens(&line[colon + 1..]) {
+            if count < NET_FIELDS {
+                match parse_u64(t) {
+                    Some(v) => fields[count] = v,
+                    None => ok = false,
+                }
+            }
+            count += 1;
+        }
+        if !ok || count < NET_FIELDS || name.is_empty() {
+            skipped += 1;
+            continue;
+        }
+        let name = names.intern_like(out.get(n).map(|e| &e.name), name);
+        super::put(out, n, NetEntry { name, fields });
+        n += 1;
+    }
+    out.truncate(n);
+    Skipped(skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HDR: &str = "Inter-|   Receive |  Transmit\n face |bytes    packets|bytes\n";
+
+    #[test]
+    fn netdev() {
+        let text = format!(
+            "{HDR}    lo: 100 2 0 0 0 0 0 0 100 2 0 0 0 0 0 0\neth1:1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\nshort: 1 2 3\n"
+        );
+        let mut out = Vec::new();
+        let sk = parse_netdev(text.as_bytes(), &mut out, &mut Interner::default());
+        assert_eq!(out.len(), 2);
+        assert_eq!(&*out[0].name, "lo");
+        assert_eq!(&*out[1].name, "eth1");
+        assert_eq!(out[1].fields[0], 1);
+        assert_eq!(out[1].fields[15], 16);
+        assert_eq!(sk, Skipped(1));
+    }
+}

@@ -1,0 +1,63 @@
+use crate::intern::Interner;
+use crate::num::{lines, parse_u64, tokens};
+use crate::snapshot::{CpuLine, Skipped, Stat, CPU_FIELDS, STAT_SCALARS};
+
+/// `/proc/stat`: the `cpu` and `cpuN` lines (user nice system idle iowait irq softirq steal
+/// guest guest_nice; fields an older kernel lacks read 0), the `intr` total only, `ctxt`,
+/// `btime`, `processes`, `procs_running`, `procs_blocked`. Other lines are ignored.
+pub fn parse_stat(input: &[u8], out: &mut Stat, names: &mut Interner) -> Skipped {
+    let mut n = 0;
+    let mut skipped = 0;
+    out.scalars = [0; 6];
+    for line in lines(input) {
+        let mut it = tokens(line);
+        let Some(key) = it.next() else { continue };
+        if key.starts_with(b"cpu") && key[3..].iter().all(u8::is_ascii_digit) {
+            let mut fields = [0u64; CPU_FIELDS];
+            let mut count = 0;
+            let mut ok = true;
+            for t in it {
+                if count < CPU_FIELDS {
+                    match parse_u64(t) {
+                        Some(v) => fields[count] = v,
+                        None => ok = false,
+                    }
+                }
+                count += 1;
+            }
+            if !ok || count < 4 {
+                skipped += 1;
+                continue;
+            }
+            let name = names.intern_like(out.cpus.get(n).map(|c| &c.name), key);
+            super::put(&mut out.cpus, n, CpuLine { name, fields });
+            n += 1;
+        } else if let Some(i) = STAT_SCALARS.iter().position(|s| s.as_bytes() == key) {
+            match it.next().and_then(parse_u64) {
+                Some(v) => out.scalars[i] = v,
+                None => skipped += 1,
+            }
+        }
+    }
+    out.cpus.truncate(n);
+    Skipped(skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat() {
+        let text = b"cpu  10 20 30 40 50 60 70 80 90 100\ncpu0 1 2 3 4 5 6 7 8 9 10\ncpu1 1 2 3 4 5 6 7\n\
+intr 12345 1 2 3\nctxt 999\nbtime 1700000000\nprocesses 42\nprocs_running 3\nprocs_blocked 1\nsoftirq 5 1 1\ncpuX 1 2 3 4\n";
+        let mut out = Stat::default();
+        let sk = parse_stat(text, &mut out, &mut Interner::default());
+        assert_eq!(out.cpus.len(), 3);
+        assert_eq!(&*out.cpus[0].name, "cpu");
+        assert_eq!(out.cpus[0].fields[9], 100);
+        assert_eq!(out.cpus[2].fields[7], 0);
+        assert_eq!(out.scalars, [12345, 999, 1700000000, 42, 3, 1]);
+        assert_eq!(sk, Skipped(0));
+    }
+}

@@ -1,0 +1,94 @@
+//! A `/proc` file kept open and re-read with `pread` at offset 0 into a buffer that lives as
+//! long as the reader: no open, no close and no allocation per sample in steady state.
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+
+const INITIAL_CAPACITY: usize = 16 * 1024;
+
+pub struct ProcFile {
+    path: PathBuf,
+    file: Option<File>,
+    buf: Vec<u8>,
+}
+
+impl ProcFile {
+    /// Opens lazily: a file that cannot be opened now is retried on the next read.
+    pub fn new(path: impl Into<PathBuf>) -> ProcFile {
+        let path = path.into();
+        let file = File::open(&path).ok();
+        ProcFile {
+            path,
+            file,
+            buf: vec![0; INITIAL_CAPACITY],
+        }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// The whole current content. seq_file hands out about a page per read, so read on at
+    /// growing offsets until EOF; the buffer doubles when full and is kept.
+    pub fn read(&mut self) -> io::Result<&[u8]> {
+        match self.read_once() {
+            Ok(n) => Ok(&self.buf[..n]),
+            Err(_) => {
+                // A stale descriptor (e.g. the file was re-created): reopen once and retry.
+                self.file = None;
+                let n = self.read_once()?;
+                Ok(&self.buf[..n])
+            }
+        }
+    }
+
+    fn read_once(&mut self) -> io::Result<usize> {
+        if self.file.is_none() {
+            self.file = Some(File::open(&self.path)?);
+        }
+        let file = self.file.as_ref().expect("opened above");
+        let mut len = 0;
+        loop {
+            if len == self.buf.len() {
+                let grown = self.buf.len() * 2;
+                self.buf.resize(grown, 0);
+            }
+            match file.read_at(&mut self.buf[len..], len as u64) {
+                Ok(0) => return Ok(len),
+                Ok(n) => len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn rereads_and_grows() {
+        let dir = std::env::temp_dir().join(format!("hostseries-procfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("f");
+        std::fs::write(&p, b"abc").unwrap();
+        let mut f = ProcFile::new(&p);
+        assert_eq!(f.read().unwrap(), b"abc");
+        let big = vec![b'x'; 40_000];
+        std::fs::File::create(&p).unwrap().write_all(&big).unwrap();
+        assert_eq!(f.read().unwrap().len(), 40_000);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(ProcFile::new(dir.join("missing")).read().is_err());
+    }
+
+    #[test]
+    fn reads_proc() {
+        let mut f = ProcFile::new("/proc/meminfo");
+        let a = f.read().unwrap().to_vec();
+        assert!(a.starts_with(b"MemTotal:"));
+        assert!(f.read().unwrap().starts_with(b"MemTotal:"));
+    }
+}

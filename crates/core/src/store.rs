@@ -1,0 +1,175 @@
+//! The bounded native sample store: compact records (a layout and flat `u64` values), drained
+//! in batches. Value buffers are recycled, so a steady-state push allocates nothing.
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::layout::Layout;
+use crate::snapshot::Snapshot;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SampleError {
+    /// The section (`diskstats`, ...) or other source at fault.
+    pub source: String,
+    pub message: String,
+}
+
+struct Record {
+    layout: Arc<Layout>,
+    wall_ns: u64,
+    mono_ns: u64,
+    values: Vec<u64>,
+    errors: Vec<SampleError>,
+}
+
+/// Samples handed to the caller in one go, as columns.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Each layout the samples use, once.
+    pub layouts: Vec<Arc<Layout>>,
+    /// Per sample: its layout's id.
+    pub layout_ids: Vec<u32>,
+    pub wall_ns: Vec<u64>,
+    pub mono_ns: Vec<u64>,
+    /// Per sample `i`, its values are `values[offsets[i]..offsets[i + 1]]`.
+    pub offsets: Vec<u32>,
+    pub values: Vec<u64>,
+    /// (sample index in this batch, error).
+    pub errors: Vec<(u32, SampleError)>,
+    /// Ticks that came too late to be sampled, since start.
+    pub missed_ticks: u64,
+    /// Samples dropped because the store was full, since start.
+    pub dropped: u64,
+    /// Malformed lines the parsers skipped, since start.
+    pub skipped_lines: u64,
+}
+
+impl Batch {
+    pub fn len(&self) -> usize {
+        self.layout_ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.layout_ids.is_empty()
+    }
+}
+
+pub struct Store {
+    capacity: usize,
+    records: VecDeque<Record>,
+    pool: Vec<Vec<u64>>,
+    dropped: u64,
+}
+
+impl Store {
+    pub fn new(capacity: usize) -> Store {
+        Store {
+            capacity: capacity.max(1),
+            records: VecDeque::new(),
+            pool: Vec::new(),
+            dropped: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Add a sample; when full, the oldest is dropped and counted (the caller drains to keep up).
+    pub fn push(
+        &mut self,
+        layout: &Arc<Layout>,
+        wall_ns: u64,
+        mono_ns: u64,
+        snap: &Snapshot,
+        errors: &mut Vec<SampleError>,
+    ) {
+        if self.records.len() >= self.capacity {
+            if let Some(old) = self.records.pop_front() {
+                self.pool.push(old.values);
+                self.dropped += 1;
+            }
+        }
+        let mut values = self.pool.pop().unwrap_or_default();
+        values.clear();
+        values.reserve(layout.value_count());
+        layout.encode(snap, &mut values);
+        self.records.push_back(Record {
+            layout: layout.clone(),
+            wall_ns,
+            mono_ns,
+            values,
+            errors: std::mem::take(errors),
+        });
+    }
+
+    /// Move every stored sample into a batch.
+    pub fn drain(&mut self) -> Batch {
+        let n = self.records.len();
+        let total: usize = self.records.iter().map(|r| r.values.len()).sum();
+        let mut b = Batch {
+            layout_ids: Vec::with_capacity(n),
+            wall_ns: Vec::with_capacity(n),
+            mono_ns: Vec::with_capacity(n),
+            offsets: Vec::with_capacity(n + 1),
+            values: Vec::with_capacity(total),
+            dropped: self.dropped,
+            ..Batch::default()
+        };
+        b.offsets.push(0);
+        for (i, r) in self.records.drain(..).enumerate() {
+            if !b.layouts.iter().any(|l| l.id == r.layout.id) {
+                b.layouts.push(r.layout.clone());
+            }
+            b.layout_ids.push(r.layout.id);
+            b.wall_ns.push(r.wall_ns);
+            b.mono_ns.push(r.mono_ns);
+            b.values.extend_from_slice(&r.values);
+            b.offsets.push(b.values.len() as u32);
+            b.errors.extend(r.errors.into_iter().map(|e| (i as u32, e)));
+            self.pool.push(r.values);
+        }
+        // Keep enough recycled buffers for one full store, no more.
+        self.pool.truncate(self.capacity);
+        b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::LayoutTracker;
+    use crate::metrics::{Metric, MetricSet};
+    use crate::reader::ProcReader;
+
+    #[test]
+    fn bounded_and_drained() {
+        let mut store = Store::new(3);
+        let mut reader = ProcReader::new(MetricSet::all());
+        let mut snap = Snapshot::default();
+        let mut layouts = LayoutTracker::default();
+        for i in 0..5 {
+            let mut errs = Vec::new();
+            reader.read(&mut snap, &mut errs);
+            let l = layouts.for_snapshot(&snap).clone();
+            store.push(&l, i, i, &snap, &mut errs);
+        }
+        assert_eq!(store.len(), 3);
+        let b = store.drain();
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.dropped, 2);
+        assert_eq!(b.wall_ns, vec![2, 3, 4]);
+        assert_eq!(b.layouts.len(), 1);
+        assert!(b.layouts[0].present.contains(Metric::Meminfo));
+        assert_eq!(*b.offsets.last().unwrap() as usize, b.values.len());
+        assert_eq!(b.values.len(), 3 * b.layouts[0].value_count());
+        assert!(store.is_empty());
+    }
+}

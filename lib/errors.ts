@@ -1,0 +1,73 @@
+/** Every error hostseries throws is a HostseriesError with a stable `code`. */
+export class HostseriesError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A bad option or argument (names the option and the value at fault). */
+export class InvalidOptionError extends HostseriesError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_INVALID_OPTION', message, options);
+  }
+}
+
+/** start/stop called in the wrong state. */
+export type LifecycleCode = 'ERR_ALREADY_STARTED' | 'ERR_ALREADY_STOPPED' | 'ERR_NOT_STARTED';
+export class LifecycleError extends HostseriesError {
+  constructor(code: LifecycleCode, message: string) {
+    super(code, message);
+  }
+}
+
+/** Data that does not have the expected shape; the message names the path of the bad field. */
+export class InvalidDataError extends HostseriesError {
+  readonly path: string;
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_INVALID_DATA', path ? `${path}: ${message}` : message, options);
+    this.path = path;
+  }
+}
+
+/** A file that could not be read or written; `path` names it, `cause` holds the system error. */
+export class FileError extends HostseriesError {
+  readonly path: string;
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_FILE', `${path}: ${message}`, options);
+    this.path = path;
+  }
+}
+
+/** A host list entry that cannot be parsed. */
+export class InvalidHostError extends HostseriesError {
+  readonly input: string;
+  constructor(input: string, message: string) {
+    super('ERR_INVALID_HOST', `invalid host spec ${JSON.stringify(input)}: ${message}`);
+    this.input = input;
+  }
+}
+
+/** A failure talking to a remote host over SSH; `phase` says where it failed. */
+export type SshPhase = 'dns' | 'connect' | 'timeout' | 'handshake' | 'host-key' | 'auth' | 'channel' | 'stream' | 'closed';
+export class SshError extends HostseriesError {
+  readonly host: string;
+  readonly phase: SshPhase;
+  constructor(host: string, phase: SshPhase, message: string, options?: { cause?: unknown }) {
+    super('ERR_SSH', `${host}: ${phase}: ${message}`, options);
+    this.host = host;
+    this.phase = phase;
+  }
+}
+
+/** An error reported by the native core (code from the Rust side, e.g. ERR_PROC_READ). */
+export class NativeError extends HostseriesError {}
+
+/** hostseries reads Linux /proc and runs nowhere else. */
+export class UnsupportedPlatformError extends HostseriesError {
+  constructor(message: string) {
+    super('ERR_UNSUPPORTED_PLATFORM', message);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The native core from TypeScript: one-shot samples, the /proc parsers, and the sampling
+ * thread. Every value is exact: counters above 2^53 - 1 come back as bigint.
+ */
+import { hostname as osHostname } from 'node:os';
+
+import { InvalidOptionError } from './errors.js';
+import { binding, call, toHostseriesError, type NativeBatch } from './native/binding.js';
+import { decodeBatch, type DecodedBatch } from './native/decode.js';
+import {
+  METRICS,
+  type Counter, type DiskstatsEntry, type Loadavg, type Metric, type NetdevEntry, type SampleDict, type StatInfo,
+} from './types.js';
+
+export { decodeBatch, isoSeconds, type DecodedBatch } from './native/decode.js';
+
+function checkMetrics(metrics: readonly string[] | undefined): Metric[] | undefined {
+  if (metrics === undefined) return undefined;
+  if (!Array.isArray(metrics) || metrics.length === 0) {
+    throw new InvalidOptionError(`metrics must be a non-empty array of ${METRICS.join(', ')}`);
+  }
+  for (const m of metrics) {
+    if (!(METRICS as readonly string[]).includes(m)) {
+      throw new InvalidOptionError(`unknown metric ${JSON.stringify(m)}; expected one of ${METRICS.join(', ')}`);
+    }
+  }
+  return [...metrics] as Metric[];
+}
+
+export interface SampleOnceOptions {
+  metrics?: readonly Metric[];
+  /** Defaults to os.hostname(), as the reference uses socket.gethostname(). */
+  hostname?: string;
+}
+
+/** One sample of this host; the /proc reads run on the libuv pool, not the JS thread. */
+export async function sampleOnce(options: SampleOnceOptions = {}): Promise<SampleDict> {
+  const metrics = checkMetrics(options.metrics);
+  let batch: NativeBatch;
+  try {
+    batch = await binding().sampleOnce(metrics);
+  } catch (e) {
+    throw toHostseriesError(e);
+  }
+  return decodeBatch(batch, options.hostname ?? osHostname()).samples[0]!;
+}
+
+type ProcText = string | Buffer;
+
+function parseSection(metric: Metric, text: ProcText): SampleDict {
+  if (typeof text !== 'string' && !Buffer.isBuffer(text)) {
+    throw new InvalidOptionError(`parse ${metric}: expected a string or Buffer, got ${typeof text}`);
+  }
+  return decodeBatch(call(() => binding().parseProc(metric, text)), '').samples[0]!;
+}
+
+export const parseDiskstats = (text: ProcText): DiskstatsEntry[] => parseSection('diskstats', text).diskstats ?? [];
+export const parseVmstat = (text: ProcText): Record<string, Counter> => parseSection('vmstat', text).vmstat ?? {};
+export const parseMeminfo = (text: ProcText): Record<string, Counter> => parseSection('meminfo', text).meminfo ?? {};
+export const parseLoadavg = (text: ProcText): Loadavg => parseSection('loadavg', text).loadavg!;
+export const parseNetDev = (text: ProcText): NetdevEntry[] => parseSection('netdev', text).netdev ?? [];
+export const parseStat = (text: ProcText): StatInfo => parseSection('stat', text).stat!;
+
+export interface NativeSamplerOptions {
+  /** Sampling period in ms, at least 10. */
+  intervalMs: number;
+  /** Samples held natively between drains; the oldest is dropped (and counted) beyond it. */
+  capacity?: number;
+  metrics?: readonly Metric[];
+  hostname?: string;
+}
+
+/**
+ * The native sampling thread. `start(onSample?)` begins sampling at once; `drain()` takes what
+ * has been stored (one N-API crossing per batch); `stop()` stops at once and returns the rest.
+ * It never keeps the process alive, and stops with its worker thread.
+ */
+export class NativeSampler {
+  private readonly raw: InstanceType<ReturnType<typeof binding>['NativeSampler']>;
+  private readonly host: string;
+
+  constructor(options: NativeSamplerOptions) {
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('NativeSampler options must be an object');
+    const { intervalMs, capacity } = options;
+    if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs < 10) {
+      throw new InvalidOptionError(`intervalMs must be a number >= 10, got ${String(intervalMs)}`);
+    }
+    if (capacity !== undefined && (!Number.isInteger(capacity) || capacity < 1 || capacity > 0xffffffff)) {
+      throw new InvalidOptionError(`capacity must be a positive integer, got ${String(capacity)}`);
+    }
+    const metrics = checkMetrics(options.metrics);
+    this.host = options.hostname ?? osHostname();
+    this.raw = call(() => new (binding().NativeSampler)({ intervalMs, capacity, metrics }));
+  }
+
+  get running(): boolean {
+    return this.raw.running;
+  }
+
+  start(onSample?: () => void): void {
+    call(() => this.raw.start(onSample));
+  }
+
+  drain(): DecodedBatch {
+    return decodeBatch(this.raw.drain(), this.host);
+  }
+
+  stop(): DecodedBatch {
+    return decodeBatch(this.raw.stop(), this.host);
+  }
+}

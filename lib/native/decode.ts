@@ -1,0 +1,127 @@
+/**
+ * Batch → sample dicts. The native side hands over flat u64 columns plus the layouts they
+ * follow; this is the one place that turns them into the mlpstorage shapes.
+ */
+import {
+  CPU_FIELDS, DISKSTATS_FIELDS, NETDEV_FIELDS,
+  type Counter, type CpuTimes, type DiskstatsEntry, type Loadavg, type NetdevEntry, type SampleDict, type StatInfo,
+} from '../types.js';
+import type { NativeBatch, NativeLayout } from './binding.js';
+
+const TWO32 = 4294967296;
+/** hi word limit below which hi * 2^32 + lo is a safe integer. */
+const SAFE_HI = 0x200000;
+
+/** Formats a wall time the way the reference does: whole seconds, UTC, `Z`. */
+export function isoSeconds(wallMs: number): string {
+  return new Date(wallMs).toISOString().slice(0, 19) + 'Z';
+}
+
+class Cursor {
+  private readonly words: Uint32Array;
+  private readonly floats: Float64Array;
+  constructor(values: BigUint64Array, public pos: number) {
+    this.words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+    this.floats = new Float64Array(values.buffer, values.byteOffset, values.length);
+  }
+  /** Exact: a number up to 2^53 - 1, a bigint above. */
+  counter(): Counter {
+    const i = this.pos++ * 2;
+    const lo = this.words[i]!;
+    const hi = this.words[i + 1]!;
+    return hi < SAFE_HI ? hi * TWO32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+  }
+  float(): number {
+    return this.floats[this.pos++]!;
+  }
+}
+
+function record<K extends string>(keys: readonly K[], c: Cursor, n = keys.length): Record<K, Counter> {
+  const out = {} as Record<K, Counter>;
+  for (let i = 0; i < n; i++) out[keys[i]!] = c.counter();
+  return out;
+}
+
+/** A /proc/stat without the aggregate `cpu` line (only malformed input) reads as zeros. */
+function zeroCpu(): CpuTimes {
+  return Object.fromEntries(CPU_FIELDS.map((f) => [f, 0])) as unknown as CpuTimes;
+}
+
+function cpuTimes(c: Cursor): CpuTimes {
+  return record(CPU_FIELDS, c);
+}
+
+function decodeSample(l: NativeLayout, sections: Set<string>, c: Cursor, s: SampleDict): void {
+  if (sections.has('diskstats')) {
+    s.diskstats = l.disks.map((name, d): DiskstatsEntry => {
+      const fields = record(DISKSTATS_FIELDS, c, l.diskFields[d]);
+      return { device_name: name, ...fields } as DiskstatsEntry;
+    });
+  }
+  if (sections.has('vmstat')) s.vmstat = record(l.vmstat, c);
+  if (sections.has('meminfo')) s.meminfo = record(l.meminfo, c);
+  if (sections.has('loadavg')) {
+    const la: Loadavg = {
+      load_1min: c.float(),
+      load_5min: c.float(),
+      load_15min: c.float(),
+      running_processes: Number(c.counter()),
+      total_processes: Number(c.counter()),
+    };
+    s.loadavg = la;
+  }
+  if (sections.has('netdev')) {
+    s.netdev = l.net.map((name): NetdevEntry => ({ interface_name: name, ...record(NETDEV_FIELDS, c) }));
+  }
+  if (sections.has('stat')) {
+    let cpu: CpuTimes | undefined;
+    const cpus: Record<string, CpuTimes> = {};
+    for (const name of l.cpus) {
+      const t = cpuTimes(c);
+      if (name === 'cpu') cpu = t;
+      else cpus[name] = t;
+    }
+    const stat: StatInfo = {
+      cpu: cpu ?? zeroCpu(),
+      cpus,
+      intr: c.counter(),
+      ctxt: c.counter(),
+      btime: c.counter(),
+      processes: c.counter(),
+      procs_running: c.counter(),
+      procs_blocked: c.counter(),
+    };
+    s.stat = stat;
+  }
+}
+
+export interface DecodedBatch {
+  samples: SampleDict[];
+  /** Monotonic clock of each sample, ns (for intervals that wall-clock steps cannot skew). */
+  monoNs: bigint[];
+  missedTicks: number;
+  dropped: number;
+  skippedLines: number;
+}
+
+export function decodeBatch(b: NativeBatch, hostname: string): DecodedBatch {
+  const layouts = new Map<number, { l: NativeLayout; sections: Set<string> }>();
+  for (const l of b.layouts) layouts.set(l.id, { l, sections: new Set(l.sections) });
+  const c = new Cursor(b.values, 0);
+  const samples: SampleDict[] = [];
+  const monoNs: bigint[] = [];
+  for (let i = 0; i < b.layoutIds.length; i++) {
+    const wallNs = b.wallNs[i]!;
+    const s: SampleDict = { timestamp: isoSeconds(Number(wallNs / 1_000_000n)), timestamp_ns: wallNs, hostname };
+    const entry = layouts.get(b.layoutIds[i]!)!;
+    c.pos = b.offsets[i]!;
+    decodeSample(entry.l, entry.sections, c, s);
+    samples.push(s);
+    monoNs.push(b.monoNs[i]!);
+  }
+  for (const e of b.errors) {
+    const s = samples[e.sample];
+    if (s) (s.errors ??= {})[e.source] = e.message;
+  }
+  return { samples, monoNs, missedTicks: b.missedTicks, dropped: b.dropped, skippedLines: b.skippedLines };
+}

@@ -1,0 +1,135 @@
+/**
+ * The sample shapes in the mlpstorage JSON (snake_case, key order as written).
+ *
+ * Counters are u64 in the kernel. In JS a counter is a `number` while it is at most
+ * Number.MAX_SAFE_INTEGER (2^53 - 1) and a `bigint` above, so no digit is ever lost; the JSON
+ * writer and reader keep such values exact.
+ */
+export type Counter = number | bigint;
+
+/** The /proc files the native core reads; `stat` is /proc/stat (CPU time). */
+export const METRICS = ['diskstats', 'vmstat', 'meminfo', 'loadavg', 'netdev', 'stat'] as const;
+export type Metric = (typeof METRICS)[number];
+
+export interface DiskstatsEntry {
+  device_name: string;
+  reads_completed: Counter;
+  reads_merged: Counter;
+  sectors_read: Counter;
+  time_reading_ms: Counter;
+  writes_completed: Counter;
+  writes_merged: Counter;
+  sectors_written: Counter;
+  time_writing_ms: Counter;
+  ios_in_progress: Counter;
+  time_doing_ios_ms: Counter;
+  weighted_time_doing_ios_ms: Counter;
+  discards_completed?: Counter;
+  discards_merged?: Counter;
+  sectors_discarded?: Counter;
+  time_discarding_ms?: Counter;
+  flush_requests_completed?: Counter;
+  time_flushing_ms?: Counter;
+}
+
+export const DISKSTATS_FIELDS = [
+  'reads_completed', 'reads_merged', 'sectors_read', 'time_reading_ms',
+  'writes_completed', 'writes_merged', 'sectors_written', 'time_writing_ms',
+  'ios_in_progress', 'time_doing_ios_ms', 'weighted_time_doing_ios_ms',
+  'discards_completed', 'discards_merged', 'sectors_discarded', 'time_discarding_ms',
+  'flush_requests_completed', 'time_flushing_ms',
+] as const;
+
+export interface NetdevEntry {
+  interface_name: string;
+  rx_bytes: Counter;
+  rx_packets: Counter;
+  rx_errors: Counter;
+  rx_dropped: Counter;
+  rx_fifo: Counter;
+  rx_frame: Counter;
+  rx_compressed: Counter;
+  rx_multicast: Counter;
+  tx_bytes: Counter;
+  tx_packets: Counter;
+  tx_errors: Counter;
+  tx_dropped: Counter;
+  tx_fifo: Counter;
+  tx_collisions: Counter;
+  tx_carrier: Counter;
+  tx_compressed: Counter;
+}
+
+export const NETDEV_FIELDS = [
+  'rx_bytes', 'rx_packets', 'rx_errors', 'rx_dropped', 'rx_fifo', 'rx_frame', 'rx_compressed', 'rx_multicast',
+  'tx_bytes', 'tx_packets', 'tx_errors', 'tx_dropped', 'tx_fifo', 'tx_collisions', 'tx_carrier', 'tx_compressed',
+] as const;
+
+export interface Loadavg {
+  load_1min: number;
+  load_5min: number;
+  load_15min: number;
+  running_processes: number;
+  total_processes: number;
+}
+
+/** One `cpu`/`cpuN` line of /proc/stat, in USER_HZ ticks. */
+export interface CpuTimes {
+  user: Counter;
+  nice: Counter;
+  system: Counter;
+  idle: Counter;
+  iowait: Counter;
+  irq: Counter;
+  softirq: Counter;
+  steal: Counter;
+  guest: Counter;
+  guest_nice: Counter;
+}
+
+export const CPU_FIELDS = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal', 'guest', 'guest_nice'] as const;
+
+/** /proc/stat, our addition to the mlpstorage format (older readers ignore it). */
+export interface StatInfo {
+  /** The aggregate `cpu` line. */
+  cpu: CpuTimes;
+  /** `cpu0`, `cpu1`, ... by name (offline CPUs are absent, as in the file). */
+  cpus: Record<string, CpuTimes>;
+  intr: Counter;
+  ctxt: Counter;
+  btime: Counter;
+  processes: Counter;
+  procs_running: Counter;
+  procs_blocked: Counter;
+}
+
+/** One sample as a plain dict, keys in file order. */
+export interface SampleDict {
+  timestamp: string;
+  /** Wall-clock nanoseconds since the epoch (our addition; exact, so usually a bigint). */
+  timestamp_ns?: Counter;
+  hostname: string;
+  diskstats?: DiskstatsEntry[];
+  vmstat?: Record<string, Counter>;
+  meminfo?: Record<string, Counter>;
+  loadavg?: Loadavg;
+  netdev?: NetdevEntry[];
+  stat?: StatInfo;
+  /** Values of custom collectors, by collector name (our addition). */
+  collectors?: Record<string, unknown>;
+  /** source (file or collector name, or `ssh`) → message. */
+  errors?: Record<string, string>;
+}
+
+export type CollectionMethod = 'local' | 'ssh';
+
+export interface TimeSeriesDataDict {
+  collection_interval_seconds: number;
+  start_time: string;
+  end_time: string;
+  num_samples: number;
+  samples_by_host: Record<string, SampleDict[]>;
+  collection_method: CollectionMethod;
+  hosts_requested: string[];
+  hosts_collected: string[];
+}
