@@ -6,6 +6,8 @@ import { hostname as osHostname } from 'node:os';
 
 import { InvalidOptionError } from './errors.js';
 import { binding, call, toHostseriesError, type NativeBatch } from './native/binding.js';
+
+export type { NativeBatch, NativeLayout } from './native/binding.js';
 import { decodeBatch, type DecodedBatch } from './native/decode.js';
 import {
   METRICS,
@@ -107,5 +109,15 @@ export class NativeSampler {
 
   stop(): DecodedBatch {
     return decodeBatch(this.raw.stop(), this.host);
+  }
+
+  /** `drain()` without decoding: the columns as they crossed from Rust. */
+  drainBatch(): NativeBatch {
+    return this.raw.drain();
+  }
+
+  /** `stop()` without decoding. */
+  stopBatch(): NativeBatch {
+    return this.raw.stop();
   }
 }

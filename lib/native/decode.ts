@@ -17,7 +17,8 @@ export function isoSeconds(wallMs: number): string {
   return new Date(wallMs).toISOString().slice(0, 19) + 'Z';
 }
 
-class Cursor {
+/** Reads u64 values (exact counters or f64 bits) in layout order. */
+export class Cursor {
   private readonly words: Uint32Array;
   private readonly floats: Float64Array;
   constructor(values: BigUint64Array, public pos: number) {
@@ -51,7 +52,24 @@ function cpuTimes(c: Cursor): CpuTimes {
   return record(CPU_FIELDS, c);
 }
 
-function decodeSample(l: NativeLayout, sections: Set<string>, c: Cursor, s: SampleDict): void {
+/** A native layout with its sections as a set, made once per layout. */
+export interface LayoutInfo {
+  l: NativeLayout;
+  sections: Set<string>;
+  /** Values per sample. */
+  size: number;
+}
+
+export function layoutInfo(l: NativeLayout): LayoutInfo {
+  const sections = new Set(l.sections);
+  let size = l.diskFields.reduce((a, b) => a + b, 0) + l.vmstat.length + l.meminfo.length + l.net.length * NETDEV_FIELDS.length;
+  if (sections.has('loadavg')) size += 5;
+  if (sections.has('stat')) size += l.cpus.length * CPU_FIELDS.length + 6;
+  return { l, sections, size };
+}
+
+/** Fill `s` with the sections of one sample whose values start at `c.pos`. */
+export function decodeSections({ l, sections }: LayoutInfo, c: Cursor, s: SampleDict): void {
   if (sections.has('diskstats')) {
     s.diskstats = l.disks.map((name, d): DiskstatsEntry => {
       const fields = record(DISKSTATS_FIELDS, c, l.diskFields[d]);
@@ -104,19 +122,25 @@ export interface DecodedBatch {
   skippedLines: number;
 }
 
+/** The reference `timestamp` and our precise `timestamp_ns` of a wall time in ns. */
+export function stamp(wallNs: bigint, hostname: string): SampleDict {
+  return { timestamp: isoSeconds(Number(wallNs / 1_000_000n)), timestamp_ns: wallNs, hostname };
+}
+
+/** Sample `i` of a batch whose layout is `info`. */
+export function decodeOne(b: NativeBatch, i: number, info: LayoutInfo, hostname: string): SampleDict {
+  const s = stamp(b.wallNs[i]!, hostname);
+  decodeSections(info, new Cursor(b.values, b.offsets[i]!), s);
+  return s;
+}
+
 export function decodeBatch(b: NativeBatch, hostname: string): DecodedBatch {
-  const layouts = new Map<number, { l: NativeLayout; sections: Set<string> }>();
-  for (const l of b.layouts) layouts.set(l.id, { l, sections: new Set(l.sections) });
-  const c = new Cursor(b.values, 0);
+  const layouts = new Map<number, LayoutInfo>();
+  for (const l of b.layouts) layouts.set(l.id, layoutInfo(l));
   const samples: SampleDict[] = [];
   const monoNs: bigint[] = [];
   for (let i = 0; i < b.layoutIds.length; i++) {
-    const wallNs = b.wallNs[i]!;
-    const s: SampleDict = { timestamp: isoSeconds(Number(wallNs / 1_000_000n)), timestamp_ns: wallNs, hostname };
-    const entry = layouts.get(b.layoutIds[i]!)!;
-    c.pos = b.offsets[i]!;
-    decodeSample(entry.l, entry.sections, c, s);
-    samples.push(s);
+    samples.push(decodeOne(b, i, layouts.get(b.layoutIds[i]!)!, hostname));
     monoNs.push(b.monoNs[i]!);
   }
   for (const e of b.errors) {

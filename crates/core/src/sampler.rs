@@ -241,7 +241,10 @@ mod tests {
         std::thread::sleep(Duration::from_millis(20));
         let t = Instant::now();
         let b = s.stop();
-        assert!(t.elapsed() < Duration::from_secs(2), "stop waited out the interval");
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "stop waited out the interval"
+        );
         assert_eq!(b.len(), 1);
     }
 

@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+
+import { TimeSeriesCollector } from '../lib/collector/local.js';
+import { CompactSeries } from '../lib/collector/compact.js';
+import { NativeSampler, decodeBatch } from '../lib/native.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function quietLogger(): { warn: (m: string) => void; warnings: string[] } {
+  const warnings: string[] = [];
+  return { warnings, warn: (m) => warnings.push(m) };
+}
+
+describe('TimeSeriesCollector lifecycle', () => {
+  it('rejects misuse with coded errors', async () => {
+    const c = new TimeSeriesCollector({ intervalSeconds: 0.05 });
+    await expect(c.stop()).rejects.toMatchObject({ code: 'ERR_NOT_STARTED', message: /never started/ });
+    await c.start();
+    expect(c.isRunning).toBe(true);
+    await expect(c.start()).rejects.toMatchObject({ code: 'ERR_ALREADY_STARTED' });
+    const first = await c.stop();
+    expect(c.isRunning).toBe(false);
+    await expect(c.start()).rejects.toMatchObject({ code: 'ERR_ALREADY_STOPPED' });
+    const again = await c.stop();
+    expect(again.map((s) => s.timestampNs)).toEqual(first.map((s) => s.timestampNs));
+    expect(c.startTime).toBeInstanceOf(Date);
+    expect(c.endTime!.getTime()).toBeGreaterThanOrEqual(c.startTime!.getTime());
+  });
+
+  it('names bad options', () => {
+    expect(() => new TimeSeriesCollector({ intervalSeconds: 0 })).toThrow(/intervalSeconds must be a number >= 0.01, got 0/);
+    expect(() => new TimeSeriesCollector({ maxSamples: 1.5 })).toThrow(/maxSamples/);
+    expect(() => new TimeSeriesCollector({ overflow: 'newest' as 'rolling' })).toThrow(/overflow/);
+    expect(() => new TimeSeriesCollector({ collectors: [{ name: 'stat', collect: () => 1 }] })).toThrow(/reserved/);
+  });
+
+  it('takes the first sample at once and then one per interval', async () => {
+    const c = new TimeSeriesCollector({ intervalSeconds: 0.05 });
+    await c.start();
+    await sleep(520);
+    const samples = await c.stop();
+    // Ticks at 0, 50, ..., 500 ms: 11 (a loaded machine may count some as missed instead).
+    expect(samples.length + c.missedTicks).toBeGreaterThanOrEqual(10);
+    expect(samples.length + c.missedTicks).toBeLessThanOrEqual(12);
+    expect(samples[0]!.hostname).toBe(c.hostname);
+    expect(samples[0]!.diskstats!.length).toBeGreaterThan(0);
+    expect(samples[0]!.date.getTime() - c.startTime!.getTime()).toBeLessThan(1000);
+  });
+
+  it('stops promptly without waiting out a long interval', async () => {
+    const c = new TimeSeriesCollector({ intervalSeconds: 3600 });
+    await c.start();
+    await sleep(30);
+    const t = Date.now();
+    const samples = await c.stop();
+    expect(Date.now() - t).toBeLessThan(5000);
+    expect(samples).toHaveLength(1);
+  });
+});
+
+describe('maxSamples', () => {
+  it('keep-first keeps the first samples and warns once', async () => {
+    const logger = quietLogger();
+    const c = new TimeSeriesCollector({ intervalSeconds: 0.01, maxSamples: 5, metrics: ['loadavg'], logger });
+    await c.start();
+    await sleep(200);
+    const samples = await c.stop();
+    expect(samples).toHaveLength(5);
+    expect(c.droppedSamples).toBe(c.sampleCount - 5);
+    expect(c.droppedSamples).toBeGreaterThan(0);
+    expect(logger.warnings).toHaveLength(1);
+    expect(logger.warnings[0]).toMatch(/maxSamples \(5\) reached; later samples are not kept/);
+    expect(samples[0]!.date.getTime() - c.startTime!.getTime()).toBeLessThan(1000);
+  });
+
+  it('rolling keeps the latest maxSamples, bounded in memory', async () => {
+    const logger = quietLogger();
+    const c = new TimeSeriesCollector({ intervalSeconds: 0.01, maxSamples: 3, overflow: 'rolling', metrics: ['loadavg', 'meminfo'], logger });
+    const seen: bigint[] = [];
+    c.on('sample', (s) => seen.push(BigInt(s.timestampNs!)));
+    await c.start();
+    await sleep(300);
+    const samples = await c.stop();
+    expect(samples).toHaveLength(3);
+    expect(samples.map((s) => BigInt(s.timestampNs!))).toEqual(seen.slice(-3));
+    expect(c.droppedSamples).toBe(seen.length - 3);
+    expect(logger.warnings).toHaveLength(1);
+  });
+});
+
+describe('live use', () => {
+  it('async iteration, sample events, AbortSignal and await using', async () => {
+    const ac = new AbortController();
+    const events: number[] = [];
+    const got: string[] = [];
+    {
+      await using c = new TimeSeriesCollector({ intervalSeconds: 0.02, signal: ac.signal, metrics: ['meminfo', 'stat', 'diskstats'] });
+      c.on('sample', (s) => events.push(Number(s.meminfo!.MemTotal)));
+      await c.start();
+      for await (const s of c) {
+        got.push(s.timestamp);
+        if (got.length === 3) ac.abort();
+      }
+      expect(c.isRunning).toBe(false);
+      expect(c.current()!.meminfo!.MemTotal).toBeGreaterThan(0);
+      expect(c.currentRates()!.cpu.all!.idle).toBeGreaterThanOrEqual(0);
+      const agg = c.aggregate('meminfo.MemTotal');
+      expect(agg.count).toBe(c.samples.length);
+      expect(agg.min).toBe(agg.max);
+      expect(c.aggregate('rates.cpu.all.busy').count).toBe(c.samples.length - 1);
+      expect(c.history({ lastSeconds: 0 })).toHaveLength(1);
+      const data = c.toTimeSeriesData();
+      expect(data.collectionMethod).toBe('local');
+      expect(data.samplesByHost.get(c.hostname)).toHaveLength(c.samples.length);
+    }
+    expect(got.length).toBeGreaterThanOrEqual(3);
+    expect(events.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('custom collectors: values land under their name; a throw or a hang lands in errors', async () => {
+    let calls = 0;
+    const c = new TimeSeriesCollector({
+      intervalSeconds: 0.1,
+      collectorTimeoutMs: 30,
+      metrics: ['loadavg'],
+      collectors: [
+        { name: 'queue', collect: () => ({ depth: ++calls }) },
+        { name: 'broken', collect: () => { throw new Error('no such device'); } },
+        { name: 'stuck', collect: () => new Promise(() => {}) },
+        { name: 'polite', collect: (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))) },
+      ],
+    });
+    await c.start();
+    await sleep(250);
+    const samples = await c.stop();
+    expect(samples.length).toBeGreaterThanOrEqual(2);
+    const s = samples[0]!;
+    expect(s.collectors).toEqual({ queue: { depth: 1 } });
+    expect(s.errors!.broken).toBe('Error: no such device');
+    expect(s.errors!.stuck).toBe('TimeoutError: timed out after 30 ms');
+    expect(s.errors!.polite).toMatch(/timed out/);
+    expect(s.loadavg).toBeDefined();
+  });
+});
+
+describe('compact store', () => {
+  it('gives back exactly what the sampler produced, across keyframes and dropped chunks', async () => {
+    const sampler = new NativeSampler({ intervalMs: 10, capacity: 100_000 });
+    sampler.start();
+    await sleep(400);
+    // Make the numbers move in all the ways they can: stretch of unchanged, small, large.
+    const batch = sampler.stopBatch();
+    const expected = decodeBatch(batch, 'h').samples;
+    expect(expected.length).toBeGreaterThan(20);
+    const series = new CompactSeries('h');
+    series.addLayouts(batch.layouts);
+    // Repeat the batch so that the store crosses several chunks (keyframes every 128).
+    const rounds = Math.ceil(300 / expected.length);
+    for (let r = 0; r < rounds; r++) for (let i = 0; i < expected.length; i++) series.append(batch, i);
+    const all = [...series.dicts()].map((d) => d.dict);
+    expect(all).toHaveLength(rounds * expected.length);
+    for (let k = 0; k < all.length; k++) expect(all[k]).toEqual(expected[k % expected.length]);
+    const before = series.length;
+    const dropped = series.dropOldestChunk();
+    expect(dropped).toBe(series.chunkSize);
+    expect(series.length).toBe(before - dropped);
+    const rest = [...series.dicts(5)].map((d) => d.dict);
+    expect(rest[0]).toEqual(expected[(dropped + 5) % expected.length]);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * Windows and aggregates over a series of samples: any numeric path of a sample
+ * (`meminfo.MemAvailable`, `loadavg.load_1min`, `diskstats.sda.reads_completed`) or of the
+ * derived rates between consecutive samples (`rates.disk.sda.util`, `rates.cpu.all.busy`).
+ */
+import { InvalidOptionError } from '../errors.js';
+import { computeRates, intervalSeconds, type RateInput } from '../rates/index.js';
+
+export interface Aggregate {
+  count: number;
+  /** Seconds from the first to the last sample the values came from. */
+  spanSeconds: number;
+  /** NaN when count is 0. */
+  avg: number;
+  min: number;
+  max: number;
+  /** Nearest-rank 95th percentile. */
+  p95: number;
+}
+
+export function summarize(values: readonly number[], spanSeconds: number): Aggregate {
+  const n = values.length;
+  if (n === 0) return { count: 0, spanSeconds, avg: NaN, min: NaN, max: NaN, p95: NaN };
+  const sorted = [...values].sort((a, b) => a - b);
+  const sum = sorted.reduce((s, v) => s + v, 0);
+  return {
+    count: n,
+    spanSeconds,
+    avg: sum / n,
+    min: sorted[0]!,
+    max: sorted[n - 1]!,
+    p95: sorted[Math.max(0, Math.ceil(0.95 * n) - 1)]!,
+  };
+}
+
+/** Lists keyed by name inside a sample (diskstats by device, netdev by interface). */
+const LIST_KEYS: Record<string, string> = { diskstats: 'device_name', netdev: 'interface_name' };
+
+function child(node: unknown, key: string, parentKey: string | undefined): unknown {
+  if (Array.isArray(node)) {
+    const nameKey = parentKey === undefined ? undefined : LIST_KEYS[parentKey];
+    return nameKey ? node.find((e: Record<string, unknown>) => e[nameKey] === key) : undefined;
+  }
+  if (node !== null && typeof node === 'object') return (node as Record<string, unknown>)[key];
+  return undefined;
+}
+
+/** Walk a dotted path; a segment may itself contain dots (`eth0.100`), longest match first. */
+function walk(node: unknown, segs: readonly string[], parentKey?: string): unknown {
+  if (segs.length === 0) return node;
+  for (let k = segs.length; k >= 1; k--) {
+    const key = segs.slice(0, k).join('.');
+    const next = child(node, key, parentKey);
+    if (next !== undefined) {
+      const found = walk(next, segs.slice(k), key);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+function asNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'bigint') return Number(v);
+  return undefined;
+}
+
+export function valueAt(obj: unknown, path: string): number | undefined {
+  return asNumber(walk(obj, path.split('.')));
+}
+
+export function checkPath(metric: unknown): string {
+  if (typeof metric !== 'string' || metric.length === 0 || metric.split('.').some((s) => s === '')) {
+    throw new InvalidOptionError(`metric must be a dotted path such as "meminfo.MemAvailable" or "rates.disk.sda.util", got ${JSON.stringify(metric)}`);
+  }
+  return metric;
+}
+
+/** The values of `metric` over `samples` (in time order) and the span they cover. */
+export function series(samples: readonly RateInput[], metric: string): { values: number[]; spanSeconds: number } {
+  checkPath(metric);
+  const values: number[] = [];
+  let first = -1;
+  let last = -1;
+  const isRate = metric.startsWith('rates.');
+  const path = isRate ? metric.slice('rates.'.length) : metric;
+  for (let i = isRate ? 1 : 0; i < samples.length; i++) {
+    const src = isRate ? computeRates(samples[i - 1]!, samples[i]!) : samples[i];
+    const v = valueAt(src, path);
+    if (v === undefined) continue;
+    values.push(v);
+    if (first < 0) first = isRate ? i - 1 : i;
+    last = i;
+  }
+  const spanSeconds = first >= 0 && last > first ? intervalSeconds(samples[first]!, samples[last]!) : 0;
+  return { values, spanSeconds };
+}
+
+export function aggregate(samples: readonly RateInput[], metric: string): Aggregate {
+  const { values, spanSeconds } = series(samples, metric);
+  return summarize(values, spanSeconds);
+}

@@ -1,0 +1,345 @@
+/**
+ * TimeSeriesCollector: the local collector a benchmark harness uses. `start()` samples at once
+ * and then every interval on the native thread (drift-free); `stop()` returns promptly with
+ * every sample. Samples are kept compactly and turned into objects only when asked for.
+ */
+import { EventEmitter } from 'node:events';
+import { hostname as osHostname } from 'node:os';
+
+import { HostseriesError, InvalidOptionError, LifecycleError } from '../errors.js';
+import { TimeSeriesData } from '../models/data.js';
+import { TimeSeriesSample } from '../models/sample.js';
+import { NativeSampler } from '../native.js';
+import { decodeOne, isoSeconds, layoutInfo, type LayoutInfo } from '../native/decode.js';
+import type { NativeBatch } from '../native/binding.js';
+import { computeRates, type Rates } from '../rates/index.js';
+import type { Metric, SampleDict } from '../types.js';
+import { series, summarize, type Aggregate } from './aggregate.js';
+import { CompactSeries, type Extras } from './compact.js';
+import { checkCollectors, runCollectors, type CustomCollector } from './custom.js';
+import { LiveStream } from './stream.js';
+import type { Sink } from '../sinks/sink.js';
+
+/** What happens past `maxSamples`: keep the first ones (as the reference does) or the latest. */
+export type OverflowPolicy = 'keep-first' | 'rolling';
+
+export interface Logger {
+  warn(message: string): void;
+  debug?(message: string): void;
+}
+
+export interface TimeSeriesCollectorOptions {
+  /** Seconds between samples (default 10, at least 0.01). */
+  intervalSeconds?: number;
+  /** Samples kept in memory (default 3600). A sink still receives every sample. */
+  maxSamples?: number;
+  /** Default 'keep-first', as mlpstorage. */
+  overflow?: OverflowPolicy;
+  /** /proc files to read (default all). */
+  metrics?: readonly Metric[];
+  /** Receives every sample as it is collected (e.g. a JSON Lines file). */
+  sink?: Sink;
+  collectors?: CustomCollector[];
+  /** Bound on each custom collector per tick (default: half the interval, at most 10 s). */
+  collectorTimeoutMs?: number;
+  logger?: Logger;
+  /** Aborting stops the collector. */
+  signal?: AbortSignal;
+  /** Defaults to os.hostname(). */
+  hostname?: string;
+}
+
+type State = 'idle' | 'running' | 'stopped';
+
+interface Events {
+  sample: [TimeSeriesSample];
+  error: [HostseriesError];
+  stop: [TimeSeriesSample[]];
+}
+
+const defaultLogger: Logger = { warn: (m) => process.emitWarning(m, 'HostseriesWarning') };
+
+function positive(name: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+    throw new InvalidOptionError(`${name} must be a number >= ${min}, got ${String(v)}`);
+  }
+  return v;
+}
+
+export function toSample(d: SampleDict): TimeSeriesSample {
+  return new TimeSeriesSample({ ...d, timestampNs: d.timestamp_ns });
+}
+
+export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIterable<TimeSeriesSample> {
+  readonly intervalSeconds: number;
+  readonly maxSamples: number;
+  readonly overflow: OverflowPolicy;
+  readonly hostname: string;
+  private readonly metrics: readonly Metric[] | undefined;
+  private readonly sink: Sink | undefined;
+  private readonly collectors: CustomCollector[];
+  private readonly collectorTimeoutMs: number;
+  private readonly logger: Logger;
+  private readonly signal: AbortSignal | undefined;
+
+  private state: State = 'idle';
+  private sampler: NativeSampler | undefined;
+  private store: CompactSeries;
+  private readonly live = new LiveStream<TimeSeriesSample>();
+  private readonly halt = new AbortController();
+  /** Custom collectors make ingestion async; this keeps samples in order. */
+  private chain: Promise<void> = Promise.resolve();
+  private stopping: Promise<TimeSeriesSample[]> | undefined;
+  private started: Date | undefined;
+  private ended: Date | undefined;
+  private nativeMissed = 0;
+  private nativeDropped = 0;
+  private collected = 0;
+  private warnedFull = false;
+  private lastTwo: SampleDict[] = [];
+  private readonly layouts = new Map<number, LayoutInfo>();
+  private readonly onAbort = (): void => void this.stop().catch((e: unknown) => this.report(e));
+
+  constructor(options: TimeSeriesCollectorOptions = {}) {
+    super();
+    this.intervalSeconds = positive('intervalSeconds', options.intervalSeconds ?? 10, 0.01);
+    const max = options.maxSamples ?? 3600;
+    if (!Number.isInteger(max) || max < 1) throw new InvalidOptionError(`maxSamples must be a positive integer, got ${String(max)}`);
+    this.maxSamples = max;
+    const overflow = options.overflow ?? 'keep-first';
+    if (overflow !== 'keep-first' && overflow !== 'rolling') {
+      throw new InvalidOptionError(`overflow must be 'keep-first' or 'rolling', got ${JSON.stringify(overflow)}`);
+    }
+    this.overflow = overflow;
+    this.metrics = options.metrics;
+    this.sink = options.sink;
+    this.collectors = checkCollectors(options.collectors);
+    this.collectorTimeoutMs = options.collectorTimeoutMs === undefined
+      ? Math.min(10_000, Math.max(10, this.intervalSeconds * 500))
+      : positive('collectorTimeoutMs', options.collectorTimeoutMs, 1);
+    this.logger = options.logger ?? defaultLogger;
+    this.signal = options.signal;
+    this.hostname = options.hostname ?? osHostname();
+    this.store = new CompactSeries(this.hostname);
+  }
+
+  get isRunning(): boolean {
+    return this.state === 'running';
+  }
+
+  get startTime(): Date | undefined {
+    return this.started;
+  }
+
+  get endTime(): Date | undefined {
+    return this.ended;
+  }
+
+  /** Ticks that came due while the machine was too busy to sample (never hidden). */
+  get missedTicks(): number {
+    return this.nativeMissed;
+  }
+
+  /** Samples not kept in memory: past `maxSamples`, or a native buffer that overflowed. */
+  get droppedSamples(): number {
+    return this.collected - Math.min(this.store.length, this.maxSamples) + this.nativeDropped;
+  }
+
+  /** Samples collected since start (kept or not). */
+  get sampleCount(): number {
+    return this.collected;
+  }
+
+  /** The samples held in memory, oldest first (built on each call: keep the array). */
+  get samples(): TimeSeriesSample[] {
+    return this.history();
+  }
+
+  /**
+   * Start sampling: the first sample is taken at once, then one every interval. With a sink,
+   * the sink is opened first, so an unwritable destination fails here, before the benchmark.
+   */
+  async start(): Promise<void> {
+    if (this.state === 'running') throw new LifecycleError('ERR_ALREADY_STARTED', 'the collector is already running');
+    if (this.state === 'stopped') throw new LifecycleError('ERR_ALREADY_STOPPED', 'the collector was stopped; create a new one to collect again');
+    if (this.signal?.aborted) throw new LifecycleError('ERR_ALREADY_STOPPED', 'the collector\'s signal is already aborted');
+    // Hold ten minutes of samples natively in case the JS thread is busy for a while.
+    const capacity = Math.min(1_000_000, Math.max(1024, Math.ceil(600 / this.intervalSeconds)));
+    const sampler = new NativeSampler({ intervalMs: this.intervalSeconds * 1000, capacity, metrics: this.metrics, hostname: this.hostname });
+    this.state = 'running';
+    this.started = new Date();
+    if (this.sink) {
+      if (this.sink instanceof EventEmitter) this.sink.on('error', (e: unknown) => this.report(e));
+      try {
+        await this.sink.open({
+          collectionIntervalSeconds: this.intervalSeconds,
+          startTime: isoSeconds(this.started.getTime()),
+          collectionMethod: 'local',
+          hostsRequested: [this.hostname],
+        });
+      } catch (e) {
+        this.state = 'idle';
+        this.started = undefined;
+        throw e;
+      }
+      if (this.state !== 'running') return; // stopped while the sink was opening
+    }
+    this.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.sampler = sampler;
+    sampler.start(() => this.ingest(this.sampler?.drainBatch()));
+  }
+
+  /** Stop at once (no waiting out the interval) and return every sample kept in memory. */
+  stop(): Promise<TimeSeriesSample[]> {
+    if (this.stopping) return this.stopping;
+    if (this.state === 'idle') return Promise.reject(new LifecycleError('ERR_NOT_STARTED', 'the collector was never started'));
+    this.stopping = this.finish();
+    return this.stopping;
+  }
+
+  private async finish(): Promise<TimeSeriesSample[]> {
+    this.state = 'stopped';
+    this.signal?.removeEventListener('abort', this.onAbort);
+    const sampler = this.sampler;
+    this.sampler = undefined;
+    this.ingest(sampler?.stopBatch());
+    this.halt.abort(new LifecycleError('ERR_ALREADY_STOPPED', 'the collector stopped'));
+    await this.chain;
+    this.ended = new Date();
+    try {
+      await this.sink?.close({
+        endTime: isoSeconds(this.ended.getTime()),
+        numSamples: this.collected,
+        hostsCollected: this.collected > 0 ? [this.hostname] : [],
+      });
+    } catch (e) {
+      // The samples are still here (and in sink.unwritten): report, do not throw them away.
+      this.report(e);
+    } finally {
+      this.live.end();
+    }
+    const samples = this.history();
+    this.emit('stop', samples);
+    return samples;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.state === 'running') await this.stop();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<TimeSeriesSample> {
+    return this.live.iterate();
+  }
+
+  /** The latest sample, if any. */
+  current(): TimeSeriesSample | undefined {
+    const last = this.lastTwo[this.lastTwo.length - 1];
+    return last ? toSample(last) : undefined;
+  }
+
+  /** Rates between the last two samples (sysstat formulas), if there are two. */
+  currentRates(): Rates | undefined {
+    const [a, b] = this.lastTwo;
+    return a && b ? computeRates(a, b) : undefined;
+  }
+
+  /** Samples held in memory, optionally only those of the last `lastSeconds`. */
+  history(options: { lastSeconds?: number } = {}): TimeSeriesSample[] {
+    return this.window(options.lastSeconds).map(toSample);
+  }
+
+  /** count, span, avg, min, max and p95 of a metric path over the window. */
+  aggregate(metric: string, options: { lastSeconds?: number } = {}): Aggregate {
+    const { values, spanSeconds } = series(this.window(options.lastSeconds), metric);
+    return summarize(values, spanSeconds);
+  }
+
+  toTimeSeriesData(): TimeSeriesData {
+    const samples = this.history();
+    return new TimeSeriesData({
+      collectionIntervalSeconds: this.intervalSeconds,
+      startTime: this.started ? isoSeconds(this.started.getTime()) : '',
+      endTime: this.ended ? isoSeconds(this.ended.getTime()) : '',
+      samplesByHost: new Map(samples.length > 0 ? [[this.hostname, samples]] : []),
+      collectionMethod: 'local',
+      hostsRequested: [this.hostname],
+      hostsCollected: samples.length > 0 ? [this.hostname] : [],
+    });
+  }
+
+  private window(lastSeconds: number | undefined): SampleDict[] {
+    const all = [...this.store.dicts(Math.max(0, this.store.length - this.maxSamples))];
+    if (lastSeconds === undefined) return all.map((s) => s.dict);
+    positive('lastSeconds', lastSeconds, 0);
+    const last = all[all.length - 1];
+    if (!last) return [];
+    const from = last.monoNs - BigInt(Math.round(lastSeconds * 1e9));
+    return all.filter((s) => s.monoNs >= from).map((s) => s.dict);
+  }
+
+  private report(e: unknown): void {
+    const err = e instanceof HostseriesError ? e : new HostseriesError('ERR_INTERNAL', String(e), { cause: e });
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else this.logger.warn(err.message);
+  }
+
+  private ingest(batch: NativeBatch | undefined): void {
+    if (!batch || batch.layoutIds.length === 0) return;
+    this.nativeMissed = batch.missedTicks;
+    this.nativeDropped = batch.dropped;
+    this.store.addLayouts(batch.layouts);
+    for (const l of batch.layouts) if (!this.layouts.has(l.id)) this.layouts.set(l.id, layoutInfo(l));
+    const n = batch.layoutIds.length;
+    const errors = new Map<number, Record<string, string>>();
+    for (const e of batch.errors) (errors.get(e.sample) ?? errors.set(e.sample, {}).get(e.sample)!)[e.source] = e.message;
+    if (this.collectors.length === 0) {
+      for (let i = 0; i < n; i++) this.accept(batch, i, { errors: errors.get(i) });
+      return;
+    }
+    // Custom collectors describe "now": run them for the newest sample of the batch only.
+    this.chain = this.chain.then(async () => {
+      for (let i = 0; i < n - 1; i++) {
+        const skipped = Object.fromEntries(this.collectors.map((c) => [c.name, 'not collected: the event loop was busy during this tick']));
+        this.accept(batch, i, { errors: { ...errors.get(i), ...skipped } });
+      }
+      const r = this.state === 'running'
+        ? await runCollectors(this.collectors, this.collectorTimeoutMs, this.halt.signal)
+        : { values: {}, errors: Object.fromEntries(this.collectors.map((c) => [c.name, 'not collected: the collector was stopping'])) };
+      const errs = { ...errors.get(n - 1), ...r.errors };
+      this.accept(batch, n - 1, {
+        errors: Object.keys(errs).length > 0 ? errs : undefined,
+        collectors: Object.keys(r.values).length > 0 ? r.values : undefined,
+      });
+    }).catch((e: unknown) => this.report(e));
+  }
+
+  private accept(batch: NativeBatch, i: number, extras: Extras): void {
+    this.collected++;
+    if (this.overflow === 'rolling' || this.store.length < this.maxSamples) {
+      this.store.append(batch, i, extras);
+      // Whole chunks go once a chunk's worth lies beyond the window; window() hides the rest.
+      while (this.store.length - this.store.chunkSize >= this.maxSamples) this.store.dropOldestChunk();
+    }
+    if (this.collected > this.maxSamples) this.warnFull();
+    const dict = decodeOne(batch, i, this.layouts.get(batch.layoutIds[i]!)!, this.hostname);
+    if (extras.collectors) dict.collectors = extras.collectors;
+    if (extras.errors) dict.errors = extras.errors;
+    this.lastTwo = [...this.lastTwo.slice(-1), dict];
+    const sample = toSample(dict);
+    try {
+      this.sink?.write(sample);
+    } catch (e) {
+      this.report(e);
+    }
+    this.live.push(sample);
+    if (this.listenerCount('sample') > 0) this.emit('sample', sample);
+  }
+
+
+  private warnFull(): void {
+    if (this.warnedFull) return;
+    this.warnedFull = true;
+    const what = this.overflow === 'rolling' ? 'the oldest samples are now dropped' : 'later samples are not kept in memory';
+    this.logger.warn(`hostseries: maxSamples (${this.maxSamples}) reached; ${what}${this.sink ? ' (the sink still receives every sample)' : ''}`);
+  }
+}

@@ -1,0 +1,32 @@
+/** Fan-out of a live sequence to any number of async iterators, each from when it subscribed. */
+export class LiveStream<T> {
+  private readonly subscribers = new Set<{ queue: T[]; wake?: () => void }>();
+  private ended = false;
+
+  push(item: T): void {
+    for (const s of this.subscribers) {
+      s.queue.push(item);
+      s.wake?.();
+    }
+  }
+
+  end(): void {
+    this.ended = true;
+    for (const s of this.subscribers) s.wake?.();
+  }
+
+  async *iterate(): AsyncGenerator<T, void, undefined> {
+    const sub: { queue: T[]; wake?: () => void } = { queue: [] };
+    this.subscribers.add(sub);
+    try {
+      for (;;) {
+        while (sub.queue.length > 0) yield sub.queue.shift()!;
+        if (this.ended) return;
+        await new Promise<void>((resolve) => { sub.wake = resolve; });
+        sub.wake = undefined;
+      }
+    } finally {
+      this.subscribers.delete(sub);
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * A JSON writer that writes what Python's `json.dump(obj, f, indent=N)` writes (`ensure_ascii`,
+ * separators `,` / `: `, `[]` / `{}` for empties, floats as `repr(float)`), and a compact one-line
+ * form (separators `,` / `:`) for JSON Lines.
+ *
+ * JS has one number type, so the caller says where floats live with a `FloatSchema`: at those
+ * positions a number is always written as a float (`1` → `1.0`). Elsewhere an integral number is
+ * written as an integer and any other number as a float. A bigint is written as its exact digits.
+ * Like `JSON.stringify`, `toJSON()` is honoured and `undefined`/functions are left out of objects.
+ */
+import { InvalidDataError } from '../errors.js';
+import { pyFloatRepr } from './float.js';
+import { pyQuote } from './string.js';
+
+/** `true` marks a float; an object maps keys (or `'*'` for any key or array index) to sub-schemas. */
+export type FloatSchema = true | { readonly [key: string]: FloatSchema | undefined };
+
+export interface StringifyOptions {
+  /** Spaces per level (Python's `indent`); omit for the compact one-line form. */
+  indent?: number;
+  /** Nesting level the value starts at, for writing a value inside a larger document. */
+  level?: number;
+  floats?: FloatSchema;
+}
+
+const MAX_DEPTH = 512;
+
+const newlines: string[][] = [];
+
+/** `'\n'` plus the indentation of `level` (cached: the same few strings are used all the time). */
+export function newline(indent: number, level: number): string {
+  const byLevel = (newlines[indent] ??= []);
+  return (byLevel[level] ??= '\n' + ' '.repeat(indent * level));
+}
+
+/** An integer that is a JS number, written with all its digits (never in exponent form). */
+function intText(x: number): string {
+  return Number.isSafeInteger(x) ? String(x) : BigInt(x).toString();
+}
+
+/** A number with no schema telling its type: integral → integer, otherwise a Python float. */
+export function numberText(x: number): string {
+  return Number.isInteger(x) ? intText(x) : pyFloatRepr(x);
+}
+
+function child(schema: FloatSchema | undefined, key: string): FloatSchema | undefined {
+  if (schema === undefined || schema === true) return undefined;
+  return schema[key] ?? schema['*'];
+}
+
+function write(v: unknown, schema: FloatSchema | undefined, indent: number | undefined, level: number): string | undefined {
+  if (level > MAX_DEPTH) throw new InvalidDataError('', 'value nested too deeply (or circular) to write as JSON');
+  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+    v = (v as { toJSON(): unknown }).toJSON();
+  }
+  switch (typeof v) {
+    case 'string':
+      return pyQuote(v);
+    case 'number':
+      return schema === true ? pyFloatRepr(v) : numberText(v);
+    case 'bigint':
+      return v.toString();
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object':
+      break;
+    default:
+      return undefined; // undefined, function, symbol
+  }
+  if (v === null) return 'null';
+  const sep = indent === undefined ? ',' : ',' + newline(indent, level + 1);
+  const open = indent === undefined ? '' : newline(indent, level + 1);
+  const close = indent === undefined ? '' : newline(indent, level);
+  if (Array.isArray(v)) {
+    if (v.length === 0) return '[]';
+    const s = child(schema, '*');
+    let out = '[' + open;
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) out += sep;
+      out += write(v[i], s, indent, level + 1) ?? 'null';
+    }
+    return out + close + ']';
+  }
+  const colon = indent === undefined ? ':' : ': ';
+  let out = '';
+  const obj = v as Record<string, unknown>;
+  for (const key in obj) {
+    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
+    const text = write(obj[key], child(schema, key), indent, level + 1);
+    if (text === undefined) continue;
+    out += (out === '' ? '{' + open : sep) + pyQuote(key) + colon + text;
+  }
+  return out === '' ? '{}' : out + close + '}';
+}
+
+/** Serialise `value` as Python's json module would (see the module comment). */
+export function stringifyJson(value: unknown, options: StringifyOptions = {}): string {
+  const text = write(value, options.floats, options.indent, options.level ?? 0);
+  if (text === undefined) throw new InvalidDataError('', `cannot write ${typeof value} as JSON`);
+  return text;
+}

@@ -1,0 +1,2 @@
+export { TimeSeriesSample, type TimeSeriesSampleInit } from './sample.js';
+export { TimeSeriesData, type TimeSeriesDataInit } from './data.js';

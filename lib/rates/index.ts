@@ -1,0 +1,213 @@
+/**
+ * Derived rates between two samples, with the formulas sysstat uses (iostat -x, sar -n DEV,
+ * sar -u, sar -B), over the real interval between the samples. A counter that went backwards
+ * gives no rate (the field is absent), never a negative one; a zero divisor gives 0.
+ */
+import type { Counter, CpuTimes, DiskstatsEntry, NetdevEntry, SampleDict } from '../types.js';
+import { delta, ratio } from './delta.js';
+
+/** iostat -x columns (`/` and `-` spelled `_`); kB are 1024 bytes, sectors 512 bytes. */
+export interface DiskRates {
+  r_s?: number;
+  w_s?: number;
+  /** r_s + w_s */
+  iops?: number;
+  rkB_s?: number;
+  wkB_s?: number;
+  rMB_s?: number;
+  wMB_s?: number;
+  rrqm_s?: number;
+  wrqm_s?: number;
+  /** ms per completed read / write */
+  r_await?: number;
+  w_await?: number;
+  /** average queue size */
+  aqu_sz?: number;
+  /** % of the interval the device was busy (capped at 100) */
+  util?: number;
+}
+
+export interface NetRates {
+  rx_bytes_s?: number;
+  tx_bytes_s?: number;
+  rx_packets_s?: number;
+  tx_packets_s?: number;
+  rx_errors_s?: number;
+  tx_errors_s?: number;
+  rx_dropped_s?: number;
+  tx_dropped_s?: number;
+}
+
+/** Percent of CPU time, as sar -u ALL: usr excludes guest, nice excludes guest_nice. */
+export interface CpuRates {
+  usr?: number;
+  nice?: number;
+  sys?: number;
+  iowait?: number;
+  irq?: number;
+  soft?: number;
+  steal?: number;
+  guest?: number;
+  idle?: number;
+  /** 100 - idle - iowait */
+  busy?: number;
+}
+
+export interface MemLevels {
+  /** (MemTotal - MemAvailable) / MemTotal, % */
+  used_pct?: number;
+}
+
+export interface VmRates {
+  pgpgin_s?: number;
+  pgpgout_s?: number;
+  fault_s?: number;
+  majflt_s?: number;
+  pswpin_s?: number;
+  pswpout_s?: number;
+}
+
+export interface Rates {
+  intervalSeconds: number;
+  disk: Record<string, DiskRates>;
+  net: Record<string, NetRates>;
+  /** `all` for the aggregate line, `cpu0`... per CPU. */
+  cpu: Record<string, CpuRates>;
+  mem: MemLevels;
+  vm: VmRates;
+}
+
+/** What rates read from a sample: a SampleDict or a TimeSeriesSample alike. */
+export type RateInput = Pick<SampleDict, 'timestamp' | 'diskstats' | 'netdev' | 'stat' | 'meminfo' | 'vmstat'> & {
+  timestamp_ns?: Counter;
+  timestampNs?: Counter;
+};
+
+function nanos(s: RateInput): bigint | undefined {
+  const ns = s.timestamp_ns ?? s.timestampNs;
+  return ns === undefined ? undefined : BigInt(ns);
+}
+
+/** Seconds between two samples: from the precise stamps when both have them. */
+export function intervalSeconds(a: RateInput, b: RateInput): number {
+  const na = nanos(a);
+  const nb = nanos(b);
+  if (na !== undefined && nb !== undefined) return Number(nb - na) / 1e9;
+  return (Date.parse(b.timestamp) - Date.parse(a.timestamp)) / 1000;
+}
+
+/** Set `out[key]` only when the value exists. */
+function put<T extends object, K extends keyof T>(out: T, key: K, v: T[K] | undefined): void {
+  if (v !== undefined) out[key] = v;
+}
+
+const per = (d: number | undefined, dt: number): number | undefined => (d === undefined ? undefined : ratio(d, dt));
+
+function diskRates(a: DiskstatsEntry, b: DiskstatsEntry, dt: number): DiskRates {
+  const r = delta(a.reads_completed, b.reads_completed);
+  const w = delta(a.writes_completed, b.writes_completed);
+  const rsec = delta(a.sectors_read, b.sectors_read);
+  const wsec = delta(a.sectors_written, b.sectors_written);
+  const rticks = delta(a.time_reading_ms, b.time_reading_ms);
+  const wticks = delta(a.time_writing_ms, b.time_writing_ms);
+  const busy = delta(a.time_doing_ios_ms, b.time_doing_ios_ms);
+  const weighted = delta(a.weighted_time_doing_ios_ms, b.weighted_time_doing_ios_ms);
+  const out: DiskRates = {};
+  put(out, 'r_s', per(r, dt));
+  put(out, 'w_s', per(w, dt));
+  put(out, 'iops', r !== undefined && w !== undefined ? ratio(r + w, dt) : undefined);
+  put(out, 'rkB_s', per(rsec === undefined ? undefined : rsec / 2, dt));
+  put(out, 'wkB_s', per(wsec === undefined ? undefined : wsec / 2, dt));
+  put(out, 'rMB_s', per(rsec === undefined ? undefined : rsec / 2048, dt));
+  put(out, 'wMB_s', per(wsec === undefined ? undefined : wsec / 2048, dt));
+  put(out, 'rrqm_s', per(delta(a.reads_merged, b.reads_merged), dt));
+  put(out, 'wrqm_s', per(delta(a.writes_merged, b.writes_merged), dt));
+  put(out, 'r_await', r !== undefined && rticks !== undefined ? ratio(rticks, r) : undefined);
+  put(out, 'w_await', w !== undefined && wticks !== undefined ? ratio(wticks, w) : undefined);
+  put(out, 'aqu_sz', per(weighted === undefined ? undefined : weighted / 1000, dt));
+  put(out, 'util', busy === undefined ? undefined : Math.min(100, ratio(busy / 10, dt)));
+  return out;
+}
+
+function netRates(a: NetdevEntry, b: NetdevEntry, dt: number): NetRates {
+  const out: NetRates = {};
+  put(out, 'rx_bytes_s', per(delta(a.rx_bytes, b.rx_bytes), dt));
+  put(out, 'tx_bytes_s', per(delta(a.tx_bytes, b.tx_bytes), dt));
+  put(out, 'rx_packets_s', per(delta(a.rx_packets, b.rx_packets), dt));
+  put(out, 'tx_packets_s', per(delta(a.tx_packets, b.tx_packets), dt));
+  put(out, 'rx_errors_s', per(delta(a.rx_errors, b.rx_errors), dt));
+  put(out, 'tx_errors_s', per(delta(a.tx_errors, b.tx_errors), dt));
+  put(out, 'rx_dropped_s', per(delta(a.rx_dropped, b.rx_dropped), dt));
+  put(out, 'tx_dropped_s', per(delta(a.tx_dropped, b.tx_dropped), dt));
+  return out;
+}
+
+function cpuRates(a: CpuTimes, b: CpuTimes): CpuRates {
+  const d = (k: keyof CpuTimes): number | undefined => delta(a[k], b[k]);
+  const [user, nice, system, idle, iowait, irq, softirq, steal, guest, guestNice] = [
+    d('user'), d('nice'), d('system'), d('idle'), d('iowait'), d('irq'), d('softirq'), d('steal'), d('guest'), d('guest_nice'),
+  ];
+  const parts = [user, nice, system, idle, iowait, irq, softirq, steal];
+  if (parts.some((p) => p === undefined)) return {};
+  // Guest time is already counted in user (and guest_nice in nice): sar leaves it out of the total.
+  const total = (parts as number[]).reduce((s, v) => s + v, 0);
+  const pct = (v: number): number => ratio(v * 100, total);
+  const g = guest ?? 0;
+  const gn = guestNice ?? 0;
+  return {
+    usr: pct(Math.max(0, user! - g)),
+    nice: pct(Math.max(0, nice! - gn)),
+    sys: pct(system!),
+    iowait: pct(iowait!),
+    irq: pct(irq!),
+    soft: pct(softirq!),
+    steal: pct(steal!),
+    guest: pct(g + gn),
+    idle: pct(idle!),
+    busy: total > 0 ? 100 - pct(idle!) - pct(iowait!) : 0,
+  };
+}
+
+function byName<T>(list: T[] | undefined, key: (e: T) => string): Map<string, T> {
+  return new Map((list ?? []).map((e) => [key(e), e]));
+}
+
+/**
+ * Rates from `prev` to `cur`. Devices and interfaces present in both are compared; across a
+ * reboot (btime changed) there are no rates at all.
+ */
+export function computeRates(prev: RateInput, cur: RateInput): Rates {
+  const dt = intervalSeconds(prev, cur);
+  const out: Rates = { intervalSeconds: dt, disk: {}, net: {}, cpu: {}, mem: {}, vm: {} };
+  const mt = cur.meminfo?.MemTotal;
+  const ma = cur.meminfo?.MemAvailable;
+  if (mt !== undefined && ma !== undefined) out.mem.used_pct = ratio((Number(mt) - Number(ma)) * 100, Number(mt));
+  const rebooted = prev.stat && cur.stat && prev.stat.btime !== cur.stat.btime;
+  if (!(dt > 0) || rebooted) return out;
+
+  const disks = byName(prev.diskstats, (d) => d.device_name);
+  for (const d of cur.diskstats ?? []) {
+    const p = disks.get(d.device_name);
+    if (p) out.disk[d.device_name] = diskRates(p, d, dt);
+  }
+  const nets = byName(prev.netdev, (n) => n.interface_name);
+  for (const n of cur.netdev ?? []) {
+    const p = nets.get(n.interface_name);
+    if (p) out.net[n.interface_name] = netRates(p, n, dt);
+  }
+  if (prev.stat && cur.stat) {
+    out.cpu.all = cpuRates(prev.stat.cpu, cur.stat.cpu);
+    for (const [name, t] of Object.entries(cur.stat.cpus)) {
+      const p = prev.stat.cpus[name];
+      if (p) out.cpu[name] = cpuRates(p, t);
+    }
+  }
+  const vm = (k: string): number | undefined => per(delta(prev.vmstat?.[k], cur.vmstat?.[k]), dt);
+  put(out.vm, 'pgpgin_s', vm('pgpgin'));
+  put(out.vm, 'pgpgout_s', vm('pgpgout'));
+  put(out.vm, 'fault_s', vm('pgfault'));
+  put(out.vm, 'majflt_s', vm('pgmajfault'));
+  put(out.vm, 'pswpin_s', vm('pswpin'));
+  put(out.vm, 'pswpout_s', vm('pswpout'));
+  return out;
+}
