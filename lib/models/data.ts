@@ -1,7 +1,9 @@
 /** A whole recording: the samples of every host plus the run metadata, as mlpstorage writes it. */
 import type { CollectionMethod, TimeSeriesDataDict } from '../types.js';
 import { TimeSeriesSample } from './sample.js';
-import { array, count, fail, indexPath, keyPath, nonNegativeFloat, record, required, setOwn, stringList, timestamp } from './validate.js';
+import {
+  array, collectionMethod, count, indexPath, keyPath, nonNegativeFloat, record, required, setOwn, stringList, timestamp,
+} from './validate.js';
 
 export interface TimeSeriesDataInit {
   collectionIntervalSeconds: number;
@@ -16,8 +18,6 @@ export interface TimeSeriesDataInit {
   /** Defaults to the hosts that have at least one sample. */
   hostsCollected?: string[];
 }
-
-const METHODS: readonly CollectionMethod[] = ['local', 'ssh'];
 
 export class TimeSeriesData {
   collectionIntervalSeconds: number;
@@ -91,14 +91,12 @@ export class TimeSeriesData {
   /** The run metadata of a dict (everything but the samples), checked. */
   static metadataFromDict(d: Record<string, unknown>, path = ''): Required<Omit<TimeSeriesDataInit, 'samplesByHost'>> {
     const at = (k: string): string => keyPath(path, k);
-    const method = required(d, 'collection_method', path);
-    if (!METHODS.includes(method as CollectionMethod)) fail(at('collection_method'), `one of ${METHODS.map((m) => `"${m}"`).join(', ')}`, method);
     return {
       collectionIntervalSeconds: nonNegativeFloat(required(d, 'collection_interval_seconds', path), at('collection_interval_seconds')),
       startTime: timestamp(required(d, 'start_time', path), at('start_time'), true),
       endTime: timestamp(required(d, 'end_time', path), at('end_time'), true),
       numSamples: count(required(d, 'num_samples', path), at('num_samples')),
-      collectionMethod: method as CollectionMethod,
+      collectionMethod: collectionMethod(required(d, 'collection_method', path), at('collection_method')),
       hostsRequested: stringList(required(d, 'hosts_requested', path), at('hosts_requested')),
       hostsCollected: stringList(required(d, 'hosts_collected', path), at('hosts_collected')),
     };

@@ -4,7 +4,7 @@
  * non-negative integer, got -1`.
  */
 import { InvalidDataError } from '../errors.js';
-import type { Counter } from '../types.js';
+import type { CollectionMethod, Counter } from '../types.js';
 
 export const U64_MAX = 18446744073709551615n;
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -83,6 +83,13 @@ export function timestamp(v: unknown, path: string, allowEmpty = false): string 
     fail(path, 'an ISO 8601 UTC time like "2026-01-24T12:00:00Z"', v);
   }
   return v;
+}
+
+const METHODS: readonly string[] = ['local', 'ssh'] satisfies readonly CollectionMethod[];
+
+export function collectionMethod(v: unknown, path: string): CollectionMethod {
+  if (typeof v !== 'string' || !METHODS.includes(v)) fail(path, `one of ${METHODS.map((m) => `"${m}"`).join(', ')}`, v);
+  return v as CollectionMethod;
 }
 
 /** A u64 counter: a number up to 2^53 - 1, a bigint above (a small bigint becomes a number). */

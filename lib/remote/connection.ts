@@ -8,12 +8,11 @@
 import { Client, type AuthMethod, type ClientChannel, type ConnectConfig, type ParsedKey } from 'ssh2';
 import { SshError, type SshPhase } from '../errors.js';
 import { isoSeconds } from '../native.js';
-import type { Metric, SampleDict } from '../types.js';
+import type { Metric } from '../types.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { FrameParser, type HelloFrame, type SampleFrame } from './frames.js';
 import { hostKeyAlgorithmsFor, type KnownHosts } from './known-hosts.js';
 import type { Limiter } from './limiter.js';
-import { errorSample, frameToSample } from './sample.js';
 import { bootstrapCommand, buildRemoteScript, newNonce } from './script.js';
 
 /** Pinned: curve25519/ECDH cost ~5 ms of client CPU; DH group exchange ~1.8 s. */
@@ -90,10 +89,22 @@ export interface ConnectionParams {
   remoteShell?: 'auto' | 'sh';
 }
 
+/** One slot of the collector's clock. */
+export interface Tick {
+  seq: number;
+  /** Wall clock, ns: the samples' timestamp (the same for every host of the tick). */
+  wallNs: bigint;
+  /** Monotonic, ns. */
+  monoNs: bigint;
+}
+
 export interface ConnectionDeps {
   knownHosts: KnownHosts;
   handshakes: Limiter;
-  onSample(key: string, sample: SampleDict, tick: number): void;
+  /** The frame answering `tick`. Exactly one of onFrame/onError is called per tick. */
+  onFrame(key: string, tick: Tick, frame: SampleFrame): void;
+  /** `tick` gets an error sample with this message. */
+  onError(key: string, tick: Tick, message: string): void;
   onStateChange?(key: string, state: HostState, error?: SshError): void;
   onReboot?(key: string, reboot: HostReboot): void;
   /** Time origin for firstStreamMs (performance.now() at collector start). */
@@ -101,8 +112,7 @@ export interface ConnectionDeps {
 }
 
 interface Pending {
-  tick: number;
-  wallNs: bigint;
+  tick: Tick;
   sentAt: number;
   /** Its slot already got an error sample (it was late); a frame now is dropped. */
   settled: boolean;
@@ -187,30 +197,30 @@ export class HostConnection {
   }
 
   /** One slot: ask the remote for a frame, or give the slot an error sample. Never blocks. */
-  tick(tick: number, wallNs: bigint): void {
+  tick(tick: Tick): void {
     if (this.stopping) return;
     const p = this.pending;
     if (p && !p.settled) {
       // The previous slot is still unanswered one interval later: it is late.
       p.settled = true;
       this.stalls++;
-      this.emitError(p.tick, p.wallNs, `no answer within the interval (host stalled; ${this.stalls} in a row)`);
+      this.emitError(p.tick, `no answer within the interval (host stalled; ${this.stalls} in a row)`);
     }
     if (this.st.state !== 'streaming' || !this.channel) {
-      this.emitError(tick, wallNs, this.downReason());
+      this.emitError(tick, this.downReason());
       return;
     }
     if (this.pending) {
       // Still waiting on an older frame: don't queue ticks behind it (they would all come back stale).
       this.stalls++;
-      this.emitError(tick, wallNs, `host stalled: tick ${this.pending.tick} unanswered`);
+      this.emitError(tick, `host stalled: tick ${this.pending.tick.seq} unanswered`);
       if (this.stalls >= this.params.stallTicks) {
         this.fail(new SshError(this.params.key, 'stream', `no frame for ${this.stalls} ticks (host stalled); reconnecting`));
       }
       return;
     }
-    this.pending = { tick, wallNs, sentAt: performance.now(), settled: false };
-    this.channel.write(`${tick}\n`);
+    this.pending = { tick, sentAt: performance.now(), settled: false };
+    this.channel.write(`${tick.seq}\n`);
   }
 
   /** Wait (at most `graceMs`) for the frame of the last tick, then settle it. */
@@ -228,7 +238,7 @@ export class HostConnection {
     const p = this.pending;
     if (p && !p.settled) {
       p.settled = true;
-      this.emitError(p.tick, p.wallNs, 'stopped before the host answered');
+      this.emitError(p.tick, 'stopped before the host answered');
     }
   }
 
@@ -392,7 +402,7 @@ export class HostConnection {
 
   private onFrame(f: SampleFrame): void {
     const p = this.pending;
-    if (!p || f.tick !== p.tick) return; // not ours (torn or from before a reconnect)
+    if (!p || f.tick !== p.tick.seq) return; // not ours (torn or from before a reconnect)
     this.pending = undefined;
     this.stalls = 0;
     this.st.rttMs = Math.round((performance.now() - p.sentAt) * 100) / 100;
@@ -401,10 +411,9 @@ export class HostConnection {
       return;
     }
     p.settled = true;
-    const sample = frameToSample(f, this.params.key, p.wallNs, this.params.metrics);
     this.closeGap();
     this.st.samples++;
-    this.deps.onSample(this.params.key, sample, p.tick);
+    this.deps.onFrame(this.params.key, p.tick, f);
     this.drainWaiter?.();
   }
 
@@ -423,7 +432,7 @@ export class HostConnection {
     }
     if (this.pending && !this.pending.settled) {
       this.pending.settled = true;
-      this.emitError(this.pending.tick, this.pending.wallNs, err.message);
+      this.emitError(this.pending.tick, err.message);
     }
     this.pending = undefined;
     this.stalls = 0;
@@ -451,17 +460,17 @@ export class HostConnection {
     }
   }
 
-  private emitError(tick: number, wallNs: bigint, message: string): void {
-    const s = errorSample(this.params.key, wallNs, message);
+  private emitError(tick: Tick, message: string): void {
     this.st.errorSamples++;
+    const at = isoSeconds(Number(tick.wallNs / 1_000_000n));
     if (this.openGap) {
-      this.openGap.end = s.timestamp;
+      this.openGap.end = at;
       this.openGap.slots++;
     } else {
-      this.openGap = { start: s.timestamp, end: s.timestamp, slots: 1, reason: message };
+      this.openGap = { start: at, end: at, slots: 1, reason: message };
       this.st.gaps.push(this.openGap);
     }
-    this.deps.onSample(this.params.key, s, tick);
+    this.deps.onError(this.params.key, tick, message);
   }
 
   private closeGap(): void {

@@ -97,6 +97,7 @@ export class JsonlSink extends EventEmitter implements Sink {
   }
 
   async flush(): Promise<void> {
+    this.kick();
     while (this.draining) await this.draining;
     if (this.failure) throw this.failure;
   }

@@ -135,7 +135,10 @@ fn stage<F: FnMut()>(name: &str, n: u64, mut f: F) -> String {
 fn parts_mode(n: u64) -> String {
     let mut out = Vec::new();
     // 1. I/O only: ProcFile::read of the six files (what the floor does).
-    let mut files: Vec<ProcFile> = Metric::ALL.iter().map(|m| ProcFile::new(m.path())).collect();
+    let mut files: Vec<ProcFile> = Metric::ALL
+        .iter()
+        .map(|m| ProcFile::new(m.path()))
+        .collect();
     out.push(stage("io", n, || {
         for f in &mut files {
             std::hint::black_box(f.read().unwrap().len());

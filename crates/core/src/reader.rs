@@ -1,4 +1,6 @@
 //! Reads the selected `/proc` files and parses them into a reusable [`Snapshot`].
+use std::path::Path;
+
 use crate::intern::Interner;
 use crate::metrics::{Metric, MetricSet};
 use crate::parse::parse_into;
@@ -13,10 +15,15 @@ pub struct ProcReader {
 
 impl ProcReader {
     pub fn new(metrics: MetricSet) -> ProcReader {
+        ProcReader::with_root(Path::new("/"), metrics)
+    }
+
+    /// Read the files under another root (a container's or a test's copy of /proc).
+    pub fn with_root(root: &Path, metrics: MetricSet) -> ProcReader {
         ProcReader {
             files: metrics
                 .iter()
-                .map(|m| (m, ProcFile::new(m.path())))
+                .map(|m| (m, ProcFile::new(root.join(&m.path()[1..]))))
                 .collect(),
             names: Interner::default(),
         }
@@ -47,5 +54,39 @@ impl ProcReader {
         let skipped = parse_into(metric, text, snap, &mut self.names).0;
         snap.present.insert(metric);
         skipped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_file_is_an_error_naming_it_and_the_rest_is_read() {
+        let root = std::env::temp_dir().join(format!("hostseries-reader-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("proc")).unwrap();
+        std::fs::write(root.join("proc/loadavg"), "1.00 2.00 3.00 4/5 6\n").unwrap();
+        let metrics: MetricSet = [Metric::Loadavg, Metric::Meminfo].into_iter().collect();
+        let mut reader = ProcReader::with_root(&root, metrics);
+        let mut snap = Snapshot::default();
+        let mut errors = Vec::new();
+        reader.read(&mut snap, &mut errors);
+        assert!(snap.present.contains(Metric::Loadavg));
+        assert!(!snap.present.contains(Metric::Meminfo));
+        assert_eq!(snap.loadavg.running, 4);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].source, "meminfo");
+        assert!(
+            errors[0].message.contains("proc/meminfo"),
+            "{}",
+            errors[0].message
+        );
+        // The file appears later: picked up on the next read.
+        std::fs::write(root.join("proc/meminfo"), "MemTotal: 5 kB\n").unwrap();
+        errors.clear();
+        reader.read(&mut snap, &mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(snap.meminfo[0].1, 5);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -1,0 +1,150 @@
+// Child-process side of bench/sampler.mjs: each measurement runs in a fresh Node process and
+// prints one JSON line.
+//
+//   node contender.mjs js N                    plain-JS reader, N samples back to back
+//   node contender.mjs si N                    systeminformation, N samples back to back
+//   node contender.mjs node-sampler HZ SECS on|off
+//                                              NativeSampler at HZ draining in onSample (on) or
+//                                              no sampler (off); process CPU, sampler-thread CPU,
+//                                              event-loop delay
+//   node contender.mjs perturb-driver HZ T0_NS PHASE_NS SCHEDULE
+//                                              toggles a NativeSampler at HZ per phase of
+//                                              SCHEDULE ("0101..."), phases start at T0 (monotonic)
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createRequire } from 'node:module';
+
+import { nativeModulePath, processCpuNs, procSelfStat, sleep, threads } from './common.mjs';
+import { readSample } from './jsreader.mjs';
+
+const require = createRequire(import.meta.url);
+const [mode, ...args] = process.argv.slice(2);
+const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+// Keeps results reachable so no engine can drop the work as dead code.
+const sink = [];
+const keep = (x) => {
+  sink.push(x);
+  if (sink.length > 16) sink.length = 0;
+};
+
+/** CPU of N back-to-back calls of `sample` (after a warm-up), own threads + waited children. */
+async function timeLoop(n, warm, sample) {
+  for (let i = 0; i < warm; i++) keep(await sample());
+  const s0 = procSelfStat();
+  const c0 = processCpuNs();
+  const w0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) keep(await sample());
+  const c1 = processCpuNs();
+  const w1 = process.hrtime.bigint();
+  const s1 = procSelfStat();
+  const children = s1.cutime + s1.cstime - (s0.cutime + s0.cstime);
+  return { iters: n, cpu_ns: c1 - c0 + children, self_cpu_ns: c1 - c0, children_cpu_ns: children, wall_ns: Number(w1 - w0) };
+}
+
+async function jsMode(n) {
+  out(await timeLoop(n, Math.max(50, n / 10), () => readSample()));
+}
+
+async function siMode(n) {
+  const si = require('systeminformation');
+  // systeminformation serves disksIO / networkStats / currentLoad from a cache when called again
+  // within 200-500 ms (Date.now() based). A sampler wants a fresh reading each tick, so each
+  // sample moves the clock it sees by one second: every call does its real work.
+  const realNow = Date.now;
+  let skew = 0;
+  Date.now = () => realNow() + skew;
+  const sample = () => {
+    skew += 1000;
+    return Promise.all([si.disksIO(), si.networkStats('*'), si.mem(), si.currentLoad()]);
+  };
+  const r = await timeLoop(n, 3, sample);
+  out({ ...r, version: require('systeminformation/package.json').version });
+}
+
+function samplerThread() {
+  return threads().find((t) => t.comm.startsWith('hostseries-sam'));
+}
+
+async function nodeSamplerMode(hz, secs, on) {
+  const { NativeSampler } = require(nativeModulePath());
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  eld.enable();
+  let samples = 0;
+  let sampler = null;
+  if (on) {
+    sampler = new NativeSampler({ intervalMs: 1000 / hz });
+    sampler.start(() => {
+      const b = sampler.drain();
+      samples += b.samples.length;
+      keep(b);
+    });
+  }
+  await sleep(500); // warm-up: JIT, first layouts, thread start
+  eld.reset();
+  const th0 = on ? samplerThread() : null;
+  const n0 = samples;
+  const c0 = processCpuNs();
+  const w0 = process.hrtime.bigint();
+  await sleep(secs * 1000);
+  const c1 = processCpuNs();
+  const w1 = process.hrtime.bigint();
+  const th1 = on ? samplerThread() : null;
+  const n = samples - n0;
+  eld.disable();
+  let rest = null;
+  if (sampler) rest = sampler.stop();
+  out({
+    on,
+    hz,
+    samples: n,
+    process_cpu_ns: c1 - c0,
+    wall_ns: Number(w1 - w0),
+    thread: th0 && th1 ? { comm: th1.comm, run_ns: th1.runNs - th0.runNs, ticks_ns: th1.ticksNs - th0.ticksNs } : null,
+    eld_ns: { p50: eld.percentile(50), p99: eld.percentile(99), max: eld.max, mean: eld.mean, count: eld.count },
+    missed_ticks: rest?.missedTicks ?? null,
+    dropped: rest?.dropped ?? null,
+  });
+}
+
+async function perturbDriver(hz, t0, phaseNs, schedule) {
+  const { NativeSampler } = require(nativeModulePath());
+  const now = () => process.hrtime.bigint();
+  let sampler = null;
+  let samples = 0;
+  let missed = 0;
+  const startSampler = () => {
+    sampler = new NativeSampler({ intervalMs: 1000 / hz });
+    sampler.start(() => {
+      samples += sampler.drain().samples.length;
+    });
+  };
+  const stopSampler = () => {
+    if (!sampler) return;
+    const r = sampler.stop();
+    samples += r.samples.length;
+    missed += r.missedTicks;
+    sampler = null;
+  };
+  for (let k = 0; k < schedule.length; k++) {
+    const at = t0 + BigInt(k) * phaseNs;
+    const wait = Number(at - now()) / 1e6;
+    if (wait > 0) await sleep(wait);
+    if (schedule[k] === '1' && !sampler) startSampler();
+    if (schedule[k] === '0') stopSampler();
+  }
+  const end = t0 + BigInt(schedule.length) * phaseNs;
+  const wait = Number(end - now()) / 1e6;
+  if (wait > 0) await sleep(wait);
+  stopSampler();
+  out({ samples, missed_ticks: missed });
+}
+
+try {
+  if (mode === 'js') await jsMode(Number(args[0]));
+  else if (mode === 'si') await siMode(Number(args[0]));
+  else if (mode === 'node-sampler') await nodeSamplerMode(Number(args[0]), Number(args[1]), args[2] === 'on');
+  else if (mode === 'perturb-driver') await perturbDriver(Number(args[0]), BigInt(args[1]), BigInt(args[2]), args[3]);
+  else throw new Error(`unknown mode ${mode}`);
+} catch (e) {
+  console.error(e?.stack ?? String(e));
+  process.exit(1);
+}

@@ -1,0 +1,16 @@
+/**
+ * hostseries: time series of Linux host metrics while a benchmark runs, on one node or a
+ * cluster over SSH, written as the mlpstorage TimeSeriesData JSON.
+ */
+export * from './errors.js';
+export * from './types.js';
+export {
+  sampleOnce, parseDiskstats, parseVmstat, parseMeminfo, parseLoadavg, parseNetDev, parseStat,
+  NativeSampler, type NativeSamplerOptions, type SampleOnceOptions,
+} from './native.js';
+export * from './models/index.js';
+export * from './collector/index.js';
+export * from './rates/index.js';
+export * from './sinks/index.js';
+export { stringifyJson, parseJson, stringifySample } from './json/index.js';
+export * from './hosts/index.js';

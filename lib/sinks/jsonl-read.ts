@@ -1,0 +1,174 @@
+/** Reading a JSON Lines stream (see jsonl-format.ts) back into a TimeSeriesData. */
+import { InvalidDataError } from '../errors.js';
+import { parseJson } from '../json/parse.js';
+import { TimeSeriesData } from '../models/data.js';
+import { TimeSeriesSample } from '../models/sample.js';
+import {
+  collectionMethod, count, keyPath, nonNegativeFloat, record, required, string, stringList, timestamp,
+} from '../models/validate.js';
+import type { CollectionMethod } from '../types.js';
+import { fileError, openInput } from './io.js';
+import { inFile, writeTimeSeriesJson, type WriteJsonOptions } from './json-file.js';
+import { JSONL_FORMAT } from './jsonl-format.js';
+
+export interface ReadJsonlOptions {
+  /** Skip every line that is not valid JSON, not only a torn last line (default false). */
+  skipInvalidLines?: boolean;
+}
+
+export interface JsonlReadResult {
+  data: TimeSeriesData;
+  /** Lines skipped because they were not valid JSON (a torn last line after a kill). */
+  skippedLines: number;
+  /** The footer was there: the writer closed the stream. */
+  complete: boolean;
+}
+
+interface Header {
+  collectionIntervalSeconds: number;
+  startTime: string;
+  collectionMethod: CollectionMethod;
+  hostsRequested: string[];
+}
+
+interface Footer {
+  endTime: string;
+  hostsCollected: string[];
+}
+
+function header(d: Record<string, unknown>): Header {
+  if (d.format !== JSONL_FORMAT) throw new InvalidDataError('format', `expected "${JSONL_FORMAT}", got ${JSON.stringify(d.format)}`);
+  return {
+    collectionIntervalSeconds: nonNegativeFloat(required(d, 'collection_interval_seconds', ''), 'collection_interval_seconds'),
+    startTime: timestamp(required(d, 'start_time', ''), 'start_time', true),
+    collectionMethod: collectionMethod(required(d, 'collection_method', ''), 'collection_method'),
+    hostsRequested: stringList(required(d, 'hosts_requested', ''), 'hosts_requested'),
+  };
+}
+
+function footer(d: Record<string, unknown>): Footer {
+  count(required(d, 'num_samples', ''), 'num_samples');
+  return {
+    endTime: timestamp(required(d, 'end_time', ''), 'end_time', true),
+    hostsCollected: stringList(required(d, 'hosts_collected', ''), 'hosts_collected'),
+  };
+}
+
+class JsonlBuilder {
+  head: Header | undefined;
+  foot: Footer | undefined;
+  readonly byHost = new Map<string, TimeSeriesSample[]>();
+  samples = 0;
+  lastTime = '';
+  skipped = 0;
+  private bad: { line: number; message: string } | undefined;
+
+  constructor(private readonly file: string, private readonly skipInvalid: boolean) {}
+
+  line(text: string, n: number): void {
+    if (text.trim() === '') return;
+    if (this.bad) {
+      // Only the last line can be torn by a kill; a bad line followed by more is corruption.
+      if (!this.skipInvalid) throw new InvalidDataError('', `${this.file} line ${this.bad.line}: invalid JSON: ${this.bad.message}`);
+      this.skipped++;
+      this.bad = undefined;
+    }
+    let v: unknown;
+    try {
+      v = parseJson(text);
+    } catch (e) {
+      this.bad = { line: n, message: (e as Error).message };
+      return;
+    }
+    try {
+      this.record(record(v, ''), n);
+    } catch (e) {
+      throw inFile(e, this.file, ` line ${n}`);
+    }
+  }
+
+  private record(d: Record<string, unknown>, n: number): void {
+    switch (d.record) {
+      case 'header':
+        if (this.head) throw new InvalidDataError('', `second header at line ${n}`);
+        this.head = header(d);
+        // As mlpstorage: every requested host has an entry, in the requested order.
+        for (const h of this.head.hostsRequested) if (!this.byHost.has(h)) this.byHost.set(h, []);
+        return;
+      case 'sample': {
+        if (!this.head) throw new InvalidDataError('', 'sample before the header');
+        const host = string(required(d, 'host', ''), 'host');
+        const s = TimeSeriesSample.fromDict(required(d, 'sample', ''), keyPath('', 'sample'));
+        let list = this.byHost.get(host);
+        if (!list) this.byHost.set(host, (list = []));
+        list.push(s);
+        this.samples++;
+        if (s.timestamp > this.lastTime) this.lastTime = s.timestamp;
+        return;
+      }
+      case 'footer':
+        this.foot = footer(d);
+        return;
+      default:
+        if (!this.head) throw new InvalidDataError('', `not a ${JSONL_FORMAT} stream (the first line is not its header)`);
+        // Record types from a newer writer are ignored.
+    }
+  }
+
+  finish(): JsonlReadResult {
+    if (this.bad) this.skipped++;
+    if (!this.head) throw new InvalidDataError('', `${this.file}: no header line (empty or torn file)`);
+    const data = new TimeSeriesData({
+      ...this.head,
+      endTime: this.foot?.endTime ?? this.lastTime,
+      numSamples: this.samples,
+      samplesByHost: this.byHost,
+      hostsCollected: this.foot?.hostsCollected ?? [...this.byHost].filter(([, s]) => s.length > 0).map(([h]) => h),
+    });
+    return { data, skippedLines: this.skipped, complete: this.foot !== undefined };
+  }
+}
+
+/**
+ * Rebuild a TimeSeriesData from a JSON Lines stream (gzipped or not). Tolerates what a kill
+ * leaves: a torn last line (skipped and counted) and no footer (end time and hosts are then taken
+ * from the samples). Anything else that is wrong throws an InvalidDataError naming file and line.
+ */
+export async function readTimeSeriesJsonl(path: string, options: ReadJsonlOptions = {}): Promise<JsonlReadResult> {
+  const input = await openInput(path);
+  const b = new JsonlBuilder(path, options.skipInvalidLines ?? false);
+  let n = 1;
+  let rest: Buffer | undefined;
+  try {
+    for await (const c of input) {
+      const chunk = c as Buffer;
+      let start = 0;
+      let nl = chunk.indexOf(10);
+      if (rest && nl !== -1) {
+        b.line(Buffer.concat([rest, chunk.subarray(0, nl)]).toString('utf8'), n++);
+        rest = undefined;
+        start = nl + 1;
+        nl = chunk.indexOf(10, start);
+      }
+      while (nl !== -1) {
+        b.line(chunk.toString('utf8', start, nl), n++);
+        start = nl + 1;
+        nl = chunk.indexOf(10, start);
+      }
+      if (start < chunk.length) rest = rest ? Buffer.concat([rest, chunk.subarray(start)]) : Buffer.from(chunk.subarray(start));
+    }
+  } catch (e) {
+    input.destroy();
+    if (e instanceof InvalidDataError) throw e;
+    throw fileError(path, 'read', e);
+  }
+  if (rest) b.line(rest.toString('utf8'), n);
+  return b.finish();
+}
+
+/** Convert a finished (or killed) JSON Lines stream into the mlpstorage JSON file. */
+export async function convertJsonlToJson(jsonlPath: string, jsonPath: string, options: ReadJsonlOptions & WriteJsonOptions = {}): Promise<JsonlReadResult> {
+  const result = await readTimeSeriesJsonl(jsonlPath, options);
+  await writeTimeSeriesJson(jsonPath, result.data, options);
+  return result;
+}
