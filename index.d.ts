@@ -61,9 +61,6 @@ export interface NativeSampleError {
  */
 export declare function parseProc(metric: string, text: string | Buffer): NativeBatch
 
-/** Read the selected /proc files once, on the libuv thread pool (never on the JS thread). */
-export declare function sampleOnce(metrics?: Array<string> | undefined | null): Promise<NativeBatch>
-
 export interface SamplerOptions {
   intervalMs: number
   capacity?: number

@@ -837,4 +837,3 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeSampler = nativeBinding.NativeSampler
 module.exports.parseProc = nativeBinding.parseProc
-module.exports.sampleOnce = nativeBinding.sampleOnce

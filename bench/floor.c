@@ -9,6 +9,10 @@
  *   floor loop N            read all files N times back to back, print one JSON line
  *   floor paced HZ SECONDS  read all files HZ times a second (absolute CLOCK_MONOTONIC
  *                           deadlines, like the sampler thread) for SECONDS, print one JSON line
+ *   floor pingpong B        for each byte 'g' read on stdin, take B samples and answer 'k' on
+ *                           stdout; on 'q' print one JSON line with the CPU of every burst. The
+ *                           bench alternates bursts of two such programs (this and the native
+ *                           path) so both see the same machine, burst by burst.
  *
  * CPU time is getrusage(RUSAGE_SELF) user + sys, measured around the loop only (process start-up
  * and the opens are excluded); CLOCK_PROCESS_CPUTIME_ID is printed beside it as a cross-check.
@@ -41,6 +45,12 @@ static struct file files[NFILES];
 static uint64_t ns(struct timespec t) { return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec; }
 
 static uint64_t tv_ns(struct timeval t) { return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_usec * 1000u; }
+
+static uint64_t rusage_ns(void) {
+    struct rusage r;
+    getrusage(RUSAGE_SELF, &r);
+    return tv_ns(r.ru_utime) + tv_ns(r.ru_stime);
+}
 
 static uint64_t clock_ns(clockid_t c) {
     struct timespec t;
@@ -80,7 +90,7 @@ static size_t sample(void) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: floor loop N | floor paced HZ SECONDS\n");
+        fprintf(stderr, "usage: floor loop N | floor paced HZ SECONDS | floor pingpong B\n");
         return 2;
     }
     for (size_t i = 0; i < NFILES; i++) {
@@ -93,6 +103,24 @@ int main(int argc, char **argv) {
         files[i].buf = malloc(files[i].cap);
     }
     size_t bytes = sample(); /* warm-up, like the sampler's first tick */
+
+    if (strcmp(argv[1], "pingpong") == 0) {
+        uint64_t b = strtoull(argv[2], NULL, 10), cap = 1024, nb = 0;
+        uint64_t *cpu = malloc(cap * sizeof *cpu);
+        char c;
+        while (read(0, &c, 1) == 1 && c == 'g') {
+            uint64_t c0 = rusage_ns();
+            for (uint64_t i = 0; i < b; i++) bytes += sample();
+            uint64_t c1 = rusage_ns();
+            if (nb == cap) cpu = realloc(cpu, (cap *= 2) * sizeof *cpu);
+            cpu[nb++] = c1 - c0;
+            if (write(1, "k", 1) != 1) return 1;
+        }
+        printf("{\"burst\":%llu,\"bytes\":%llu,\"cpu_ns\":[", (unsigned long long)b, (unsigned long long)bytes);
+        for (uint64_t i = 0; i < nb; i++) printf("%s%llu", i ? "," : "", (unsigned long long)cpu[i]);
+        printf("]}\n");
+        return 0;
+    }
 
     uint64_t iters = 0;
     struct rusage r0, r1;
@@ -114,7 +142,7 @@ int main(int argc, char **argv) {
             bytes += sample();
         }
     } else {
-        fprintf(stderr, "usage: floor loop N | floor paced HZ SECONDS\n");
+        fprintf(stderr, "usage: floor loop N | floor paced HZ SECONDS | floor pingpong B\n");
         return 2;
     }
     getrusage(RUSAGE_SELF, &r1);

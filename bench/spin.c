@@ -7,7 +7,10 @@
  *
  * Phase k spans [T0 + k*PHASE, T0 + (k+1)*PHASE); only chunks that complete inside
  * [start + GUARD, end - GUARD] count, so the driver's switching at the boundaries is excluded.
- * Prints one JSON line: chunks per second in each phase.
+ * Prints one JSON line: chunks per second of wall time in each phase ("rates": what a benchmark
+ * sees, including cycles taken by anything else on the machine) and chunks per second of this
+ * process's own CPU time ("cpu_rates": slowed only by interference such as cache pollution, not by
+ * time stolen).
  *
  * Built at bench time: gcc -O2 -o bench/.build/spin bench/spin.c
  */
@@ -20,6 +23,12 @@
 static uint64_t mono(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t cputime(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
@@ -49,6 +58,8 @@ int main(int argc, char **argv) {
     uint64_t *count = calloc(nphases, sizeof *count);
     uint64_t *first = calloc(nphases, sizeof *first);
     uint64_t *last = calloc(nphases, sizeof *last);
+    uint64_t *cfirst = calloc(nphases, sizeof *cfirst);
+    uint64_t *clast = calloc(nphases, sizeof *clast);
     uint64_t end = t0 + nphases * phase;
     uint64_t x = 88172645463325252ull;
 
@@ -61,17 +72,25 @@ int main(int argc, char **argv) {
         uint64_t off = (now - t0) % phase;
         if (off < guard || off > phase - guard) continue;
         /* rate = chunks completed after the first in-window completion / time since it */
+        uint64_t c = cputime();
         if (first[k] == 0) {
             first[k] = now;
+            cfirst[k] = c;
         } else {
             count[k]++;
             last[k] = now;
+            clast[k] = c;
         }
     }
     sink = x;
     printf("{\"rates\":[");
     for (uint64_t k = 0; k < nphases; k++) {
         double r = last[k] > first[k] ? (double)count[k] * 1e9 / (double)(last[k] - first[k]) : 0;
+        printf("%s%.3f", k ? "," : "", r);
+    }
+    printf("],\"cpu_rates\":[");
+    for (uint64_t k = 0; k < nphases; k++) {
+        double r = clast[k] > cfirst[k] ? (double)count[k] * 1e9 / (double)(clast[k] - cfirst[k]) : 0;
         printf("%s%.3f", k ? "," : "", r);
     }
     printf("]}\n");

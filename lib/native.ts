@@ -4,17 +4,17 @@
  */
 import { hostname as osHostname } from 'node:os';
 
-import { InvalidOptionError } from './errors.js';
+import { InvalidOptionError, NativeError } from './errors.js';
 import { binding, call, toHostseriesError, type NativeBatch } from './native/binding.js';
 
 export type { NativeBatch, NativeLayout } from './native/binding.js';
-import { decodeBatch, type DecodedBatch } from './native/decode.js';
+import { decodeBatch, LayoutCache, type DecodedBatch } from './native/decode.js';
 import {
   METRICS,
   type Counter, type DiskstatsEntry, type Loadavg, type Metric, type NetdevEntry, type SampleDict, type StatInfo,
 } from './types.js';
 
-export { decodeBatch, isoSeconds, type DecodedBatch } from './native/decode.js';
+export { decodeBatch, isoSeconds, LayoutCache, type DecodedBatch } from './native/decode.js';
 
 function checkMetrics(metrics: readonly string[] | undefined): Metric[] | undefined {
   if (metrics === undefined) return undefined;
@@ -35,16 +35,33 @@ export interface SampleOnceOptions {
   hostname?: string;
 }
 
-/** One sample of this host; the /proc reads run on the libuv pool, not the JS thread. */
+
+/**
+ * One sample of this host. The reads run on a short-lived native sampler thread (its first
+ * sample is taken at once), never on the JS thread.
+ */
 export async function sampleOnce(options: SampleOnceOptions = {}): Promise<SampleDict> {
-  const metrics = checkMetrics(options.metrics);
-  let batch: NativeBatch;
-  try {
-    batch = await binding().sampleOnce(metrics);
-  } catch (e) {
-    throw toHostseriesError(e);
-  }
-  return decodeBatch(batch, options.hostname ?? osHostname()).samples[0]!;
+  const sampler = new NativeSampler({ intervalMs: 3_600_000, capacity: 1, metrics: options.metrics, hostname: options.hostname });
+  return new Promise<SampleDict>((resolve, reject) => {
+    // The sampler's callback never holds the event loop open; this timer does, until the sample.
+    const keepAlive = setTimeout(() => reject(new NativeError('ERR_TIMEOUT', 'no sample from /proc within 60 s')), 60_000);
+    const settle = (): void => clearTimeout(keepAlive);
+    try {
+      sampler.start(() => {
+        try {
+          const [sample] = sampler.stop().samples;
+          if (sample) resolve(sample);
+        } catch (e) {
+          reject(toHostseriesError(e));
+        } finally {
+          settle();
+        }
+      });
+    } catch (e) {
+      settle();
+      reject(e);
+    }
+  });
 }
 
 type ProcText = string | Buffer;
@@ -80,6 +97,7 @@ export interface NativeSamplerOptions {
 export class NativeSampler {
   private readonly raw: InstanceType<ReturnType<typeof binding>['NativeSampler']>;
   private readonly host: string;
+  private readonly layouts = new LayoutCache();
 
   constructor(options: NativeSamplerOptions) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('NativeSampler options must be an object');
@@ -104,14 +122,17 @@ export class NativeSampler {
   }
 
   drain(): DecodedBatch {
-    return decodeBatch(this.raw.drain(), this.host);
+    return decodeBatch(this.raw.drain(), this.host, this.layouts);
   }
 
   stop(): DecodedBatch {
-    return decodeBatch(this.raw.stop(), this.host);
+    return decodeBatch(this.raw.stop(), this.host, this.layouts);
   }
 
-  /** `drain()` without decoding: the columns as they crossed from Rust. */
+  /**
+   * `drain()` without decoding: the columns as they crossed from Rust. A layout crosses only
+   * in the first batch that uses it; keep them (see LayoutCache).
+   */
   drainBatch(): NativeBatch {
     return this.raw.drain();
   }

@@ -129,6 +129,7 @@ export function machineMarkdown(m) {
     ['rustc', m.rustc ?? 'not found'],
     ['gcc', m.gcc ?? 'not found'],
     ['load average at start', `\`${m.loadavg}\``],
+    ...(m.loadavgEnd ? [['load average at end', `\`${m.loadavgEnd}\``]] : []),
     ['date', m.date],
   ];
   return ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');

@@ -7,7 +7,7 @@
 //                                              NativeSampler at HZ draining in onSample (on) or
 //                                              no sampler (off); process CPU, sampler-thread CPU,
 //                                              event-loop delay
-//   node contender.mjs perturb-driver HZ T0_NS PHASE_NS SCHEDULE
+//   node contender.mjs perturb-driver HZ T0_NS PHASE_NS GUARD_NS SCHEDULE
 //                                              toggles a NativeSampler at HZ per phase of
 //                                              SCHEDULE ("0101..."), phases start at T0 (monotonic)
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -105,12 +105,19 @@ async function nodeSamplerMode(hz, secs, on) {
   });
 }
 
-async function perturbDriver(hz, t0, phaseNs, schedule) {
+async function perturbDriver(hz, t0, phaseNs, guardNs, schedule) {
   const { NativeSampler } = require(nativeModulePath());
   const now = () => process.hrtime.bigint();
+  const until = async (t) => {
+    const wait = Number(t - now()) / 1e6;
+    if (wait > 0) await sleep(wait);
+  };
   let sampler = null;
   let samples = 0;
   let missed = 0;
+  // This process's CPU and wall time in "on" and "off" phases, without the guard intervals at
+  // the phase boundaries (where the sampler is made, started and stopped), as the workers count.
+  const acc = { on: { cpu: 0, wall: 0 }, off: { cpu: 0, wall: 0 } };
   const startSampler = () => {
     sampler = new NativeSampler({ intervalMs: 1000 / hz });
     sampler.start(() => {
@@ -126,23 +133,33 @@ async function perturbDriver(hz, t0, phaseNs, schedule) {
   };
   for (let k = 0; k < schedule.length; k++) {
     const at = t0 + BigInt(k) * phaseNs;
-    const wait = Number(at - now()) / 1e6;
-    if (wait > 0) await sleep(wait);
-    if (schedule[k] === '1' && !sampler) startSampler();
-    if (schedule[k] === '0') stopSampler();
+    await until(at);
+    const on = schedule[k] === '1';
+    if (on && !sampler) startSampler();
+    if (!on) stopSampler();
+    await until(at + guardNs);
+    const c0 = processCpuNs();
+    const w0 = now();
+    await until(at + phaseNs - guardNs);
+    const a = acc[on ? 'on' : 'off'];
+    a.cpu += processCpuNs() - c0;
+    a.wall += Number(now() - w0);
   }
-  const end = t0 + BigInt(schedule.length) * phaseNs;
-  const wait = Number(end - now()) / 1e6;
-  if (wait > 0) await sleep(wait);
+  await until(t0 + BigInt(schedule.length) * phaseNs);
   stopSampler();
-  out({ samples, missed_ticks: missed });
+  out({
+    samples,
+    missed_ticks: missed,
+    cpu_per_s_on: acc.on.wall ? (acc.on.cpu / acc.on.wall) * 1e9 : null,
+    cpu_per_s_off: acc.off.wall ? (acc.off.cpu / acc.off.wall) * 1e9 : null,
+  });
 }
 
 try {
   if (mode === 'js') await jsMode(Number(args[0]));
   else if (mode === 'si') await siMode(Number(args[0]));
   else if (mode === 'node-sampler') await nodeSamplerMode(Number(args[0]), Number(args[1]), args[2] === 'on');
-  else if (mode === 'perturb-driver') await perturbDriver(Number(args[0]), BigInt(args[1]), BigInt(args[2]), args[3]);
+  else if (mode === 'perturb-driver') await perturbDriver(Number(args[0]), BigInt(args[1]), BigInt(args[2]), BigInt(args[3]), args[4]);
   else throw new Error(`unknown mode ${mode}`);
 } catch (e) {
   console.error(e?.stack ?? String(e));

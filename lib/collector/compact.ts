@@ -7,7 +7,7 @@
  * Objects are built only when asked for.
  */
 import type { NativeBatch, NativeLayout } from '../native/binding.js';
-import { Cursor, decodeSections, layoutInfo, stamp, type LayoutInfo } from '../native/decode.js';
+import { Cursor, decodeSections, LayoutCache, stamp, type LayoutInfo } from '../native/decode.js';
 import type { SampleDict } from '../types.js';
 
 const CHUNK = 128;
@@ -81,7 +81,8 @@ class Scratch {
 
 export class CompactSeries {
   private readonly chunks: Chunk[] = [];
-  private readonly layouts = new Map<number, LayoutInfo>();
+  /** Every layout the stored samples use, by id. */
+  readonly layouts = new LayoutCache();
   private readonly extras = new Map<number, Extras>();
   /** Last appended sample's words, to delta against. */
   private readonly prev = new Scratch();
@@ -101,16 +102,16 @@ export class CompactSeries {
   }
 
   addLayouts(layouts: readonly NativeLayout[]): void {
-    for (const l of layouts) if (!this.layouts.has(l.id)) this.layouts.set(l.id, layoutInfo(l));
+    this.layouts.add(layouts);
   }
 
   /** Store sample `i` of `batch` (its layouts added first). */
   append(batch: NativeBatch, i: number, extras?: Extras): void {
     const layoutId = batch.layoutIds[i]!;
-    const info = this.layouts.get(layoutId);
-    if (!info) throw new Error(`layout ${layoutId} was not added`);
+    const size = this.layouts.get(layoutId).size;
     const start = batch.offsets[i]!;
     const n = batch.offsets[i + 1]! - start;
+    if (n !== size) throw new Error(`hostseries: sample ${i} has ${n} values, its layout ${size}`);
     const words = new Uint32Array(batch.values.buffer, batch.values.byteOffset + start * 8, n * 2);
 
     let chunk = this.chunks[this.chunks.length - 1];
@@ -179,7 +180,7 @@ export class CompactSeries {
     for (const c of this.chunks) {
       if (c.base + c.count <= startGlobal) continue;
       for (let j = 0; j < c.count; j++) {
-        const info = this.layouts.get(c.layoutIds[j]!)!;
+        const info = this.layouts.get(c.layoutIds[j]!);
         this.decodeInto(c, j, info, scratch);
         if (c.base + j < startGlobal) continue;
         const dict = stamp(c.wallNs[j]!, this.hostname);

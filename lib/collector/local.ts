@@ -10,7 +10,7 @@ import { HostseriesError, InvalidOptionError, LifecycleError } from '../errors.j
 import { TimeSeriesData } from '../models/data.js';
 import { TimeSeriesSample } from '../models/sample.js';
 import { NativeSampler } from '../native.js';
-import { decodeOne, isoSeconds, layoutInfo, type LayoutInfo } from '../native/decode.js';
+import { decodeOne, isoSeconds } from '../native/decode.js';
 import type { NativeBatch } from '../native/binding.js';
 import { computeRates, type Rates } from '../rates/index.js';
 import type { Metric, SampleDict } from '../types.js';
@@ -89,15 +89,16 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
   private readonly halt = new AbortController();
   /** Custom collectors make ingestion async; this keeps samples in order. */
   private chain: Promise<void> = Promise.resolve();
-  private stopping: Promise<TimeSeriesSample[]> | undefined;
+  private stopping: Promise<void> | undefined;
   private started: Date | undefined;
   private ended: Date | undefined;
   private nativeMissed = 0;
   private nativeDropped = 0;
   private collected = 0;
   private warnedFull = false;
-  private lastTwo: SampleDict[] = [];
-  private readonly layouts = new Map<number, LayoutInfo>();
+  /** The last two samples as received (a batch reference each), for current() and rates. */
+  private recent: { batch: NativeBatch; i: number; extras: Extras }[] = [];
+
   private readonly onAbort = (): void => void this.stop().catch((e: unknown) => this.report(e));
 
   constructor(options: TimeSeriesCollectorOptions = {}) {
@@ -191,13 +192,13 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
 
   /** Stop at once (no waiting out the interval) and return every sample kept in memory. */
   stop(): Promise<TimeSeriesSample[]> {
-    if (this.stopping) return this.stopping;
     if (this.state === 'idle') return Promise.reject(new LifecycleError('ERR_NOT_STARTED', 'the collector was never started'));
-    this.stopping = this.finish();
-    return this.stopping;
+    // Samples are rebuilt per call rather than cached, so the collector never holds them as objects.
+    this.stopping ??= this.finish();
+    return this.stopping.then(() => this.history());
   }
 
-  private async finish(): Promise<TimeSeriesSample[]> {
+  private async finish(): Promise<void> {
     this.state = 'stopped';
     this.signal?.removeEventListener('abort', this.onAbort);
     const sampler = this.sampler;
@@ -218,9 +219,7 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
     } finally {
       this.live.end();
     }
-    const samples = this.history();
-    this.emit('stop', samples);
-    return samples;
+    if (this.listenerCount('stop') > 0) this.emit('stop', this.history());
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -233,13 +232,13 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
 
   /** The latest sample, if any. */
   current(): TimeSeriesSample | undefined {
-    const last = this.lastTwo[this.lastTwo.length - 1];
+    const last = this.tail(1)[0];
     return last ? toSample(last) : undefined;
   }
 
   /** Rates between the last two samples (sysstat formulas), if there are two. */
   currentRates(): Rates | undefined {
-    const [a, b] = this.lastTwo;
+    const [a, b] = this.tail(2);
     return a && b ? computeRates(a, b) : undefined;
   }
 
@@ -267,6 +266,18 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
     });
   }
 
+  /** The last `n` (at most 2) samples collected, kept or not. */
+  private tail(n: number): SampleDict[] {
+    return this.recent.slice(-n).map(({ batch, i, extras }) => this.decode(batch, i, extras));
+  }
+
+  private decode(batch: NativeBatch, i: number, extras: Extras): SampleDict {
+    const dict = decodeOne(batch, i, this.store.layouts.get(batch.layoutIds[i]!), this.hostname);
+    if (extras.collectors) dict.collectors = extras.collectors;
+    if (extras.errors) dict.errors = extras.errors;
+    return dict;
+  }
+
   private window(lastSeconds: number | undefined): SampleDict[] {
     const all = [...this.store.dicts(Math.max(0, this.store.length - this.maxSamples))];
     if (lastSeconds === undefined) return all.map((s) => s.dict);
@@ -288,7 +299,6 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
     this.nativeMissed = batch.missedTicks;
     this.nativeDropped = batch.dropped;
     this.store.addLayouts(batch.layouts);
-    for (const l of batch.layouts) if (!this.layouts.has(l.id)) this.layouts.set(l.id, layoutInfo(l));
     const n = batch.layoutIds.length;
     const errors = new Map<number, Record<string, string>>();
     for (const e of batch.errors) (errors.get(e.sample) ?? errors.set(e.sample, {}).get(e.sample)!)[e.source] = e.message;
@@ -321,11 +331,11 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
       while (this.store.length - this.store.chunkSize >= this.maxSamples) this.store.dropOldestChunk();
     }
     if (this.collected > this.maxSamples) this.warnFull();
-    const dict = decodeOne(batch, i, this.layouts.get(batch.layoutIds[i]!)!, this.hostname);
-    if (extras.collectors) dict.collectors = extras.collectors;
-    if (extras.errors) dict.errors = extras.errors;
-    this.lastTwo = [...this.lastTwo.slice(-1), dict];
-    const sample = toSample(dict);
+    this.recent = [...this.recent.slice(-1), { batch, i, extras }];
+    // Objects are built only for someone who takes them: a sink, a listener, an iterator.
+    const wanted = this.sink !== undefined || this.live.active || this.listenerCount('sample') > 0;
+    if (!wanted) return;
+    const sample = toSample(this.decode(batch, i, extras));
     try {
       this.sink?.write(sample);
     } catch (e) {
@@ -334,7 +344,6 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
     this.live.push(sample);
     if (this.listenerCount('sample') > 0) this.emit('sample', sample);
   }
-
 
   private warnFull(): void {
     if (this.warnedFull) return;

@@ -3,6 +3,11 @@ export class LiveStream<T> {
   private readonly subscribers = new Set<{ queue: T[]; wake?: () => void }>();
   private ended = false;
 
+  /** Whether anyone is iterating (so the producer can skip building items for nobody). */
+  get active(): boolean {
+    return this.subscribers.size > 0;
+  }
+
   push(item: T): void {
     for (const s of this.subscribers) {
       s.queue.push(item);

@@ -9,7 +9,14 @@
  */
 import { integerValue, parseJsonExact } from './tokenizer.js';
 
-const LONG_DIGITS = /\d{16,}/g;
+// A non-digit then 16 digits: linear time (a bare /\d{16,}/ retries inside every digit run).
+const LONG_DIGITS = /\D\d{16}/g;
+const LEADING_LONG = /^\s*-?\d{16}/;
+
+function digitsEnd(text: string, i: number): number {
+  for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i));
+  return i;
+}
 
 /** Index of the quote closing the string that opens at `open`, or -1. */
 function closingQuote(text: string, open: number): number {
@@ -29,14 +36,14 @@ function isBoundary(c: number): boolean {
   return Number.isNaN(c) || c === 0x5b || c === 0x2c || c === 0x3a || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-/** [start, end) of each long integer literal outside strings, flattened. */
+/** [start, end) of each long integer literal outside strings, flattened (`first`: the first match). */
 function longIntegers(text: string, first: RegExpExecArray): number[] {
   const spans: number[] = [];
   let pos = 0; // a position known to be outside any string
   let m: RegExpExecArray | null = first;
   while (m !== null) {
-    let start = m.index;
-    const end = start + m[0].length;
+    let start = m.index + 1;
+    const end = digitsEnd(text, start + 16);
     let inString = false;
     for (;;) {
       const q = text.indexOf('"', pos);
@@ -103,9 +110,9 @@ function restore(v: unknown, marker: number, left: { n: number }): unknown {
 export function parseJson(text: string): unknown {
   LONG_DIGITS.lastIndex = 0;
   const first = LONG_DIGITS.exec(text);
-  if (first === null) return JSON.parse(text);
+  if (first === null) return LEADING_LONG.test(text) ? parseJsonExact(text) : JSON.parse(text);
   const spans = longIntegers(text, first);
-  if (spans.length === 0) return JSON.parse(text);
+  if (spans.length === 0) return LEADING_LONG.test(text) ? parseJsonExact(text) : JSON.parse(text);
   const marker = freeMarker(text);
   if (marker === undefined) return parseJsonExact(text);
   const escaped = '"\\u00' + marker.charCodeAt(0).toString(16).padStart(2, '0');

@@ -11,18 +11,48 @@ import { pyFloatRepr } from './float.js';
 import { pyQuote } from './string.js';
 import { newline, numberText, stringifyJson, type FloatSchema } from './stringify.js';
 
-/** Output `JSON.stringify` may not have written the Python way. */
-const NOT_PYTHON = /[^\x20-\x7e\n]|[:[,\s]-?\d+[.eE]|null/;
+/** A float (or an exponent) in `JSON.stringify` output: JS and Python may print it differently. */
+const FLOAT_LIKE = /\d[.eE]/;
+
+/**
+ * True when `s`, written by `JSON.stringify`, is what Python writes: printable ASCII only (Python
+ * escapes the rest; `JSON.stringify` already escapes control characters the same way), no
+ * `null` (from NaN) and no float. False positives (`"veth1e2"`) only cost the slow path.
+ */
+function pythonCompatible(s: string): boolean {
+  return Buffer.byteLength(s, 'utf8') === s.length && !s.includes('\x7f') && !s.includes('null') && !FLOAT_LIKE.test(s);
+}
+
+const cuts: [number, number][][] = [];
+
+/**
+ * `JSON.stringify` indents from level 0; a value wrapped in `level` arrays comes out indented
+ * for `level`, so V8 does the indentation and the wrapper is cut off.
+ */
+function stringifyAt(v: unknown, indent: number, level: number): string | undefined {
+  const wrap = (x: unknown): unknown => {
+    for (let i = 0; i < level; i++) x = [x];
+    return x;
+  };
+  const s = JSON.stringify(wrap(v), null, indent);
+  if (s === undefined || level === 0) return s;
+  let cut = (cuts[indent] ??= [])[level];
+  if (cut === undefined) {
+    const probe = JSON.stringify(wrap(0), null, indent);
+    cut = cuts[indent]![level] = [probe.indexOf('0'), probe.length - probe.indexOf('0') - 1];
+  }
+  return s.slice(cut[0], s.length - cut[1]);
+}
 
 function counterBlock(v: unknown, indent: number | undefined, level: number): string {
   let s: string | undefined;
   try {
-    s = indent === undefined ? JSON.stringify(v) : JSON.stringify(v, null, indent);
+    s = indent === undefined ? JSON.stringify(v) : stringifyAt(v, indent, level);
   } catch {
     s = undefined; // a bigint
   }
-  if (s === undefined || NOT_PYTHON.test(s)) return stringifyJson(v, { indent, level });
-  return indent === undefined || level === 0 ? s : s.replace(/\n/g, newline(indent, level));
+  if (s === undefined || !pythonCompatible(s)) return stringifyJson(v, { indent, level });
+  return s;
 }
 
 const LOADAVG_FLOATS: FloatSchema = { load_1min: true, load_5min: true, load_15min: true };

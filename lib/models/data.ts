@@ -2,7 +2,7 @@
 import type { CollectionMethod, TimeSeriesDataDict } from '../types.js';
 import { TimeSeriesSample } from './sample.js';
 import {
-  array, collectionMethod, count, indexPath, keyPath, nonNegativeFloat, record, required, setOwn, stringList, timestamp,
+  array, collectionMethod, count, field, keyPath, nonNegativeFloat, record, setOwn, stringList, timestampOrEmpty,
 } from './validate.js';
 
 export interface TimeSeriesDataInit {
@@ -77,28 +77,26 @@ export class TimeSeriesData {
    */
   static fromDict(v: unknown, path = ''): TimeSeriesData {
     const d = record(v, path);
-    const at = (k: string): string => keyPath(path, k);
-    const byHostPath = at('samples_by_host');
-    const byHostIn = record(required(d, 'samples_by_host', path), byHostPath);
+    const byHostIn = field(d, 'samples_by_host', path, record);
+    const byHostPath = keyPath(path, 'samples_by_host');
     const samplesByHost = new Map<string, TimeSeriesSample[]>();
     for (const host in byHostIn) {
       const hostPath = keyPath(byHostPath, host);
-      samplesByHost.set(host, array(byHostIn[host], hostPath).map((s, i) => TimeSeriesSample.fromDict(s, indexPath(hostPath, i))));
+      samplesByHost.set(host, array(byHostIn[host], hostPath).map((s, i) => TimeSeriesSample.fromDict(s, `${hostPath}[${i}]`)));
     }
     return new TimeSeriesData({ ...TimeSeriesData.metadataFromDict(d, path), samplesByHost });
   }
 
   /** The run metadata of a dict (everything but the samples), checked. */
   static metadataFromDict(d: Record<string, unknown>, path = ''): Required<Omit<TimeSeriesDataInit, 'samplesByHost'>> {
-    const at = (k: string): string => keyPath(path, k);
     return {
-      collectionIntervalSeconds: nonNegativeFloat(required(d, 'collection_interval_seconds', path), at('collection_interval_seconds')),
-      startTime: timestamp(required(d, 'start_time', path), at('start_time'), true),
-      endTime: timestamp(required(d, 'end_time', path), at('end_time'), true),
-      numSamples: count(required(d, 'num_samples', path), at('num_samples')),
-      collectionMethod: collectionMethod(required(d, 'collection_method', path), at('collection_method')),
-      hostsRequested: stringList(required(d, 'hosts_requested', path), at('hosts_requested')),
-      hostsCollected: stringList(required(d, 'hosts_collected', path), at('hosts_collected')),
+      collectionIntervalSeconds: field(d, 'collection_interval_seconds', path, nonNegativeFloat),
+      startTime: field(d, 'start_time', path, timestampOrEmpty),
+      endTime: field(d, 'end_time', path, timestampOrEmpty),
+      numSamples: field(d, 'num_samples', path, count),
+      collectionMethod: field(d, 'collection_method', path, collectionMethod),
+      hostsRequested: field(d, 'hosts_requested', path, stringList),
+      hostsCollected: field(d, 'hosts_collected', path, stringList),
     };
   }
 }

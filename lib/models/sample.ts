@@ -5,12 +5,11 @@
  * and the dict without renaming 600 keys per sample.
  */
 import {
-  CPU_FIELDS, DISKSTATS_FIELDS, NETDEV_FIELDS,
   type Counter, type CpuTimes, type DiskstatsEntry, type Loadavg, type NetdevEntry, type SampleDict, type StatInfo,
 } from '../types.js';
 import {
-  array, count, counter, counterDict, indexPath, keyPath, nonNegativeFloat, optional, record, required, setOwn,
-  string, stringDict, timestamp,
+  array, count, counter, counterDict, field, join, nonNegativeFloat, optional, record, setOwn, string, stringDict,
+  timestamp, type Check, type Key,
 } from './validate.js';
 
 export interface TimeSeriesSampleInit {
@@ -29,57 +28,99 @@ export interface TimeSeriesSampleInit {
   errors?: Record<string, string>;
 }
 
-const BASE_DISK_FIELDS = 11;
+// The nested records are rebuilt with their known fields in file order (unknown keys dropped).
 
-function diskEntry(v: unknown, path: string): DiskstatsEntry {
-  const o = record(v, path);
-  const e: Record<string, string | Counter> = { device_name: string(required(o, 'device_name', path), keyPath(path, 'device_name')) };
-  for (let i = 0; i < DISKSTATS_FIELDS.length; i++) {
-    const f = DISKSTATS_FIELDS[i]!;
-    const x = i < BASE_DISK_FIELDS ? required(o, f, path) : o[f];
-    if (x !== undefined && x !== null) e[f] = counter(x, keyPath(path, f));
+function diskEntry(v: unknown, parent: string, key?: Key): DiskstatsEntry {
+  const o = record(v, parent, key);
+  const path = join(parent, key);
+  const c = (f: string): Counter => field(o, f, path, counter);
+  // Literals, not a loop over field names: V8 builds these ~15x faster.
+  const e: DiskstatsEntry = {
+    device_name: field(o, 'device_name', path, string),
+    reads_completed: c('reads_completed'), reads_merged: c('reads_merged'), sectors_read: c('sectors_read'),
+    time_reading_ms: c('time_reading_ms'), writes_completed: c('writes_completed'), writes_merged: c('writes_merged'),
+    sectors_written: c('sectors_written'), time_writing_ms: c('time_writing_ms'), ios_in_progress: c('ios_in_progress'),
+    time_doing_ios_ms: c('time_doing_ios_ms'), weighted_time_doing_ios_ms: c('weighted_time_doing_ios_ms'),
+  };
+  if (o.discards_completed != null || o.discards_merged != null || o.sectors_discarded != null || o.time_discarding_ms != null) {
+    e.discards_completed = c('discards_completed');
+    e.discards_merged = c('discards_merged');
+    e.sectors_discarded = c('sectors_discarded');
+    e.time_discarding_ms = c('time_discarding_ms');
   }
-  return e as unknown as DiskstatsEntry;
+  if (o.flush_requests_completed != null || o.time_flushing_ms != null) {
+    e.flush_requests_completed = c('flush_requests_completed');
+    e.time_flushing_ms = c('time_flushing_ms');
+  }
+  return e;
 }
 
-function netEntry(v: unknown, path: string): NetdevEntry {
-  const o = record(v, path);
-  const e: Record<string, string | Counter> = { interface_name: string(required(o, 'interface_name', path), keyPath(path, 'interface_name')) };
-  for (const f of NETDEV_FIELDS) e[f] = counter(required(o, f, path), keyPath(path, f));
-  return e as unknown as NetdevEntry;
-}
-
-function loadavg(v: unknown, path: string): Loadavg {
-  const o = record(v, path);
-  const f = (k: string): number => nonNegativeFloat(required(o, k, path), keyPath(path, k));
-  const n = (k: string): number => count(required(o, k, path), keyPath(path, k));
-  return { load_1min: f('load_1min'), load_5min: f('load_5min'), load_15min: f('load_15min'), running_processes: n('running_processes'), total_processes: n('total_processes') };
-}
-
-function cpuTimes(v: unknown, path: string): CpuTimes {
-  const o = record(v, path);
-  const t: Record<string, Counter> = {};
-  for (const f of CPU_FIELDS) t[f] = counter(required(o, f, path), keyPath(path, f));
-  return t as unknown as CpuTimes;
-}
-
-function stat(v: unknown, path: string): StatInfo {
-  const o = record(v, path);
-  const cpusPath = keyPath(path, 'cpus');
-  const cpusIn = record(required(o, 'cpus', path), cpusPath);
-  const cpus: Record<string, CpuTimes> = {};
-  for (const k in cpusIn) setOwn(cpus, k, cpuTimes(cpusIn[k], keyPath(cpusPath, k)));
-  const c = (k: string): Counter => counter(required(o, k, path), keyPath(path, k));
+function netEntry(v: unknown, parent: string, key?: Key): NetdevEntry {
+  const o = record(v, parent, key);
+  const path = join(parent, key);
+  const c = (f: string): Counter => field(o, f, path, counter);
   return {
-    cpu: cpuTimes(required(o, 'cpu', path), keyPath(path, 'cpu')),
-    cpus,
-    intr: c('intr'), ctxt: c('ctxt'), btime: c('btime'), processes: c('processes'),
-    procs_running: c('procs_running'), procs_blocked: c('procs_blocked'),
+    interface_name: field(o, 'interface_name', path, string),
+    rx_bytes: c('rx_bytes'), rx_packets: c('rx_packets'), rx_errors: c('rx_errors'), rx_dropped: c('rx_dropped'),
+    rx_fifo: c('rx_fifo'), rx_frame: c('rx_frame'), rx_compressed: c('rx_compressed'), rx_multicast: c('rx_multicast'),
+    tx_bytes: c('tx_bytes'), tx_packets: c('tx_packets'), tx_errors: c('tx_errors'), tx_dropped: c('tx_dropped'),
+    tx_fifo: c('tx_fifo'), tx_collisions: c('tx_collisions'), tx_carrier: c('tx_carrier'), tx_compressed: c('tx_compressed'),
   };
 }
 
-function list<T>(check: (v: unknown, path: string) => T): (v: unknown, path: string) => T[] {
-  return (v, path) => array(v, path).map((e, i) => check(e, indexPath(path, i)));
+function loadavg(v: unknown, parent: string, key?: Key): Loadavg {
+  const o = record(v, parent, key);
+  const path = join(parent, key);
+  return {
+    load_1min: field(o, 'load_1min', path, nonNegativeFloat),
+    load_5min: field(o, 'load_5min', path, nonNegativeFloat),
+    load_15min: field(o, 'load_15min', path, nonNegativeFloat),
+    running_processes: field(o, 'running_processes', path, count),
+    total_processes: field(o, 'total_processes', path, count),
+  };
+}
+
+function cpuTimes(v: unknown, parent: string, key?: Key): CpuTimes {
+  const o = record(v, parent, key);
+  const path = join(parent, key);
+  const c = (f: string): Counter => field(o, f, path, counter);
+  return {
+    user: c('user'), nice: c('nice'), system: c('system'), idle: c('idle'), iowait: c('iowait'),
+    irq: c('irq'), softirq: c('softirq'), steal: c('steal'), guest: c('guest'), guest_nice: c('guest_nice'),
+  };
+}
+
+function cpuMap(v: unknown, parent: string, key?: Key): Record<string, CpuTimes> {
+  const o = record(v, parent, key);
+  const path = join(parent, key);
+  const cpus: Record<string, CpuTimes> = {};
+  for (const k in o) setOwn(cpus, k, cpuTimes(o[k], path, k));
+  return cpus;
+}
+
+function stat(v: unknown, parent: string, key?: Key): StatInfo {
+  const o = record(v, parent, key);
+  const path = join(parent, key);
+  return {
+    cpu: field(o, 'cpu', path, cpuTimes),
+    cpus: field(o, 'cpus', path, cpuMap),
+    intr: field(o, 'intr', path, counter),
+    ctxt: field(o, 'ctxt', path, counter),
+    btime: field(o, 'btime', path, counter),
+    processes: field(o, 'processes', path, counter),
+    procs_running: field(o, 'procs_running', path, counter),
+    procs_blocked: field(o, 'procs_blocked', path, counter),
+  };
+}
+
+function list<T>(check: Check<T>): Check<T[]> {
+  return (v, parent, key) => {
+    const a = array(v, parent, key);
+    const path = join(parent, key);
+    const out = new Array<T>(a.length);
+    for (let i = 0; i < a.length; i++) out[i] = check(a[i], path, i);
+    return out;
+  };
 }
 
 const diskList = list(diskEntry);
@@ -153,9 +194,9 @@ export class TimeSeriesSample {
   static fromDict(v: unknown, path = ''): TimeSeriesSample {
     const d = record(v, path);
     return new TimeSeriesSample({
-      timestamp: timestamp(required(d, 'timestamp', path), keyPath(path, 'timestamp')),
+      timestamp: field(d, 'timestamp', path, timestamp),
       timestampNs: optional(d, 'timestamp_ns', path, counter),
-      hostname: string(required(d, 'hostname', path), keyPath(path, 'hostname')),
+      hostname: field(d, 'hostname', path, string),
       diskstats: optional(d, 'diskstats', path, diskList),
       vmstat: optional(d, 'vmstat', path, counterDict),
       meminfo: optional(d, 'meminfo', path, counterDict),

@@ -134,13 +134,25 @@ export function decodeOne(b: NativeBatch, i: number, info: LayoutInfo, hostname:
   return s;
 }
 
-export function decodeBatch(b: NativeBatch, hostname: string): DecodedBatch {
-  const layouts = new Map<number, LayoutInfo>();
-  for (const l of b.layouts) layouts.set(l.id, layoutInfo(l));
+/** Layouts by id, kept across the batches of one sampler (a batch carries only new ones). */
+export class LayoutCache {
+  private readonly byId = new Map<number, LayoutInfo>();
+  add(layouts: readonly NativeLayout[]): void {
+    for (const l of layouts) if (!this.byId.has(l.id)) this.byId.set(l.id, layoutInfo(l));
+  }
+  get(id: number): LayoutInfo {
+    const info = this.byId.get(id);
+    if (!info) throw new Error(`hostseries: layout ${id} was never received`);
+    return info;
+  }
+}
+
+export function decodeBatch(b: NativeBatch, hostname: string, layouts = new LayoutCache()): DecodedBatch {
+  layouts.add(b.layouts);
   const samples: SampleDict[] = [];
   const monoNs: bigint[] = [];
   for (let i = 0; i < b.layoutIds.length; i++) {
-    samples.push(decodeOne(b, i, layouts.get(b.layoutIds[i]!)!, hostname));
+    samples.push(decodeOne(b, i, layouts.get(b.layoutIds[i]!), hostname));
     monoNs.push(b.monoNs[i]!);
   }
   for (const e of b.errors) {

@@ -4,7 +4,7 @@ import { parseJson } from '../json/parse.js';
 import { TimeSeriesData } from '../models/data.js';
 import { TimeSeriesSample } from '../models/sample.js';
 import {
-  collectionMethod, count, keyPath, nonNegativeFloat, record, required, string, stringList, timestamp,
+  collectionMethod, count, field, nonNegativeFloat, record, string, stringList, timestampOrEmpty,
 } from '../models/validate.js';
 import type { CollectionMethod } from '../types.js';
 import { fileError, openInput } from './io.js';
@@ -39,18 +39,18 @@ interface Footer {
 function header(d: Record<string, unknown>): Header {
   if (d.format !== JSONL_FORMAT) throw new InvalidDataError('format', `expected "${JSONL_FORMAT}", got ${JSON.stringify(d.format)}`);
   return {
-    collectionIntervalSeconds: nonNegativeFloat(required(d, 'collection_interval_seconds', ''), 'collection_interval_seconds'),
-    startTime: timestamp(required(d, 'start_time', ''), 'start_time', true),
-    collectionMethod: collectionMethod(required(d, 'collection_method', ''), 'collection_method'),
-    hostsRequested: stringList(required(d, 'hosts_requested', ''), 'hosts_requested'),
+    collectionIntervalSeconds: field(d, 'collection_interval_seconds', '', nonNegativeFloat),
+    startTime: field(d, 'start_time', '', timestampOrEmpty),
+    collectionMethod: field(d, 'collection_method', '', collectionMethod),
+    hostsRequested: field(d, 'hosts_requested', '', stringList),
   };
 }
 
 function footer(d: Record<string, unknown>): Footer {
-  count(required(d, 'num_samples', ''), 'num_samples');
+  field(d, 'num_samples', '', count);
   return {
-    endTime: timestamp(required(d, 'end_time', ''), 'end_time', true),
-    hostsCollected: stringList(required(d, 'hosts_collected', ''), 'hosts_collected'),
+    endTime: field(d, 'end_time', '', timestampOrEmpty),
+    hostsCollected: field(d, 'hosts_collected', '', stringList),
   };
 }
 
@@ -97,8 +97,8 @@ class JsonlBuilder {
         return;
       case 'sample': {
         if (!this.head) throw new InvalidDataError('', 'sample before the header');
-        const host = string(required(d, 'host', ''), 'host');
-        const s = TimeSeriesSample.fromDict(required(d, 'sample', ''), keyPath('', 'sample'));
+        const host = field(d, 'host', '', string);
+        const s = TimeSeriesSample.fromDict(field(d, 'sample', '', (x) => x), 'sample');
         let list = this.byHost.get(host);
         if (!list) this.byHost.set(host, (list = []));
         list.push(s);

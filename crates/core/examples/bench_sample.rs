@@ -3,12 +3,18 @@
 //! ```text
 //! bench_sample loop N            what the sampling thread does per tick (clocks, ProcReader::read,
 //!                                layout, store push under the mutex), N times back to back
-//! bench_sample paced HZ SECONDS  the real `Sampler` thread at HZ for SECONDS (process CPU, the
-//!                                main thread only sleeps)
+//! bench_sample paced HZ SECONDS  the real `Sampler` thread at HZ for SECONDS, drained every
+//!                                100 ms by the main thread; CPU of the sampling thread alone
+//!                                (/proc/self/task/*/schedstat, ns) and of the whole process
+//! bench_sample pingpong B        for each byte `g` on stdin take B samples (as `loop`) and
+//!                                answer `k`; on `q` print the CPU of every burst (the bench
+//!                                alternates bursts with `bench/floor.c pingpong`)
 //! bench_sample parts N           the same loop cut into stages: pread only (ProcFile), parse
 //!                                per file (over text read once), layout + push
 //! ```
 //! Each prints one JSON line; CPU is getrusage(RUSAGE_SELF) user + sys around the loop only.
+use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -19,6 +25,29 @@ use hostseries_core::parse::parse_into;
 use hostseries_core::procfile::ProcFile;
 use hostseries_core::store::Store;
 use hostseries_core::{Metric, MetricSet, ProcReader, Sampler, SamplerConfig, Snapshot};
+
+/// Counts heap allocations, to check that a steady-state tick allocates nothing.
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards to the system allocator unchanged.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: AllocLayout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        System.alloc(l)
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: AllocLayout) {
+        System.dealloc(p, l)
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: AllocLayout, n: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        System.realloc(p, l, n)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 #[derive(Clone, Copy)]
 struct Cpu {
@@ -66,52 +95,134 @@ fn json(iters: u64, a: Cpu, b: Cpu, extra: &str) -> String {
 }
 
 /// The sampling thread's per-tick body (sampler.rs `run`), minus the sleep and the JS notify.
-fn loop_mode(n: u64) -> String {
-    let store = Mutex::new(Store::new(4096));
-    let mut reader = ProcReader::new(MetricSet::all());
-    let mut snap = Snapshot::default();
-    let mut layouts = LayoutTracker::default();
-    let mut errors = Vec::new();
-    let mut skipped_total = 0u64;
-    let mut tick = |store: &Mutex<Store>| {
+struct Ticker {
+    store: Mutex<Store>,
+    reader: ProcReader,
+    snap: Snapshot,
+    layouts: LayoutTracker,
+    errors: Vec<hostseries_core::SampleError>,
+    skipped: u64,
+}
+
+impl Ticker {
+    fn new() -> Ticker {
+        let mut t = Ticker {
+            store: Mutex::new(Store::new(4096)),
+            reader: ProcReader::new(MetricSet::all()),
+            snap: Snapshot::default(),
+            layouts: LayoutTracker::default(),
+            errors: Vec::new(),
+            skipped: 0,
+        };
+        // Warm-up: the store fills once, so measured ticks run in steady state (a full store
+        // recycles the oldest record's buffer, as a store drained by JS recycles drained ones).
+        for _ in 0..4096 {
+            t.tick();
+        }
+        t
+    }
+
+    #[inline(never)]
+    fn tick(&mut self) {
         let wall = wall_ns();
         let mono = mono_ns();
-        let skipped = reader.read(&mut snap, &mut errors);
-        let layout = layouts.for_snapshot(&snap).clone();
-        let mut st = store.lock().unwrap();
-        st.push(&layout, wall, mono, &snap, &mut errors);
-        skipped_total += u64::from(skipped);
-    };
-    // Warm-up: the store fills once, so the measured loop runs in steady state (a full store
-    // recycles the oldest record's buffer, as a store drained by JS recycles drained ones).
-    for _ in 0..4096 {
-        tick(&store);
+        let skipped = self.reader.read(&mut self.snap, &mut self.errors);
+        let layout = self.layouts.for_snapshot(&self.snap).clone();
+        let mut st = self.store.lock().unwrap();
+        st.push(&layout, wall, mono, &self.snap, &mut self.errors);
+        self.skipped += u64::from(skipped);
     }
+}
+
+fn loop_mode(n: u64) -> String {
+    let mut t = Ticker::new();
+    let allocs = ALLOCS.load(Ordering::Relaxed);
     let a = cpu();
     for _ in 0..n {
-        tick(&store);
+        t.tick();
     }
     let b = cpu();
-    std::hint::black_box(&store);
-    json(n, a, b, &format!(",\"skipped_lines\":{skipped_total}"))
+    let allocs = ALLOCS.load(Ordering::Relaxed) - allocs;
+    std::hint::black_box(&t.store);
+    json(
+        n,
+        a,
+        b,
+        &format!(",\"skipped_lines\":{},\"allocations\":{allocs}", t.skipped),
+    )
+}
+
+fn rusage_ns() -> u64 {
+    let c = cpu();
+    c.user + c.sys
+}
+
+fn pingpong_mode(burst: u64) -> String {
+    use std::io::{Read, Write};
+    let mut t = Ticker::new();
+    let mut cpu_ns = Vec::new();
+    let mut stdin = std::io::stdin().lock();
+    let mut stdout = std::io::stdout().lock();
+    let mut c = [0u8];
+    while stdin.read_exact(&mut c).is_ok() && c[0] == b'g' {
+        let a = rusage_ns();
+        for _ in 0..burst {
+            t.tick();
+        }
+        cpu_ns.push(rusage_ns() - a);
+        stdout
+            .write_all(b"k")
+            .and_then(|_| stdout.flush())
+            .expect("stdout");
+    }
+    let list: Vec<String> = cpu_ns.iter().map(u64::to_string).collect();
+    format!("{{\"burst\":{burst},\"cpu_ns\":[{}]}}", list.join(","))
+}
+
+/// On-CPU time (ns) of this process's thread whose name starts with `prefix`.
+fn thread_run_ns(prefix: &str) -> Option<u64> {
+    for e in std::fs::read_dir("/proc/self/task").ok()? {
+        let dir = e.ok()?.path();
+        let comm = std::fs::read_to_string(dir.join("comm")).ok()?;
+        if comm.trim_end().starts_with(prefix) {
+            let ss = std::fs::read_to_string(dir.join("schedstat")).ok()?;
+            return ss.split_whitespace().next()?.parse().ok();
+        }
+    }
+    None
 }
 
 fn paced_mode(hz: f64, secs: f64) -> String {
     let cfg = SamplerConfig {
         interval: Duration::from_secs_f64(1.0 / hz),
-        capacity: 1 << 16,
+        capacity: 4096,
         metrics: MetricSet::all(),
     };
-    let a = cpu();
     let mut s = Sampler::start(cfg, None).expect("sampler");
-    std::thread::sleep(Duration::from_secs_f64(secs));
-    let batch = s.stop();
+    // Let it start and take its first samples (layouts, name table), then measure.
+    std::thread::sleep(Duration::from_millis(300));
+    s.drain();
+    let mut n = 0;
+    let t0 = thread_run_ns("hostseries-sam").expect("sampling thread");
+    let a = cpu();
+    let end = mono_ns() + (secs * 1e9) as u64;
+    while mono_ns() < end {
+        std::thread::sleep(Duration::from_millis(100));
+        n += s.drain().len() as u64;
+    }
+    let t1 = thread_run_ns("hostseries-sam").expect("sampling thread");
     let b = cpu();
+    n += s.drain().len() as u64;
+    let batch = s.stop();
     json(
-        batch.len() as u64,
+        n,
         a,
         b,
-        &format!(",\"missed_ticks\":{}", batch.missed_ticks),
+        &format!(
+            ",\"thread_ns\":{},\"missed_ticks\":{}",
+            t1 - t0,
+            batch.missed_ticks
+        ),
     )
 }
 
@@ -197,6 +308,7 @@ fn main() {
     let line = match args.first().map(String::as_str) {
         Some("loop") => loop_mode(num(1) as u64),
         Some("paced") => paced_mode(num(1), num(2)),
+        Some("pingpong") => pingpong_mode(num(1) as u64),
         Some("parts") => parts_mode(num(1) as u64),
         _ => usage(),
     };
@@ -204,6 +316,6 @@ fn main() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: bench_sample loop N | paced HZ SECONDS | parts N");
+    eprintln!("usage: bench_sample loop N | paced HZ SECONDS | pingpong B | parts N");
     std::process::exit(2)
 }

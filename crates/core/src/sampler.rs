@@ -59,6 +59,8 @@ struct State {
     stop: bool,
     missed_ticks: u64,
     skipped_lines: u64,
+    /// Layout ids below this were handed out by an earlier drain (ids only grow).
+    layouts_sent: u32,
 }
 
 struct Shared {
@@ -110,6 +112,7 @@ impl Sampler {
                 stop: false,
                 missed_ticks: 0,
                 skipped_lines: 0,
+                layouts_sent: 0,
             }),
             wake: Condvar::new(),
         });
@@ -129,12 +132,19 @@ impl Sampler {
         self.thread.is_some()
     }
 
-    /// Everything stored so far, leaving the store empty. Holds the lock only to copy.
+    /// Everything stored so far, leaving the store empty. Holds the lock only to copy. A
+    /// layout is included only in the first batch that uses it: the caller keeps it by id, so
+    /// names cross once, not on every drain.
     pub fn drain(&self) -> Batch {
         let mut st = self.shared.lock();
         let mut b = st.store.drain();
         b.missed_ticks = st.missed_ticks;
         b.skipped_lines = st.skipped_lines;
+        let sent = st.layouts_sent;
+        b.layouts.retain(|l| l.id >= sent);
+        if let Some(max) = b.layouts.iter().map(|l| l.id).max() {
+            st.layouts_sent = max + 1;
+        }
         b
     }
 
@@ -233,6 +243,19 @@ mod tests {
             assert!(w[1] > w[0]);
         }
         assert!(!s.is_running());
+    }
+
+    #[test]
+    fn layouts_cross_once() {
+        let mut s = Sampler::start(cfg(10), None).unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        let first = s.drain();
+        std::thread::sleep(Duration::from_millis(30));
+        let second = s.stop();
+        assert_eq!(first.layouts.len(), 1);
+        assert!(!second.is_empty());
+        // Same disks and interfaces: the layout is not sent again.
+        assert!(second.layouts.iter().all(|l| l.id > first.layouts[0].id));
     }
 
     #[test]

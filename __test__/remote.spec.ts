@@ -1,0 +1,524 @@
+/**
+ * Remote collection against real sshd instances on loopback addresses (127.0.0.x), started and
+ * stopped here. Without sshd these tests fail in CI and are skipped (loudly) elsewhere.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'ssh2';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { LifecycleError } from '../lib/errors.js';
+import { backoffDelay } from '../lib/remote/backoff.js';
+import { FrameParser } from '../lib/remote/frames.js';
+import { KeyStore } from '../lib/remote/keys.js';
+import { fingerprint, KnownHosts, knownHostsName } from '../lib/remote/known-hosts.js';
+import { Limiter } from '../lib/remote/limiter.js';
+import { MultiHostTimeSeriesCollector, type MultiHostTimeSeriesCollectorOptions } from '../lib/remote/multi-collector.js';
+import { bootstrapCommand, buildRemoteScript, markerFor, newNonce } from '../lib/remote/script.js';
+import { resolveSshConfig, viaParser } from '../lib/remote/ssh-config.js';
+import type { TimeSeriesSample } from '../lib/models/sample.js';
+import {
+  descendants, freePort, makeSshTestEnv, publicKeyBlob, sshdMissing, TestSshd, waitFor, type SshTestEnv,
+} from './support/sshd.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---- pieces that need no sshd ----------------------------------------------------------------
+
+describe('frames', () => {
+  const nonce = 'aabbccddeeff0011';
+  const M = markerFor(nonce);
+  const frame = (t: number, body = `${M}:f loadavg\n0.1 0.2 0.3 1/2 3\n`) => `${M}:F ${t}\n${body}${M}:E ${t}\n`;
+
+  it('skips rc-file noise, then cuts frames across chunk boundaries', () => {
+    const p = new FrameParser(nonce);
+    const text = `Welcome!\nsome @@HS- noise\n${M}:H 1 boot-1 node1 bash\n${frame(1)}${frame(2, `${M}:f vmstat\nnr_free_pages 5\n${M}:x netdev\n`)}`;
+    const frames = [];
+    for (let i = 0; i < text.length; i += 7) frames.push(...p.push(Buffer.from(text.slice(i, i + 7))));
+    expect(frames.map((f) => f.kind)).toEqual(['hello', 'sample', 'sample']);
+    expect(frames[0]).toMatchObject({ bootId: 'boot-1', hostname: 'node1', shell: 'bash', version: 1 });
+    expect(frames[1]).toMatchObject({ tick: 1, missing: [] });
+    expect(frames[1]!.kind === 'sample' && frames[1]!.sections.loadavg!.toString()).toBe('0.1 0.2 0.3 1/2 3\n');
+    expect(frames[2]!.kind === 'sample' && frames[2]!.missing).toEqual(['netdev']);
+    expect(p.noiseBytes).toBeGreaterThan(20);
+  });
+
+  it('ignores markers of another nonce and marks torn frames', () => {
+    const p = new FrameParser(nonce);
+    const other = markerFor('0000000000000000');
+    const got = p.push(Buffer.from(`${other}:H 1 x y\n${M}:H 1 b h\n${M}:F 5\n${M}:E 6\n`));
+    expect(got.map((f) => (f.kind === 'sample' ? f.tick : f.kind))).toEqual(['hello', -1]);
+  });
+});
+
+describe('script', () => {
+  it('is one line, and the exec command carries no host, user or nonce', () => {
+    const nonce = newNonce();
+    const s = buildRemoteScript({ nonce, metrics: ['loadavg', 'netdev'], deadmanSeconds: 10 });
+    expect(s).not.toContain('\n');
+    expect(s).toContain('/proc/net/dev');
+    expect(s).not.toContain('/proc/vmstat');
+    expect(bootstrapCommand()).not.toContain(nonce);
+    expect(() => buildRemoteScript({ nonce: 'x; rm', metrics: ['loadavg'], deadmanSeconds: 1 })).toThrow();
+  });
+});
+
+describe('known_hosts', () => {
+  const keyA = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), randomBytes(32)]);
+  const keyB = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), randomBytes(32)]);
+  let env: SshTestEnv;
+  beforeAll(() => {
+    env = makeSshTestEnv();
+  });
+  afterAll(() => env.cleanup());
+
+  const hashed = (name: string) => {
+    const salt = randomBytes(20);
+    return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+  };
+
+  it('matches plain, hashed, [host]:port and wildcard names', () => {
+    const f = join(env.dir, 'kh1');
+    writeFileSync(f, [
+      `# comment`,
+      `plain.example ssh-ed25519 ${keyA.toString('base64')}`,
+      `${hashed('hashed.example')} ssh-ed25519 ${keyA.toString('base64')}`,
+      `${hashed('[ported.example]:2222')} ssh-ed25519 ${keyA.toString('base64')}`,
+      `*.wild.example,!bad.wild.example ssh-ed25519 ${keyA.toString('base64')}`,
+      `garbage line`,
+      '',
+    ].join('\n'));
+    const kh = new KnownHosts({ userFiles: [f], policy: 'yes' });
+    expect(kh.verify('plain.example', 22, keyA)).toEqual({ ok: true, status: 'known' });
+    expect(kh.verify('hashed.example', 22, keyA)).toEqual({ ok: true, status: 'known' });
+    expect(kh.verify('ported.example', 2222, keyA)).toEqual({ ok: true, status: 'known' });
+    expect(kh.verify('ported.example', 22, keyA).ok).toBe(false);
+    expect(kh.verify('a.wild.example', 22, keyA).ok).toBe(true);
+    expect(kh.verify('bad.wild.example', 22, keyA).ok).toBe(false);
+    expect(kh.warnings.join()).toMatch(/malformed/);
+    expect(knownHostsName('h', 22)).toBe('h');
+    expect(knownHostsName('h', 2200)).toBe('[h]:2200');
+  });
+
+  it('refuses a changed key under every policy, naming both sides', () => {
+    const f = join(env.dir, 'kh2');
+    writeFileSync(f, `${hashed('[10.1.1.1]:2200')} ssh-ed25519 ${keyA.toString('base64')}\n`);
+    for (const policy of ['yes', 'accept-new'] as const) {
+      const v = new KnownHosts({ userFiles: [f], policy }).verify('10.1.1.1', 2200, keyB, 'node7');
+      expect(v.ok).toBe(false);
+      if (!v.ok) {
+        expect(v.error.phase).toBe('host-key');
+        expect(v.error.message).toMatch(/^node7: host-key: HOST KEY CHANGED for \[10\.1\.1\.1\]:2200/);
+        expect(v.error.message).toContain(fingerprint(keyB));
+      }
+    }
+  });
+
+  it("accept-new appends (plain or hashed) and 'yes' refuses the unknown", () => {
+    const f = join(env.dir, 'kh3');
+    const kh = new KnownHosts({ userFiles: [f], policy: 'accept-new' });
+    expect(kh.verify('new.example', 2200, keyA)).toEqual({ ok: true, status: 'added' });
+    expect(kh.verify('new.example', 2200, keyA)).toEqual({ ok: true, status: 'known' });
+    expect(readFileSync(f, 'utf8')).toBe(`[new.example]:2200 ssh-ed25519 ${keyA.toString('base64')}\n`);
+    const g = join(env.dir, 'kh4');
+    new KnownHosts({ userFiles: [g], policy: 'accept-new', hashNew: true }).verify('h.example', 22, keyA);
+    expect(readFileSync(g, 'utf8')).toMatch(/^\|1\|/);
+    expect(new KnownHosts({ userFiles: [g], policy: 'yes' }).verify('h.example', 22, keyA).ok).toBe(true);
+    const v = new KnownHosts({ userFiles: [f], policy: 'yes' }).verify('other.example', 22, keyA);
+    expect(v.ok === false && v.error.message).toMatch(/no known host key .* 'yes'/);
+    expect(new KnownHosts({ userFiles: [f], policy: 'no' }).verify('other.example', 22, keyB)).toEqual({ ok: true, status: 'unchecked' });
+  });
+
+  it('refuses a @revoked key even with policy no', () => {
+    const f = join(env.dir, 'kh5');
+    writeFileSync(f, `@revoked * ssh-ed25519 ${keyA.toString('base64')}\n`);
+    const v = new KnownHosts({ userFiles: [f], policy: 'no' }).verify('x', 22, keyA);
+    expect(v.ok === false && v.error.message).toMatch(/@revoked/);
+  });
+});
+
+describe('ssh config', () => {
+  let env: SshTestEnv;
+  beforeAll(() => {
+    env = makeSshTestEnv();
+  });
+  afterAll(() => env.cleanup());
+
+  it('parses Host blocks with patterns, negation, first value wins, Include', () => {
+    const inc = join(env.dir, 'extra.conf');
+    writeFileSync(inc, 'Host db*\n  User dbadmin\n');
+    const cfg = join(env.dir, 'config');
+    writeFileSync(cfg, [
+      `Include ${inc}`,
+      'Host alpha',
+      '  HostName 10.0.0.5',
+      '  Port 2200',
+      '  IdentityFile ~/.ssh/alpha_key',
+      'Host *.lab !secret.lab',
+      '  User labuser',
+      'Match exec "false"',
+      '  User never',
+      'Host *',
+      '  User fallback',
+      '  Port 22',
+      '  IdentityFile %d/.ssh/id_test',
+      '',
+    ].join('\n'));
+    const a = viaParser('alpha', cfg);
+    expect(a).toMatchObject({ hostname: '10.0.0.5', port: 2200, user: 'fallback', identityFilesExplicit: true });
+    expect(a.identityFiles[0]).toMatch(/\.ssh\/alpha_key$/);
+    expect(a.identityFiles).toHaveLength(2);
+    expect(viaParser('x.lab', cfg).user).toBe('labuser');
+    expect(viaParser('secret.lab', cfg).user).toBe('fallback');
+    expect(viaParser('db1', cfg).user).toBe('dbadmin');
+  });
+
+  it('uses ssh -G when ssh is installed (same answers)', async () => {
+    const cfg = join(env.dir, 'config2');
+    writeFileSync(cfg, 'Host beta\n  HostName 127.0.0.9\n  Port 2201\n  User bob\n  IdentityFile /tmp/k1\n');
+    const r = await resolveSshConfig('beta', { configPath: cfg });
+    expect(r).toMatchObject({ hostname: '127.0.0.9', port: 2201, user: 'bob', identityFiles: ['/tmp/k1'], identityFilesExplicit: true });
+    const p = await resolveSshConfig('beta', { configPath: cfg, sshBinary: false });
+    expect(p).toMatchObject({ hostname: '127.0.0.9', port: 2201, user: 'bob', identityFiles: ['/tmp/k1'], source: 'parser' });
+  });
+});
+
+describe('backoff and limiter', () => {
+  it('doubles up to the cap, with jitter between half and all of it', () => {
+    const o = { initialMs: 100, maxMs: 1000 };
+    expect(backoffDelay(0, o, () => 0)).toBe(50);
+    expect(backoffDelay(0, o, () => 1)).toBe(100);
+    expect(backoffDelay(3, o, () => 1)).toBe(800);
+    expect(backoffDelay(10, o, () => 1)).toBe(1000);
+    expect(backoffDelay(50, o, () => 0)).toBe(500);
+  });
+  it('caps work in flight', async () => {
+    const l = new Limiter(2);
+    const a = await l.acquire();
+    await l.acquire();
+    let third = false;
+    void l.acquire().then(() => (third = true));
+    await sleep(5);
+    expect([l.inFlight, l.queued, third]).toEqual([2, 1, false]);
+    a();
+    a();
+    await sleep(5);
+    expect([l.inFlight, l.queued, third]).toEqual([2, 0, true]);
+  });
+});
+
+// ---- a real sshd --------------------------------------------------------------------------------
+
+const missing = sshdMissing();
+if (missing) {
+  if (process.env.CI) {
+    it('needs a real sshd', () => {
+      throw new Error(`remote tests cannot run: ${missing}`);
+    });
+  } else {
+    console.warn(`\n!!!!!!!!!!\n!!! SKIPPING the real-sshd remote tests: ${missing}\n!!! (they FAIL in CI)\n!!!!!!!!!!\n`);
+  }
+}
+
+describe.skipIf(missing !== undefined)('remote collection through a real sshd', () => {
+  let env: SshTestEnv;
+  let healthy: TestSshd; // 127.0.0.2-4
+  let flaky: TestSshd; // 127.0.0.5: killed and restarted
+  let stally: TestSshd; // 127.0.0.6: its sessions are SIGSTOPped
+  let impostor: TestSshd; // 127.0.0.7: known_hosts holds another key for it
+  let deadPort: number; // 127.0.0.9: nothing listens
+  let sshConfig: string;
+  const all = () => [healthy, flaky, stally, impostor];
+
+  beforeAll(async () => {
+    env = makeSshTestEnv();
+    healthy = new TestSshd(env, { addresses: ['127.0.0.2', '127.0.0.3', '127.0.0.4'] });
+    flaky = new TestSshd(env, { addresses: ['127.0.0.5'] });
+    stally = new TestSshd(env, { addresses: ['127.0.0.6'] });
+    impostor = new TestSshd(env, { addresses: ['127.0.0.7'] });
+    await Promise.all(all().map((s) => s.start()));
+    deadPort = await freePort(['127.0.0.9']);
+    // known_hosts: the impostor's address holds the healthy server's key.
+    writeFileSync(env.knownHosts, healthy.knownHostsLine('127.0.0.7').replace(`:${healthy.port}`, `:${impostor.port}`));
+    sshConfig = join(env.dir, 'ssh_config');
+    writeFileSync(sshConfig, [
+      'Host alpha',
+      '  HostName 127.0.0.4',
+      `Host 127.0.0.2 127.0.0.3 alpha`,
+      `  Port ${healthy.port}`,
+      `Host 127.0.0.5`,
+      `  Port ${flaky.port}`,
+      `Host 127.0.0.6`,
+      `  Port ${stally.port}`,
+      `Host 127.0.0.7`,
+      `  Port ${impostor.port}`,
+      `Host 127.0.0.9`,
+      `  Port ${deadPort}`,
+      'Host *',
+      '  User root',
+      `  IdentityFile ${env.clientKey}`,
+      '  IdentitiesOnly yes',
+      '',
+    ].join('\n'));
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all((all().filter(Boolean)).map((s) => s.stop()));
+    env?.cleanup();
+  });
+
+  afterEach(async () => {
+    // stop() leaves no process behind on either side, and no socket on ours.
+    await waitFor(() => all().every((s) => s.sessionPids().length === 0), 5000, 'remote sessions to end').catch(() => {
+      throw new Error(`remote processes left: ${all().flatMap((s) => s.sessionPids()).join(' ')}`);
+    });
+    // Our only children are the test sshds (and their sessions, checked above).
+    const ours = () => {
+      const sshds = new Set(all().flatMap((s) => (s.pid ? [s.pid, ...s.sessionPids()] : [])));
+      return descendants(process.pid).filter((p) => !sshds.has(p));
+    };
+    await waitFor(() => ours().length === 0, 3000, 'local child processes to end');
+    await waitFor(() => !process.getActiveResourcesInfo().includes('TCPSocketWrap'), 3000, 'sockets to close');
+  });
+
+  function collector(hosts: string[], extra: Partial<MultiHostTimeSeriesCollectorOptions> = {}): MultiHostTimeSeriesCollector {
+    return new MultiHostTimeSeriesCollector({
+      hosts,
+      intervalSeconds: 0.25,
+      forceSsh: true,
+      logger: { warn: () => {} },
+      ...extra,
+      ssh: {
+        configPath: sshConfig,
+        knownHostsPath: env.knownHosts,
+        agent: false,
+        connectTimeoutSeconds: 3,
+        backoffInitialSeconds: 0.2,
+        backoffMaxSeconds: 0.5,
+        stallTicks: 3,
+        keepaliveIntervalSeconds: 1,
+        ...extra.ssh,
+      },
+    });
+  }
+
+  const isData = (s: TimeSeriesSample) => !s.errors && s.loadavg !== undefined && (s.diskstats?.length ?? 0) >= 0 && s.vmstat !== undefined;
+  const ns = (s: TimeSeriesSample) => BigInt(s.timestampNs ?? 0);
+
+  it('streams every host, with samples aligned across hosts (ssh config honoured)', async () => {
+    const c = collector(['127.0.0.2', '127.0.0.3', 'alpha']);
+    const t0 = performance.now();
+    await c.start();
+    expect(performance.now() - t0).toBeLessThan(5000);
+    const status = c.hostStatus();
+    expect(Object.values(status).map((s) => s.state)).toEqual(['streaming', 'streaming', 'streaming']);
+    expect(status.alpha).toMatchObject({ address: '127.0.0.4', port: healthy.port, user: 'root', method: 'ssh' });
+    await sleep(2000);
+    const byHost = await c.stop();
+    expect(Object.keys(byHost)).toEqual(['127.0.0.2', '127.0.0.3', 'alpha']);
+    const lens = Object.values(byHost).map((s) => s.length);
+    expect(Math.min(...lens)).toBeGreaterThanOrEqual(7);
+    expect(new Set(lens).size).toBe(1);
+    for (const [host, samples] of Object.entries(byHost)) {
+      for (const s of samples) {
+        expect(s.hostname).toBe(host);
+        expect(isData(s), JSON.stringify(s.errors)).toBe(true);
+        expect(s.stat?.cpu).toBeDefined();
+        expect(s.netdev?.some((n) => n.interface_name === 'lo')).toBe(true);
+      }
+    }
+    // One timer for all hosts: the i-th samples share a timestamp.
+    const [a, b, d] = Object.values(byHost) as TimeSeriesSample[][];
+    a!.forEach((s, i) => {
+      expect(ns(s)).toBe(ns(b![i]!));
+      expect(ns(s)).toBe(ns(d![i]!));
+    });
+    const data = c.toTimeSeriesData();
+    expect(data.collectionMethod).toBe('ssh');
+    expect(data.hostsRequested).toEqual(['127.0.0.2', '127.0.0.3', 'alpha']);
+    expect(data.hostsCollected).toEqual(['127.0.0.2', '127.0.0.3', 'alpha']);
+    expect(data.numSamples).toBe(lens[0]! * 3);
+    expect(c.hostsWithData()).toEqual(['127.0.0.2', '127.0.0.3', 'alpha']);
+    expect(readFileSync(env.knownHosts, 'utf8')).toContain(`[127.0.0.2]:${healthy.port} ssh-ed25519`);
+  });
+
+  it('runs the loop under plain sh (dash: no read -t, a watchdog instead)', async () => {
+    const c = collector(['127.0.0.2'], { ssh: { remoteShell: 'sh' } });
+    await c.start();
+    expect(c.hostStatus()['127.0.0.2']?.remoteShell).toBe('sh');
+    await sleep(800);
+    const got = await c.stop();
+    expect(got['127.0.0.2']!.length).toBeGreaterThanOrEqual(3);
+    expect(got['127.0.0.2']!.every(isData)).toBe(true);
+  });
+
+  it('gives a dead address error samples and retries it, without delaying the others', async () => {
+    const c = collector(['127.0.0.2', '127.0.0.9']);
+    await c.start();
+    await sleep(1500);
+    const got = await c.stop();
+    const good = got['127.0.0.2']!;
+    const dead = got['127.0.0.9']!;
+    expect(good.length).toBeGreaterThanOrEqual(5);
+    expect(good.every(isData)).toBe(true);
+    expect(dead.length).toBe(good.length);
+    for (const s of dead) {
+      expect(Object.keys(s.toDict())).toEqual(['timestamp', 'timestamp_ns', 'hostname', 'errors']);
+      expect(s.errors?.ssh).toMatch(/ECONNREFUSED/);
+    }
+    const st = c.hostStatus()['127.0.0.9']!;
+    expect(st.lastError?.phase).toBe('connect');
+    expect(st.reconnects).toBeGreaterThanOrEqual(2);
+    expect(st.gaps).toHaveLength(1);
+    expect(c.hostsWithData()).toEqual(['127.0.0.2']);
+    expect(c.toTimeSeriesData().hostsCollected).toEqual(['127.0.0.2']);
+  });
+
+  it('refuses a host whose key changed, with a clear error, and keeps going for the others', async () => {
+    const c = collector(['127.0.0.2', '127.0.0.7']);
+    await c.start();
+    await sleep(700);
+    const got = await c.stop();
+    const st = c.hostStatus()['127.0.0.7']!;
+    expect(st.state).toBe('stopped');
+    expect(st.lastError?.phase).toBe('host-key');
+    expect(st.lastError?.message).toMatch(/HOST KEY CHANGED/);
+    expect(st.connects).toBe(0);
+    expect(got['127.0.0.7']!.every((s) => /HOST KEY CHANGED/.test(s.errors?.ssh ?? ''))).toBe(true);
+    expect(got['127.0.0.2']!.every(isData)).toBe(true);
+  });
+
+  it("with strictHostKeyChecking 'yes' refuses an unknown host", async () => {
+    const c = collector(['127.0.0.6'], { ssh: { strictHostKeyChecking: 'yes', knownHostsPath: join(env.dir, 'empty_known_hosts') } });
+    await c.start();
+    await sleep(300);
+    await c.stop();
+    expect(c.hostStatus()['127.0.0.6']?.lastError?.message).toMatch(/no known host key/);
+  });
+
+  it('resumes a host whose sshd was killed and restarted, recording the gap', async () => {
+    const c = collector(['127.0.0.2', '127.0.0.5']);
+    await c.start();
+    await sleep(800);
+    await flaky.kill();
+    await sleep(1200);
+    await flaky.start();
+    await waitFor(() => c.hostStatus()['127.0.0.5']?.state === 'streaming', 5000, 'the host to stream again');
+    await sleep(800);
+    const got = await c.stop();
+    const good = got['127.0.0.2']!;
+    const back = got['127.0.0.5']!;
+    expect(good.every(isData)).toBe(true);
+    expect(back.length).toBe(good.length);
+    const pattern = back.map((s) => (isData(s) ? 'D' : 'E')).join('');
+    expect(pattern).toMatch(/^D+E+D+$/);
+    const st = c.hostStatus()['127.0.0.5']!;
+    expect(st.connects).toBe(2);
+    expect(st.reconnects).toBeGreaterThanOrEqual(1);
+    expect(st.gaps).toHaveLength(1);
+    expect(st.gaps[0]!.slots).toBe(pattern.split('E').length - 1);
+    expect(st.reboots).toEqual([]); // same boot_id: a restart, not a reboot
+  });
+
+  it('keeps exact cadence on healthy hosts while one host stalls, then resumes it', async () => {
+    const c = collector(['127.0.0.2', '127.0.0.3', '127.0.0.6'], { intervalSeconds: 0.2 });
+    await c.start();
+    await sleep(600);
+    const frozen = stally.stallSessions();
+    expect(frozen.length).toBeGreaterThan(0);
+    try {
+      await sleep(1500);
+      // stallTicks (3) unanswered ticks: the collector drops the connection and makes a new one.
+      await waitFor(() => (c.hostStatus()['127.0.0.6']?.connects ?? 0) >= 2, 6000, 'the stalled host to be reconnected');
+      await sleep(600);
+    } finally {
+      stally.resume(frozen);
+    }
+    const got = await c.stop();
+    const [a, b, s] = [got['127.0.0.2']!, got['127.0.0.3']!, got['127.0.0.6']!];
+    expect(a.every(isData) && b.every(isData)).toBe(true);
+    expect(s.length).toBe(a.length);
+    // Cadence: every healthy slot present and ticks 0.2 s apart (timer jitter only).
+    const gaps = a.slice(1).map((x, i) => Number(ns(x) - ns(a[i]!)) / 1e6);
+    expect(Math.max(...gaps)).toBeLessThan(200 + 80);
+    expect(Math.min(...gaps)).toBeGreaterThan(200 - 80);
+    const pattern = s.map((x) => (isData(x) ? 'D' : 'E')).join('');
+    expect(pattern).toMatch(/^D+E+D+$/);
+    expect(s.some((x) => /stalled/.test(x.errors?.ssh ?? ''))).toBe(true);
+    expect(c.hostStatus()['127.0.0.6']!.gaps.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('applies the lifecycle errors of the local collector', async () => {
+    const c = collector(['127.0.0.2']);
+    await expect(c.stop()).rejects.toMatchObject({ code: 'ERR_NOT_STARTED' });
+    await c.start();
+    await expect(c.start()).rejects.toBeInstanceOf(LifecycleError);
+    await expect(c.start()).rejects.toMatchObject({ code: 'ERR_ALREADY_STARTED' });
+    const a = c.stop();
+    expect(c.stop()).toBe(a);
+    await a;
+    await expect(c.start()).rejects.toMatchObject({ code: 'ERR_ALREADY_STOPPED' });
+  });
+
+  it('emits samples, iterates them, and stops on abort', async () => {
+    const ac = new AbortController();
+    const c = collector(['127.0.0.2', '127.0.0.3'], { signal: ac.signal });
+    const seen: string[] = [];
+    c.on('sample', (_s, host) => seen.push(host));
+    await c.start();
+    const iterated: TimeSeriesSample[] = [];
+    const loop = (async () => {
+      for await (const s of c) iterated.push(s);
+    })();
+    await sleep(700);
+    ac.abort();
+    await loop; // ends when the collector stops
+    expect(c.isRunning).toBe(false);
+    expect(iterated.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(seen)).toEqual(new Set(['127.0.0.2', '127.0.0.3']));
+  });
+
+  it('the remote loop ends by itself on stdin EOF and after missed ticks (bash and sh)', async () => {
+    const key = new KeyStore().get(env.clientKey, true)!.key;
+    const conn = new Client();
+    await new Promise<void>((resolve, reject) => {
+      conn.on('ready', () => resolve()).on('error', reject);
+      conn.connect({ host: '127.0.0.3', port: healthy.port, username: 'root', authHandler: [{ type: 'publickey', username: 'root', key }] as never, hostVerifier: () => true });
+    });
+    try {
+      const run = (shell: 'auto' | 'sh', sendEof: boolean) =>
+        new Promise<{ ms: number; frames: number }>((resolve, reject) => {
+          conn.exec(bootstrapCommand(shell), (err, ch) => {
+            if (err) return reject(err);
+            const nonce = newNonce();
+            const p = new FrameParser(nonce);
+            let frames = 0;
+            const t = performance.now();
+            ch.on('data', (d: Buffer) => {
+              frames += p.push(d).length;
+            });
+            ch.on('close', () => resolve({ ms: performance.now() - t, frames }));
+            ch.write(`${buildRemoteScript({ nonce, metrics: ['loadavg'], deadmanSeconds: 1 })}\n1\n`);
+            if (sendEof) setTimeout(() => ch.end(), 300);
+          });
+        });
+      for (const shell of ['auto', 'sh'] as const) {
+        const eof = await run(shell, true);
+        expect(eof.frames).toBe(2); // hello + tick 1
+        expect(eof.ms).toBeLessThan(1000);
+        // No EOF, no ticks: the dead-man timer (1 s; the dash watchdog looks every second) ends it.
+        const dead = await run(shell, false);
+        expect(dead.ms).toBeGreaterThan(900);
+        expect(dead.ms).toBeLessThan(3500);
+      }
+    } finally {
+      conn.end();
+      await new Promise<void>((r) => conn.once('close', () => r()));
+    }
+  });
+
+  it('uses a public key blob the test sshd accepts (sanity of the fixture)', () => {
+    expect(publicKeyBlob(`${healthy.hostKey}.pub`).subarray(4, 15).toString()).toBe('ssh-ed25519');
+  });
+});

@@ -1,0 +1,393 @@
+// What the native sampler costs (issue 2, "Benchmark"):
+//   1. CPU per sample, back to back: the floor (bench/floor.c: pread of the six files only), the
+//      native path (crates/core/examples/bench_sample.rs: what the sampling thread does per
+//      tick), a plain-JS reader, and systeminformation; then the same at a real 100 Hz cadence
+//      (the floor paced, the Rust Sampler thread, NativeSampler from Node).
+//   2. Event-loop delay p99 with NativeSampler at 100 Hz draining in onSample vs no sampler.
+//   3. Perturbation of a CPU-bound workload on every core with the sampler at 10 Hz vs off.
+// Contenders alternate round by round; medians are reported. Writes bench/results/sampler.md.
+//
+//   node bench/sampler.mjs [--quick]      (or through `npm run bench`, which runs every module)
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import {
+  BENCH, RESULTS, buildC, buildRustExample, fmt, machine, machineMarkdown, max, median, min,
+  nativeModulePath, pct, quantile, runJson, sum,
+} from './lib/common.mjs';
+
+const CONTENDER = join(BENCH, 'lib', 'contender.mjs');
+const us = (ns) => ns / 1e3;
+const log = (...a) => console.error('[sampler]', ...a);
+
+function params(quick) {
+  return quick
+    ? { burst: 50, pairs: 40, loopRounds: 2, floorN: 1000, jsN: 150, siN: 3, pacedRounds: 2, pacedSecs: 1,
+        partsN: 1000, blocks: 'BA', phaseMs: 700, guardMs: 100 }
+    : { burst: 100, pairs: 300, loopRounds: 5, floorN: 5000, jsN: 1000, siN: 12, pacedRounds: 5, pacedSecs: 4,
+        partsN: 10000, blocks: 'BBABBABBA', phaseMs: 2000, guardMs: 250 };
+}
+
+/** Run `fns` (name → () => result) for `rounds` rounds, rotating the order each round. */
+async function alternate(rounds, fns, label) {
+  const names = Object.keys(fns);
+  const res = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    const order = names.map((_, i) => names[(i + r) % names.length]);
+    if (r % 2 === 1) order.reverse();
+    for (const n of order) res[n].push(await fns[n]());
+    log(`${label}: round ${r + 1}/${rounds} done`);
+  }
+  return res;
+}
+
+const spread = (xs, f = (x) => x, d = 1) => `${fmt(f(min(xs)), d)}–${fmt(f(max(xs)), d)}`;
+
+function spawnJson(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${cmd} exited with ${code}: ${err}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()));
+      } catch {
+        reject(new Error(`${cmd} printed no JSON: ${out} ${err}`));
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. CPU per sample
+
+/** A program in `pingpong` mode: each burst() makes it take a burst of samples. */
+class PingPong {
+  constructor(cmd, args) {
+    this.p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.buf = '';
+    this.waiting = null;
+    this.p.stdout.setEncoding('latin1');
+    this.p.stdout.on('data', (d) => {
+      this.buf += d;
+      while (this.waiting && this.buf.startsWith('k')) {
+        this.buf = this.buf.slice(1);
+        const w = this.waiting;
+        this.waiting = null;
+        w.resolve();
+      }
+    });
+    this.closed = new Promise((resolve, reject) => {
+      this.p.on('error', reject);
+      this.p.on('close', (code) => {
+        if (this.waiting) this.waiting.reject(new Error(`${cmd} exited with ${code}`));
+        code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`));
+      });
+    });
+    this.closed.catch(() => {});
+  }
+
+  burst() {
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.p.stdin.write('g');
+    });
+  }
+
+  async finish() {
+    this.p.stdin.end('q');
+    await this.closed;
+    return JSON.parse(this.buf.trim());
+  }
+}
+
+/** The floor and the native path alternate in bursts, so both see the same machine. */
+async function pingpongCost(p, floor, native) {
+  const a = new PingPong(floor, ['pingpong', String(p.burst)]);
+  const b = new PingPong(native, ['pingpong', String(p.burst)]);
+  for (let i = 0; i < p.pairs; i++) {
+    if (i % 2 === 0) {
+      await a.burst();
+      await b.burst();
+    } else {
+      await b.burst();
+      await a.burst();
+    }
+  }
+  const fa = await a.finish();
+  const fb = await b.finish();
+  const f = fa.cpu_ns.map((x) => x / p.burst);
+  const n = fb.cpu_ns.map((x) => x / p.burst);
+  const ratios = n.map((x, i) => x / f[i]);
+  log(`floor vs native: ${p.pairs} burst pairs done`);
+  return { floor: f, native: n, ratios, total: sum(fb.cpu_ns) / sum(fa.cpu_ns) };
+}
+
+/** The plain-JS reader and systeminformation, each round beside a floor run in its own process. */
+async function loopCost(p, floor) {
+  const node = process.execPath;
+  const res = await alternate(p.loopRounds, {
+    floor: () => runJson(floor, ['loop', String(p.floorN)]),
+    js: () => runJson(node, [CONTENDER, 'js', String(p.jsN)]),
+    si: () => runJson(node, [CONTENDER, 'si', String(p.siN)]),
+  }, 'CPU per sample, JS and systeminformation');
+  const per = (r) => r.cpu_ns / r.iters;
+  const out = {};
+  for (const [k, rs] of Object.entries(res)) {
+    const v = rs.map(per);
+    out[k] = {
+      perSample: v,
+      median: median(v),
+      ratios: v.map((x, i) => x / per(res.floor[i])),
+      self: median(rs.map((r) => (r.self_cpu_ns ?? r.cpu_ns) / r.iters)),
+      children: median(rs.map((r) => (r.children_cpu_ns ?? 0) / r.iters)),
+      raw: rs,
+    };
+  }
+  return out;
+}
+
+/** Each contender runs for `pacedSecs` with the floor paced at 100 Hz beside it, at the same time. */
+async function pacedCost(p, floor, native) {
+  const node = process.execPath;
+  const hz = 100;
+  const secs = String(p.pacedSecs);
+  const withFloor = async (cmd, args) => {
+    const [c, f] = await Promise.all([spawnJson(cmd, args), spawnJson(floor, ['paced', String(hz), secs])]);
+    return { ...c, floor: f };
+  };
+  const res = await alternate(p.pacedRounds, {
+    rust: () => withFloor(native, ['paced', String(hz), secs]),
+    nodeOn: () => withFloor(node, [CONTENDER, 'node-sampler', String(hz), secs, 'on']),
+    nodeOff: () => withFloor(node, [CONTENDER, 'node-sampler', String(hz), secs, 'off']),
+  }, 'CPU per sample at 100 Hz + event-loop delay');
+  const idx = [...Array(p.pacedRounds).keys()];
+  const floorPer = (r) => r.floor.cpu_ns / r.floor.iters;
+  const floorAll = idx.flatMap((i) => [floorPer(res.rust[i]), floorPer(res.nodeOn[i]), floorPer(res.nodeOff[i])]);
+  const rust = idx.map((i) => res.rust[i].thread_ns / res.rust[i].iters);
+  const thread = idx.map((i) => (res.nodeOn[i].thread ? res.nodeOn[i].thread.run_ns / res.nodeOn[i].samples : NaN));
+  // What the Node process pays per sample beyond an idle process (sampler thread + onSample/drain
+  // on the JS thread), against the "off" run of the same round.
+  const proc = idx.map((i) => (res.nodeOn[i].process_cpu_ns - res.nodeOff[i].process_cpu_ns) / res.nodeOn[i].samples);
+  const js = idx.map((i) => proc[i] - thread[i]);
+  return {
+    raw: res,
+    floor: floorAll,
+    rust,
+    rustRatio: idx.map((i) => rust[i] / floorPer(res.rust[i])),
+    thread,
+    threadRatio: idx.map((i) => thread[i] / floorPer(res.nodeOn[i])),
+    process: proc,
+    processRatio: idx.map((i) => proc[i] / floorPer(res.nodeOn[i])),
+    js,
+    eld: {
+      on: { p50: median(res.nodeOn.map((r) => r.eld_ns.p50)), p99: res.nodeOn.map((r) => r.eld_ns.p99), max: median(res.nodeOn.map((r) => r.eld_ns.max)) },
+      off: { p50: median(res.nodeOff.map((r) => r.eld_ns.p50)), p99: res.nodeOff.map((r) => r.eld_ns.p99), max: median(res.nodeOff.map((r) => r.eld_ns.max)) },
+    },
+    samples: res.nodeOn.map((r) => r.samples),
+    missed: res.nodeOn.map((r) => r.missed_ticks),
+    rustMissed: res.rust.map((r) => r.missed_ticks),
+  };
+}
+
+async function parts(p, native) {
+  const r = runJson(native, ['parts', String(p.partsN)]);
+  const o = {};
+  for (const [k, v] of Object.entries(r)) if (k !== 'iters') o[k] = v.cpu_ns / r.iters;
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. perturbation
+
+async function perturbation(p, spin, nproc) {
+  // ABBA blocks ("0110": off on on off) cancel a linear drift; AAAA blocks ("0000") measure how
+  // much two "off" halves differ by chance: the noise floor of this machine.
+  const hz = 10;
+  const schedule = '0' + [...p.blocks].map((b) => (b === 'B' ? '0110' : '0000')).join('');
+  const phaseNs = BigInt(p.phaseMs) * 1_000_000n;
+  const t0 = process.hrtime.bigint() + 1_500_000_000n;
+  const chunk = '40000'; // ~100 µs of work per chunk
+  const workers = Array.from({ length: nproc }, () =>
+    spawnJson(spin, [String(t0), String(phaseNs), String(schedule.length), String(p.guardMs * 1e6), chunk]),
+  );
+  const driver = spawnJson(process.execPath, [CONTENDER, 'perturb-driver', String(hz), String(t0), String(phaseNs), String(p.guardMs * 1e6), schedule]);
+  log(`perturbation: ${nproc} workers, ${schedule.length} phases of ${p.phaseMs} ms, schedule ${schedule}`);
+  const [drv, ...ws] = await Promise.all([driver, ...workers]);
+  const blocks = (key) => {
+    const total = schedule.split('').map((_, k) => ws.reduce((a, w) => a + w[key][k], 0));
+    const ab = [];
+    const aa = [];
+    let k = 1;
+    for (const b of p.blocks) {
+      const r = (total[k + 1] + total[k + 2]) / (total[k] + total[k + 3]);
+      (b === 'B' ? ab : aa).push(r - 1);
+      k += 4;
+    }
+    return { ab, aa, total };
+  };
+  return { schedule, hz, wall: blocks('rates'), cpu: blocks('cpu_rates'), driver: drv };
+}
+
+// ---------------------------------------------------------------------------------------------
+// report
+
+function report(m, p, quick, pp, loop, paced, partsRes, pert, secs) {
+  const L = [];
+  const ms = (ns) => ns / 1e6;
+  const absMed = (xs) => median(xs.map(Math.abs));
+  const cmd = quick ? 'npm run bench -- --quick' : 'npm run bench';
+  L.push('# hostseries: cost of the native sampler', '');
+  L.push(`Produced by \`${cmd}\` (this module alone: \`node bench/sampler.mjs${quick ? ' --quick' : ''}\`) in ${fmt(secs, 0)} s` +
+    `${quick ? ' — **--quick smoke run: few rounds, the numbers are rough**' : ''}.`, '');
+  L.push('## Machine', '', machineMarkdown(m), '');
+
+  // ---- 1
+  const floorMed = median(pp.floor);
+  const nativeRatio = median(pp.ratios);
+  L.push('## 1. CPU per sample (diskstats, vmstat, meminfo, loadavg, net/dev, stat: all six files)', '');
+  L.push('CPU = user + sys from `getrusage(RUSAGE_SELF)` of the measuring process, around the measured loop only (plus the waited ' +
+    'child processes for systeminformation).', '');
+  L.push('### Back to back', '');
+  L.push(`The floor and the native path run side by side as two processes that take turns: bursts of ${p.burst} samples, alternately, ` +
+    `${p.pairs} pairs (so both see the same machine, burst by burst); × floor = median of the per-pair ratios. The plain-JS reader and ` +
+    `systeminformation run in ${p.loopRounds} alternated rounds beside a floor run (\`floor loop ${p.floorN}\`) of the same round.`, '');
+  L.push('| contender | CPU µs/sample (median) | spread (p10–p90) | × floor |');
+  L.push('|---|---:|---:|---:|');
+  const q = (xs) => `${fmt(us(quantile(xs, 0.1)))}–${fmt(us(quantile(xs, 0.9)))}`;
+  L.push(`| **floor**: C, pread of the 6 kept fds until EOF (\`bench/floor.c\`) | **${fmt(us(floorMed))}** | ${q(pp.floor)} | 1.00× |`);
+  L.push(`| **hostseries native path**: clocks + \`ProcReader::read\` + layout + store push (\`crates/core/examples/bench_sample.rs\`) | ` +
+    `**${fmt(us(median(pp.native)))}** | ${q(pp.native)} | **${fmt(nativeRatio, 2)}×** |`);
+  L.push(`| plain JS: readFileSync + string parsing to the same shapes (\`bench/lib/jsreader.mjs\`) | **${fmt(us(loop.js.median))}** | ` +
+    `${spread(loop.js.perSample, us)} | **${fmt(median(loop.js.ratios), 1)}×** |`);
+  L.push(`| systeminformation ${loop.si.raw[0].version}: disksIO + networkStats('*') + mem + currentLoad | **${fmt(us(loop.si.median), 0)}** ` +
+    `(${fmt(us(loop.si.children), 0)} of it in child processes) | ${spread(loop.si.perSample, us, 0)} | **${fmt(median(loop.si.ratios), 0)}×** |`);
+  L.push('');
+  L.push(`Target native ≤ 1.10× floor: **${nativeRatio <= 1.1 ? 'met' : 'missed'}** (${fmt(nativeRatio, 2)}×: the native path adds ` +
+    `≈ ${fmt(us(median(pp.native) - floorMed))} µs of user-space work per sample to the kernel's ≈ ${fmt(us(floorMed))} µs). ` +
+    `Floor run in its own process for the JS/systeminformation rounds: ${fmt(us(loop.floor.median))} µs/sample ` +
+    `(range ${spread(loop.floor.perSample, us)}).`, '');
+  L.push('Notes: the plain-JS reader keeps counters as JS numbers, not bigint. systeminformation serves disksIO/networkStats/currentLoad ' +
+    'from a cache for 200–500 ms; the bench moves the `Date.now()` it sees by 1 s per sample, so each sample is a fresh reading. ' +
+    'It has no vmstat equivalent; its disksIO shells out (lsblk | grep | sed | awk …, cat /sys/block/*/stat) and currentLoad runs ' +
+    '`cat /proc/stat | grep cpu`, hence the child-process CPU.', '');
+
+  const P = paced;
+  L.push('### At a real 100 Hz cadence (caches cold at each tick, wake-ups included)', '');
+  L.push(`${p.pacedRounds} rounds of ${p.pacedSecs} s per contender, alternated; in every run \`floor paced 100\` (absolute ` +
+    'clock_nanosleep deadlines + the preads) runs at the same time beside the contender, and × floor is against that floor run.', '');
+  L.push('| contender | CPU µs/sample (median) | min–max | × paced floor |');
+  L.push('|---|---:|---:|---:|');
+  L.push(`| **floor** paced at 100 Hz (all ${P.floor.length} runs) | **${fmt(us(median(P.floor)))}** | ${spread(P.floor, us)} | 1.00× |`);
+  L.push(`| **Rust \`Sampler\` thread** (\`bench_sample paced 100\`; the thread's own CPU from schedstat) | **${fmt(us(median(P.rust)))}** | ` +
+    `${spread(P.rust, us)} | **${fmt(median(P.rustRatio), 2)}×** |`);
+  L.push(`| **NativeSampler from Node**: the \`hostseries-sampler\` thread (schedstat) | **${fmt(us(median(P.thread)))}** | ` +
+    `${spread(P.thread, us)} | **${fmt(median(P.threadRatio), 2)}×** |`);
+  L.push(`| NativeSampler from Node: whole process (\`process.cpuUsage()\`) minus the same process without sampler | ` +
+    `**${fmt(us(median(P.process)))}** | ${spread(P.process, us)} | ${fmt(median(P.processRatio), 2)}× |`);
+  L.push(`| … of which the JS thread: onSample → \`drain()\` → decode to SampleDict (one sample per drain) | ${fmt(us(median(P.js)))} | ` +
+    `${spread(P.js, us)} | |`);
+  L.push('');
+  L.push(`Samples per ${p.pacedSecs} s window (Node): ${P.samples.join(', ')}; missed ticks per run (Node): ${P.missed.join(', ')}; ` +
+    `(Rust): ${P.rustMissed.join(', ')}. At 100 Hz the Node process pays ≈ ${fmt(us(median(P.process)) / 100, 2)}% of one CPU.`, '');
+
+  L.push('### Where the native path spends its time (`bench_sample parts`)', '');
+  L.push(`Each stage looped ${p.partsN}× on its own over the same input. Branch predictors learn the repeated input, so the parse rows ` +
+    'are a lower bound: in the real loop the kernel work between them makes parsing slower (compare the sum with the last row).', '');
+  L.push('| stage | CPU µs/sample |', '|---|---:|');
+  const names = {
+    io: 'pread of the 6 files (`ProcFile::read`): the floor, inside Rust',
+    parse_diskstats: 'parse diskstats', parse_vmstat: 'parse vmstat', parse_meminfo: 'parse meminfo',
+    parse_loadavg: 'parse loadavg', parse_netdev: 'parse net/dev', parse_stat: 'parse stat',
+    layout_push: 'layout check + store push (encode)', clocks_mutex: 'wall + mono clock + mutex',
+    read_layout_push: '**all in one loop** (`ProcReader::read` + layout + push)',
+  };
+  let partSum = 0;
+  for (const [k, v] of Object.entries(partsRes)) {
+    if (k !== 'read_layout_push') partSum += v;
+    L.push(`| ${names[k] ?? k} | ${fmt(us(v), 2)} |`);
+  }
+  L.push(`| sum of the stages above | ${fmt(us(partSum), 2)} |`, '');
+
+  // ---- 2
+  L.push('## 2. Event-loop delay (`perf_hooks.monitorEventLoopDelay`, resolution 1 ms)', '');
+  L.push(`The Node runs of the 100 Hz table: NativeSampler at 100 Hz with \`drain()\` in the onSample callback vs no sampler, ` +
+    `${p.pacedRounds} rounds alternated, an otherwise idle event loop. Values are the observed period of a 1 ms timer; medians over rounds.`, '');
+  L.push('| | p50 ms | **p99 ms** (median) | p99 min–max | max ms (median) |', '|---|---:|---:|---:|---:|');
+  for (const [label, e] of [['no sampler', P.eld.off], ['NativeSampler 100 Hz + drain in onSample', P.eld.on]]) {
+    L.push(`| ${label} | ${fmt(ms(e.p50), 3)} | **${fmt(ms(median(e.p99)), 3)}** | ${spread(e.p99, ms, 3)} | ${fmt(ms(e.max), 2)} |`);
+  }
+  const dp99 = median(P.eld.on.p99) - median(P.eld.off.p99);
+  L.push('', `p99 with the sampler minus without: ${dp99 >= 0 ? '+' : ''}${fmt(ms(dp99), 3)} ms.`, '');
+
+  // ---- 3
+  L.push('## 3. Perturbation of a CPU-bound workload', '');
+  const drv = pert.driver;
+  L.push(`${m.nproc} processes (\`bench/spin.c\`, one per CPU, a fixed integer loop) report their throughput in each phase of ` +
+    `${p.phaseMs} ms (the first and last ${p.guardMs} ms of a phase excluded). A Node process runs NativeSampler at ${pert.hz} Hz ` +
+    `(draining in onSample) in "on" phases and idles in "off" phases. ABBA blocks (off on on off: change = (on₁+on₂)/(off₁+off₂) − 1; ` +
+    `a linear drift cancels) alternate with AAAA control blocks (all off, same formula), whose spread is what chance alone does on ` +
+    `this machine. Schedule \`${pert.schedule}\` (first phase is warm-up).`, '');
+  L.push('| throughput | blocks | **median change** | min … max | median \\|change\\| |', '|---|---:|---:|---:|---:|');
+  const rows = [
+    ['per wall second (what a benchmark sees): sampler on vs off', pert.wall.ab],
+    ['per wall second: off vs off (control)', pert.wall.aa],
+    ['per CPU second of the workload (interference only, no stolen time): on vs off', pert.cpu.ab],
+    ['per CPU second: off vs off (control)', pert.cpu.aa],
+  ];
+  for (const [label, xs] of rows) {
+    L.push(`| ${label} | ${xs.length} | **${pct(median(xs), 3)}** | ${pct(min(xs), 3)} … ${pct(max(xs), 3)} | ${pct(absMed(xs), 3).replace('+', '')} |`);
+  }
+  L.push('');
+  const extra = drv.cpu_per_s_on != null && drv.cpu_per_s_off != null ? drv.cpu_per_s_on - drv.cpu_per_s_off : NaN;
+  const expected = extra / 1e9 / m.nproc;
+  L.push(`Expected from CPU accounting: the sampling process used ${fmt(ms(drv.cpu_per_s_on), 2)} ms of CPU per second in "on" phases and ` +
+    `${fmt(ms(drv.cpu_per_s_off), 2)} ms in "off" phases, i.e. ≈ ${pct(expected, 3).replace('+', '')} of ${m.nproc} CPUs: the throughput ` +
+    `a saturated machine loses if the sampler only takes cycles. ${drv.samples} samples, ${drv.missed_ticks} missed ticks.`, '');
+  const wallNoise = absMed(pert.wall.aa);
+  const met = Math.abs(median(pert.wall.ab)) <= 0.001;
+  L.push(`Verdict: measured change per wall second ${pct(median(pert.wall.ab), 3)} (target ≤ 0.1%: ${met ? 'met' : 'not met'} as measured); ` +
+    `the off-vs-off control differs by a median ${pct(wallNoise, 3).replace('+', '')} (range ${pct(min(pert.wall.aa), 3)} … ` +
+    `${pct(max(pert.wall.aa), 3)}), so ${wallNoise > 0.001 ? 'on this machine the wall-time measurement cannot resolve 0.1%; the CPU-accounting estimate is the sharper number' : 'the measurement resolves the target'}.`, '');
+  return L.join('\n');
+}
+
+export async function run(opts = {}) {
+  const quick = opts.quick ?? process.argv.includes('--quick');
+  const t0 = Date.now();
+  const p = params(quick);
+  nativeModulePath(); // fail early and clearly if the package is not built
+  log('building bench/floor.c, bench/spin.c and the Rust example bench_sample ...');
+  const floor = buildC('floor');
+  const spin = buildC('spin');
+  const native = buildRustExample('bench_sample');
+  const m = machine();
+
+  const pp = await pingpongCost(p, floor, native);
+  const loop = await loopCost(p, floor);
+  const paced = await pacedCost(p, floor, native);
+  const partsRes = await parts(p, native);
+  const pert = await perturbation(p, spin, m.nproc);
+  m.loadavgEnd = readFileSync('/proc/loadavg', 'utf8').trim();
+  const secs = (Date.now() - t0) / 1000;
+  const md = report(m, p, quick, pp, loop, paced, partsRes, pert, secs);
+  mkdirSync(RESULTS, { recursive: true });
+  const file = join(RESULTS, 'sampler.md');
+  writeFileSync(file, md + '\n');
+  writeFileSync(join(RESULTS, 'sampler.json'), JSON.stringify({ machine: m, params: p, pingpong: pp, loop, paced, parts: partsRes, perturbation: pert }, (k, v) => (typeof v === 'bigint' ? String(v) : v), 1) + '\n');
+  console.log(md);
+  return { markdown: md, file };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  run().catch((e) => {
+    console.error(e?.message ?? e);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * The sink `record` hands the collector: a JsonlSink behind a per-host cap (--max-samples), with
+ * a count per host for the status line and the stop condition.
+ */
+import type { TimeSeriesSample } from '../models/sample.js';
+import type { JsonlSink } from '../sinks/jsonl-sink.js';
+import type { RunMetadata, RunSummary, Sink, SinkEntry } from '../sinks/sink.js';
+
+export class CappedSink implements Sink {
+  private readonly counts = new Map<string, number>();
+  private total = 0;
+
+  constructor(
+    readonly inner: JsonlSink,
+    private readonly cap: number,
+    private readonly onSample: (host: string, sample: TimeSeriesSample) => void = () => undefined,
+  ) {}
+
+  get unwritten(): readonly SinkEntry[] {
+    return this.inner.unwritten;
+  }
+
+  /** Samples written, all hosts. */
+  get samples(): number {
+    return this.total;
+  }
+
+  count(host: string): number {
+    return this.counts.get(host) ?? 0;
+  }
+
+  open(meta: RunMetadata): Promise<void> {
+    return this.inner.open(meta);
+  }
+
+  write(sample: TimeSeriesSample, host: string = sample.hostname): void {
+    const n = this.count(host);
+    if (n >= this.cap) return;
+    this.counts.set(host, n + 1);
+    this.total++;
+    this.inner.write(sample, host);
+    this.onSample(host, sample);
+  }
+
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
+
+  close(summary: RunSummary): Promise<void> {
+    return this.inner.close({ ...summary, numSamples: this.total });
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The benchmark `record` wraps: run with inherited stdio, signals passed on, its exit status
+ * reported the way a shell reports it.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { EXIT_CANNOT_RUN, EXIT_NOT_FOUND } from './exit.js';
+
+export interface CommandResult {
+  /** Exit status as a shell gives it: the code, 128 + signal number, 127 not found, 126 not runnable. */
+  status: number;
+  signal?: NodeJS.Signals;
+  /** Why it could not be started. */
+  error?: Error;
+}
+
+export interface RunningCommand {
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  readonly exited: Promise<CommandResult>;
+  signal(sig: NodeJS.Signals): void;
+}
+
+export function runCommand(argv: readonly string[]): RunningCommand {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+  let running = true;
+  const exited = new Promise<CommandResult>((resolve) => {
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      running = false;
+      resolve({ status: error.code === 'ENOENT' ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN, error });
+    });
+    child.once('exit', (code, signal) => {
+      running = false;
+      if (signal) resolve({ status: 128 + (constants.signals[signal] ?? 0), signal });
+      else resolve({ status: code ?? 0 });
+    });
+  });
+  return {
+    get pid() {
+      return child.pid;
+    },
+    get running() {
+      return running;
+    },
+    exited,
+    signal: (sig) => {
+      if (running) child.kill(sig);
+    },
+  };
+}
+
+/**
+ * True when we (and so the command, in our process group) are the terminal's foreground job:
+ * a Ctrl-C then reaches the command from the terminal itself, and passing it on would deliver
+ * it twice (which many programs take as "abort the clean-up").
+ */
+export function inTerminalForeground(): boolean {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const pgrp = Number(f[2]);
+    const tpgid = Number(f[5]);
+    return tpgid > 0 && tpgid === pgrp;
+  } catch {
+    return false;
+  }
+}
+
+/** Signals that end a recording (or are passed on to the command). */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** Route the stop signals to `handler` (instead of dying) until the returned function is called. */
+export function trapSignals(handler: (sig: NodeJS.Signals) => void): () => void {
+  for (const s of STOP_SIGNALS) process.on(s, handler);
+  return () => {
+    for (const s of STOP_SIGNALS) process.off(s, handler);
+  };
+}
+
+/** Terminal-generated signals, which the foreground job receives as a whole. */
+export function fromTerminal(sig: NodeJS.Signals): boolean {
+  return sig === 'SIGINT' || sig === 'SIGHUP';
+}

@@ -1,0 +1,95 @@
+/** Per-host summary of a recording: coverage (samples, span, interval, gaps, errors) and headline aggregates. */
+import { summarize, type Aggregate } from '../collector/aggregate.js';
+import type { TimeSeriesSample } from '../models/sample.js';
+import { computeRates, intervalSeconds } from '../rates/index.js';
+import { wholeDisks } from './devices.js';
+import { HEADLINE_METRICS, headline, ioCount, type HeadlineKey } from './headline.js';
+
+export interface HostSummary {
+  host: string;
+  samples: number;
+  /** Seconds from the first sample to the last. */
+  spanSeconds: number;
+  /** Median seconds between consecutive samples (undefined with fewer than two). */
+  intervalSeconds: number | undefined;
+  /** Holes in the data: consecutive samples with data more than 1.5 intervals apart. */
+  gaps: number;
+  longestGapSeconds: number;
+  /** Samples carrying an error (a host down, a /proc file unreadable), by source. */
+  errorSamples: number;
+  errors: Record<string, { count: number; first: string }>;
+  /** The devices the disk figures add up. */
+  disks: string[];
+  metrics: Record<HeadlineKey, Aggregate>;
+}
+
+function hasData(s: TimeSeriesSample): boolean {
+  return s.diskstats !== undefined || s.stat !== undefined || s.meminfo !== undefined || s.netdev !== undefined || s.vmstat !== undefined;
+}
+
+function median(xs: number[]): number | undefined {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Devices that completed any I/O between their first and last appearance. */
+function devicesWithIo(samples: readonly TimeSeriesSample[]): Set<string> {
+  const first = new Map<string, bigint>();
+  const out = new Set<string>();
+  for (const s of samples) {
+    for (const d of s.diskstats ?? []) {
+      const n = ioCount(d);
+      const f = first.get(d.device_name);
+      if (f === undefined) first.set(d.device_name, n);
+      else if (n !== f) out.add(d.device_name);
+    }
+  }
+  return out;
+}
+
+export function summarizeHost(host: string, samples: readonly TimeSeriesSample[], nominalInterval: number): HostSummary {
+  const errors: HostSummary['errors'] = {};
+  let errorSamples = 0;
+  for (const s of samples) {
+    const entries = Object.entries(s.errors ?? {});
+    if (entries.length > 0) errorSamples++;
+    for (const [source, message] of entries) {
+      const e = errors[source];
+      if (e) e.count++;
+      else Object.defineProperty(errors, source, { value: { count: 1, first: message }, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  const steps: number[] = [];
+  for (let i = 1; i < samples.length; i++) steps.push(intervalSeconds(samples[i - 1]!, samples[i]!));
+  const interval = median(steps);
+  const spanSeconds = samples.length > 1 ? intervalSeconds(samples[0]!, samples[samples.length - 1]!) : 0;
+
+  const data = samples.filter(hasData);
+  const names: string[] = [];
+  const seen = new Set<string>();
+  for (const s of data) for (const d of s.diskstats ?? []) if (!seen.has(d.device_name)) seen.add(d.device_name), names.push(d.device_name);
+  const io = devicesWithIo(data);
+  const disks = wholeDisks(names, (n) => io.has(n));
+
+  const values = Object.fromEntries(HEADLINE_METRICS.map((m) => [m.key, [] as number[]])) as Record<HeadlineKey, number[]>;
+  const expected = nominalInterval > 0 ? nominalInterval : (interval ?? 0);
+  let gaps = 0;
+  let longestGapSeconds = 0;
+  for (let i = 0; i < data.length; i++) {
+    // Rates pair each sample with the previous one that has data: a hole widens the interval, the average stays right.
+    const r = computeRates(i > 0 ? data[i - 1]! : data[i]!, data[i]!);
+    const h = headline(r, disks);
+    for (const m of HEADLINE_METRICS) {
+      const v = h[m.key];
+      if (v !== undefined && (i > 0 || m.key === 'mem_used_pct')) values[m.key].push(v);
+    }
+    if (i > 0 && expected > 0 && r.intervalSeconds > 1.5 * expected) {
+      gaps++;
+      longestGapSeconds = Math.max(longestGapSeconds, r.intervalSeconds);
+    }
+  }
+  const metrics = Object.fromEntries(HEADLINE_METRICS.map((m) => [m.key, summarize(values[m.key], spanSeconds)])) as Record<HeadlineKey, Aggregate>;
+  return { host, samples: samples.length, spanSeconds, intervalSeconds: interval, gaps, longestGapSeconds, errorSamples, errors, disks, metrics };
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/** The `hostseries` command: runs the program and turns every outcome into one exit status. */
+import { CommanderError, type Command } from 'commander';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, errorMessage, isUsageError } from './exit.js';
+import { buildProgram, CliUsageError, fullName, usageLine } from './program.js';
+
+function usageFailure(cmd: Command, message: string): number {
+  process.stderr.write(`hostseries: ${message}\n${usageLine(cmd)}\nRun '${fullName(cmd)} --help' for the options and examples.\n`);
+  return EXIT_USAGE;
+}
+
+/** The command being run: the last one whose name is among the arguments (for usage lines). */
+function activeCommand(program: Command, argv: readonly string[]): Command {
+  const sub = program.commands.find((c) => argv.slice(2).find((a) => !a.startsWith('-')) === c.name());
+  return sub ?? program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  process.exitCode = undefined;
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError && e.exitCode === 0) return EXIT_OK;
+    if (e instanceof CliUsageError) {
+      // No command at all: commander has shown the overview (on stderr).
+      if (e.commanderError.code === 'commander.help') return EXIT_USAGE;
+      return usageFailure(e.command, e.message);
+    }
+    if (e instanceof UsageError || isUsageError(e)) return usageFailure(activeCommand(program, argv), errorMessage(e));
+    process.stderr.write(`hostseries: ${errorMessage(e)}\n`);
+    return EXIT_FAILURE;
+  }
+  return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
+}
+
+if (require.main === module) {
+  void main().then((code) => {
+    // Lingering handles (a remote connection closing) must not hold the exit status back.
+    process.stdout.write('', () => process.exit(code));
+  });
+}

@@ -1,0 +1,41 @@
+/** Parsers for option values; they throw commander's InvalidArgumentError, shown with usage (exit 2). */
+import { InvalidArgumentError } from 'commander';
+import { METRICS, type Metric } from '../types.js';
+
+const UNIT_SECONDS: Record<string, number> = { '': 1, ms: 0.001, s: 1, m: 60, min: 60, h: 3600 };
+
+/** `1.5`, `500ms`, `30s`, `10m`, `2h` → seconds, at least `min`. */
+export function seconds(min: number): (value: string) => number {
+  return (value) => {
+    const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(ms|s|m|min|h)?\s*$/i.exec(value);
+    const v = m ? Number(m[1]) * UNIT_SECONDS[(m[2] ?? '').toLowerCase()]! : NaN;
+    if (!Number.isFinite(v)) throw new InvalidArgumentError('expected a duration in seconds, such as 1, 0.5, 500ms, 30s, 10m or 2h.');
+    if (v < min) throw new InvalidArgumentError(`must be at least ${min} s.`);
+    return v;
+  };
+}
+
+export function positiveInt(value: string): number {
+  if (!/^\s*[0-9]+\s*$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError('expected a whole number of at least 1.');
+  }
+  return Number(value);
+}
+
+/** `diskstats,meminfo` (repeatable) → metrics, each checked against the list the core reads. */
+export function metricList(value: string, previous: Metric[] | undefined): Metric[] {
+  const out = [...(previous ?? [])];
+  for (const name of value.split(/[\s,]+/).filter(Boolean)) {
+    if (!(METRICS as readonly string[]).includes(name)) {
+      throw new InvalidArgumentError(`unknown metric ${JSON.stringify(name)}; expected ${METRICS.join(', ')}.`);
+    }
+    if (!out.includes(name as Metric)) out.push(name as Metric);
+  }
+  if (out.length === 0) throw new InvalidArgumentError(`expected one or more of ${METRICS.join(', ')}.`);
+  return out;
+}
+
+/** For repeatable string options. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}

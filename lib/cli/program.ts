@@ -1,0 +1,55 @@
+/**
+ * The commander program: the four commands, and argument errors shown as one line plus the
+ * command's usage, exit status 2.
+ */
+import { Command, CommanderError } from 'commander';
+import { hostsCommand } from './hosts.js';
+import { recordCommand } from './record.js';
+import { sampleCommand } from './sample.js';
+import { summaryCommand } from './summary.js';
+import { packageVersion } from './version.js';
+
+/** An argument error commander found, with the command it belongs to. */
+export class CliUsageError extends Error {
+  constructor(readonly command: Command, readonly commanderError: CommanderError) {
+    super(commanderError.message.replace(/^error: /, ''));
+  }
+}
+
+const EXAMPLES = `
+Examples:
+  $ hostseries record -- fio job.fio
+  $ hostseries record -H 'node[01-16]' -o run.json -- mpirun ./bench
+  $ hostseries summary run.json
+  $ hostseries sample
+  $ hostseries hosts 'node[01-04]:8'
+
+Run 'hostseries <command> --help' for a command's options and examples.`;
+
+export function fullName(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+export function usageLine(cmd: Command): string {
+  return `Usage: ${fullName(cmd)} ${cmd.usage()}`;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('hostseries')
+    .description('Record time series of Linux host metrics while a benchmark runs, on one node or a cluster over SSH.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .enablePositionalOptions()
+    .addHelpText('after', EXAMPLES);
+  for (const c of [recordCommand(), sampleCommand(), summaryCommand(), hostsCommand()]) program.addCommand(c);
+  // Commander's own error output is replaced by ours (one line, then the usage).
+  for (const c of [program, ...program.commands]) {
+    c.configureOutput({ outputError: () => undefined });
+    c.exitOverride((err) => {
+      if (err.exitCode === 0) throw err; // --help, --version
+      throw new CliUsageError(c, err);
+    });
+  }
+  return program;
+}

@@ -1,0 +1,57 @@
+/** `hostseries record`: record while a command runs, for a duration, or until Ctrl-C. */
+import { Command, Option } from 'commander';
+import type { Metric } from '../types.js';
+import { addHostOptions, type HostSourceOptions } from './host-options.js';
+import { metricList, positiveInt, seconds } from './parse-args.js';
+import { addSshOptions, type SshCliOptions } from './ssh-options.js';
+import type { OutputFormat } from './record-output.js';
+import { runRecording } from './record-run.js';
+
+export interface RecordOptions extends HostSourceOptions, SshCliOptions {
+  interval: number;
+  output?: string;
+  format?: OutputFormat;
+  maxSamples?: number;
+  duration?: number;
+  metrics?: Metric[];
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+const EXAMPLES = `
+Examples:
+  $ hostseries record -- fio job.fio                  # this host, every second, while fio runs
+  $ hostseries record -i 5 -o run.json -- ./bench.sh --size 10G
+  $ hostseries record -H 'node[01-16]' -- mpirun -np 64 ./ior -w -r
+  $ hostseries record --hostfile hosts.txt --duration 10m
+  $ hostseries record -d 30s -o idle.jsonl.gz         # no command: 30 seconds (or until Ctrl-C)
+
+The exit status is the command's. Ctrl-C and SIGTERM go to the command; the recording ends when it
+exits and the file is always completed. While recording, samples stream to <file>.partial.jsonl
+(a crash or kill loses at most one interval; \`hostseries summary\` reads it); at the end it
+becomes <file>, the mlpstorage TimeSeriesData JSON. Hosts that are this machine are sampled
+natively; others over SSH (keys from ssh-agent, ~/.ssh/config and ~/.ssh/id_*; new host keys are
+added to known_hosts). An unreachable host is reported and retried; the others go on.`;
+
+export function recordCommand(): Command {
+  const cmd = new Command('record')
+    .description('record host metrics while a command runs (or for --duration, or until Ctrl-C)')
+    .usage('[options] [-- command [args...]]')
+    .argument('[command...]', 'the command to run and record (after --)')
+    .passThroughOptions()
+    .optionsGroup('Recording:')
+    .addOption(new Option('-i, --interval <seconds>', 'time between samples (e.g. 1, 0.5, 10s)').argParser(seconds(0.05)).default(1))
+    .addOption(new Option('-o, --output <file>', 'where to write (default hostseries-<UTC time>.json; .gz compresses)'))
+    .addOption(new Option('--format <format>', 'json (mlpstorage TimeSeriesData) or jsonl (the stream itself); default from the file name').choices(['json', 'jsonl']))
+    .addOption(new Option('-d, --duration <seconds>', 'stop recording after this long (e.g. 90, 10m, 2h)').argParser(seconds(0.001)))
+    .addOption(new Option('-n, --max-samples <n>', 'stop recording after n samples per host').argParser(positiveInt))
+    .addOption(new Option('-m, --metrics <list>', 'sections to read: diskstats, vmstat, meminfo, loadavg, netdev, stat (default all)').argParser(metricList))
+    .addOption(new Option('-q, --quiet', 'only warnings and errors; no status line').conflicts('verbose'))
+    .addOption(new Option('-v, --verbose', 'say more: hosts connecting, signals, files'));
+  addHostOptions(cmd, true);
+  addSshOptions(cmd);
+  cmd.optionsGroup('Options:');
+  return cmd.addHelpText('after', EXAMPLES).action(async (command: string[], opts: RecordOptions) => {
+    process.exitCode = await runRecording(command, opts);
+  });
+}

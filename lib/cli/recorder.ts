@@ -1,0 +1,107 @@
+/**
+ * One interface over the two collectors `record` uses: TimeSeriesCollector when every host is
+ * this machine, MultiHostTimeSeriesCollector as soon as one is remote (or with --force-ssh).
+ * Samples reach the file through the sink; memory keeps only the latest (the file has them all).
+ */
+import type { Logger } from '../collector/local.js';
+import { TimeSeriesCollector } from '../collector/local.js';
+import type { HostEntry } from '../hosts/parse.js';
+import type { Rates } from '../rates/index.js';
+import { MultiHostTimeSeriesCollector, type HostState } from '../remote/multi-collector.js';
+import type { SshOptions } from '../remote/options.js';
+import type { Sink } from '../sinks/sink.js';
+import type { Metric } from '../types.js';
+import type { Reporter } from './output.js';
+
+export interface HostCounts {
+  total: number;
+  streaming: number;
+  down: number;
+}
+
+export interface Recorder {
+  readonly method: 'local' | 'ssh';
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The hosts as keyed in the file (known once started). */
+  hosts(): readonly string[];
+  hostCounts(): HostCounts;
+  /** Rates between this machine's last two samples (local recordings only). */
+  latestRates(): Rates | undefined;
+}
+
+export interface RecorderOptions {
+  intervalSeconds: number;
+  metrics?: Metric[];
+  sink: Sink;
+  reporter: Reporter;
+}
+
+/** The collectors warn that memory holds only `maxSamples`: by design here, so only in --verbose. */
+function collectorLogger(r: Reporter): Logger {
+  return {
+    warn: (m) => (m.includes('maxSamples (') ? r.debug(m) : r.warn(m)),
+    debug: (m) => r.debug(m),
+  };
+}
+
+export function localRecorder(o: RecorderOptions): Recorder {
+  const c = new TimeSeriesCollector({
+    intervalSeconds: o.intervalSeconds,
+    maxSamples: 2,
+    overflow: 'rolling',
+    metrics: o.metrics,
+    sink: o.sink,
+    logger: collectorLogger(o.reporter),
+  });
+  c.on('error', (e) => o.reporter.warn(e.message));
+  return {
+    method: 'local',
+    start: () => c.start(),
+    stop: async () => void (await c.stop()),
+    hosts: () => [c.hostname],
+    hostCounts: () => ({ total: 1, streaming: c.isRunning ? 1 : 0, down: 0 }),
+    latestRates: () => c.currentRates(),
+  };
+}
+
+const DOWN: ReadonlySet<HostState> = new Set<HostState>(['backoff', 'failed']);
+
+export function multiHostRecorder(o: RecorderOptions & { hosts: HostEntry[]; ssh: SshOptions; forceSsh: boolean }): Recorder {
+  const r = o.reporter;
+  const c = new MultiHostTimeSeriesCollector({
+    hosts: o.hosts,
+    intervalSeconds: o.intervalSeconds,
+    maxSamples: 2,
+    overflow: 'rolling',
+    metrics: o.metrics,
+    ssh: o.ssh,
+    forceSsh: o.forceSsh,
+    sink: o.sink,
+    logger: collectorLogger(r),
+  });
+  c.on('error', (e) => r.warn(e.message));
+  // Say it when a host goes down or comes back, not on every retry.
+  const down = new Set<string>();
+  c.on('hostState', (host, state, err) => {
+    r.debug(`${host}: ${state}${err ? ` (${err.message})` : ''}`);
+    if (DOWN.has(state) && !down.has(host)) {
+      down.add(host);
+      r.warn(`${host}: ${err ? err.message.replace(`${host}: `, '') : state}; recording goes on without it, retrying`);
+    } else if (state === 'streaming' && down.has(host)) {
+      down.delete(host);
+      r.info(`${host}: streaming again`);
+    }
+  });
+  return {
+    method: 'ssh',
+    start: () => c.start(),
+    stop: async () => void (await c.stop()),
+    hosts: () => c.hosts,
+    hostCounts: () => {
+      const s = Object.values(c.hostStatus());
+      return { total: c.hosts.length, streaming: s.filter((h) => h.state === 'streaming').length, down: s.filter((h) => DOWN.has(h.state)).length };
+    },
+    latestRates: () => undefined,
+  };
+}

@@ -1,0 +1,110 @@
+/** `hostseries summary FILE`: what a recording holds, per host, as a table or as JSON. */
+import { Command, Option } from 'commander';
+import { summarizeHost, type HostSummary } from './host-summary.js';
+import { HEADLINE_METRICS } from './headline.js';
+import { duration, num, table } from './format.js';
+import { readRecording, type Recording } from './read-recording.js';
+
+interface SummaryOptions {
+  json?: boolean;
+}
+
+const EXAMPLES = `
+Examples:
+  $ hostseries summary hostseries-20250101T120000Z.json
+  $ hostseries summary run.jsonl.gz            # a stream, even one cut short by a crash
+  $ hostseries summary run.json --json | jq '.hosts[].metrics.disk_iops.p95'
+
+Disk figures add up whole disks (partitions, dm-*/md* and idle loop/ram devices are left out, so
+no I/O is counted twice); %util is the busiest disk's; net counts every interface but lo. MB are
+MiB, as iostat prints them.`;
+
+export function summaryCommand(): Command {
+  return new Command('summary')
+    .description('summarise a recording (.json or .jsonl, gzipped or not): coverage and headline rates per host')
+    .argument('<file>', 'a recording written by hostseries record (or mlpstorage)')
+    .addOption(new Option('--json', 'print the summary as JSON'))
+    .addHelpText('after', EXAMPLES)
+    .action(async (file: string, opts: SummaryOptions) => {
+      const rec = await readRecording(file);
+      const hosts = [...hostOrder(rec)].map((h) => summarizeHost(h, rec.data.samplesByHost.get(h) ?? [], rec.data.collectionIntervalSeconds));
+      process.stdout.write(opts.json ? JSON.stringify(asJson(file, rec, hosts), null, 2) + '\n' : asText(file, rec, hosts).join('\n') + '\n');
+    });
+}
+
+/** Requested hosts first (a host that never answered is still shown), then any others. */
+function hostOrder(rec: Recording): Set<string> {
+  return new Set([...rec.data.hostsRequested, ...rec.data.samplesByHost.keys()]);
+}
+
+function asJson(file: string, rec: Recording, hosts: HostSummary[]): unknown {
+  const d = rec.data;
+  return {
+    file,
+    format: rec.format,
+    complete: rec.complete,
+    skipped_lines: rec.skippedLines,
+    collection_method: d.collectionMethod,
+    collection_interval_seconds: d.collectionIntervalSeconds,
+    start_time: d.startTime,
+    end_time: d.endTime,
+    num_samples: d.countSamples(),
+    hosts_requested: d.hostsRequested,
+    hosts_collected: d.hostsCollected,
+    hosts: hosts.map((h) => ({
+      host: h.host,
+      samples: h.samples,
+      span_seconds: h.spanSeconds,
+      interval_seconds: h.intervalSeconds ?? null,
+      gaps: h.gaps,
+      longest_gap_seconds: h.longestGapSeconds,
+      error_samples: h.errorSamples,
+      errors: h.errors,
+      disks: h.disks,
+      // NaN (no values) becomes null in JSON.
+      metrics: Object.fromEntries(HEADLINE_METRICS.map(({ key }) => {
+        const a = h.metrics[key];
+        return [key, { count: a.count, avg: a.avg, min: a.min, max: a.max, p95: a.p95 }];
+      })),
+    })),
+  };
+}
+
+function coverage(h: HostSummary): string {
+  if (h.samples === 0) return `${h.host}: no samples`;
+  const parts = [
+    `${h.samples} sample${h.samples === 1 ? '' : 's'} over ${duration(h.spanSeconds)}`,
+    h.intervalSeconds === undefined ? undefined : `interval ${duration(h.intervalSeconds)}`,
+    h.gaps === 0 ? 'no gaps' : `${h.gaps} gap${h.gaps === 1 ? '' : 's'} (longest ${duration(h.longestGapSeconds)})`,
+    h.errorSamples === 0 ? 'no errors' : `${h.errorSamples} with errors`,
+  ];
+  return `${h.host}: ${parts.filter(Boolean).join(', ')}`;
+}
+
+function asText(file: string, rec: Recording, hosts: HostSummary[]): string[] {
+  const d = rec.data;
+  const method = d.collectionMethod === 'ssh' ? 'over SSH' : 'locally';
+  const out = [`${file}: ${hosts.length} host${hosts.length === 1 ? '' : 's'}, ${d.startTime || '?'} to ${d.endTime || '?'}, every ${duration(d.collectionIntervalSeconds)}, collected ${method}`];
+  if (!rec.complete) out.push(`(the stream was not finished: its writer was killed or is still running${rec.skippedLines ? `; ${rec.skippedLines} torn line skipped` : ''})`);
+  // One table over every host, so the columns line up across hosts.
+  const rows: string[][] = [['', 'avg', 'min', 'max', 'p95']];
+  for (const h of hosts) {
+    for (const m of HEADLINE_METRICS) {
+      const a = h.metrics[m.key];
+      rows.push([m.label, num(a.avg, m.digits), num(a.min, m.digits), num(a.max, m.digits), num(a.p95, m.digits)]);
+    }
+  }
+  const lines = table(rows, ['left', 'right', 'right', 'right', 'right']);
+  const header = lines[0]!;
+  let at = 1;
+  for (const h of hosts) {
+    out.push('', coverage(h));
+    for (const [source, e] of Object.entries(h.errors)) out.push(`  errors from ${source}: ${e.count} (first: ${e.first})`);
+    const block = lines.slice(at, at + HEADLINE_METRICS.length);
+    at += HEADLINE_METRICS.length;
+    if (h.samples === 0) continue;
+    if (h.disks.length > 0) out.push(`  disks: ${h.disks.join(', ')}`);
+    out.push('  ' + header, ...block.map((l) => '  ' + l));
+  }
+  return out;
+}

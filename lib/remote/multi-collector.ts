@@ -1,0 +1,496 @@
+/**
+ * MultiHostTimeSeriesCollector: one recording across many hosts. This machine is sampled by the
+ * native sampler (a TimeSeriesCollector), every other host over one persistent SSH channel
+ * (connection.ts). One timer ticks every remote host at once, so their samples line up; each
+ * tick gives each host exactly one sample: data, or `{timestamp, hostname, errors: {ssh}}`.
+ * Samples are stored compactly (CompactSeries, as locally) and become objects only when asked
+ * for or when a sink, listener or iterator wants them.
+ */
+import { EventEmitter } from 'node:events';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+import { HostseriesError, InvalidOptionError, LifecycleError, type SshError } from '../errors.js';
+import { CompactSeries } from '../collector/compact.js';
+import { TimeSeriesCollector, type Logger, type OverflowPolicy } from '../collector/local.js';
+import { LiveStream } from '../collector/stream.js';
+import { formatHost, parseHosts, type HostEntry } from '../hosts/parse.js';
+import { TimeSeriesData } from '../models/data.js';
+import { TimeSeriesSample } from '../models/sample.js';
+import { decodeOne, isoSeconds, layoutInfo, type LayoutInfo } from '../native/decode.js';
+import type { Sink } from '../sinks/sink.js';
+import { METRICS, type Metric } from '../types.js';
+import { HostConnection, type HostReboot, type HostState, type HostStatus, type Tick } from './connection.js';
+import { FrameAssembler, type AssembledFrame } from './frame-batch.js';
+import type { SampleFrame } from './frames.js';
+import { KeyStore } from './keys.js';
+import { KnownHosts } from './known-hosts.js';
+import { Limiter } from './limiter.js';
+import { resolveSshOptions, type ResolvedSshOptions, type SshOptions } from './options.js';
+import { hostKeys, resolveTargets, type RemoteTarget, type Target } from './targets.js';
+
+export type { HostStatus, HostState, HostGap, HostReboot } from './connection.js';
+
+export interface MultiHostTimeSeriesCollectorOptions {
+  /** A host spec (see parseHosts), several, or parsed entries. */
+  hosts: string | readonly string[] | readonly HostEntry[];
+  /** Seconds between samples (default 10, at least 0.05). */
+  intervalSeconds?: number;
+  /** Samples kept in memory per host (default 3600). A sink still receives every sample. */
+  maxSamples?: number;
+  overflow?: OverflowPolicy;
+  metrics?: readonly Metric[];
+  ssh?: SshOptions;
+  /** Reach local hosts over SSH too (tests on loopback addresses, containers sharing a kernel). */
+  forceSsh?: boolean;
+  sink?: Sink;
+  logger?: Logger;
+  /** Aborting stops the collector. */
+  signal?: AbortSignal;
+}
+
+interface Events {
+  sample: [TimeSeriesSample, string];
+  hostState: [string, HostState, SshError | undefined];
+  reboot: [string, HostReboot];
+  error: [HostseriesError];
+  stop: [Record<string, TimeSeriesSample[]>];
+}
+
+interface RemoteHost {
+  target: RemoteTarget;
+  conn: HostConnection;
+  store: CompactSeries;
+  assembler: FrameAssembler;
+  layouts: Map<number, LayoutInfo>;
+  collected: number;
+  withData: number;
+}
+
+type State = 'idle' | 'starting' | 'running' | 'stopped';
+
+const defaultLogger: Logger = { warn: (m) => process.emitWarning(m, 'HostseriesWarning') };
+
+function wallNowNs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+}
+
+export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implements AsyncIterable<TimeSeriesSample> {
+  readonly intervalSeconds: number;
+  readonly maxSamples: number;
+  readonly overflow: OverflowPolicy;
+  readonly forceSsh: boolean;
+  /** The hosts as requested, in order (the keys of samplesByHost). */
+  readonly hosts: readonly string[];
+  private readonly entries: HostEntry[];
+  private readonly metrics: Metric[];
+  private readonly ssh: ResolvedSshOptions;
+  private readonly sink: Sink | undefined;
+  private readonly logger: Logger;
+  private readonly signal: AbortSignal | undefined;
+
+  private state: State = 'idle';
+  private targets: Target[] = [];
+  private readonly remote = new Map<string, RemoteHost>();
+  private readonly local = new Map<string, TimeSeriesCollector>();
+  private readonly live = new LiveStream<TimeSeriesSample>();
+  private iterated = false;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<Record<string, TimeSeriesSample[]>> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private t0 = 0;
+  private nextIndex = 0;
+  private missed = 0;
+  private total = 0;
+  private warnedFull = false;
+  private started: Date | undefined;
+  private ended: Date | undefined;
+  private readonly onAbort = (): void => void this.stop().catch((e: unknown) => this.report(e));
+
+  constructor(options: MultiHostTimeSeriesCollectorOptions) {
+    super();
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options must be an object with hosts');
+    const interval = options.intervalSeconds ?? 10;
+    if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0.05) {
+      throw new InvalidOptionError(`intervalSeconds must be a number >= 0.05, got ${String(interval)}`);
+    }
+    this.intervalSeconds = interval;
+    const max = options.maxSamples ?? 3600;
+    if (!Number.isInteger(max) || max < 1) throw new InvalidOptionError(`maxSamples must be a positive integer, got ${String(max)}`);
+    this.maxSamples = max;
+    const overflow = options.overflow ?? 'keep-first';
+    if (overflow !== 'keep-first' && overflow !== 'rolling') {
+      throw new InvalidOptionError(`overflow must be 'keep-first' or 'rolling', got ${JSON.stringify(overflow)}`);
+    }
+    this.overflow = overflow;
+    const metrics = options.metrics ?? METRICS;
+    if (!Array.isArray(metrics) || metrics.length === 0 || metrics.some((m) => !(METRICS as readonly string[]).includes(m))) {
+      throw new InvalidOptionError(`metrics must be a non-empty array of ${METRICS.join(', ')}`);
+    }
+    // METRICS order is the order of the sample's keys and of the values in a batch.
+    this.metrics = METRICS.filter((m) => metrics.includes(m));
+    this.entries = toEntries(options.hosts);
+    if (this.entries.length === 0) throw new InvalidOptionError('hosts must name at least one host');
+    this.forceSsh = options.forceSsh ?? false;
+    this.ssh = resolveSshOptions(options.ssh, interval);
+    this.sink = options.sink;
+    this.logger = options.logger ?? defaultLogger;
+    this.signal = options.signal;
+    this.hosts = Object.freeze(hostKeys(this.entries));
+  }
+
+  get isRunning(): boolean {
+    return this.state === 'running';
+  }
+
+  get startTime(): Date | undefined {
+    return this.started;
+  }
+
+  get endTime(): Date | undefined {
+    return this.ended;
+  }
+
+  /** Ticks the timer could not fire on time (the event loop was blocked for over an interval). */
+  get missedTicks(): number {
+    return this.missed;
+  }
+
+  /**
+   * Connect to every remote host (at most maxConcurrentHandshakes at once) and start sampling.
+   * Resolves once each remote host streams or has failed once (it then keeps retrying), so the
+   * first samples are data, not "connecting".
+   */
+  start(): Promise<void> {
+    if (this.state === 'starting' || this.state === 'running') {
+      return Promise.reject(new LifecycleError('ERR_ALREADY_STARTED', 'the collector is already running'));
+    }
+    if (this.state === 'stopped') {
+      return Promise.reject(new LifecycleError('ERR_ALREADY_STOPPED', 'the collector was stopped; create a new one to collect again'));
+    }
+    if (this.signal?.aborted) return Promise.reject(new LifecycleError('ERR_ALREADY_STOPPED', "the collector's signal is already aborted"));
+    this.state = 'starting';
+    this.starting = this.begin().catch((e: unknown) => {
+      if (this.state === 'starting') this.state = 'idle';
+      throw e;
+    });
+    return this.starting;
+  }
+
+  private async begin(): Promise<void> {
+    this.started = new Date();
+    const startedAt = performance.now();
+    const keyStore = new KeyStore(this.ssh.passphrase);
+    this.targets = await resolveTargets(this.entries, this.ssh, this.forceSsh, keyStore);
+    const remotes = this.targets.filter((t): t is RemoteTarget => t.kind === 'ssh');
+    const knownHosts = new KnownHosts({
+      userFiles: this.ssh.knownHostsPath ? [this.ssh.knownHostsPath] : [join(homedir(), '.ssh', 'known_hosts'), join(homedir(), '.ssh', 'known_hosts2')],
+      globalFiles: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
+      policy: this.ssh.strictHostKeyChecking,
+      hashNew: this.ssh.hashKnownHosts,
+    });
+    for (const w of [...keyStore.warnings, ...knownHosts.warnings, ...remotes.flatMap((t) => t.warnings)]) this.logger.warn(`hostseries: ${w}`);
+
+    if (this.sink) {
+      if (this.sink instanceof EventEmitter) this.sink.on('error', (e: unknown) => this.report(e));
+      await this.sink.open({
+        collectionIntervalSeconds: this.intervalSeconds,
+        startTime: isoSeconds(this.started.getTime()),
+        collectionMethod: remotes.length > 0 ? 'ssh' : 'local',
+        hostsRequested: this.hosts,
+      });
+    }
+    if (this.state !== 'starting') return; // stopped meanwhile
+
+    const handshakes = new Limiter(this.ssh.maxConcurrentHandshakes);
+    const intervalMs = this.intervalSeconds * 1000;
+    let settled = 0;
+    let allSettled: () => void = () => {};
+    const ready = new Promise<void>((resolve) => {
+      allSettled = resolve;
+    });
+    const firstOutcome = new Set<string>();
+    for (const t of remotes) {
+      const conn = new HostConnection(
+        {
+          key: t.key,
+          address: t.address,
+          port: t.port,
+          username: t.username,
+          keys: t.keys,
+          agent: t.agent,
+          metrics: this.metrics,
+          intervalMs,
+          deadmanSeconds: Math.max(10, this.ssh.deadmanTicks * this.intervalSeconds),
+          connectTimeoutMs: this.ssh.connectTimeoutSeconds * 1000,
+          keepaliveIntervalMs: this.ssh.keepaliveIntervalSeconds * 1000,
+          keepaliveCountMax: 3,
+          stallTicks: this.ssh.stallTicks,
+          backoff: { initialMs: this.ssh.backoffInitialSeconds * 1000, maxMs: this.ssh.backoffMaxSeconds * 1000 },
+          remoteShell: this.ssh.remoteShell,
+        },
+        {
+          knownHosts,
+          handshakes,
+          startedAt,
+          onFrame: (key, tick, frame) => this.onFrame(key, tick, frame),
+          onError: (key, tick, message) => this.onSlotError(key, tick, message),
+          onStateChange: (key, state, err) => {
+            if ((state === 'streaming' || state === 'backoff' || state === 'failed') && !firstOutcome.has(key)) {
+              firstOutcome.add(key);
+              if (++settled === remotes.length) allSettled();
+            }
+            if (err && state !== 'stopped') this.logger.debug?.(`hostseries: ${err.message}`);
+            if (this.listenerCount('hostState') > 0) this.emit('hostState', key, state, err);
+          },
+          onReboot: (key, reboot) => {
+            this.logger.warn(`hostseries: ${key} rebooted (boot_id ${reboot.previousBootId} → ${reboot.bootId}); counters restarted`);
+            if (this.listenerCount('reboot') > 0) this.emit('reboot', key, reboot);
+          },
+        },
+      );
+      this.remote.set(t.key, {
+        target: t,
+        conn,
+        store: new CompactSeries(t.key),
+        assembler: new FrameAssembler(this.metrics),
+        layouts: new Map(),
+        collected: 0,
+        withData: 0,
+      });
+    }
+    for (const h of this.remote.values()) h.conn.start();
+    if (remotes.length > 0) {
+      const bound = setTimeout(allSettled, this.ssh.connectTimeoutSeconds * 1000 + 1000);
+      await ready;
+      clearTimeout(bound);
+    }
+    if (this.state !== 'starting') return;
+
+    for (const t of this.targets) {
+      if (t.kind !== 'local') continue;
+      const c = new TimeSeriesCollector({
+        intervalSeconds: this.intervalSeconds,
+        maxSamples: this.maxSamples,
+        overflow: this.overflow,
+        metrics: this.metrics,
+        hostname: t.key,
+        logger: this.logger,
+      });
+      c.on('sample', (s) => this.deliver(t.key, s));
+      c.on('error', (e) => this.report(e));
+      this.local.set(t.key, c);
+      await c.start();
+    }
+    this.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.state = 'running';
+    this.t0 = performance.now();
+    this.nextIndex = 0;
+    this.fire();
+  }
+
+  /** Stop every host (remote loops end by stdin EOF) and return every sample kept, by host. */
+  stop(): Promise<Record<string, TimeSeriesSample[]>> {
+    if (this.stopping) return this.stopping;
+    if (this.state === 'idle') return Promise.reject(new LifecycleError('ERR_NOT_STARTED', 'the collector was never started'));
+    this.stopping = this.finish();
+    return this.stopping;
+  }
+
+  private async finish(): Promise<Record<string, TimeSeriesSample[]>> {
+    const wasStarting = this.state === 'starting';
+    this.state = 'stopped';
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this.onAbort);
+    if (wasStarting) await this.starting?.catch(() => undefined);
+    const conns = [...this.remote.values()].map((h) => h.conn);
+    // The last tick's frames are normally a few ms away: let them arrive.
+    await Promise.all(conns.map((c) => c.drain(Math.min(2000, this.intervalSeconds * 1000))));
+    await Promise.all([...this.local.values()].map((c) => c.stop().catch((e: unknown) => this.report(e))));
+    await Promise.all(conns.map((c) => c.stop()));
+    this.ended = new Date();
+    try {
+      await this.sink?.close({ endTime: isoSeconds(this.ended.getTime()), numSamples: this.total, hostsCollected: this.hostsWithData() });
+    } catch (e) {
+      this.report(e);
+    } finally {
+      this.live.end();
+    }
+    const result = this.samplesByHost;
+    this.emit('stop', result);
+    return result;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.state === 'running' || this.state === 'starting') await this.stop();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<TimeSeriesSample> {
+    this.iterated = true;
+    return this.live.iterate();
+  }
+
+  /** Every host's samples kept in memory (error samples included), in requested order. */
+  get samplesByHost(): Record<string, TimeSeriesSample[]> {
+    const out: Record<string, TimeSeriesSample[]> = {};
+    for (const key of this.hosts) {
+      const samples = this.samplesOf(key);
+      if (samples) Object.defineProperty(out, key, { value: samples, enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+
+  /** Hosts with at least one sample of data (not only errors), in requested order. */
+  hostsWithData(): string[] {
+    return this.hosts.filter((k) => {
+      const r = this.remote.get(k);
+      if (r) return r.withData > 0;
+      const l = this.local.get(k);
+      return l !== undefined && l.sampleCount > 0;
+    });
+  }
+
+  /** Per host: state, last error and its phase, reconnects, gaps, reboots. */
+  hostStatus(): Record<string, HostStatus> {
+    const out: Record<string, HostStatus> = {};
+    for (const key of this.hosts) {
+      const r = this.remote.get(key);
+      const l = this.local.get(key);
+      let s: HostStatus | undefined;
+      if (r) s = r.conn.status();
+      else if (l) {
+        s = {
+          host: key, method: 'local', state: l.isRunning ? 'streaming' : this.state === 'stopped' ? 'stopped' : 'idle',
+          connects: 0, reconnects: 0, samples: l.sampleCount, errorSamples: 0, lateFrames: 0, gaps: [], reboots: [],
+        };
+      }
+      if (s) Object.defineProperty(out, key, { value: s, enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+
+  toTimeSeriesData(): TimeSeriesData {
+    const byHost = new Map<string, TimeSeriesSample[]>();
+    for (const key of this.hosts) {
+      const s = this.samplesOf(key);
+      if (s && s.length > 0) byHost.set(key, s);
+    }
+    const withData = this.hostsWithData();
+    return new TimeSeriesData({
+      collectionIntervalSeconds: this.intervalSeconds,
+      startTime: this.started ? isoSeconds(this.started.getTime()) : '',
+      endTime: this.ended ? isoSeconds(this.ended.getTime()) : '',
+      samplesByHost: byHost,
+      collectionMethod: withData.some((k) => this.remote.has(k)) ? 'ssh' : 'local',
+      hostsRequested: [...this.hosts],
+      hostsCollected: withData,
+    });
+  }
+
+  // ---- ticks and samples ------------------------------------------------------------------
+
+  /** Tick every remote host, then schedule the next tick on an absolute deadline (no drift). */
+  private fire(): void {
+    if (this.state !== 'running') return;
+    const intervalMs = this.intervalSeconds * 1000;
+    const tick: Tick = { seq: this.nextIndex + 1, wallNs: wallNowNs(), monoNs: process.hrtime.bigint() };
+    for (const h of this.remote.values()) h.conn.tick(tick);
+    this.nextIndex++;
+    const now = performance.now();
+    let due = this.t0 + this.nextIndex * intervalMs;
+    if (due < now - intervalMs / 2) {
+      // Blocked for over an interval: skip the ticks that are already past, and say so.
+      const skip = Math.floor((now - due) / intervalMs);
+      this.missed += skip;
+      this.nextIndex += skip;
+      due = this.t0 + this.nextIndex * intervalMs;
+    }
+    this.timer = setTimeout(() => this.fire(), Math.max(0, due - now));
+  }
+
+  private onFrame(key: string, tick: Tick, frame: SampleFrame): void {
+    const h = this.remote.get(key);
+    if (!h) return;
+    const a = h.assembler.assemble(frame, tick.wallNs, tick.monoNs);
+    // Data unless every section failed.
+    const hasData = !a.errors || Object.keys(a.errors).length < this.metrics.length;
+    this.keep(h, a, a.errors, hasData);
+  }
+
+  private onSlotError(key: string, tick: Tick, message: string): void {
+    const h = this.remote.get(key);
+    if (!h) return;
+    this.keep(h, h.assembler.empty(tick.wallNs, tick.monoNs), { ssh: message }, false);
+  }
+
+  private keep(h: RemoteHost, a: AssembledFrame, errors: Record<string, string> | undefined, hasData: boolean): void {
+    h.store.addLayouts(a.newLayouts);
+    for (const l of a.newLayouts) h.layouts.set(l.id, layoutInfo(l));
+    h.collected++;
+    if (hasData) h.withData++;
+    if (this.overflow === 'rolling' || h.store.length < this.maxSamples) {
+      h.store.append(a.batch, 0, { errors });
+      while (h.store.length - h.store.chunkSize >= this.maxSamples) h.store.dropOldestChunk();
+    }
+    if (h.collected > this.maxSamples) this.warnFull();
+    if (!this.sink && !this.iterated && this.listenerCount('sample') === 0) {
+      this.total++;
+      return;
+    }
+    const dict = decodeOne(a.batch, 0, h.layouts.get(a.batch.layoutIds[0]!)!, h.target.key);
+    if (errors) dict.errors = errors;
+    this.deliver(h.target.key, TimeSeriesSample.fromTrustedDict(dict));
+  }
+
+  private deliver(key: string, sample: TimeSeriesSample): void {
+    this.total++;
+    try {
+      this.sink?.write(sample, key);
+    } catch (e) {
+      this.report(e);
+    }
+    this.live.push(sample);
+    if (this.listenerCount('sample') > 0) this.emit('sample', sample, key);
+  }
+
+  private samplesOf(key: string): TimeSeriesSample[] | undefined {
+    const r = this.remote.get(key);
+    if (r) {
+      const from = Math.max(0, r.store.length - this.maxSamples);
+      return [...r.store.dicts(from)].map(({ dict }) => TimeSeriesSample.fromTrustedDict(dict));
+    }
+    return this.local.get(key)?.history();
+  }
+
+  private warnFull(): void {
+    if (this.warnedFull) return;
+    this.warnedFull = true;
+    const what = this.overflow === 'rolling' ? 'the oldest samples are now dropped' : 'later samples are not kept in memory';
+    this.logger.warn(`hostseries: maxSamples (${this.maxSamples}) reached for a host; ${what}${this.sink ? ' (the sink still receives every sample)' : ''}`);
+  }
+
+  private report(e: unknown): void {
+    const err = e instanceof HostseriesError ? e : new HostseriesError('ERR_INTERNAL', String(e), { cause: e });
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else this.logger.warn(err.message);
+  }
+}
+
+function toEntries(hosts: MultiHostTimeSeriesCollectorOptions['hosts']): HostEntry[] {
+  if (typeof hosts === 'string') return parseHosts(hosts);
+  if (!Array.isArray(hosts)) throw new InvalidOptionError('hosts must be a string, an array of strings or of HostEntry');
+  if (hosts.every((h) => typeof h === 'string')) return parseHosts(hosts as string[]);
+  // Entries made elsewhere go through the parser again: nothing unchecked reaches ssh.
+  const out: HostEntry[] = [];
+  const seen = new Set<string>();
+  for (const e of hosts as HostEntry[]) {
+    if (typeof e !== 'object' || e === null || typeof e.host !== 'string') throw new InvalidOptionError('hosts: expected strings or HostEntry objects');
+    const [p] = parseHosts(formatHost(e));
+    if (!p) throw new InvalidOptionError(`hosts: empty host in ${JSON.stringify(e)}`);
+    const id = `${p.user ?? ''}@${p.host.toLowerCase()}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push({ ...p, ...(e.slots !== undefined ? { slots: e.slots } : {}), ...(e.maxSlots !== undefined ? { maxSlots: e.maxSlots } : {}), raw: e.raw ?? p.raw });
+  }
+  return out;
+}

@@ -1,0 +1,97 @@
+/** SSH options of the multi-host collector, their defaults and their checks. */
+import { InvalidOptionError } from '../errors.js';
+import type { StrictHostKeyChecking } from './known-hosts.js';
+
+export interface SshOptions {
+  /** Remote user when the host spec has none (`user@host` wins); else ~/.ssh/config, else the local user. */
+  username?: string;
+  /** Port for every host (else ~/.ssh/config's Port, else 22). */
+  port?: number;
+  /** Private key tried first; the config's IdentityFile keys follow. */
+  privateKeyPath?: string;
+  passphrase?: string;
+  /** ssh-agent socket; default $SSH_AUTH_SOCK; false: never use an agent. */
+  agent?: string | false;
+  /** known_hosts to check and append to (default ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is read too). */
+  knownHostsPath?: string;
+  /** Default 'accept-new': unknown keys are added, changed keys refused. */
+  strictHostKeyChecking?: StrictHostKeyChecking;
+  /** Append new keys hashed (`|1|...`). Default false. */
+  hashKnownHosts?: boolean;
+  /** ssh config file (default ~/.ssh/config); false: ignore ssh config entirely. */
+  configPath?: string | false;
+  /** Handshake + authentication bound, and the bound on the remote loop's start (default 10). */
+  connectTimeoutSeconds?: number;
+  /** Handshakes in flight at once (default 8; sshd's MaxStartups drops the excess at random). */
+  maxConcurrentHandshakes?: number;
+  /** SSH keepalive period (default max(5, interval)); 3 unanswered ones drop the connection. */
+  keepaliveIntervalSeconds?: number;
+  /** Unanswered ticks in a row before the connection is re-made (default: 10 s worth, at least 3). */
+  stallTicks?: number;
+  /** The remote loop exits after this many ticks without one (default: 30 s worth, at least 10 s). */
+  deadmanTicks?: number;
+  /** Reconnect backoff, doubling from initial to max, with jitter (default 1 and 30 s). */
+  backoffInitialSeconds?: number;
+  backoffMaxSeconds?: number;
+  /** 'auto' runs the loop under bash when the remote has it (cheaper reads), else /bin/sh. */
+  remoteShell?: 'auto' | 'sh';
+}
+
+export interface ResolvedSshOptions extends Required<Omit<SshOptions, 'username' | 'port' | 'privateKeyPath' | 'passphrase' | 'agent' | 'knownHostsPath'>> {
+  username?: string;
+  port?: number;
+  privateKeyPath?: string;
+  passphrase?: string;
+  agent?: string;
+  knownHostsPath?: string;
+}
+
+function num(name: string, v: unknown, min: number, integer = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
+    throw new InvalidOptionError(`ssh.${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${String(v)}`);
+  }
+  return v;
+}
+
+function str(name: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !v) throw new InvalidOptionError(`ssh.${name} must be a non-empty string, got ${String(v)}`);
+  return v;
+}
+
+export function resolveSshOptions(o: SshOptions = {}, intervalSeconds: number): ResolvedSshOptions {
+  if (typeof o !== 'object' || o === null) throw new InvalidOptionError('ssh must be an object');
+  const policy = o.strictHostKeyChecking ?? 'accept-new';
+  if (policy !== 'yes' && policy !== 'accept-new' && policy !== 'no') {
+    throw new InvalidOptionError(`ssh.strictHostKeyChecking must be 'yes', 'accept-new' or 'no', got ${JSON.stringify(policy)}`);
+  }
+  const shell = o.remoteShell ?? 'auto';
+  if (shell !== 'auto' && shell !== 'sh') throw new InvalidOptionError(`ssh.remoteShell must be 'auto' or 'sh', got ${JSON.stringify(shell)}`);
+  const username = str('username', o.username);
+  if (username !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._-]*\$?$/.test(username)) {
+    throw new InvalidOptionError(`ssh.username ${JSON.stringify(username)} is not a valid user name`);
+  }
+  if (o.configPath !== undefined && o.configPath !== false) str('configPath', o.configPath);
+  const agent = o.agent === false ? undefined : (str('agent', o.agent) ?? (process.env.SSH_AUTH_SOCK || undefined));
+  const backoffInitialSeconds = num('backoffInitialSeconds', o.backoffInitialSeconds ?? 1, 0.01);
+  const backoffMaxSeconds = num('backoffMaxSeconds', o.backoffMaxSeconds ?? 30, backoffInitialSeconds);
+  return {
+    username,
+    port: o.port === undefined ? undefined : num('port', o.port, 1, true),
+    privateKeyPath: str('privateKeyPath', o.privateKeyPath),
+    passphrase: o.passphrase,
+    agent,
+    knownHostsPath: str('knownHostsPath', o.knownHostsPath),
+    strictHostKeyChecking: policy,
+    hashKnownHosts: o.hashKnownHosts ?? false,
+    configPath: o.configPath ?? '',
+    connectTimeoutSeconds: num('connectTimeoutSeconds', o.connectTimeoutSeconds ?? 10, 0.1),
+    maxConcurrentHandshakes: num('maxConcurrentHandshakes', o.maxConcurrentHandshakes ?? 8, 1, true),
+    keepaliveIntervalSeconds: num('keepaliveIntervalSeconds', o.keepaliveIntervalSeconds ?? Math.max(5, intervalSeconds), 0.1),
+    stallTicks: num('stallTicks', o.stallTicks ?? Math.max(3, Math.ceil(10 / intervalSeconds)), 1, true),
+    deadmanTicks: num('deadmanTicks', o.deadmanTicks ?? Math.max(3, Math.ceil(30 / intervalSeconds)), 1, true),
+    backoffInitialSeconds,
+    backoffMaxSeconds,
+    remoteShell: shell,
+  };
+}
