@@ -16,6 +16,8 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeSampler {
   constructor(options: SamplerOptions)
   start(onSample?: (() => void) | undefined | null): void
+  /** Call `onSample` only once `n` samples wait undrained (default 1: after every sample). */
+  setNotifyEvery(n: number): void
   /** Samples stored since the last drain, as one batch. */
   drain(): NativeBatch
   /** Stop at once and return what was left; a second stop returns an empty batch. */

@@ -20,7 +20,7 @@ const only = onlyArg >= 0 ? new Set((argv[onlyArg + 1] ?? '').split(',').filter(
 const timeoutS = Number(process.env.BENCH_TIMEOUT_S) || 900;
 
 // The known modules first, in this order, then any other bench/*.mjs.
-const ORDER = ['sampler', 'serialize', 'fanout'];
+const ORDER = ['sampler', 'serialize', 'fanout', 'collector'];
 const found = readdirSync(BENCH)
   .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs')
   .map((f) => basename(f, '.mjs'));
@@ -30,7 +30,8 @@ const modules = [...ORDER.filter((n) => found.includes(n)), ...found.filter((n) 
 function runModule(name) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const args = [join(BENCH, 'lib', 'child.mjs'), join(BENCH, `${name}.mjs`), ...(quick ? ['--quick'] : [])];
+    // --expose-gc: modules that measure retained heap call global.gc().
+    const args = ['--expose-gc', join(BENCH, 'lib', 'child.mjs'), join(BENCH, `${name}.mjs`), ...(quick ? ['--quick'] : [])];
     // Its own process group, so a timeout ends the module and everything it started.
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'], detached: true });
     let errTail = '';
@@ -77,6 +78,10 @@ for (const r of results) {
   }
   L.push(`| ${r.name} | ${r.status} | ${fmt(r.secs, 0)} s | ${link} |`);
 }
+const others = readdirSync(RESULTS)
+  .filter((f) => f.endsWith('.md') && !results.some((r) => `${r.name}.md` === f))
+  .sort();
+for (const f of others) L.push(`| ${basename(f, '.md')} | not run this time | | [results/${f}](results/${f}) (from an earlier run) |`);
 const failed = results.filter((r) => r.errTail);
 for (const r of failed) {
   L.push('', `### ${r.name}: ${r.status}`, '', '```', r.errTail.trim().split('\n').slice(-25).join('\n'), '```');

@@ -129,6 +129,12 @@ export class NativeSampler {
     return decodeBatch(this.raw.stop(), this.host, this.layouts);
   }
 
+  /** Call the `onSample` callback only once `n` samples wait undrained (default 1). */
+  setNotifyEvery(n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new InvalidOptionError(`notify-every must be a positive integer, got ${String(n)}`);
+    this.raw.setNotifyEvery(Math.min(n, 0xffffffff));
+  }
+
   /**
    * `drain()` without decoding: the columns as they crossed from Rust. A layout crosses only
    * in the first batch that uses it; keep them (see LayoutCache).

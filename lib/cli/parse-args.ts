@@ -9,15 +9,15 @@ export function seconds(min: number): (value: string) => number {
   return (value) => {
     const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(ms|s|m|min|h)?\s*$/i.exec(value);
     const v = m ? Number(m[1]) * UNIT_SECONDS[(m[2] ?? '').toLowerCase()]! : NaN;
-    if (!Number.isFinite(v)) throw new InvalidArgumentError('expected a duration in seconds, such as 1, 0.5, 500ms, 30s, 10m or 2h.');
-    if (v < min) throw new InvalidArgumentError(`must be at least ${min} s.`);
+    if (!Number.isFinite(v)) throw new InvalidArgumentError('Expected a duration in seconds, such as 1, 0.5, 500ms, 30s, 10m or 2h.');
+    if (v < min) throw new InvalidArgumentError(`Must be at least ${min} s.`);
     return v;
   };
 }
 
 export function positiveInt(value: string): number {
   if (!/^\s*[0-9]+\s*$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
-    throw new InvalidArgumentError('expected a whole number of at least 1.');
+    throw new InvalidArgumentError('Expected a whole number of at least 1.');
   }
   return Number(value);
 }
@@ -27,11 +27,11 @@ export function metricList(value: string, previous: Metric[] | undefined): Metri
   const out = [...(previous ?? [])];
   for (const name of value.split(/[\s,]+/).filter(Boolean)) {
     if (!(METRICS as readonly string[]).includes(name)) {
-      throw new InvalidArgumentError(`unknown metric ${JSON.stringify(name)}; expected ${METRICS.join(', ')}.`);
+      throw new InvalidArgumentError(`Unknown metric ${JSON.stringify(name)}; expected ${METRICS.join(', ')}.`);
     }
     if (!out.includes(name as Metric)) out.push(name as Metric);
   }
-  if (out.length === 0) throw new InvalidArgumentError(`expected one or more of ${METRICS.join(', ')}.`);
+  if (out.length === 0) throw new InvalidArgumentError(`Expected one or more of ${METRICS.join(', ')}.`);
   return out;
 }
 

@@ -12,7 +12,7 @@ import { packageVersion } from './version.js';
 /** An argument error commander found, with the command it belongs to. */
 export class CliUsageError extends Error {
   constructor(readonly command: Command, readonly commanderError: CommanderError) {
-    super(commanderError.message.replace(/^error: /, ''));
+    super(commanderError.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '));
   }
 }
 

@@ -120,11 +120,22 @@ interface Run {
 }
 
 async function record(argv: string[], o: RecordOptions, run: Run): Promise<number> {
-  const { reporter, plan, recorder, sink, stopper } = run;
+  const { reporter, plan } = run;
   const where = plan.stream === plan.output ? plan.output : `${plan.output} (streaming to ${plan.stream})`;
   reporter.info(`recording ${describeHosts(run.entries, run.remote)} every ${dur(o.interval)} to ${where}`);
   reporter.debug(run.remote ? 'collector: multi-host (SSH for remote hosts, native for this one)' : 'collector: native sampler of this host');
 
+  // The native sampler never holds the process open; without a command or a timer, this does.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    return await recordFromStart(argv, o, run);
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+async function recordFromStart(argv: string[], o: RecordOptions, run: Run): Promise<number> {
+  const { reporter, plan, recorder, sink, stopper } = run;
   const starting = recorder.start();
   const first = await Promise.race([starting.then(() => undefined), stopper.stopped]);
   if (first !== undefined) {

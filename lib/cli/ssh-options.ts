@@ -17,7 +17,7 @@ export interface SshCliOptions {
 
 function port(value: string): number {
   const n = positiveInt(value);
-  if (n > 65535) throw new InvalidArgumentError('expected a port number from 1 to 65535.');
+  if (n > 65535) throw new InvalidArgumentError('Expected a port number from 1 to 65535.');
   return n;
 }
 

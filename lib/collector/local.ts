@@ -85,7 +85,7 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
   private state: State = 'idle';
   private sampler: NativeSampler | undefined;
   private store: CompactSeries;
-  private readonly live = new LiveStream<TimeSeriesSample>();
+  private readonly live = new LiveStream<TimeSeriesSample>(() => this.updateFeed());
   private readonly halt = new AbortController();
   /** Custom collectors make ingestion async; this keeps samples in order. */
   private chain: Promise<void> = Promise.resolve();
@@ -122,6 +122,25 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
     this.signal = options.signal;
     this.hostname = options.hostname ?? osHostname();
     this.store = new CompactSeries(this.hostname);
+    // EventEmitter's own events are outside the typed map.
+    const self = this as EventEmitter;
+    self.on('newListener', () => queueMicrotask(() => this.updateFeed()));
+    self.on('removeListener', () => this.updateFeed());
+  }
+
+  /**
+   * Wake the JS thread for every sample only when something consumes samples live (a sink, a
+   * custom collector, a listener, an iterator); otherwise samples wait natively and are drained
+   * every few seconds or when asked for, which saves a thread wake-up per tick.
+   */
+  private updateFeed(): void {
+    const live = this.sink !== undefined || this.collectors.length > 0 || this.live.active || this.listenerCount('sample') > 0;
+    this.sampler?.setNotifyEvery(live ? 1 : Math.max(1, Math.min(256, Math.round(5 / this.intervalSeconds))));
+  }
+
+  /** Take what the native thread holds now, so answers are current. */
+  private pull(): void {
+    if (this.sampler) this.ingest(this.sampler.drainBatch());
   }
 
   get isRunning(): boolean {
@@ -138,16 +157,19 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
 
   /** Ticks that came due while the machine was too busy to sample (never hidden). */
   get missedTicks(): number {
+    this.pull();
     return this.nativeMissed;
   }
 
   /** Samples not kept in memory: past `maxSamples`, or a native buffer that overflowed. */
   get droppedSamples(): number {
+    this.pull();
     return this.collected - Math.min(this.store.length, this.maxSamples) + this.nativeDropped;
   }
 
   /** Samples collected since start (kept or not). */
   get sampleCount(): number {
+    this.pull();
     return this.collected;
   }
 
@@ -187,7 +209,8 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
     }
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.sampler = sampler;
-    sampler.start(() => this.ingest(this.sampler?.drainBatch()));
+    sampler.start(() => this.pull());
+    this.updateFeed();
   }
 
   /** Stop at once (no waiting out the interval) and return every sample kept in memory. */
@@ -268,6 +291,7 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
 
   /** The last `n` (at most 2) samples collected, kept or not. */
   private tail(n: number): SampleDict[] {
+    this.pull();
     return this.recent.slice(-n).map(({ batch, i, extras }) => this.decode(batch, i, extras));
   }
 
@@ -279,6 +303,7 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
   }
 
   private window(lastSeconds: number | undefined): SampleDict[] {
+    this.pull();
     const all = [...this.store.dicts(Math.max(0, this.store.length - this.maxSamples))];
     if (lastSeconds === undefined) return all.map((s) => s.dict);
     positive('lastSeconds', lastSeconds, 0);

@@ -3,6 +3,9 @@ export class LiveStream<T> {
   private readonly subscribers = new Set<{ queue: T[]; wake?: () => void }>();
   private ended = false;
 
+  /** `onChange` hears when the first subscriber comes or the last goes. */
+  constructor(private readonly onChange: () => void = () => {}) {}
+
   /** Whether anyone is iterating (so the producer can skip building items for nobody). */
   get active(): boolean {
     return this.subscribers.size > 0;
@@ -23,6 +26,7 @@ export class LiveStream<T> {
   async *iterate(): AsyncGenerator<T, void, undefined> {
     const sub: { queue: T[]; wake?: () => void } = { queue: [] };
     this.subscribers.add(sub);
+    this.onChange();
     try {
       for (;;) {
         while (sub.queue.length > 0) yield sub.queue.shift()!;
@@ -32,6 +36,7 @@ export class LiveStream<T> {
       }
     } finally {
       this.subscribers.delete(sub);
+      this.onChange();
     }
   }
 }

@@ -129,15 +129,6 @@ export function nonNegativeFloat(v: unknown, path: string, key?: Key): number {
 export function counterDict(v: unknown, path: string, key?: Key): Record<string, Counter> {
   const d = record(v, path, key);
   const at = join(path, key);
-  // Values first (a fast array walk); keys only when something needs a look.
-  const values = Object.values(d);
-  let i = 0;
-  while (i < values.length) {
-    const x = values[i];
-    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) break;
-    i++;
-  }
-  if (i === values.length) return d as Record<string, Counter>;
   let out: Record<string, Counter> | undefined;
   for (const k in d) {
     const x = d[k];

@@ -419,7 +419,8 @@ export class HostConnection {
 
   private fail(err: SshError): void {
     clearTimeout(this.helloTimer);
-    this.st.lastError = { phase: err.phase, message: err.message, at: isoSeconds(Date.now()) };
+    // A close we caused by stopping is not an error of the host.
+    if (!this.stopping) this.st.lastError = { phase: err.phase, message: err.message, at: isoSeconds(Date.now()) };
     const client = this.client;
     this.client = undefined;
     this.channel = undefined;

@@ -14,6 +14,7 @@ import { indexPath, keyPath, record } from '../models/validate.js';
 import { writeFileAtomic } from './atomic.js';
 import { fileError, openInput } from './io.js';
 import { SamplesSplitter } from './json-splitter.js';
+import { buildFromText } from './sample-text.js';
 
 export interface WriteJsonOptions {
   /** Gzip the file (default: when the path ends with `.gz`). */
@@ -81,13 +82,14 @@ export async function readTimeSeriesJson(path: string): Promise<TimeSeriesData> 
   const splitter = new SamplesSplitter(
     (host, index, text) => {
       const at = indexPath(keyPath('samples_by_host', host), index);
-      let d: unknown;
+      let sample: TimeSeriesSample;
       try {
-        d = parseJson(text);
+        sample = buildFromText(text, (v) => v, (v) => TimeSeriesSample.fromDict(v, at));
       } catch (e) {
-        throw new InvalidDataError(at, `invalid JSON: ${(e as Error).message} (in ${path})`);
+        if (e instanceof SyntaxError) throw new InvalidDataError(at, `invalid JSON: ${e.message} (in ${path})`);
+        throw e;
       }
-      byHost.get(host)!.push(TimeSeriesSample.fromDict(d, at));
+      byHost.get(host)!.push(sample);
     },
     (host) => byHost.set(host, []), // a repeated host key replaces the earlier one, as in JSON.parse
   );

@@ -1,15 +1,15 @@
 /** Reading a JSON Lines stream (see jsonl-format.ts) back into a TimeSeriesData. */
 import { InvalidDataError } from '../errors.js';
-import { parseJson } from '../json/parse.js';
 import { TimeSeriesData } from '../models/data.js';
 import { TimeSeriesSample } from '../models/sample.js';
 import {
-  collectionMethod, count, field, nonNegativeFloat, record, string, stringList, timestampOrEmpty,
+  collectionMethod, count, field, isRecord, nonNegativeFloat, record, string, stringList, timestampOrEmpty,
 } from '../models/validate.js';
 import type { CollectionMethod } from '../types.js';
 import { fileError, openInput } from './io.js';
 import { inFile, writeTimeSeriesJson, type WriteJsonOptions } from './json-file.js';
 import { JSONL_FORMAT } from './jsonl-format.js';
+import { buildFromText } from './sample-text.js';
 
 export interface ReadJsonlOptions {
   /** Skip every line that is not valid JSON, not only a torn last line (default false). */
@@ -54,6 +54,29 @@ function footer(d: Record<string, unknown>): Footer {
   };
 }
 
+type Line =
+  | { kind: 'header'; head: Header }
+  | { kind: 'sample'; host: string; sample: TimeSeriesSample }
+  | { kind: 'footer'; foot: Footer }
+  | { kind: 'other' };
+
+/** One parsed line, checked; no side effects (the caller may parse a line twice). */
+function parseRecord(v: unknown): Line {
+  const d = record(v, '');
+  switch (d.record) {
+    case 'header':
+      return { kind: 'header', head: header(d) };
+    case 'sample':
+      return { kind: 'sample', host: field(d, 'host', '', string), sample: TimeSeriesSample.fromDict(field(d, 'sample', '', (x) => x), 'sample') };
+    case 'footer':
+      return { kind: 'footer', foot: footer(d) };
+    default:
+      return { kind: 'other' };
+  }
+}
+
+const sampleOf = (v: unknown): unknown => (isRecord(v) && v.record === 'sample' ? v.sample : undefined);
+
 class JsonlBuilder {
   head: Header | undefined;
   foot: Footer | undefined;
@@ -73,46 +96,42 @@ class JsonlBuilder {
       this.skipped++;
       this.bad = undefined;
     }
-    let v: unknown;
+    let r: Line;
     try {
-      v = parseJson(text);
+      r = buildFromText(text, sampleOf, parseRecord);
     } catch (e) {
-      this.bad = { line: n, message: (e as Error).message };
-      return;
+      if (e instanceof SyntaxError) {
+        this.bad = { line: n, message: e.message };
+        return;
+      }
+      throw inFile(e, this.file, ` line ${n}`);
     }
     try {
-      this.record(record(v, ''), n);
+      this.apply(r, n);
     } catch (e) {
       throw inFile(e, this.file, ` line ${n}`);
     }
   }
 
-  private record(d: Record<string, unknown>, n: number): void {
-    switch (d.record) {
-      case 'header':
-        if (this.head) throw new InvalidDataError('', `second header at line ${n}`);
-        this.head = header(d);
-        // As mlpstorage: every requested host has an entry, in the requested order.
-        for (const h of this.head.hostsRequested) if (!this.byHost.has(h)) this.byHost.set(h, []);
-        return;
-      case 'sample': {
-        if (!this.head) throw new InvalidDataError('', 'sample before the header');
-        const host = field(d, 'host', '', string);
-        const s = TimeSeriesSample.fromDict(field(d, 'sample', '', (x) => x), 'sample');
-        let list = this.byHost.get(host);
-        if (!list) this.byHost.set(host, (list = []));
-        list.push(s);
-        this.samples++;
-        if (s.timestamp > this.lastTime) this.lastTime = s.timestamp;
-        return;
-      }
-      case 'footer':
-        this.foot = footer(d);
-        return;
-      default:
-        if (!this.head) throw new InvalidDataError('', `not a ${JSONL_FORMAT} stream (the first line is not its header)`);
-        // Record types from a newer writer are ignored.
+  private apply(r: Line, n: number): void {
+    if (r.kind === 'header') {
+      if (this.head) throw new InvalidDataError('', `second header at line ${n}`);
+      this.head = r.head;
+      // As mlpstorage: every requested host has an entry, in the requested order.
+      for (const h of r.head.hostsRequested) if (!this.byHost.has(h)) this.byHost.set(h, []);
+      return;
     }
+    if (!this.head) throw new InvalidDataError('', `not a ${JSONL_FORMAT} stream (the first line is not its header)`);
+    if (r.kind === 'sample') {
+      let list = this.byHost.get(r.host);
+      if (!list) this.byHost.set(r.host, (list = []));
+      list.push(r.sample);
+      this.samples++;
+      if (r.sample.timestamp > this.lastTime) this.lastTime = r.sample.timestamp;
+    } else if (r.kind === 'footer') {
+      this.foot = r.foot;
+    }
+    // Record types from a newer writer are ignored.
   }
 
   finish(): JsonlReadResult {

@@ -9,8 +9,9 @@
 //! bench_sample pingpong B        for each byte `g` on stdin take B samples (as `loop`) and
 //!                                answer `k`; on `q` print the CPU of every burst (the bench
 //!                                alternates bursts with `bench/floor.c pingpong`)
-//! bench_sample parts N           the same loop cut into stages: pread only (ProcFile), parse
-//!                                per file (over text read once), layout + push
+//! bench_sample parts N [HZ]      the tick cut into stages, each timed in place with the thread
+//!                                CPU clock: pread and parse per file, layout + store push; back
+//!                                to back, or paced at HZ
 //! ```
 //! Each prints one JSON line; CPU is getrusage(RUSAGE_SELF) user + sys around the loop only.
 use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
@@ -226,76 +227,93 @@ fn paced_mode(hz: f64, secs: f64) -> String {
     )
 }
 
-fn stage<F: FnMut()>(name: &str, n: u64, mut f: F) -> String {
-    for _ in 0..(n / 10).max(10) {
-        f();
-    }
-    let a = cpu();
-    for _ in 0..n {
-        f();
-    }
-    let b = cpu();
-    format!(
-        "\"{name}\":{{\"cpu_ns\":{},\"clock_cpu_ns\":{}}}",
-        (b.user - a.user) + (b.sys - a.sys),
-        b.clock - a.clock
-    )
+fn thread_cpu_ns() -> u64 {
+    clock(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
-/// The per-tick body cut into stages, each looped `n` times on its own.
-fn parts_mode(n: u64) -> String {
-    let mut out = Vec::new();
-    // 1. I/O only: ProcFile::read of the six files (what the floor does).
-    let mut files: Vec<ProcFile> = Metric::ALL
+/// The tick body cut into stages and timed in place (thread CPU clock around each stage): pread
+/// and parse per file, then layout + store push. Back to back, or paced at `hz` on absolute
+/// deadlines (caches as cold as the sampling thread finds them).
+fn parts_mode(n: u64, hz: Option<f64>) -> String {
+    let mut files: Vec<(Metric, ProcFile)> = Metric::ALL
         .iter()
-        .map(|m| ProcFile::new(m.path()))
+        .map(|&m| (m, ProcFile::new(m.path())))
         .collect();
-    out.push(stage("io", n, || {
-        for f in &mut files {
-            std::hint::black_box(f.read().unwrap().len());
-        }
-    }));
-    // 2. Parse only, per file, over text read once.
-    let texts: Vec<(Metric, Vec<u8>)> = Metric::ALL
-        .iter()
-        .map(|&m| (m, std::fs::read(m.path()).unwrap()))
-        .collect();
-    for (m, text) in &texts {
-        let mut snap = Snapshot::default();
-        let mut names = Interner::default();
-        out.push(stage(&format!("parse_{}", m.name()), n, || {
-            std::hint::black_box(parse_into(*m, text, &mut snap, &mut names));
-        }));
-    }
-    // 3. Layout check + store push (encode), over one parsed snapshot.
-    let mut reader = ProcReader::new(MetricSet::all());
+    let mut names = Interner::default();
     let mut snap = Snapshot::default();
+    let mut layouts = LayoutTracker::default();
+    let mut store = Store::new(4096);
     let mut errors = Vec::new();
-    reader.read(&mut snap, &mut errors);
-    let mut layouts = LayoutTracker::default();
-    let mut store = Store::new(4096);
-    out.push(stage("layout_push", n, || {
+    let mut io = [0u64; 6];
+    let mut parse = [0u64; 6];
+    let mut push = 0u64;
+    let mut tick = |measure: bool| {
+        for (i, (m, f)) in files.iter_mut().enumerate() {
+            let t0 = thread_cpu_ns();
+            let text = f.read().expect("read");
+            let t1 = thread_cpu_ns();
+            parse_into(*m, text, &mut snap, &mut names);
+            snap.present.insert(*m);
+            let t2 = thread_cpu_ns();
+            if measure {
+                io[i] += t1 - t0;
+                parse[i] += t2 - t1;
+            }
+        }
+        let t0 = thread_cpu_ns();
         let l = layouts.for_snapshot(&snap).clone();
         store.push(&l, 0, 0, &snap, &mut errors);
-    }));
-    // 4. Clocks + mutex, as the thread does per tick.
-    let m = Mutex::new(0u64);
-    out.push(stage("clocks_mutex", n, || {
-        let w = wall_ns();
-        let t = mono_ns();
-        *m.lock().unwrap() += w ^ t;
-    }));
-    // 5. Everything (ProcReader::read + layout + push), for the sum check.
-    let mut reader = ProcReader::new(MetricSet::all());
-    let mut snap = Snapshot::default();
-    let mut layouts = LayoutTracker::default();
-    let mut store = Store::new(4096);
-    out.push(stage("read_layout_push", n, || {
-        reader.read(&mut snap, &mut errors);
-        let l = layouts.for_snapshot(&snap).clone();
-        store.push(&l, 0, 0, &snap, &mut errors);
-    }));
-    format!("{{\"iters\":{n},{}}}", out.join(","))
+        if measure {
+            push += thread_cpu_ns() - t0;
+        }
+    };
+    for _ in 0..4096 {
+        tick(false);
+    }
+    let interval = hz.map(|h| (1e9 / h) as u64);
+    let start = mono_ns();
+    for k in 1..=n {
+        if let Some(iv) = interval {
+            let due = start + k * iv;
+            let ts = libc::timespec {
+                tv_sec: (due / 1_000_000_000) as libc::time_t,
+                tv_nsec: (due % 1_000_000_000) as libc::c_long,
+            };
+            // SAFETY: valid timespec; a null remainder is allowed with TIMER_ABSTIME.
+            while unsafe {
+                libc::clock_nanosleep(
+                    libc::CLOCK_MONOTONIC,
+                    libc::TIMER_ABSTIME,
+                    &ts,
+                    std::ptr::null_mut(),
+                )
+            } == libc::EINTR
+            {}
+        }
+        tick(true);
+    }
+    // What one reading of the thread clock adds to a stage, to subtract.
+    let c0 = thread_cpu_ns();
+    for _ in 0..10_000 {
+        std::hint::black_box(thread_cpu_ns());
+    }
+    let clock_ns = (thread_cpu_ns() - c0) / 10_000;
+    let per = |x: u64| (x / n).saturating_sub(clock_ns);
+    let list = |v: &[u64; 6]| {
+        Metric::ALL
+            .iter()
+            .zip(v)
+            .map(|(m, &x)| format!("\"{}\":{}", m.name(), per(x)))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    format!(
+        "{{\"iters\":{n},\"hz\":{},\"clock_ns\":{clock_ns},\"io\":{{{}}},\"parse\":{{{}}},\"layout_push\":{}}}",
+        hz.unwrap_or(0.0),
+        list(&io),
+        list(&parse),
+        per(push)
+    )
 }
 
 fn main() {
@@ -309,13 +327,13 @@ fn main() {
         Some("loop") => loop_mode(num(1) as u64),
         Some("paced") => paced_mode(num(1), num(2)),
         Some("pingpong") => pingpong_mode(num(1) as u64),
-        Some("parts") => parts_mode(num(1) as u64),
+        Some("parts") => parts_mode(num(1) as u64, args.get(2).map(|_| num(2))),
         _ => usage(),
     };
     println!("{line}");
 }
 
 fn usage() -> ! {
-    eprintln!("usage: bench_sample loop N | paced HZ SECONDS | pingpong B | parts N");
+    eprintln!("usage: bench_sample loop N | paced HZ SECONDS | pingpong B | parts N [HZ]");
     std::process::exit(2)
 }

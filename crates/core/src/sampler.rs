@@ -2,6 +2,7 @@
 //! start + k * interval, so there is no drift), counts the ticks it missed, and stores compact
 //! samples for the caller to drain. A stop wakes it at once.
 use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -66,6 +67,8 @@ struct State {
 struct Shared {
     state: Mutex<State>,
     wake: Condvar,
+    /// Notify once this many samples wait undrained (1: every sample).
+    notify_every: AtomicU32,
 }
 
 impl Shared {
@@ -115,6 +118,7 @@ impl Sampler {
                 layouts_sent: 0,
             }),
             wake: Condvar::new(),
+            notify_every: AtomicU32::new(1),
         });
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -126,6 +130,12 @@ impl Sampler {
             shared,
             thread: Some(thread),
         })
+    }
+
+    /// Call the notifier only once `n` samples wait undrained (1, the default: every sample).
+    /// A consumer that needs no live feed wakes up `n` times less often.
+    pub fn set_notify_every(&self, n: u32) {
+        self.shared.notify_every.store(n.max(1), Ordering::Relaxed);
     }
 
     pub fn is_running(&self) -> bool {
@@ -180,13 +190,16 @@ fn run(shared: &Shared, cfg: &SamplerConfig, notify: Option<Notify>) {
         let mono = mono_ns();
         let skipped = reader.read(&mut snap, &mut errors);
         let layout = layouts.for_snapshot(&snap).clone();
-        {
+        let pending = {
             let mut st = shared.lock();
             st.store.push(&layout, wall, mono, &snap, &mut errors);
             st.skipped_lines += u64::from(skipped);
-        }
+            st.store.len()
+        };
         if let Some(n) = &notify {
-            n();
+            if pending >= shared.notify_every.load(Ordering::Relaxed) as usize {
+                n();
+            }
         }
 
         tick += 1;

@@ -225,6 +225,14 @@ impl NativeSampler {
         Ok(())
     }
 
+    /// Call `onSample` only once `n` samples wait undrained (default 1: after every sample).
+    #[napi]
+    pub fn set_notify_every(&self, n: u32) {
+        if let Some(s) = &self.sampler {
+            s.set_notify_every(n);
+        }
+    }
+
     /// Samples stored since the last drain, as one batch.
     #[napi]
     pub fn drain<'env>(&self, env: &'env Env) -> Result<NativeBatch<'env>> {

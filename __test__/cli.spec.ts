@@ -1,0 +1,423 @@
+/**
+ * The `hostseries` CLI, run as users run it: the built dist/cli/main.js in a child process,
+ * real files in a temp dir, real signals, a real sshd on loopback for the remote case.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseJson } from '../lib/json/parse.js';
+import { readTimeSeriesJson } from '../lib/sinks/json-file.js';
+import { readTimeSeriesJsonl } from '../lib/sinks/jsonl-read.js';
+import { makeSshTestEnv, sshdMissing, TestSshd, waitFor, type SshTestEnv } from './support/sshd.js';
+
+const ROOT = resolve(__dirname, '..');
+const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+
+interface Result {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+let dir: string;
+
+/** The environment of every run: no ssh-agent, never a terminal. */
+const ENV = { ...process.env, SSH_AUTH_SOCK: '', NODE_OPTIONS: '' };
+
+function cli(args: string[], opts: { timeoutMs?: number } = {}): Result {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: dir, env: ENV, encoding: 'utf8', timeout: opts.timeoutMs ?? 20_000 });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A CLI run in the background, in its own process group (so no terminal signal reaches it). */
+function start(args: string[]): { child: ChildProcess; done: Promise<Result> } {
+  const child = spawn(process.execPath, [MAIN, ...args], { cwd: dir, env: ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const done = new Promise<Result>((res) => child.once('close', (status, signal) => res({ status, signal, stdout, stderr })));
+  return { child, done };
+}
+
+/** Sample lines in a JSON Lines stream written so far. */
+function streamedSamples(path: string): number {
+  if (!existsSync(path)) return 0;
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.startsWith('{"record":"sample"')).length;
+}
+
+const p = (name: string): string => join(dir, name);
+
+beforeAll(() => {
+  // The tests run the CLI as installed: build it first, so a fresh `npm test` works.
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  // Type errors are the typecheck step's to report (tsc emits regardless); a missing CLI is ours.
+  if (tsc.status !== 0) console.warn(`tsc -p tsconfig.build.json reported:\n${tsc.stdout}${tsc.stderr}`);
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} was not built:\n${tsc.stdout}${tsc.stderr}`);
+  dir = mkdtempSync(join(tmpdir(), 'hs-cli-'));
+}, 120_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('help and version', () => {
+  it('--version prints the package version', () => {
+    const r = cli(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(PKG.version);
+  });
+
+  it.each(['record', 'sample', 'summary', 'hosts'])('%s --help has usage and examples', (cmd) => {
+    const r = cli([cmd, '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`Usage: hostseries ${cmd}`);
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toContain(`$ hostseries ${cmd}`);
+  });
+
+  it('no command: the overview on stderr, exit 2', () => {
+    const r = cli([]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('Usage: hostseries');
+    expect(r.stderr).toContain('record');
+  });
+});
+
+describe('bad arguments: one line, the usage, exit 2', () => {
+  it.each<[string[], string, RegExp]>([
+    [['record', '--bogus'], 'record', /unknown option '--bogus'/],
+    [['record', '-i', 'abc'], 'record', /--interval.*'abc' is invalid/],
+    [['record', '-i', '0'], 'record', /at least 0.05/],
+    [['record', '--format', 'xml'], 'record', /--format.*'xml'/],
+    [['record', '-n', '1.5'], 'record', /--max-samples.*'1.5'/],
+    [['record', '-q', '-v'], 'record', /cannot be used with/],
+    [['record', '-H', 'node[1-'], 'record', /invalid host spec/],
+    [['record', '--force-ssh'], 'record', /--force-ssh needs hosts/],
+    [['sample', '--metrics', 'cpu'], 'sample', /unknown metric "cpu"/i],
+    [['summary'], 'summary', /missing required argument 'file'/],
+    [['hosts'], 'hosts', /give a host spec/],
+    [['recrod'], '', /unknown command 'recrod'.*Did you mean record/],
+  ])('%j', (args, cmd, message) => {
+    const r = cli(args);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^hostseries: /);
+    expect(lines[0]).toMatch(message);
+    expect(lines[1]).toMatch(new RegExp(`^Usage: hostseries ${cmd}`.trimEnd()));
+    expect(lines[2]).toContain('--help');
+  });
+});
+
+describe('record', () => {
+  it('around a command: its output passes through, its exit status is ours, the file is complete', async () => {
+    const out = p('cmd.json');
+    const t0 = Date.now();
+    const r = cli(['record', '-i', '0.2', '-o', out, '--', 'sh', '-c', 'echo from-the-command; sleep 1; exit 3']);
+    const elapsed = (Date.now() - t0) / 1000;
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stdout).toContain('from-the-command');
+    expect(r.stderr).toContain(`wrote ${out}`);
+    expect(r.stderr).not.toContain('\r'); // no status line when stderr is not a terminal
+    expect(existsSync(p('cmd.partial.jsonl'))).toBe(false);
+    const data = await readTimeSeriesJson(out);
+    expect(data.collectionMethod).toBe('local');
+    expect(data.collectionIntervalSeconds).toBe(0.2);
+    const samples = data.samplesByHost.get(hostname())!;
+    // One at once, then one every 0.2 s for the second the command ran (a loaded machine may miss one).
+    expect(samples.length).toBeGreaterThanOrEqual(5);
+    expect(samples.length).toBeLessThanOrEqual(Math.floor(elapsed / 0.2) + 1);
+    expect(data.numSamples).toBe(samples.length);
+    expect(samples[0]!.diskstats).toBeDefined();
+    expect(samples[0]!.stat?.cpu).toBeDefined();
+  });
+
+  it('--duration without a command; default file name; --quiet prints nothing', async () => {
+    const r = cli(['record', '-d', '1', '-i', '0.25', '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const name = spawnSync('ls', [dir], { encoding: 'utf8' }).stdout.split('\n').find((f) => /^hostseries-\d{8}T\d{6}Z\.json$/.test(f));
+    expect(name).toBeDefined();
+    const data = await readTimeSeriesJson(p(name!));
+    const n = data.samplesByHost.get(hostname())!.length;
+    expect(n).toBeGreaterThanOrEqual(4); // 0, 0.25, ..., 1.0 s
+    expect(n).toBeLessThanOrEqual(5);
+  });
+
+  it('--max-samples ends a recording after n samples; .jsonl output is the stream itself', async () => {
+    const r = cli(['record', '-n', '3', '-i', '0.1', '-o', p('three.jsonl')]);
+    expect(r.status, r.stderr).toBe(0);
+    const { data, complete } = await readTimeSeriesJsonl(p('three.jsonl'));
+    expect(complete).toBe(true);
+    expect(data.samplesByHost.get(hostname())).toHaveLength(3);
+  });
+
+  it('SIGINT goes to the command; the recording ends when it exits, with a complete file', async () => {
+    const out = p('int.json');
+    const { child, done } = start(['record', '-i', '0.2', '-o', out, '--', 'sh', '-c', 'trap "echo child-got-INT; exit 7" INT; sleep 30 & wait']);
+    await waitFor(() => streamedSamples(p('int.partial.jsonl')) >= 3, 10_000, 'three samples');
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.status, r.stderr).toBe(7);
+    expect(r.stdout).toContain('child-got-INT');
+    const data = await readTimeSeriesJson(out);
+    expect(data.samplesByHost.get(hostname())!.length).toBeGreaterThanOrEqual(3);
+    expect(existsSync(p('int.partial.jsonl'))).toBe(false);
+  });
+
+  it('SIGTERM without a command ends the recording, exit 0, complete file', async () => {
+    const out = p('term.json');
+    const { child, done } = start(['record', '-i', '0.2', '-o', out]);
+    await waitFor(() => streamedSamples(p('term.partial.jsonl')) >= 2, 10_000, 'two samples');
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.status, r.stderr).toBe(0);
+    expect((await readTimeSeriesJson(out)).samplesByHost.get(hostname())!.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('SIGKILL of the CLI leaves a readable JSON Lines stream', async () => {
+    const { child, done } = start(['record', '-i', '0.2', '-o', p('killed.json'), '--', 'sleep', '30']);
+    await waitFor(() => streamedSamples(p('killed.partial.jsonl')) >= 4, 10_000, 'four samples');
+    // The whole group: the CLI and the sleep it runs.
+    process.kill(-child.pid!, 'SIGKILL');
+    await done;
+    expect(existsSync(p('killed.json'))).toBe(false);
+    const { data, complete } = await readTimeSeriesJsonl(p('killed.partial.jsonl'));
+    expect(complete).toBe(false);
+    expect(data.samplesByHost.get(hostname())!.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it.each([
+    ['a missing directory', 'missing-dir/x.json'],
+    ['a file as directory', 'plain-file/x.json'],
+    ['a directory as the file', '.'],
+  ])('an unwritable output (%s) fails before the command runs', (_what, output) => {
+    writeFileSync(p('plain-file'), '');
+    const marker = p('marker');
+    const r = cli(['record', '-o', join(dir, output), '--', 'touch', marker]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('cannot write the recording');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a command that does not exist: exit 127, and the file is still complete', async () => {
+    const r = cli(['record', '-i', '0.2', '-o', p('nocmd.json'), '--', 'hostseries-no-such-command']);
+    expect(r.status).toBe(127);
+    expect(r.stderr).toContain('cannot run hostseries-no-such-command');
+    expect((await readTimeSeriesJson(p('nocmd.json'))).numSamples).toBeGreaterThanOrEqual(1);
+  });
+
+  it('options after the command belong to the command', () => {
+    const r = cli(['record', '-q', '-i', '0.2', '-o', p('pass.json'), 'sh', '-c', 'echo "$1"', 'sh', '--bogus']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('--bogus');
+  });
+
+  it.skipIf(!existsSync('/usr/bin/script'))('on a terminal: a live status line', () => {
+    // script(1) gives the CLI a pseudo-terminal.
+    const cmd = `${process.execPath} ${MAIN} record -d 1.5 -i 0.2 -o ${p('tty.json')}`;
+    const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { cwd: dir, env: ENV, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/recording 00:00:0\d · \d+ samples? · cpu/);
+    expect(r.stdout).toContain('\x1b[2K');
+    expect(r.stdout).toContain(`wrote ${p('tty.json')}`);
+  });
+});
+
+describe('summary', () => {
+  let file: string;
+
+  beforeAll(() => {
+    file = p('sum.json');
+    // Some disk and CPU activity so there is something to see.
+    const r = cli(['record', '-q', '-i', '0.2', '-o', file, '--', 'sh', '-c', `dd if=/dev/zero of=${p('dd.bin')} bs=1M count=16 conv=fsync 2>/dev/null; sleep 0.5`]);
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  it('text: coverage and an aligned table of headline rates per host', () => {
+    const r = cli(['summary', file]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 1 host, .* collected locally$`));
+    expect(r.stdout).toMatch(new RegExp(`^${hostname()}: \\d+ samples over [0-9.]+s, interval 0.2s, no gaps, no errors$`, 'm'));
+    const header = lines.find((l) => /^\s+avg\s+min\s+max\s+p95$/.test(l))!;
+    expect(header).toBeDefined();
+    const rows = ['disk IOPS', 'disk read MB/s', 'disk write MB/s', 'disk %util (max)', 'net rx MB/s', 'net tx MB/s', 'CPU busy %', 'memory used %']
+      .map((label) => lines.find((l) => l.trimStart().startsWith(label))!);
+    for (const row of rows) {
+      expect(row).toBeDefined();
+      expect(row.length).toBe(header.length); // right-aligned to the same edge
+    }
+  });
+
+  it('--json: machine-readable, with the same numbers', async () => {
+    const r = cli(['summary', '--json', file]);
+    expect(r.status, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as {
+      format: string; complete: boolean; collection_method: string;
+      hosts: { host: string; samples: number; gaps: number; error_samples: number; disks: string[]; metrics: Record<string, { count: number; avg: number | null; max: number | null; p95: number | null }> }[];
+    };
+    expect(s).toMatchObject({ format: 'json', complete: true, collection_method: 'local' });
+    const h = s.hosts[0]!;
+    const data = await readTimeSeriesJson(file);
+    expect(h.host).toBe(hostname());
+    expect(h.samples).toBe(data.samplesByHost.get(hostname())!.length);
+    expect(h.gaps).toBe(0);
+    expect(h.error_samples).toBe(0);
+    expect(h.metrics.cpu_busy_pct!.count).toBe(h.samples - 1);
+    expect(h.metrics.mem_used_pct!.count).toBe(h.samples);
+    expect(h.metrics.mem_used_pct!.avg).toBeGreaterThan(0);
+    expect(h.metrics.disk_write_mb_s!.max).toBeGreaterThanOrEqual(0);
+    // Partitions never counted beside their disk.
+    for (const d of h.disks) expect(h.disks.some((o) => o !== d && new RegExp(`^${o}p?\\d+$`).test(d))).toBe(false);
+  });
+
+  it('reads a gzipped JSON Lines stream too', () => {
+    const r1 = cli(['record', '-q', '-n', '3', '-i', '0.1', '-o', p('s.jsonl.gz')]);
+    expect(r1.status, r1.stderr).toBe(0);
+    const r = cli(['summary', '--json', p('s.jsonl.gz')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ format: 'jsonl', complete: true, hosts: [{ samples: 3 }] });
+  });
+
+  it('a file that is not a recording: one line, exit 1', () => {
+    writeFileSync(p('junk.json'), 'not json at all');
+    const r = cli(['summary', p('junk.json')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    const missing = cli(['summary', p('nope.json')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('nope.json');
+  });
+});
+
+describe('sample', () => {
+  it('--json is the full sample dict, bigint-exact JSON', () => {
+    const r = cli(['sample', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const d = parseJson(r.stdout) as Record<string, unknown>;
+    expect(Object.keys(d)).toEqual(['timestamp', 'timestamp_ns', 'hostname', 'diskstats', 'vmstat', 'meminfo', 'loadavg', 'netdev', 'stat']);
+    expect(typeof d.timestamp_ns).toBe('bigint'); // nanoseconds since 1970 are past 2^53
+    expect(d.hostname).toBe(hostname());
+  });
+
+  it('readable by default, a line or so per section; --metrics narrows it', () => {
+    const r = cli(['sample']);
+    expect(r.status, r.stderr).toBe(0);
+    for (const label of ['load', 'cpu', 'memory', 'disks', 'net', 'vm', 'processes']) expect(r.stdout).toMatch(new RegExp(`^${label} `, 'm'));
+    const m = cli(['sample', '-m', 'meminfo']);
+    expect(m.stdout).toMatch(/^memory .* total/m);
+    expect(m.stdout).not.toMatch(/^load /m);
+  });
+});
+
+describe('hosts', () => {
+  interface Host { host: string; user: string | null; slots: number | null; max_slots: number | null; local: boolean }
+  const hosts = (...args: string[]): Host[] => {
+    const r = cli(['hosts', '--json', ...args]);
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as Host[];
+  };
+
+  it.each<[string[], string[]]>([
+    [['a,b c'], ['a', 'b', 'c']],
+    [['node[01-03]'], ['node01', 'node02', 'node03']],
+    [['node[1-2,7]-ib'], ['node1-ib', 'node2-ib', 'node7-ib']],
+    [['a,b,a', 'b'], ['a', 'b']],
+    [['[::1]', 'fe80::1'], ['::1', 'fe80::1']],
+  ])('%j → %j', (args, want) => {
+    expect(hosts(...args).map((h) => h.host)).toEqual(want);
+  });
+
+  it('users, slots (never ports) and max_slots', () => {
+    expect(hosts('alice@gpu1:4', 'b:22')).toEqual([
+      expect.objectContaining({ host: 'gpu1', user: 'alice', slots: 4 }),
+      expect.objectContaining({ host: 'b', user: null, slots: 22 }),
+    ]);
+  });
+
+  it('a hostfile (Open MPI) merged with specs, duplicates dropped', () => {
+    writeFileSync(p('hostfile'), '# nodes\nn1 slots=4 max_slots=8\nn2 slots=2\n\nn1\n');
+    expect(hosts('n0,n2', '--hostfile', p('hostfile')).map((h) => [h.host, h.slots, h.max_slots])).toEqual([
+      ['n0', null, null], ['n2', null, null], ['n1', 4, 8],
+    ]);
+  });
+
+  it('this machine is local (by name and loopback address), others remote', () => {
+    expect(hosts('localhost', '127.0.0.5', hostname(), 'some-other-node').map((h) => h.local)).toEqual([true, true, true, false]);
+  });
+
+  it('text: a table and a count', () => {
+    const r = cli(['hosts', 'node[1-2]:8', 'localhost']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      'HOST       SLOTS  WHERE',
+      'node1      8      remote (ssh)',
+      'node2      8      remote (ssh)',
+      'localhost  -      local (native)',
+      '3 hosts: 1 local, 2 remote',
+      '',
+    ]);
+  });
+
+  it('a bad spec names the token, exit 2', () => {
+    const r = cli(['hosts', 'a;rm']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^hostseries: invalid host spec "a;rm"/);
+  });
+});
+
+const missing = sshdMissing();
+
+describe.skipIf(missing !== undefined)('record over SSH (a real sshd on loopback)', () => {
+  let env: SshTestEnv;
+  let sshd: TestSshd;
+
+  beforeAll(async () => {
+    env = makeSshTestEnv();
+    sshd = new TestSshd(env, { addresses: ['127.0.0.2', '127.0.0.3'] });
+    await sshd.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await sshd?.stop();
+    env?.cleanup();
+  });
+
+  it('records simulated hosts with --force-ssh; an unreachable one is a warning, not a failure', async () => {
+    const out = p('ssh.json');
+    const r = await start([
+      'record', '-i', '0.25', '-o', out, '--force-ssh', '-H', '127.0.0.2,127.0.0.3,127.0.0.9',
+      '--user', 'root', '--port', String(sshd.port), '--identity', env.clientKey, '--known-hosts', env.knownHosts,
+      '--no-ssh-config', '--connect-timeout', '3',
+      '--', 'sh', '-c', 'sleep 1.5; exit 4',
+    ]).done;
+    expect(r.status, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/warning: 127\.0\.0\.9: .*recording goes on without it/);
+    const data = await readTimeSeriesJson(out);
+    expect(data.collectionMethod).toBe('ssh');
+    expect(data.hostsRequested).toEqual(['127.0.0.2', '127.0.0.3', '127.0.0.9']);
+    expect(data.hostsCollected).toEqual(['127.0.0.2', '127.0.0.3']);
+    for (const h of ['127.0.0.2', '127.0.0.3']) {
+      const samples = data.samplesByHost.get(h)!;
+      expect(samples.length).toBeGreaterThanOrEqual(4);
+      expect(samples.filter((s) => s.errors === undefined).length).toBeGreaterThanOrEqual(4);
+      expect(samples[0]!.meminfo).toBeDefined();
+    }
+    expect(data.samplesByHost.get('127.0.0.9')?.every((s) => s.errors?.ssh !== undefined) ?? true).toBe(true);
+    // The host key was learned (accept-new).
+    expect(readFileSync(env.knownHosts, 'utf8')).toContain(`[127.0.0.2]:${sshd.port}`);
+    const s = cli(['summary', out]);
+    expect(s.status).toBe(0);
+    expect(s.stdout).toContain('collected over SSH');
+    expect(s.stdout).toMatch(/^127\.0\.0\.9: .*with errors|^127\.0\.0\.9: no samples/m);
+  });
+});
