@@ -131,8 +131,8 @@ describe('record', () => {
     expect(data.collectionMethod).toBe('local');
     expect(data.collectionIntervalSeconds).toBe(0.2);
     const samples = data.samplesByHost.get(hostname())!;
-    // One at once, then one every 0.2 s for the second the command ran (a loaded machine may miss one).
-    expect(samples.length).toBeGreaterThanOrEqual(5);
+    // One at once, then one every 0.2 s for the second the command ran (a loaded machine misses some).
+    expect(samples.length).toBeGreaterThanOrEqual(3);
     expect(samples.length).toBeLessThanOrEqual(Math.floor(elapsed / 0.2) + 1);
     expect(data.numSamples).toBe(samples.length);
     expect(samples[0]!.diskstats).toBeDefined();
@@ -147,8 +147,8 @@ describe('record', () => {
     expect(name).toBeDefined();
     const data = await readTimeSeriesJson(p(name!));
     const n = data.samplesByHost.get(hostname())!.length;
-    expect(n).toBeGreaterThanOrEqual(4); // 0, 0.25, ..., 1.0 s
-    expect(n).toBeLessThanOrEqual(5);
+    expect(n).toBeLessThanOrEqual(5); // 0, 0.25, ..., 1.0 s (fewer when the machine is loaded)
+    expect(n).toBeGreaterThanOrEqual(3);
   });
 
   it('--max-samples ends a recording after n samples; .jsonl output is the stream itself', async () => {
@@ -161,7 +161,9 @@ describe('record', () => {
 
   it('SIGINT goes to the command; the recording ends when it exits, with a complete file', async () => {
     const out = p('int.json');
-    const { child, done } = start(['record', '-i', '0.2', '-o', out, '--', 'sh', '-c', 'trap "echo child-got-INT; exit 7" INT; sleep 30 & wait']);
+    // (The trap ends the sleep too: it holds our stdout pipe open.)
+    const script = "trap 'echo child-got-INT; kill $!; exit 7' INT; sleep 30 & wait";
+    const { child, done } = start(['record', '-i', '0.2', '-o', out, '--', 'sh', '-c', script]);
     await waitFor(() => streamedSamples(p('int.partial.jsonl')) >= 3, 10_000, 'three samples');
     child.kill('SIGINT');
     const r = await done;
@@ -247,7 +249,7 @@ describe('summary', () => {
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 1 host, .* collected locally$`));
-    expect(r.stdout).toMatch(new RegExp(`^${hostname()}: \\d+ samples over [0-9.]+s, interval 0.2s, no gaps, no errors$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^${hostname()}: \\d+ samples over [0-9.]+s, interval 0.2s, (no gaps|\\d+ gaps? \\(longest [0-9.]+s\\)), no errors$`, 'm'));
     const header = lines.find((l) => /^\s+avg\s+min\s+max\s+p95$/.test(l))!;
     expect(header).toBeDefined();
     const rows = ['disk IOPS', 'disk read MB/s', 'disk write MB/s', 'disk %util (max)', 'net rx MB/s', 'net tx MB/s', 'CPU busy %', 'memory used %']
@@ -270,7 +272,9 @@ describe('summary', () => {
     const data = await readTimeSeriesJson(file);
     expect(h.host).toBe(hostname());
     expect(h.samples).toBe(data.samplesByHost.get(hostname())!.length);
-    expect(h.gaps).toBe(0);
+    // Gaps: samples more than 1.5 intervals apart (a loaded machine has some).
+    const ns = data.samplesByHost.get(hostname())!.map((x) => Number(x.timestampNs) / 1e9);
+    expect(h.gaps).toBe(ns.slice(1).filter((t, i) => t - ns[i]! > 0.3).length);
     expect(h.error_samples).toBe(0);
     expect(h.metrics.cpu_busy_pct!.count).toBe(h.samples - 1);
     expect(h.metrics.mem_used_pct!.count).toBe(h.samples);
@@ -402,6 +406,7 @@ describe.skipIf(missing !== undefined)('record over SSH (a real sshd on loopback
     ]).done;
     expect(r.status, r.stderr).toBe(4);
     expect(r.stderr).toMatch(/warning: 127\.0\.0\.9: .*recording goes on without it/);
+    expect(r.stderr).toMatch(/warning: no data from 127\.0\.0\.9$/m);
     const data = await readTimeSeriesJson(out);
     expect(data.collectionMethod).toBe('ssh');
     expect(data.hostsRequested).toEqual(['127.0.0.2', '127.0.0.3', '127.0.0.9']);

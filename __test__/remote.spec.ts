@@ -18,6 +18,7 @@ import { MultiHostTimeSeriesCollector, type MultiHostTimeSeriesCollectorOptions 
 import { bootstrapCommand, buildRemoteScript, markerFor, newNonce } from '../lib/remote/script.js';
 import { resolveSshConfig, viaParser } from '../lib/remote/ssh-config.js';
 import type { TimeSeriesSample } from '../lib/models/sample.js';
+import type { Sink } from '../lib/sinks/sink.js';
 import {
   descendants, freePort, makeSshTestEnv, publicKeyBlob, sshdMissing, TestSshd, waitFor, type SshTestEnv,
 } from './support/sshd.js';
@@ -268,7 +269,12 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     env?.cleanup();
   });
 
+  const running = new Set<MultiHostTimeSeriesCollector>();
+
   afterEach(async () => {
+    // A test that failed half-way still stops its collector, so later tests start clean.
+    await Promise.all([...running].map((c) => c.stop().catch(() => undefined)));
+    running.clear();
     // stop() leaves no process behind on either side, and no socket on ours.
     await waitFor(() => all().every((s) => s.sessionPids().length === 0), 5000, 'remote sessions to end').catch(() => {
       throw new Error(`remote processes left: ${all().flatMap((s) => s.sessionPids()).join(' ')}`);
@@ -283,7 +289,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
   });
 
   function collector(hosts: string[], extra: Partial<MultiHostTimeSeriesCollectorOptions> = {}): MultiHostTimeSeriesCollector {
-    return new MultiHostTimeSeriesCollector({
+    const c = new MultiHostTimeSeriesCollector({
       hosts,
       intervalSeconds: 0.25,
       forceSsh: true,
@@ -301,6 +307,8 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
         ...extra.ssh,
       },
     });
+    running.add(c);
+    return c;
   }
 
   const isData = (s: TimeSeriesSample) => !s.errors && s.loadavg !== undefined && (s.diskstats?.length ?? 0) >= 0 && s.vmstat !== undefined;
@@ -341,6 +349,24 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     expect(data.numSamples).toBe(lens[0]! * 3);
     expect(c.hostsWithData()).toEqual(['127.0.0.2', '127.0.0.3', 'alpha']);
     expect(readFileSync(env.knownHosts, 'utf8')).toContain(`[127.0.0.2]:${healthy.port} ssh-ed25519`);
+  });
+
+  it('samples this machine natively and the others over SSH', async () => {
+    // 'alpha' is an ssh-config alias of 127.0.0.4: not a local name, so it goes through SSH.
+    const c = collector(['localhost', 'alpha'], { forceSsh: false });
+    await c.start();
+    await sleep(1000);
+    const got = await c.stop();
+    const st = c.hostStatus();
+    expect(st.localhost?.method).toBe('local');
+    expect(st.alpha?.method).toBe('ssh');
+    expect(got.localhost!.length).toBeGreaterThanOrEqual(3);
+    expect(got.localhost!.every((s) => s.hostname === 'localhost' && s.vmstat !== undefined)).toBe(true);
+    expect(got.alpha!.every(isData)).toBe(true);
+    expect(Math.abs(got.localhost!.length - got.alpha!.length)).toBeLessThanOrEqual(1);
+    const data = c.toTimeSeriesData();
+    expect(data.collectionMethod).toBe('ssh');
+    expect(data.hostsCollected).toEqual(['localhost', 'alpha']);
   });
 
   it('runs the loop under plain sh (dash: no read -t, a watchdog instead)', async () => {
@@ -404,7 +430,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     await flaky.kill();
     await sleep(1200);
     await flaky.start();
-    await waitFor(() => c.hostStatus()['127.0.0.5']?.state === 'streaming', 5000, 'the host to stream again');
+    await waitFor(() => c.hostStatus()['127.0.0.5']?.state === 'streaming', 20_000, 'the host to stream again');
     await sleep(800);
     const got = await c.stop();
     const good = got['127.0.0.2']!;
@@ -419,7 +445,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     expect(st.gaps).toHaveLength(1);
     expect(st.gaps[0]!.slots).toBe(pattern.split('E').length - 1);
     expect(st.reboots).toEqual([]); // same boot_id: a restart, not a reboot
-  });
+  }, 90_000);
 
   it('keeps exact cadence on healthy hosts while one host stalls, then resumes it', async () => {
     const c = collector(['127.0.0.2', '127.0.0.3', '127.0.0.6'], { intervalSeconds: 0.2 });
@@ -430,7 +456,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     try {
       await sleep(1500);
       // stallTicks (3) unanswered ticks: the collector drops the connection and makes a new one.
-      await waitFor(() => (c.hostStatus()['127.0.0.6']?.connects ?? 0) >= 2, 6000, 'the stalled host to be reconnected');
+      await waitFor(() => (c.hostStatus()['127.0.0.6']?.connects ?? 0) >= 2, 20_000, 'the stalled host to be reconnected');
       await sleep(600);
     } finally {
       stally.resume(frozen);
@@ -439,15 +465,18 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     const [a, b, s] = [got['127.0.0.2']!, got['127.0.0.3']!, got['127.0.0.6']!];
     expect(a.every(isData) && b.every(isData)).toBe(true);
     expect(s.length).toBe(a.length);
-    // Cadence: every healthy slot present and ticks 0.2 s apart (timer jitter only).
+    // Cadence: every healthy slot present, ticks 0.2 s apart on average (absolute deadlines), and
+    // no tick held back by the stalled host (timer jitter only, generous for loaded CI machines).
     const gaps = a.slice(1).map((x, i) => Number(ns(x) - ns(a[i]!)) / 1e6);
-    expect(Math.max(...gaps)).toBeLessThan(200 + 80);
-    expect(Math.min(...gaps)).toBeGreaterThan(200 - 80);
+    const span = Number(ns(a[a.length - 1]!) - ns(a[0]!)) / 1e6;
+    expect(span / gaps.length).toBeGreaterThan(190);
+    expect(span / gaps.length).toBeLessThan(210);
+    expect(Math.max(...gaps)).toBeLessThan(350);
     const pattern = s.map((x) => (isData(x) ? 'D' : 'E')).join('');
     expect(pattern).toMatch(/^D+E+D+$/);
     expect(s.some((x) => /stalled/.test(x.errors?.ssh ?? ''))).toBe(true);
     expect(c.hostStatus()['127.0.0.6']!.gaps.length).toBeGreaterThanOrEqual(1);
-  });
+  }, 90_000);
 
   it('applies the lifecycle errors of the local collector', async () => {
     const c = collector(['127.0.0.2']);
@@ -479,6 +508,26 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     expect(new Set(seen)).toEqual(new Set(['127.0.0.2', '127.0.0.3']));
   });
 
+  it('feeds a sink every sample, error samples included, with the run metadata', async () => {
+    const calls: string[] = [];
+    const written: [string, TimeSeriesSample][] = [];
+    const sink: Sink = {
+      unwritten: [],
+      open: async (meta) => void calls.push(`open ${meta.collectionMethod} ${meta.hostsRequested.join(',')}`),
+      write: (sample, host) => void written.push([host ?? sample.hostname, sample]),
+      flush: async () => undefined,
+      close: async (sum) => void calls.push(`close ${sum.numSamples} ${sum.hostsCollected?.join(',')}`),
+    };
+    const c = collector(['127.0.0.2', '127.0.0.9'], { sink });
+    await c.start();
+    await sleep(700);
+    const got = await c.stop();
+    const n = got['127.0.0.2']!.length + got['127.0.0.9']!.length;
+    expect(calls).toEqual(['open ssh 127.0.0.2,127.0.0.9', `close ${n} 127.0.0.2`]);
+    expect(written).toHaveLength(n);
+    expect(written.filter(([h]) => h === '127.0.0.9').every(([, x]) => x.errors?.ssh !== undefined)).toBe(true);
+  });
+
   it('the remote loop ends by itself on stdin EOF and after missed ticks (bash and sh)', async () => {
     const key = new KeyStore().get(env.clientKey, true)!.key;
     const conn = new Client();
@@ -487,7 +536,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
       conn.connect({ host: '127.0.0.3', port: healthy.port, username: 'root', authHandler: [{ type: 'publickey', username: 'root', key }] as never, hostVerifier: () => true });
     });
     try {
-      const run = (shell: 'auto' | 'sh', sendEof: boolean) =>
+      const run = (shell: 'auto' | 'sh', sendEof: boolean, deadmanSeconds: number) =>
         new Promise<{ ms: number; frames: number }>((resolve, reject) => {
           conn.exec(bootstrapCommand(shell), (err, ch) => {
             if (err) return reject(err);
@@ -499,24 +548,25 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
               frames += p.push(d).length;
             });
             ch.on('close', () => resolve({ ms: performance.now() - t, frames }));
-            ch.write(`${buildRemoteScript({ nonce, metrics: ['loadavg'], deadmanSeconds: 1 })}\n1\n`);
+            ch.write(`${buildRemoteScript({ nonce, metrics: ['loadavg'], deadmanSeconds })}\n1\n`);
             if (sendEof) setTimeout(() => ch.end(), 300);
           });
         });
       for (const shell of ['auto', 'sh'] as const) {
-        const eof = await run(shell, true);
+        // EOF with a 60 s dead-man timer: only the EOF can end it this soon.
+        const eof = await run(shell, true, 60);
         expect(eof.frames).toBe(2); // hello + tick 1
-        expect(eof.ms).toBeLessThan(1000);
+        expect(eof.ms).toBeLessThan(20_000);
         // No EOF, no ticks: the dead-man timer (1 s; the dash watchdog looks every second) ends it.
-        const dead = await run(shell, false);
+        const dead = await run(shell, false, 1);
         expect(dead.ms).toBeGreaterThan(900);
-        expect(dead.ms).toBeLessThan(3500);
+        expect(dead.ms).toBeLessThan(20_000);
       }
     } finally {
       conn.end();
       await new Promise<void>((r) => conn.once('close', () => r()));
     }
-  });
+  }, 90_000);
 
   it('uses a public key blob the test sshd accepts (sanity of the fixture)', () => {
     expect(publicKeyBlob(`${healthy.hostKey}.pub`).subarray(4, 15).toString()).toBe('ssh-ed25519');

@@ -197,10 +197,9 @@ async function pacedCost(p, floor, native) {
 }
 
 async function parts(p, native) {
-  const r = runJson(native, ['parts', String(p.partsN)]);
-  const o = {};
-  for (const [k, v] of Object.entries(r)) if (k !== 'iters') o[k] = v.cpu_ns / r.iters;
-  return o;
+  const back = runJson(native, ['parts', String(p.partsN)]);
+  const paced = runJson(native, ['parts', String(p.pacedSecs * 100), '100']);
+  return { back, paced };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,22 +297,27 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs) {
     `(Rust): ${P.rustMissed.join(', ')}. At 100 Hz the Node process pays ≈ ${fmt(us(median(P.process)) / 100, 2)}% of one CPU.`, '');
 
   L.push('### Where the native path spends its time (`bench_sample parts`)', '');
-  L.push(`Each stage looped ${p.partsN}× on its own over the same input. Branch predictors learn the repeated input, so the parse rows ` +
-    'are a lower bound: in the real loop the kernel work between them makes parsing slower (compare the sum with the last row).', '');
-  L.push('| stage | CPU µs/sample |', '|---|---:|');
-  const names = {
-    io: 'pread of the 6 files (`ProcFile::read`): the floor, inside Rust',
-    parse_diskstats: 'parse diskstats', parse_vmstat: 'parse vmstat', parse_meminfo: 'parse meminfo',
-    parse_loadavg: 'parse loadavg', parse_netdev: 'parse net/dev', parse_stat: 'parse stat',
-    layout_push: 'layout check + store push (encode)', clocks_mutex: 'wall + mono clock + mutex',
-    read_layout_push: '**all in one loop** (`ProcReader::read` + layout + push)',
-  };
-  let partSum = 0;
-  for (const [k, v] of Object.entries(partsRes)) {
-    if (k !== 'read_layout_push') partSum += v;
-    L.push(`| ${names[k] ?? k} | ${fmt(us(v), 2)} |`);
-  }
-  L.push(`| sum of the stages above | ${fmt(us(partSum), 2)} |`, '');
+  L.push(`The tick body cut into stages, each timed in place with the thread CPU clock (its own cost, ` +
+    `${fmt(partsRes.back.clock_ns / 1e3, 2)} µs a reading here, subtracted): ${p.partsN} ticks back to back, and ` +
+    `${p.pacedSecs * 100} ticks paced at 100 Hz (caches as cold as the sampling thread finds them). pread rows are kernel work ` +
+    '(the floor); parse, layout and push rows are what hostseries adds.', '');
+  L.push('| stage | back to back µs/sample | at 100 Hz µs/sample |', '|---|---:|---:|');
+  const B = partsRes.back;
+  const Q = partsRes.paced;
+  const files = Object.keys(B.io);
+  const fileName = (f) => (f === 'netdev' ? 'net/dev' : f);
+  const sumOf = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+  for (const f of files) L.push(`| pread ${fileName(f)} | ${fmt(us(B.io[f]), 2)} | ${fmt(us(Q.io[f]), 2)} |`);
+  L.push(`| **pread, all six (kernel: the floor)** | **${fmt(us(sumOf(B.io)), 2)}** | **${fmt(us(sumOf(Q.io)), 2)}** |`);
+  for (const f of files) L.push(`| parse ${fileName(f)} | ${fmt(us(B.parse[f]), 2)} | ${fmt(us(Q.parse[f]), 2)} |`);
+  L.push(`| layout check + store push | ${fmt(us(B.layout_push), 2)} | ${fmt(us(Q.layout_push), 2)} |`);
+  const addB = sumOf(B.parse) + B.layout_push;
+  const addQ = sumOf(Q.parse) + Q.layout_push;
+  L.push(`| **parse + layout + push (what hostseries adds)** | **${fmt(us(addB), 2)}** (${fmt((100 * addB) / sumOf(B.io), 0)}% of pread) | ` +
+    `**${fmt(us(addQ), 2)}** (${fmt((100 * addQ) / sumOf(Q.io), 0)}% of pread) |`, '');
+  const top = [...files].sort((a, b) => B.parse[b] - B.parse[a]);
+  L.push(`Largest parse costs back to back: ${top.slice(0, 3).map((f) => `${fileName(f)} ${fmt(us(B.parse[f]), 1)} µs`).join(', ')}. ` +
+    'To stay within 1.10× of the floor, everything hostseries adds must stay under a tenth of the pread cost.', '');
 
   // ---- 2
   L.push('## 2. Event-loop delay (`perf_hooks.monitorEventLoopDelay`, resolution 1 ms)', '');

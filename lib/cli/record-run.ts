@@ -179,6 +179,8 @@ async function recordFromStart(argv: string[], o: RecordOptions, run: Run): Prom
     if (plan.stream !== plan.output) reporter.error(`the samples recorded are in ${plan.stream}`);
     return false;
   });
+  const silent = recorder.hostsWithoutData();
+  if (silent.length > 0) reporter.warn(`no data from ${silent.join(', ')}`);
   if (ok) reporter.info(`wrote ${plan.output}: ${sink.samples} sample${sink.samples === 1 ? '' : 's'}, ${recorder.hosts().length} host${recorder.hosts().length === 1 ? '' : 's'}, ${dur((Date.now() - startedAt) / 1000)}`);
 
   if (cmd) {

@@ -26,6 +26,8 @@ export interface Recorder {
   /** The hosts as keyed in the file (known once started). */
   hosts(): readonly string[];
   hostCounts(): HostCounts;
+  /** Hosts that gave not one sample of data (only errors). */
+  hostsWithoutData(): string[];
   /** Rates between this machine's last two samples (local recordings only). */
   latestRates(): Rates | undefined;
 }
@@ -37,10 +39,15 @@ export interface RecorderOptions {
   reporter: Reporter;
 }
 
-/** The collectors warn that memory holds only `maxSamples`: by design here, so only in --verbose. */
+/**
+ * The collectors warn when memory holds only `maxSamples`: by design here (every sample goes to
+ * the file), and "samples are dropped" would only alarm, so that one is not shown.
+ */
 function collectorLogger(r: Reporter): Logger {
   return {
-    warn: (m) => (m.includes('maxSamples (') ? r.debug(m) : r.warn(m)),
+    warn: (m) => {
+      if (!m.includes('maxSamples (')) r.warn(m);
+    },
     debug: (m) => r.debug(m),
   };
 }
@@ -61,6 +68,7 @@ export function localRecorder(o: RecorderOptions): Recorder {
     stop: async () => void (await c.stop()),
     hosts: () => [c.hostname],
     hostCounts: () => ({ total: 1, streaming: c.isRunning ? 1 : 0, down: 0 }),
+    hostsWithoutData: () => [],
     latestRates: () => c.currentRates(),
   };
 }
@@ -101,6 +109,10 @@ export function multiHostRecorder(o: RecorderOptions & { hosts: HostEntry[]; ssh
     hostCounts: () => {
       const s = Object.values(c.hostStatus());
       return { total: c.hosts.length, streaming: s.filter((h) => h.state === 'streaming').length, down: s.filter((h) => DOWN.has(h.state)).length };
+    },
+    hostsWithoutData: () => {
+      const ok = new Set(c.hostsWithData());
+      return c.hosts.filter((h) => !ok.has(h));
     },
     latestRates: () => undefined,
   };

@@ -161,6 +161,7 @@ export class HostConnection {
   private stderrTail = '';
   private openGap: HostGap | undefined;
   private drainWaiter: (() => void) | undefined;
+  private releaseSetup: (() => void) | undefined;
   private readonly st: HostStatus;
 
   constructor(params: ConnectionParams, deps: ConnectionDeps) {
@@ -291,8 +292,10 @@ export class HostConnection {
       done = true;
       this.fail(err);
     };
+    // The slot is held until the remote loop runs: the login shell's rc files cost the remote
+    // more than the handshake, and a fixed timeout over an unbounded start-up storm only thrashes.
+    this.releaseSetup = release;
     client.on('ready', () => {
-      release();
       // Ticks are tiny writes: without this, Nagle holds one until the previous frame's
       // (delayed) ACK, ~40 ms of added round trip.
       client.setNoDelay(true);
@@ -383,6 +386,7 @@ export class HostConnection {
 
   private onHello(h: HelloFrame): void {
     clearTimeout(this.helloTimer);
+    this.releaseSetup?.();
     const prev = this.st.bootId;
     if (prev && prev !== h.bootId) {
       const reboot = { at: isoSeconds(Date.now()), previousBootId: prev, bootId: h.bootId };

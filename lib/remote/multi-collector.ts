@@ -261,7 +261,9 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     }
     for (const h of this.remote.values()) h.conn.start();
     if (remotes.length > 0) {
-      const bound = setTimeout(allSettled, this.ssh.connectTimeoutSeconds * 1000 + 1000);
+      // Set-ups run maxConcurrentHandshakes at a time, each bounded by connectTimeoutSeconds.
+      const rounds = Math.ceil(remotes.length / this.ssh.maxConcurrentHandshakes);
+      const bound = setTimeout(allSettled, rounds * this.ssh.connectTimeoutSeconds * 1000 + 1000);
       await ready;
       clearTimeout(bound);
     }

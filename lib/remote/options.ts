@@ -22,9 +22,12 @@ export interface SshOptions {
   configPath?: string | false;
   /** Handshake + authentication bound, and the bound on the remote loop's start (default 10). */
   connectTimeoutSeconds?: number;
-  /** Handshakes in flight at once (default 8; sshd's MaxStartups drops the excess at random). */
+  /** Connection set-ups in flight at once, handshake to first frame (default 8; sshd's MaxStartups drops excess handshakes at random). */
   maxConcurrentHandshakes?: number;
-  /** SSH keepalive period (default max(5, interval)); 3 unanswered ones drop the connection. */
+  /**
+   * SSH keepalive period; 3 unanswered ones drop the connection. Default 0 (off): every tick
+   * already expects an answer, and `stallTicks` unanswered ones drop the connection.
+   */
   keepaliveIntervalSeconds?: number;
   /** Unanswered ticks in a row before the connection is re-made (default: 10 s worth, at least 3). */
   stallTicks?: number;
@@ -87,7 +90,7 @@ export function resolveSshOptions(o: SshOptions = {}, intervalSeconds: number): 
     configPath: o.configPath ?? '',
     connectTimeoutSeconds: num('connectTimeoutSeconds', o.connectTimeoutSeconds ?? 10, 0.1),
     maxConcurrentHandshakes: num('maxConcurrentHandshakes', o.maxConcurrentHandshakes ?? 8, 1, true),
-    keepaliveIntervalSeconds: num('keepaliveIntervalSeconds', o.keepaliveIntervalSeconds ?? Math.max(5, intervalSeconds), 0.1),
+    keepaliveIntervalSeconds: num('keepaliveIntervalSeconds', o.keepaliveIntervalSeconds ?? 0, 0),
     stallTicks: num('stallTicks', o.stallTicks ?? Math.max(3, Math.ceil(10 / intervalSeconds)), 1, true),
     deadmanTicks: num('deadmanTicks', o.deadmanTicks ?? Math.max(3, Math.ceil(30 / intervalSeconds)), 1, true),
     backoffInitialSeconds,

@@ -81,6 +81,8 @@ export class JsonlSink extends EventEmitter implements Sink {
       await this.writeRaw(headerLine(meta));
     } catch (e) {
       this.fail(e, 'create');
+      await this.fh?.close().catch(() => undefined);
+      this.fh = undefined;
       throw this.failure;
     }
     this.state = 'open';

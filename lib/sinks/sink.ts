@@ -4,8 +4,9 @@
  *   1. `await open(meta)` once, before the first sample. Rejects with a FileError if the
  *      destination cannot be created.
  *   2. `write(sample, host)` for each sample as it arrives (`host` is the host as requested; it
- *      defaults to `sample.hostname`). It never blocks and never throws for I/O: the sample is
- *      queued and written right after the current event-loop turn.
+ *      defaults to `sample.hostname`). It never blocks and never throws for I/O (only when called
+ *      before `open` or after `close`): the sample is queued and written right after the current
+ *      event-loop turn, together with the other samples of that turn.
  *   3. `await flush()` whenever everything written so far must be on disk (optional).
  *   4. `await close(summary)` once at the end.
  *

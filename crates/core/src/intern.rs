@@ -8,6 +8,8 @@ pub type Name = Arc<str>;
 #[derive(Default)]
 pub struct Interner {
     names: HashMap<Box<[u8]>, Name>,
+    /// Set when a parse saw a name (or count) differ from last time: the layout may change.
+    changed: bool,
 }
 
 /// Beyond this many distinct names (churning loop devices, veths) the table starts afresh.
@@ -32,7 +34,20 @@ impl Interner {
     pub fn intern_like(&mut self, prev: Option<&Name>, bytes: &[u8]) -> Name {
         match prev {
             Some(p) if p.as_bytes() == bytes => p.clone(),
-            _ => self.intern(bytes),
+            _ => {
+                self.changed = true;
+                self.intern(bytes)
+            }
         }
+    }
+
+    /// A parser saw the shape change another way (fewer entries, other field counts).
+    pub fn mark_changed(&mut self) {
+        self.changed = true;
+    }
+
+    /// Whether anything changed since the last call.
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
     }
 }

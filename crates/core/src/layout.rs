@@ -145,7 +145,11 @@ pub struct LayoutTracker {
 
 impl LayoutTracker {
     pub fn for_snapshot(&mut self, s: &Snapshot) -> &Arc<Layout> {
-        let stale = self.current.as_ref().is_none_or(|l| !l.matches(s));
+        // Unchanged names and counts: the current layout fits without comparing every name.
+        let stale = self
+            .current
+            .as_ref()
+            .is_none_or(|l| l.present != s.present || (s.shape_changed && !l.matches(s)));
         if stale {
             self.current = Some(Arc::new(Layout::of(self.next_id, s)));
             self.next_id = self.next_id.wrapping_add(1);

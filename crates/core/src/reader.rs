@@ -34,6 +34,7 @@ impl ProcReader {
     pub fn read(&mut self, snap: &mut Snapshot, errors: &mut Vec<SampleError>) -> u32 {
         let mut skipped = 0;
         snap.present = MetricSet::EMPTY;
+        self.names.take_changed();
         for (metric, file) in &mut self.files {
             match file.read() {
                 Ok(text) => {
@@ -46,6 +47,7 @@ impl ProcReader {
                 }),
             }
         }
+        snap.shape_changed = self.names.take_changed();
         skipped
     }
 
@@ -53,6 +55,7 @@ impl ProcReader {
     pub fn parse(&mut self, metric: Metric, text: &[u8], snap: &mut Snapshot) -> u32 {
         let skipped = parse_into(metric, text, snap, &mut self.names).0;
         snap.present.insert(metric);
+        snap.shape_changed |= self.names.take_changed();
         skipped
     }
 }

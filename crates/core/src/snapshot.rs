@@ -62,6 +62,9 @@ pub struct Skipped(pub u32);
 pub struct Snapshot {
     /// Which sections hold data for this sample (selected and read without error).
     pub present: MetricSet,
+    /// Whether a name or entry count differs from the previous parse into this snapshot
+    /// (when false, the layout in use still fits and need not be compared).
+    pub shape_changed: bool,
     pub disks: Vec<DiskEntry>,
     pub vmstat: Vec<(Name, u64)>,
     pub meminfo: Vec<(Name, u64)>,

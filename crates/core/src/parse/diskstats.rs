@@ -41,6 +41,9 @@ pub fn parse_diskstats(input: &[u8], out: &mut Vec<DiskEntry>, names: &mut Inter
             continue;
         }
         let name = names.intern_like(out.get(n).map(|e| &e.name), toks[2]);
+        if out.get(n).is_some_and(|e| e.nfields as usize != nfields) {
+            names.mark_changed();
+        }
         super::put(
             out,
             n,
@@ -52,7 +55,7 @@ pub fn parse_diskstats(input: &[u8], out: &mut Vec<DiskEntry>, names: &mut Inter
         );
         n += 1;
     }
-    out.truncate(n);
+    super::finish(out, n, names);
     Skipped(skipped)
 }
 

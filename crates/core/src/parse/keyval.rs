@@ -1,12 +1,42 @@
 use crate::intern::{Interner, Name};
-use crate::num::{lines, parse_u64, tokens, trim};
+use crate::num::{lines, parse_digits, parse_u64, tokens, trim};
 use crate::snapshot::Skipped;
+
+/// `line` is `key` + `sep` + digits and nothing else: the value. Gives what the general path
+/// gives for such a line, without tokenising it.
+#[inline]
+fn same_key_value(line: &[u8], key: &Name, sep: u8) -> Option<u64> {
+    let rest = line.strip_prefix(key.as_bytes())?.strip_prefix(&[sep])?;
+    parse_digits(rest)
+}
+
+/// `Key:` + spaces + digits + optional ` kB`, with `Key` the previous key at this position.
+#[inline]
+fn meminfo_value(line: &[u8], key: &Name) -> Option<u64> {
+    let rest = line.strip_prefix(key.as_bytes())?.strip_prefix(b":")?;
+    let start = rest.iter().position(|&b| b != b' ')?;
+    let rest = &rest[start..];
+    let end = rest
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(rest.len());
+    match &rest[end..] {
+        b"" | b" kB" => parse_digits(&rest[..end]),
+        _ => None,
+    }
+}
 
 /// `/proc/vmstat`: lines of exactly two tokens whose second is an integer.
 pub fn parse_vmstat(input: &[u8], out: &mut Vec<(Name, u64)>, names: &mut Interner) -> Skipped {
     let mut n = 0;
     let mut skipped = 0;
     for line in lines(input) {
+        // Fast path: the same key as last time at this position, `key value` exactly.
+        if let Some(v) = out.get(n).and_then(|(p, _)| same_key_value(line, p, b' ')) {
+            out[n].1 = v;
+            n += 1;
+            continue;
+        }
         let mut it = tokens(line);
         let (Some(k), v, None) = (it.next(), it.next(), it.next()) else {
             skipped += u32::from(!trim(line).is_empty());
@@ -20,7 +50,7 @@ pub fn parse_vmstat(input: &[u8], out: &mut Vec<(Name, u64)>, names: &mut Intern
         super::put(out, n, (name, v));
         n += 1;
     }
-    out.truncate(n);
+    super::finish(out, n, names);
     Skipped(skipped)
 }
 
@@ -30,6 +60,12 @@ pub fn parse_meminfo(input: &[u8], out: &mut Vec<(Name, u64)>, names: &mut Inter
     let mut n = 0;
     let mut skipped = 0;
     for line in lines(input) {
+        // Fast path: the same key as last time at this position, `Key:   value[ kB]`.
+        if let Some(v) = out.get(n).and_then(|(p, _)| meminfo_value(line, p)) {
+            out[n].1 = v;
+            n += 1;
+            continue;
+        }
         if trim(line).is_empty() {
             continue;
         }
@@ -51,7 +87,7 @@ pub fn parse_meminfo(input: &[u8], out: &mut Vec<(Name, u64)>, names: &mut Inter
         super::put(out, n, (name, v));
         n += 1;
     }
-    out.truncate(n);
+    super::finish(out, n, names);
     Skipped(skipped)
 }
 
@@ -71,6 +107,32 @@ mod tests {
         assert_eq!(&*out[0].0, "nr_free_pages");
         assert_eq!(out[1].1, u64::MAX);
         assert_eq!(sk, Skipped(2));
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_general_one() {
+        let texts: [&[u8]; 4] = [
+            b"MemTotal:       16384 kB\nMemFree:  5 kB\nHugePages_Total:       0\n",
+            b"MemTotal:       16385 kB\nMemFree:  x kB\nHugePages_Total:       0 kB extra\n",
+            b"MemTotal: 1:2 kB\nMemFree:\t7 kB\n MemTotal:  9 kB\n",
+            b"",
+        ];
+        let mut warm = Vec::new();
+        let mut names = Interner::default();
+        for t in texts {
+            let mut cold = Vec::new();
+            let a = parse_meminfo(t, &mut warm, &mut names);
+            let b = parse_meminfo(t, &mut cold, &mut Interner::default());
+            assert_eq!((a, &warm), (b, &cold));
+        }
+        let vm: [&[u8]; 3] = [b"a 1\nb 2\n", b"a 3\nb 2 3\nb\t4\n", b"a +5\nb -1\n"];
+        let mut warm = Vec::new();
+        for t in vm {
+            let mut cold = Vec::new();
+            let a = parse_vmstat(t, &mut warm, &mut names);
+            let b = parse_vmstat(t, &mut cold, &mut Interner::default());
+            assert_eq!((a, &warm), (b, &cold));
+        }
     }
 
     #[test]

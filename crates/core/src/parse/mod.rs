@@ -38,6 +38,15 @@ pub fn parse_into(
     }
 }
 
+/// Drop entries past `n`, noting a shrink as a shape change.
+#[inline]
+pub(crate) fn finish<T>(out: &mut Vec<T>, n: usize, names: &mut Interner) {
+    if out.len() != n {
+        names.mark_changed();
+        out.truncate(n);
+    }
+}
+
 /// Overwrite `out[i]` when it exists (keeps its name allocation), push otherwise.
 #[inline]
 pub(crate) fn put<T>(out: &mut Vec<T>, i: usize, v: T) {

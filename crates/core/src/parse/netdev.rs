@@ -36,7 +36,7 @@ pub fn parse_netdev(input: &[u8], out: &mut Vec<NetEntry>, names: &mut Interner)
         super::put(out, n, NetEntry { name, fields });
         n += 1;
     }
-    out.truncate(n);
+    super::finish(out, n, names);
     Skipped(skipped)
 }
 

@@ -39,7 +39,7 @@ pub fn parse_stat(input: &[u8], out: &mut Stat, names: &mut Interner) -> Skipped
             }
         }
     }
-    out.cpus.truncate(n);
+    super::finish(&mut out.cpus, n, names);
     Skipped(skipped)
 }
 

@@ -1,0 +1,435 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { FileError, InvalidDataError, LifecycleError } from '../lib/errors.js';
+import { parseJson, stringifyJson } from '../lib/json/index.js';
+import { TimeSeriesData, TimeSeriesSample } from '../lib/models/index.js';
+import {
+  convertJsonlToJson, JsonlSink, readTimeSeriesJson, readTimeSeriesJsonl, writeTimeSeriesJson, type RunMetadata,
+} from '../lib/sinks/index.js';
+import { sample, T0_NS } from './fixtures/samples.js';
+
+const ROOT = join(__dirname, '..');
+const FIXTURE = join(__dirname, 'fixtures', 'mlpstorage_timeseries.json');
+const CHILD = join(__dirname, 'fixtures', 'sink-child.ts');
+const VITE_NODE = join(ROOT, 'node_modules', 'vite-node', 'vite-node.mjs');
+const hasPython = spawnSync('python3', ['-c', 'import json'], { stdio: 'ignore' }).status === 0;
+
+const dir = mkdtempSync(join(tmpdir(), 'hostseries-files-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const tmp = (name: string): string => join(dir, `${n++}-${name}`);
+
+const META: RunMetadata = { collectionIntervalSeconds: 10, startTime: '2026-01-24T12:00:00Z', collectionMethod: 'local', hostsRequested: ['node1', 'node2'] };
+
+function data(samples = 5): TimeSeriesData {
+  return new TimeSeriesData({
+    ...META, hostsRequested: [...META.hostsRequested], endTime: '2026-01-24T12:01:00Z',
+    samplesByHost: { node1: Array.from({ length: samples }, (_, i) => sample(i)), node2: Array.from({ length: samples }, (_, i) => sample(i, 'node2')) },
+  });
+}
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** Set (or, with `undefined`, delete) the value at `path` inside a parsed document. */
+function edit(doc: unknown, path: (string | number)[], value: unknown): void {
+  let o = doc as Record<string | number, unknown>;
+  for (const k of path.slice(0, -1)) o = o[k] as Record<string | number, unknown>;
+  const last = path[path.length - 1]!;
+  if (value === undefined) delete o[last];
+  else o[last] = value;
+}
+
+const indexOf = (ns: unknown): number => Number((BigInt(ns as bigint) - T0_NS) / 1_000_000_000n);
+
+describe('TimeSeriesData JSON file', () => {
+  it('loads the hand-made mlpstorage fixture and writes it back byte for byte', async () => {
+    const d = await readTimeSeriesJson(FIXTURE);
+    expect(d.collectionIntervalSeconds).toBe(10);
+    expect(d.numSamples).toBe(5);
+    expect([...d.samplesByHost.keys()]).toEqual(['node1', 'node-02.example.org', 'node3']);
+    const first = d.samplesByHost.get('node1')![0]!;
+    expect(first.vmstat!.nr_zone_write_pending).toBe(18446744073709551615n);
+    expect(first.vmstat!.pgfault).toBe(9007199254740993n);
+    expect(first.loadavg).toEqual({ load_1min: 0.52, load_5min: 0.31, load_15min: 0.1, running_processes: 2, total_processes: 512 });
+    expect(first.diskstats!.map((e) => Object.keys(e).length)).toEqual([18, 16, 12]);
+    expect(d.samplesByHost.get('node1')![2]!.netdev).toBeUndefined();
+    expect(d.samplesByHost.get('node-02.example.org')![0]!.errors).toEqual({ ssh: "connexion refusée par l'hôte « node-02 »\ttab" });
+
+    const out = tmp('fixture.json');
+    await writeTimeSeriesJson(out, d);
+    expect(readFileSync(out).equals(readFileSync(FIXTURE))).toBe(true);
+
+    const gz = tmp('fixture.json.gz');
+    await writeTimeSeriesJson(gz, d);
+    expect(gunzipSync(readFileSync(gz)).equals(readFileSync(FIXTURE))).toBe(true);
+    const again = tmp('again.json');
+    await writeTimeSeriesJson(again, await readTimeSeriesJson(gz));
+    expect(readFileSync(again).equals(readFileSync(FIXTURE))).toBe(true);
+  });
+
+  it.skipIf(!hasPython)('the fixture is what Python json.dump(indent=2) writes, and so is ours (python3)', async () => {
+    const redump = (file: string): Buffer => spawnSync('python3', ['-c',
+      'import json,sys; d=json.load(open(sys.argv[1])); sys.stdout.write(json.dumps(d, indent=2))', file]).stdout;
+    expect(redump(FIXTURE).equals(readFileSync(FIXTURE))).toBe(true);
+    const ours = tmp('ours.json');
+    await writeTimeSeriesJson(ours, data(3));
+    expect(redump(ours).equals(readFileSync(ours))).toBe(true);
+  });
+
+  it('round-trips object → file → object, plain and gzipped (gzip found by its magic bytes)', async () => {
+    const d = data();
+    for (const name of ['rt.json', 'rt.json.gz']) {
+      const p = tmp(name);
+      await writeTimeSeriesJson(p, d);
+      expect(await readTimeSeriesJson(p)).toEqual(d);
+    }
+    const hidden = tmp('gzip-without-extension.json');
+    await writeTimeSeriesJson(hidden, d, { gzip: true });
+    expect(readFileSync(hidden).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    expect(await readTimeSeriesJson(hidden)).toEqual(d);
+  });
+
+  it('keeps big integers exact wherever they are (collectors, a nested timestamp_ns)', async () => {
+    const odd = new TimeSeriesSample({
+      ...sample(3), collectors: { gpu: { energy_uj: 12345678901234567890n, util: 0.25 }, clock: { timestamp_ns: 1769256000999999999n } },
+    });
+    const d = new TimeSeriesData({ ...META, hostsRequested: ['node1'], endTime: '2026-01-24T12:01:00Z', samplesByHost: { node1: [sample(1), odd] } });
+    for (const name of ['odd.json', 'odd.jsonl']) {
+      const p = tmp(name);
+      if (name.endsWith('.json')) await writeTimeSeriesJson(p, d);
+      else await (async () => {
+        const sink = new JsonlSink(p);
+        await sink.open(META);
+        for (const s of d.samplesByHost.get('node1')!) sink.write(s);
+        await sink.close({ endTime: d.endTime });
+      })();
+      const back = name.endsWith('.json') ? await readTimeSeriesJson(p) : (await readTimeSeriesJsonl(p)).data;
+      expect(back.samplesByHost.get('node1')![1]).toEqual(odd);
+    }
+  });
+
+  it('streams documents in any layout (compact, one host array split across chunks)', async () => {
+    const compact = tmp('compact.json');
+    writeFileSync(compact, stringifyJson(parseJson(readFileSync(FIXTURE, 'utf8'))));
+    const d = await readTimeSeriesJson(compact);
+    expect(d.samplesByHost.get('node-02.example.org')!.length).toBe(2);
+    expect(d.samplesByHost.get('node1')![0]!.vmstat!.pgfault).toBe(9007199254740993n);
+    const big = tmp('big.json');
+    await writeTimeSeriesJson(big, data(300)); // > 1 MiB: samples straddle read chunks
+    expect((await readTimeSeriesJson(big)).samplesByHost.get('node2')![299]).toEqual(sample(299, 'node2'));
+  });
+
+  it('replaces a file atomically and leaves no temp file', async () => {
+    const p = tmp('replace.json');
+    writeFileSync(p, 'old content');
+    await writeTimeSeriesJson(p, data(2));
+    expect((await readTimeSeriesJson(p)).numSamples).toBe(4);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('reports a truncated file as invalid data naming the file', async () => {
+    const text = readFileSync(FIXTURE);
+    for (const cut of [10, 3000, text.length - 40, text.length - 1]) {
+      const p = tmp('cut.json');
+      writeFileSync(p, text.subarray(0, cut));
+      const e = await rejection(readTimeSeriesJson(p));
+      expect(e, `cut at ${cut}`).toBeInstanceOf(InvalidDataError);
+      expect(e.message).toContain(p);
+    }
+    const gz = tmp('cut.json.gz');
+    const z = gzipSync(text);
+    writeFileSync(gz, z.subarray(0, z.length >> 1));
+    const e = await rejection(readTimeSeriesJson(gz));
+    expect(e).toBeInstanceOf(InvalidDataError);
+    expect(e.message).toMatch(/truncated/);
+  });
+
+  it('reports bad values and a missing hostname with their path and the file', async () => {
+    // Edited with the exact reader/writer: JSON.parse would round the u64 counters (and fail them).
+    const fixture = (): unknown => parseJson(readFileSync(FIXTURE, 'utf8'));
+    const d = fixture();
+    edit(d, ['samples_by_host', 'node1', 1, 'diskstats', 0, 'reads_completed'], -5);
+    const p = tmp('negative.json');
+    writeFileSync(p, stringifyJson(d, { indent: 2 }));
+    const e = await rejection(readTimeSeriesJson(p));
+    expect(e).toBeInstanceOf(InvalidDataError);
+    expect((e as InvalidDataError).path).toBe('samples_by_host.node1[1].diskstats[0].reads_completed');
+    expect(e.message).toBe(`samples_by_host.node1[1].diskstats[0].reads_completed: expected a non-negative integer, got -5 (in ${p})`);
+
+    const d2 = fixture();
+    edit(d2, ['samples_by_host', 'node-02.example.org', 1, 'hostname'], undefined);
+    edit(d2, ['samples_by_host', 'node1', 0, 'loadavg', 'load_1min'], 'high');
+    const p2 = tmp('nohost.json');
+    writeFileSync(p2, stringifyJson(d2));
+    // Samples are checked in file order: node1[0] comes first.
+    expect((await rejection(readTimeSeriesJson(p2))).message).toContain('samples_by_host.node1[0].loadavg.load_1min: expected a non-negative number, got "high"');
+    edit(d2, ['samples_by_host', 'node1', 0, 'loadavg', 'load_1min'], 0.5);
+    writeFileSync(p2, stringifyJson(d2));
+    expect((await rejection(readTimeSeriesJson(p2))).message).toBe(`samples_by_host["node-02.example.org"][1].hostname: required field is missing (in ${p2})`);
+
+    const d3 = fixture();
+    edit(d3, ['num_samples'], 'five');
+    const p3 = tmp('meta.json');
+    writeFileSync(p3, stringifyJson(d3));
+    expect((await rejection(readTimeSeriesJson(p3))).message).toBe(`num_samples: expected a non-negative integer, got "five" (in ${p3})`);
+  });
+
+  it('fails on an unwritable location with a FileError naming the path, and keeps the data', async () => {
+    const d = data(3);
+    for (const p of ['/sys/hostseries-test.json', join(dir, 'no', 'such', 'dir', 'x.json'), join(FIXTURE, 'x.json')]) {
+      const e = await rejection(writeTimeSeriesJson(p, d));
+      expect(e, p).toBeInstanceOf(FileError);
+      expect((e as FileError).path).toBe(p);
+      expect((e as FileError).code).toBe('ERR_FILE');
+      expect(e.message).toMatch(/^.+: cannot write: E(ACCES|NOENT|NOTDIR|ROFS|PERM)/);
+    }
+    expect(d.countSamples()).toBe(6);
+    const e = await rejection(readTimeSeriesJson(join(dir, 'missing.json')));
+    expect(e).toBeInstanceOf(FileError);
+    expect(e.message).toContain('ENOENT');
+  });
+});
+
+describe('JSON Lines stream', () => {
+  async function writeJsonl(p: string, d: TimeSeriesData, gzip?: boolean): Promise<JsonlSink> {
+    const sink = new JsonlSink(p, { gzip, fsyncIntervalMs: 0 });
+    await sink.open(META);
+    // Interleaved, as a multi-host collector writes them.
+    for (let i = 0; i < 5; i++) for (const [host, s] of d.samplesByHost) if (s[i]) sink.write(s[i]!, host);
+    await sink.close({ endTime: d.endTime });
+    return sink;
+  }
+
+  it('writes header, one line per sample and footer, and reads back the same data', async () => {
+    for (const gzip of [false, true]) {
+      const p = tmp(gzip ? 's.jsonl.gz' : 's.jsonl');
+      const d = data();
+      const sink = await writeJsonl(p, d, gzip);
+      expect(sink.samplesWritten).toBe(10);
+      expect(sink.unwritten).toEqual([]);
+      const text = gzip ? gunzipSync(readFileSync(p)).toString() : readFileSync(p, 'utf8');
+      const lines = text.split('\n');
+      expect(lines.length).toBe(13); // header, 10 samples, footer, ''
+      expect(JSON.parse(lines[0]!)).toMatchObject({ record: 'header', format: 'hostseries-jsonl', version: 1, collection_interval_seconds: 10 });
+      expect(lines[0]).toContain('"collection_interval_seconds":10.0');
+      expect(lines[2]).toMatch(/^\{"record":"sample","host":"node2","sample":\{"timestamp":"2026-01-24T12:00:00Z","timestamp_ns":1769256000123456789,/);
+      expect(JSON.parse(lines[11]!)).toEqual({ record: 'footer', end_time: '2026-01-24T12:01:00Z', num_samples: 10, hosts_collected: ['node1', 'node2'] });
+      const r = await readTimeSeriesJsonl(p);
+      expect(r.complete).toBe(true);
+      expect(r.skippedLines).toBe(0);
+      expect(r.data).toEqual(d);
+    }
+  });
+
+  it('converts to the mlpstorage JSON byte for byte', async () => {
+    const fixture = await readTimeSeriesJson(FIXTURE);
+    const p = tmp('fixture.jsonl.gz');
+    const sink = new JsonlSink(p);
+    await sink.open({ ...fixture, hostsRequested: fixture.hostsRequested });
+    for (const [host, samples] of fixture.samplesByHost) for (const s of samples) sink.write(s, host);
+    await sink.close({ endTime: fixture.endTime });
+    const out = tmp('converted.json');
+    const r = await convertJsonlToJson(p, out);
+    expect(r.complete).toBe(true);
+    expect(readFileSync(out).equals(readFileSync(FIXTURE))).toBe(true);
+  });
+
+  it('tolerates a torn last line and a missing footer, and says so', async () => {
+    const p = tmp('torn.jsonl');
+    await writeJsonl(p, data());
+    const text = readFileSync(p, 'utf8');
+    const lines = text.split('\n');
+    // Drop the footer and cut the last sample line in half: what a kill mid-write leaves.
+    const torn = lines.slice(0, 10).join('\n') + '\n' + lines[10]!.slice(0, 900);
+    writeFileSync(p, torn);
+    const r = await readTimeSeriesJsonl(p);
+    expect(r.skippedLines).toBe(1);
+    expect(r.complete).toBe(false);
+    expect(r.data.numSamples).toBe(9);
+    expect(r.data.samplesByHost.get('node1')!.length).toBe(5);
+    expect(r.data.samplesByHost.get('node2')!.map((s) => indexOf(s.timestampNs))).toEqual([0, 1, 2, 3]);
+    expect(r.data.endTime).toBe('2026-01-24T12:00:04Z'); // from the last sample, without a footer
+    expect(r.data.hostsCollected).toEqual(['node1', 'node2']);
+
+    // No footer, nothing torn.
+    writeFileSync(p, lines.slice(0, 11).join('\n') + '\n');
+    const r2 = await readTimeSeriesJsonl(p);
+    expect([r2.skippedLines, r2.complete, r2.data.numSamples]).toEqual([0, false, 10]);
+
+    // Gzip cut anywhere: decodes what is there.
+    const gz = tmp('torn.jsonl.gz');
+    await writeJsonl(gz, data(), true);
+    const z = readFileSync(gz);
+    writeFileSync(gz, z.subarray(0, z.length - 200));
+    const r3 = await readTimeSeriesJsonl(gz);
+    expect(r3.complete).toBe(false);
+    expect(r3.data.numSamples).toBeGreaterThan(0);
+    expect(r3.data.numSamples).toBeLessThan(10);
+  });
+
+  it('rejects a torn line that is not the last, unless told to skip it', async () => {
+    const p = tmp('middle.jsonl');
+    await writeJsonl(p, data());
+    const lines = readFileSync(p, 'utf8').split('\n');
+    lines[4] = lines[4]!.slice(0, 100);
+    writeFileSync(p, lines.join('\n'));
+    const e = await rejection(readTimeSeriesJsonl(p));
+    expect(e).toBeInstanceOf(InvalidDataError);
+    expect(e.message).toContain(`${p} line 5: invalid JSON`);
+    const r = await readTimeSeriesJsonl(p, { skipInvalidLines: true });
+    expect([r.skippedLines, r.data.numSamples, r.complete]).toEqual([1, 9, true]);
+  });
+
+  it('rejects bad samples, streams without a header, and empty files', async () => {
+    const p = tmp('bad.jsonl');
+    await writeJsonl(p, data());
+    const lines = readFileSync(p, 'utf8').split('\n');
+    const rec = parseJson(lines[3]!);
+    edit(rec, ['sample', 'netdev', 1, 'rx_bytes'], -1);
+    lines[3] = stringifyJson(rec);
+    writeFileSync(p, lines.join('\n'));
+    const e = await rejection(readTimeSeriesJsonl(p));
+    expect(e).toBeInstanceOf(InvalidDataError);
+    expect(e.message).toBe(`sample.netdev[1].rx_bytes: expected a non-negative integer, got -1 (in ${p} line 4)`);
+
+    writeFileSync(p, lines.slice(1).join('\n'));
+    expect((await rejection(readTimeSeriesJsonl(p))).message).toContain('first line is not its header');
+    writeFileSync(p, '');
+    expect((await rejection(readTimeSeriesJsonl(p))).message).toContain('no header line');
+  });
+
+  it('checks its lifecycle', async () => {
+    const sink = new JsonlSink(tmp('life.jsonl'));
+    expect(() => sink.write(sample(0))).toThrow(LifecycleError);
+    await sink.open(META);
+    await expect(sink.open(META)).rejects.toThrow(LifecycleError);
+    await sink.close({ endTime: '2026-01-24T12:00:00Z' });
+    expect(() => sink.write(sample(0))).toThrow(LifecycleError);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('on a full disk: FileError with the path, as an event and a rejection, and no sample lost', async () => {
+    const sink = new JsonlSink('/dev/full', { gzip: false });
+    const events: Error[] = [];
+    sink.on('error', (e) => events.push(e));
+    const e = await rejection(sink.open(META));
+    expect(e).toBeInstanceOf(FileError);
+    expect((e as FileError).path).toBe('/dev/full');
+    expect(((e as FileError).cause as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    expect(events).toEqual([e]);
+    for (let i = 0; i < 3; i++) sink.write(sample(i));
+    await expect(sink.flush()).rejects.toBe(e);
+    await expect(sink.close({ endTime: '2026-01-24T12:00:00Z' })).rejects.toBe(e);
+    expect(sink.unwritten.map((u) => indexOf(u.sample.timestampNs))).toEqual([0, 1, 2]);
+    expect(sink.unwritten[0]!.sample).toEqual(sample(0));
+  });
+
+  it('on an unwritable location: FileError at open, samples kept', async () => {
+    for (const p of ['/sys/hostseries-test.jsonl', join(dir, 'missing-dir', 'x.jsonl')]) {
+      const sink = new JsonlSink(p);
+      const e = await rejection(sink.open(META));
+      expect(e).toBeInstanceOf(FileError);
+      expect(e.message).toMatch(new RegExp(`^${p}: cannot create: E(ACCES|NOENT|PERM|ROFS)`));
+      sink.write(sample(7), 'node1');
+      expect(sink.unwritten).toEqual([{ host: 'node1', sample: sample(7) }]);
+      await expect(sink.close({ endTime: '2026-01-24T12:00:00Z' })).rejects.toBeInstanceOf(FileError);
+    }
+  });
+});
+
+describe.skipIf(!existsSync(VITE_NODE))('writers in a child process', () => {
+  interface FillReport {
+    total: number;
+    written: number;
+    unwritten: number[];
+    events: { name: string; path: string; cause: string }[];
+    flushError?: { name: string; path: string; cause: string };
+    closeError?: { name: string };
+  }
+
+  function runChild(args: string[], fileSizeBlocks?: number): Promise<string> {
+    const cmd = [process.execPath, VITE_NODE, CHILD, ...args];
+    const child = fileSizeBlocks === undefined
+      ? spawn(cmd[0]!, cmd.slice(1), { cwd: ROOT })
+      : spawn('sh', ['-c', `ulimit -f ${fileSizeBlocks} && exec "$0" "$@"`, ...cmd], { cwd: ROOT });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    return new Promise((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}: ${err}`)))));
+  }
+
+  for (const gzip of [false, true]) {
+    it(`a stream killed with SIGKILL mid-run reads back with every acknowledged sample (${gzip ? 'gzip' : 'plain'})`, async () => {
+      const p = tmp(gzip ? 'killed.jsonl.gz' : 'killed.jsonl');
+      const child = spawn(process.execPath, [VITE_NODE, CHILD, 'stream', p, gzip ? 'gzip' : 'plain'], { cwd: ROOT });
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      const acked = await new Promise<number>((resolve, reject) => {
+        let last = -1;
+        let buf = '';
+        child.stdout.on('data', (c: Buffer) => {
+          buf += c.toString();
+          for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
+            last = Number(buf.slice(4, nl));
+            buf = buf.slice(nl + 1);
+          }
+          if (last >= 40) {
+            child.kill('SIGKILL');
+            resolve(last);
+          }
+        });
+        child.on('close', (code, signal) => signal !== 'SIGKILL' && reject(new Error(`child ended early (${code}): ${err}`)));
+      });
+      await new Promise((r) => child.on('close', r));
+      const r = await readTimeSeriesJsonl(p);
+      expect(r.complete).toBe(false);
+      expect(r.skippedLines).toBeLessThanOrEqual(1);
+      const got = r.data.samplesByHost.get('node1')!;
+      expect(got.length).toBeGreaterThanOrEqual(acked + 1);
+      got.forEach((s, i) => expect(s).toEqual(sample(i)));
+    }, 60_000);
+  }
+
+  for (const gzip of [false, true]) {
+    it(`a disk that fills mid-run (ulimit -f) gives FileError events and loses no sample (${gzip ? 'gzip' : 'plain'})`, async () => {
+      const p = tmp(gzip ? 'full.jsonl.gz' : 'full.jsonl');
+      const total = gzip ? 3000 : 400;
+      const report = JSON.parse(await runChild(['fill-jsonl', p, gzip ? 'gzip' : 'plain', String(total)], 64)) as FillReport;
+      expect(report.written).toBeGreaterThan(0);
+      expect(report.written).toBeLessThan(total);
+      // Every sample is on disk or still held by the sink, in order.
+      expect(report.unwritten).toEqual(Array.from({ length: total - report.written }, (_, i) => report.written + i));
+      expect(report.events.length).toBe(1);
+      expect(report.events[0]).toMatchObject({ name: 'FileError', path: p, cause: 'EFBIG' });
+      expect(report.flushError).toEqual(report.events[0]);
+      expect(report.closeError).toMatchObject({ name: 'FileError' });
+      const r = await readTimeSeriesJsonl(p);
+      const got = r.data.samplesByHost.get('node1')!;
+      expect(got.length).toBeGreaterThanOrEqual(report.written);
+      got.forEach((s, i) => expect(s).toEqual(sample(i)));
+    }, 60_000);
+  }
+
+  it('a JSON write that hits the file size limit leaves the old file and no temp file', async () => {
+    const sub = mkdtempSync(join(dir, 'limit-'));
+    const p = join(sub, 'out.json');
+    writeFileSync(p, 'previous run');
+    const report = JSON.parse(await runChild(['fill-json', p, '400'], 64)) as { error: { name: string; path: string; cause: string }; stillHeld: number };
+    expect(report.error).toMatchObject({ name: 'FileError', path: p, cause: 'EFBIG' });
+    expect(report.stillHeld).toBe(400);
+    expect(readFileSync(p, 'utf8')).toBe('previous run');
+    expect(readdirSync(sub)).toEqual(['out.json']);
+  }, 60_000);
+});
