@@ -210,11 +210,15 @@ describe('record', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it('a command that does not exist: exit 127, and the file is still complete', async () => {
-    const r = cli(['record', '-i', '0.2', '-o', p('nocmd.json'), '--', 'hostseries-no-such-command']);
-    expect(r.status).toBe(127);
-    expect(r.stderr).toContain('cannot run hostseries-no-such-command');
-    expect((await readTimeSeriesJson(p('nocmd.json'))).numSamples).toBeGreaterThanOrEqual(1);
+  it.each<[string, string, number]>([
+    ['not found', 'hostseries-no-such-command', 127],
+    ['not executable', '/etc/hostname', 126],
+  ])('a command that cannot run (%s): exit %i as a shell would, before recording anything', (why, command, status) => {
+    const r = cli(['record', '-o', p('nocmd.json'), '--', command]);
+    expect(r.status).toBe(status);
+    expect(r.stderr).toBe(`hostseries: cannot run ${command}: ${why}\n`);
+    expect(existsSync(p('nocmd.json'))).toBe(false);
+    expect(existsSync(p('nocmd.partial.jsonl'))).toBe(false);
   });
 
   it('options after the command belong to the command', () => {

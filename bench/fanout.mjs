@@ -116,7 +116,8 @@ function processTable() {
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(name), { ppid: Number(f[1]), cpuTicks: Number(f[11]) + Number(f[12]) });
+      // own CPU, and that of reaped children (a session's `sleep`, a finished session's sshd)
+      out.set(Number(name), { ppid: Number(f[1]), cpuTicks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]) });
     } catch {}
   }
   return out;
@@ -131,11 +132,17 @@ function descendants(pid, table = processTable()) {
   return out;
 }
 
-/** CPU (ns) used so far by everything serving the farm's connections (sshd sessions, shells). */
+/**
+ * CPU (ns) used so far serving the farm's connections: live sessions (sshd, shells) with their
+ * reaped children, plus the sessions already over (in the listeners' child times).
+ */
 function remoteCpuNs(farm) {
   const t = processTable();
   let ticks = 0;
-  for (const s of farm.servers) for (const p of descendants(s.child.pid, t)) ticks += t.get(p)?.cpuTicks ?? 0;
+  for (const s of farm.servers) {
+    ticks += t.get(s.child.pid)?.childTicks ?? 0;
+    for (const p of descendants(s.child.pid, t)) ticks += (t.get(p)?.cpuTicks ?? 0) + (t.get(p)?.childTicks ?? 0);
+  }
   return (ticks * 1e9) / 100;
 }
 

@@ -3,8 +3,10 @@
  * reported the way a shell reports it.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { constants as fsConstants, readFileSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
+import { join } from 'node:path';
 import { EXIT_CANNOT_RUN, EXIT_NOT_FOUND } from './exit.js';
 
 export interface CommandResult {
@@ -81,4 +83,17 @@ export function trapSignals(handler: (sig: NodeJS.Signals) => void): () => void 
 /** Terminal-generated signals, which the foreground job receives as a whole. */
 export function fromTerminal(sig: NodeJS.Signals): boolean {
   return sig === 'SIGINT' || sig === 'SIGHUP';
+}
+
+/** Why `name` cannot be run ('not found', 'not executable'), or undefined when it can (as a shell looks it up). */
+export async function findExecutable(name: string): Promise<string | undefined> {
+  const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '').split(':').map((d) => join(d || '.', name));
+  let found = false;
+  for (const c of candidates) {
+    const st = await stat(c).catch(() => undefined);
+    if (!st || st.isDirectory()) continue;
+    found = true;
+    if (await access(c, fsConstants.X_OK).then(() => true, () => false)) return undefined;
+  }
+  return found ? 'not executable' : 'not found';
 }

@@ -1,6 +1,6 @@
 /**
- * A recording from start to finish: check the output, start collecting, run the command, stop
- * on the first of (command exit, --duration, --max-samples, a signal), complete the file.
+ * A recording from start to finish: check the output, start collecting, run the command, stop on
+ * the first of (command exit, --duration, --max-samples, a signal), complete the file.
  */
 import { unlink } from 'node:fs/promises';
 import { constants } from 'node:os';
@@ -9,12 +9,12 @@ import { formatHost, type HostEntry } from '../hosts/parse.js';
 import { isLocalhost } from '../hosts/local.js';
 import { JsonlSink } from '../sinks/jsonl-sink.js';
 import { CappedSink } from './capped-sink.js';
-import { hostEntries } from './host-options.js';
-import { fromTerminal, inTerminalForeground, runCommand, trapSignals, type CommandResult, type RunningCommand } from './command.js';
+import { findExecutable, fromTerminal, inTerminalForeground, runCommand, trapSignals, type RunningCommand } from './command.js';
 import { wholeDisks } from './devices.js';
-import { EXIT_FAILURE, EXIT_OK, UsageError, errorMessage } from './exit.js';
-import { clock, duration as dur, num } from './format.js';
+import { EXIT_CANNOT_RUN, EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, UsageError, errorMessage } from './exit.js';
+import { clock, duration, num } from './format.js';
 import { headline } from './headline.js';
+import { hostEntries } from './host-options.js';
 import { Reporter, verbosityOf } from './output.js';
 import type { RecordOptions } from './record.js';
 import { checkOutput, finaliseOutput, planOutput, type OutputPlan } from './record-output.js';
@@ -23,6 +23,8 @@ import { sshOptions } from './ssh-options.js';
 import { StatusLine } from './status-line.js';
 
 type StopReason = 'command' | 'duration' | 'max-samples' | NodeJS.Signals;
+
+const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** The first reason to stop wins. */
 class Stopper {
@@ -46,157 +48,177 @@ function describeHosts(entries: readonly HostEntry[], remote: boolean): string {
   if (!remote) return 'this host';
   const names = entries.map(formatHost);
   const shown = names.length <= 4 ? names.join(', ') : `${names.slice(0, 3).join(', ')}, … ${names[names.length - 1]}`;
-  return `${names.length} host${names.length === 1 ? '' : 's'} (${shown})`;
+  return `${plural(names.length, 'host')} (${shown})`;
 }
 
-function statusText(rec: Recorder, sink: CappedSink, startedAt: number): string {
-  const parts = [`recording ${clock(Date.now() - startedAt)}`, `${sink.samples} sample${sink.samples === 1 ? '' : 's'}`];
-  const c = rec.hostCounts();
-  if (rec.method === 'ssh') parts.push(`${c.streaming}/${c.total} hosts streaming${c.down ? `, ${c.down} down` : ''}`);
-  const r = rec.latestRates();
-  if (r) {
-    const h = headline(r, wholeDisks(Object.keys(r.disk), (n) => (r.disk[n]?.iops ?? 0) > 0));
-    parts.push(`cpu ${num(h.cpu_busy_pct, 0)}%`, `disk ${num(h.disk_iops, 0)} IOPS ${num((h.disk_read_mb_s ?? 0) + (h.disk_write_mb_s ?? 0), 1)} MB/s`);
-  }
-  return parts.join(' · ');
-}
-
-function signalStatus(sig: NodeJS.Signals): number {
-  return 128 + (constants.signals[sig] ?? 0);
-}
-
+/** Everything that can be wrong is found here, before any collecting or benchmark starts. */
 export async function runRecording(argv: string[], o: RecordOptions): Promise<number> {
   const reporter = new Reporter(verbosityOf(o));
   const entries = hostEntries(o);
   if (o.forceSsh && entries.length === 0) throw new UsageError('--force-ssh needs hosts (-H, --hostfile or --slurm)');
   const plan = planOutput(o.output, o.format);
   await checkOutput(plan);
-  const remote = o.forceSsh === true || (await anyRemote(entries));
-
-  const stopper = new Stopper();
-  let rec: Recorder | undefined;
-  const cap = o.maxSamples ?? Number.POSITIVE_INFINITY;
-  const jsonl = new JsonlSink(plan.stream);
-  const sink = new CappedSink(jsonl, cap, () => {
-    if (rec && o.maxSamples !== undefined && rec.hosts().every((h) => sink.count(h) >= cap)) stopper.stop('max-samples');
-  });
-  const common = { intervalSeconds: o.interval, metrics: o.metrics, sink, reporter };
-  rec = remote
-    ? multiHostRecorder({ ...common, hosts: entries, ssh: sshOptions(o), forceSsh: o.forceSsh === true })
-    : localRecorder(common);
-  const recorder = rec;
-
-  let cmd: RunningCommand | undefined;
-  let finishing = false;
-  const untrap = trapSignals((sig) => {
-    if (cmd?.running) {
-      // SIGTERM is aimed at us alone; a terminal's Ctrl-C reached the command already.
-      if (!(fromTerminal(sig) && inTerminalForeground())) cmd.signal(sig);
-      reporter.debug(`${sig}: the command gets it; the recording ends when the command exits`);
-    } else if (finishing) {
-      reporter.info(`${sig}: completing ${plan.output} first, one moment`);
-    } else {
-      stopper.stop(sig);
-    }
-  });
-  try {
-    return await record(argv, o, { reporter, plan, recorder, sink, jsonl, stopper, entries, remote, setCommand: (c) => (cmd = c), setFinishing: () => (finishing = true) });
-  } finally {
-    untrap();
-  }
-}
-
-interface Run {
-  reporter: Reporter;
-  plan: OutputPlan;
-  recorder: Recorder;
-  sink: CappedSink;
-  jsonl: JsonlSink;
-  stopper: Stopper;
-  entries: HostEntry[];
-  remote: boolean;
-  setCommand(c: RunningCommand): void;
-  setFinishing(): void;
-}
-
-async function record(argv: string[], o: RecordOptions, run: Run): Promise<number> {
-  const { reporter, plan } = run;
-  const where = plan.stream === plan.output ? plan.output : `${plan.output} (streaming to ${plan.stream})`;
-  reporter.info(`recording ${describeHosts(run.entries, run.remote)} every ${dur(o.interval)} to ${where}`);
-  reporter.debug(run.remote ? 'collector: multi-host (SSH for remote hosts, native for this one)' : 'collector: native sampler of this host');
-
-  // The native sampler never holds the process open; without a command or a timer, this does.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  try {
-    return await recordFromStart(argv, o, run);
-  } finally {
-    clearInterval(keepAlive);
-  }
-}
-
-async function recordFromStart(argv: string[], o: RecordOptions, run: Run): Promise<number> {
-  const { reporter, plan, recorder, sink, stopper } = run;
-  const starting = recorder.start();
-  const first = await Promise.race([starting.then(() => undefined), stopper.stopped]);
-  if (first !== undefined) {
-    // Interrupted while starting (connecting to hosts): no command is run; keep what there is.
-    // The multi-host collector can be stopped mid-start; the local one starts in an instant.
-    if (!run.remote) await starting.catch(() => undefined);
-    await completeFile(run).catch((e: unknown) => reporter.error(errorMessage(e)));
-    await starting.catch(() => undefined);
-    return signalStatus(first as NodeJS.Signals);
-  }
-  await starting.catch(async (e: unknown) => {
-    await unlink(plan.stream).catch(() => undefined);
-    throw e;
-  });
-
-  const startedAt = Date.now();
-  const status = process.stderr.isTTY && reporter.verbosity !== 'quiet'
-    ? new StatusLine(process.stderr as WriteStream, argv.length > 0 ? 'bottom' : 'inline', reporter)
-    : undefined;
-  const tick = status ? setInterval(() => status.update(statusText(recorder, sink, startedAt)), 1000) : undefined;
-  status?.update(statusText(recorder, sink, startedAt));
-
-  let cmd: RunningCommand | undefined;
   if (argv.length > 0) {
-    reporter.debug(`running: ${argv.join(' ')}`);
-    cmd = runCommand(argv);
-    run.setCommand(cmd);
-    void cmd.exited.then(() => stopper.stop('command'));
+    const problem = await findExecutable(argv[0]!);
+    if (problem) {
+      reporter.error(`cannot run ${argv[0]}: ${problem}`);
+      return problem === 'not found' ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+    }
   }
-  // A little past the duration, so that the sample due at exactly `duration` is in.
-  const timer = o.duration === undefined ? undefined : setTimeout(() => stopper.stop('duration'), o.duration * 1000 + Math.min(200, o.interval * 500));
-  const reason = await stopper.stopped;
-  clearTimeout(timer);
-  clearInterval(tick);
-  status?.close();
-  reporter.debug(`stopping: ${reason}`);
+  const remote = o.forceSsh === true || (await anyRemote(entries));
+  return new Recording(argv, o, reporter, plan, entries, remote).run();
+}
 
-  run.setFinishing();
-  const ok = await completeFile(run).then(() => true, (e: unknown) => {
-    reporter.error(errorMessage(e));
-    if (plan.stream !== plan.output) reporter.error(`the samples recorded are in ${plan.stream}`);
-    return false;
-  });
-  const silent = recorder.hostsWithoutData();
-  if (silent.length > 0) reporter.warn(`no data from ${silent.join(', ')}`);
-  if (ok) reporter.info(`wrote ${plan.output}: ${sink.samples} sample${sink.samples === 1 ? '' : 's'}, ${recorder.hosts().length} host${recorder.hosts().length === 1 ? '' : 's'}, ${dur((Date.now() - startedAt) / 1000)}`);
+class Recording {
+  private readonly stopper = new Stopper();
+  private readonly jsonl: JsonlSink;
+  private readonly sink: CappedSink;
+  private readonly recorder: Recorder;
+  private cmd: RunningCommand | undefined;
+  private finishing = false;
+  private startedAt = 0;
 
-  if (cmd) {
-    if (cmd.running) reporter.info(`recording ended (${reason}); waiting for the command to exit`);
-    const result: CommandResult = await cmd.exited;
-    if (result.error) reporter.error(`cannot run ${argv[0]}: ${result.error.message}`);
+  constructor(
+    private readonly argv: string[],
+    private readonly o: RecordOptions,
+    private readonly reporter: Reporter,
+    private readonly plan: OutputPlan,
+    private readonly entries: HostEntry[],
+    private readonly remote: boolean,
+  ) {
+    this.jsonl = new JsonlSink(plan.stream);
+    const cap = o.maxSamples ?? Number.POSITIVE_INFINITY;
+    this.sink = new CappedSink(this.jsonl, cap, () => {
+      if (o.maxSamples !== undefined && this.recorder.hosts().every((h) => this.sink.count(h) >= cap)) this.stopper.stop('max-samples');
+    });
+    const common = { intervalSeconds: o.interval, metrics: o.metrics, sink: this.sink, reporter };
+    this.recorder = remote
+      ? multiHostRecorder({ ...common, hosts: entries, ssh: sshOptions(o), forceSsh: o.forceSsh === true })
+      : localRecorder(common);
+  }
+
+  async run(): Promise<number> {
+    const untrap = trapSignals(this.onSignal);
+    // The native sampler never holds the process open; without a command or a timer, this does.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    try {
+      return await this.record();
+    } finally {
+      clearInterval(keepAlive);
+      untrap();
+    }
+  }
+
+  private readonly onSignal = (sig: NodeJS.Signals): void => {
+    if (this.cmd?.running) {
+      // A terminal's Ctrl-C has reached the command already (same foreground job): not twice.
+      if (!(fromTerminal(sig) && inTerminalForeground())) this.cmd.signal(sig);
+      this.reporter.debug(`${sig}: passed to the command; the recording ends when it exits`);
+    } else if (this.finishing) {
+      this.reporter.info(`${sig}: completing ${this.plan.output} first, one moment`);
+    } else {
+      this.stopper.stop(sig);
+    }
+  };
+
+  private async record(): Promise<number> {
+    const { reporter, plan, o } = this;
+    const where = plan.stream === plan.output ? plan.output : `${plan.output} (streaming to ${plan.stream})`;
+    reporter.info(`recording ${describeHosts(this.entries, this.remote)} every ${duration(o.interval)} to ${where}`);
+    reporter.debug(this.remote ? 'collector: multi-host (SSH for remote hosts, native for this one)' : 'collector: the native sampler of this host');
+
+    const interrupted = await this.start();
+    if (interrupted) {
+      await this.complete();
+      return 128 + (constants.signals[interrupted] ?? 0);
+    }
+    this.startedAt = Date.now();
+    const hideStatus = this.showStatus();
+    if (this.argv.length > 0) {
+      reporter.debug(`running: ${this.argv.join(' ')}`);
+      this.cmd = runCommand(this.argv);
+      void this.cmd.exited.then(() => this.stopper.stop('command'));
+    }
+    // A little past the duration, so that the sample due at exactly `duration` is in.
+    const timer = o.duration === undefined ? undefined : setTimeout(() => this.stopper.stop('duration'), o.duration * 1000 + Math.min(200, o.interval * 500));
+    const reason = await this.stopper.stopped;
+    clearTimeout(timer);
+    hideStatus();
+    reporter.debug(`stopping: ${reason}`);
+    const ok = await this.complete();
+
+    if (!this.cmd) return ok ? EXIT_OK : EXIT_FAILURE;
+    if (this.cmd.running) reporter.info(`recording ended (${reason}); waiting for the command to exit`);
+    const result = await this.cmd.exited;
+    if (result.error) reporter.error(`cannot run ${this.argv[0]}: ${result.error.message}`);
     else reporter.debug(`the command exited with status ${result.status}${result.signal ? ` (${result.signal})` : ''}`);
+    // The command's status, unless it succeeded and the recording did not.
     return !ok && result.status === 0 ? EXIT_FAILURE : result.status;
   }
-  if (reason !== 'duration' && reason !== 'max-samples' && reason !== 'command') reporter.debug(`${reason}: recording ended`);
-  return ok ? EXIT_OK : EXIT_FAILURE;
-}
 
-/** Stop collecting (the sink writes its footer) and turn the stream into the final file. */
-async function completeFile(run: Run): Promise<void> {
-  await run.recorder.stop();
-  if (run.jsonl.error) throw run.jsonl.error;
-  await finaliseOutput(run.plan);
+  /** Start collecting; the signal that interrupted the start (connecting to hosts), if one did. */
+  private async start(): Promise<NodeJS.Signals | undefined> {
+    const starting = this.recorder.start();
+    starting.catch(() => undefined); // handled below, or moot once interrupted
+    const first = await Promise.race([starting.then(() => undefined), this.stopper.stopped]);
+    if (first !== undefined) {
+      // The multi-host collector can be stopped mid-start (complete() does); the local one starts in an instant.
+      if (!this.remote) await starting.catch(() => undefined);
+      return first as NodeJS.Signals;
+    }
+    await starting.catch(async (e: unknown) => {
+      await unlink(this.plan.stream).catch(() => undefined);
+      throw e;
+    });
+    return undefined;
+  }
+
+  /** The live status line, on a terminal only; returns the function that removes it. */
+  private showStatus(): () => void {
+    const err = process.stderr as WriteStream;
+    if (!err.isTTY || this.reporter.verbosity === 'quiet' || (err.rows ?? 24) < 3) return () => undefined;
+    const line = new StatusLine(err, this.argv.length > 0 ? 'bottom' : 'inline', this.reporter);
+    const update = (): void => line.update(this.statusText());
+    const first = setTimeout(update, 250); // once the first sample is in
+    const every = setInterval(update, 1000);
+    return () => {
+      clearTimeout(first);
+      clearInterval(every);
+      line.close();
+    };
+  }
+
+  private statusText(): string {
+    const rec = this.recorder;
+    const parts = [`recording ${clock(Date.now() - this.startedAt)}`, plural(this.sink.samples, 'sample')];
+    const c = rec.hostCounts();
+    if (rec.method === 'ssh') parts.push(`${c.streaming}/${c.total} hosts streaming${c.down ? `, ${c.down} down` : ''}`);
+    const r = rec.latestRates();
+    if (r) {
+      const h = headline(r, wholeDisks(Object.keys(r.disk), (n) => (r.disk[n]?.iops ?? 0) > 0));
+      const mb = (h.disk_read_mb_s ?? 0) + (h.disk_write_mb_s ?? 0);
+      parts.push(`cpu ${num(h.cpu_busy_pct, 0)}%`, `disk ${num(h.disk_iops, 0)} IOPS ${num(mb, 1)} MB/s`);
+    }
+    return parts.join(' · ');
+  }
+
+  /** Stop collecting (the stream gets its footer), then write the final file. False if that failed. */
+  private async complete(): Promise<boolean> {
+    this.finishing = true;
+    const { reporter, plan, recorder } = this;
+    try {
+      await recorder.stop();
+      if (this.jsonl.error) throw this.jsonl.error;
+      await finaliseOutput(plan);
+    } catch (e) {
+      reporter.error(errorMessage(e));
+      if (plan.stream !== plan.output) reporter.error(`the samples recorded so far are in ${plan.stream}`);
+      return false;
+    }
+    const silent = recorder.hostsWithoutData();
+    if (silent.length > 0) reporter.warn(`no data from ${silent.join(', ')}`);
+    const elapsed = this.startedAt ? `, ${duration((Date.now() - this.startedAt) / 1000)}` : '';
+    reporter.info(`wrote ${plan.output}: ${plural(this.sink.samples, 'sample')}, ${plural(recorder.hosts().length, 'host')}${elapsed}`);
+    return true;
+  }
 }
