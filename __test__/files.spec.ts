@@ -11,6 +11,7 @@ import { TimeSeriesData, TimeSeriesSample } from '../lib/models/index.js';
 import {
   convertJsonlToJson, JsonlSink, readTimeSeriesJson, readTimeSeriesJsonl, writeTimeSeriesJson, type RunMetadata,
 } from '../lib/sinks/index.js';
+import { SamplesSplitter } from '../lib/sinks/json-splitter.js';
 import { sample, T0_NS } from './fixtures/samples.js';
 
 const ROOT = join(__dirname, '..');
@@ -129,6 +130,34 @@ describe('TimeSeriesData JSON file', () => {
     const big = tmp('big.json');
     await writeTimeSeriesJson(big, data(300)); // > 1 MiB: samples straddle read chunks
     expect((await readTimeSeriesJson(big)).samplesByHost.get('node2')![299]).toEqual(sample(299, 'node2'));
+  });
+
+  it('splits a document the same way whatever the chunk boundaries', () => {
+    const d = parseJson(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
+    const byHost = d.samples_by_host as Record<string, unknown[]>;
+    // Awkward strings: escapes, brackets and quotes inside strings, a backslash just before a quote.
+    byHost['we\\"ird [host] {x}'] = [{ ...(byHost.node1![0] as object), errors: { 'k"[': 'ends with a backslash \\', q: '"}]' } }];
+    const doc = Buffer.from(stringifyJson({ extra: { deep: [{ a: [[{ b: '}' }]] }] }, ...d, tail: [1, { c: '[' }] }, { indent: 2 }));
+    const split = (size: (k: number) => number): unknown => {
+      const events: unknown[] = [];
+      const sp = new SamplesSplitter((host, i, text) => events.push([host, i, parseJson(text)]), (host) => events.push(host));
+      for (let o = 0, k = 0; o < doc.length; k++) {
+        const len = Math.max(1, size(k));
+        sp.push(doc.subarray(o, o + len));
+        o += len;
+      }
+      return [events, parseJson(sp.end())];
+    };
+    const whole = split(() => doc.length) as [unknown[], Record<string, unknown>];
+    expect(whole[0].filter((e) => typeof e === 'string')).toEqual(Object.keys(byHost));
+    expect(whole[0].filter((e) => Array.isArray(e)).map((e) => (e as unknown[])[2])).toEqual(Object.values(byHost).flat());
+    expect((whole[1].samples_by_host as Record<string, unknown[]>)['we\\"ird [host] {x}']).toEqual([]);
+    expect(whole[1].extra).toEqual({ deep: [{ a: [[{ b: '}' }]] }] });
+    let seed = 3;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const size of [(): number => 1, (): number => 2, (): number => 7, (): number => 1 + Math.floor(rnd() * 40)]) {
+      expect(split(size)).toEqual(whole);
+    }
   });
 
   it('replaces a file atomically and leaves no temp file', async () => {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
-  BENCH, RESULTS, buildC, buildRustExample, fmt, machine, machineMarkdown, max, median, min,
+  BENCH, RESULTS, buildC, buildRustExample, conditions, conditionsText, cpuTimes, fmt, machine, machineMarkdown, max, median, min,
   nativeModulePath, pct, quantile, runJson, sum,
 } from './lib/common.mjs';
 
@@ -26,7 +26,7 @@ function params(quick) {
   return quick
     ? { burst: 50, pairs: 40, loopRounds: 2, floorN: 1000, jsN: 150, siN: 3, pacedRounds: 2, pacedSecs: 1,
         partsN: 1000, blocks: 'BA', phaseMs: 700, guardMs: 100 }
-    : { burst: 100, pairs: 300, loopRounds: 5, floorN: 5000, jsN: 1000, siN: 12, pacedRounds: 5, pacedSecs: 4,
+    : { burst: 100, pairs: 300, loopRounds: 5, floorN: 5000, jsN: 1000, siN: 12, pacedRounds: 5, pacedSecs: 3,
         partsN: 10000, blocks: 'BBABBABBA', phaseMs: 2000, guardMs: 250 };
 }
 
@@ -237,7 +237,7 @@ async function perturbation(p, spin, nproc) {
 // ---------------------------------------------------------------------------------------------
 // report
 
-function report(m, p, quick, pp, loop, paced, partsRes, pert, secs) {
+function report(m, p, quick, pp, loop, paced, partsRes, pert, secs, cond) {
   const L = [];
   const ms = (ns) => ns / 1e6;
   const absMed = (xs) => median(xs.map(Math.abs));
@@ -246,6 +246,13 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs) {
   L.push(`Produced by \`${cmd}\` (this module alone: \`node bench/sampler.mjs${quick ? ' --quick' : ''}\`) in ${fmt(secs, 0)} s` +
     `${quick ? ' — **--quick smoke run: few rounds, the numbers are rough**' : ''}.`, '');
   L.push('## Machine', '', machineMarkdown(m), '');
+  const busiest = Math.max(...Object.values(cond).filter((c, i) => Object.keys(cond)[i] !== 'perturbation').map((c) => c.busy));
+  if (busiest > 0.25) {
+    L.push(`> **The machine was busy with other work during this run** (up to ${fmt(busiest * 100, 0)}% of all CPUs outside the ` +
+      'perturbation section, where the bench itself uses every CPU; the line under each section says how busy). Ratios measured ' +
+      'side by side (floor vs native in alternating bursts, paced runs beside a paced floor) hold up best; absolute times, ' +
+      'event-loop delay and the wall-time perturbation suffer most.', '');
+  }
 
   // ---- 1
   const floorMed = median(pp.floor);
@@ -276,6 +283,8 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs) {
     'from a cache for 200–500 ms; the bench moves the `Date.now()` it sees by 1 s per sample, so each sample is a fresh reading. ' +
     'It has no vmstat equivalent; its disksIO shells out (lsblk | grep | sed | awk …, cat /sys/block/*/stat) and currentLoad runs ' +
     '`cat /proc/stat | grep cpu`, hence the child-process CPU.', '');
+  L.push(conditionsText(cond.pingpong, 'floor vs native bursts; the bench itself keeps one CPU busy') + ' ' +
+    conditionsText(cond.loop, 'JS/systeminformation rounds; the bench itself keeps one CPU busy').replace('Machine during this section', 'During the JS/systeminformation rounds'), '');
 
   const P = paced;
   L.push('### At a real 100 Hz cadence (caches cold at each tick, wake-ups included)', '');
@@ -295,6 +304,7 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs) {
   L.push('');
   L.push(`Samples per ${p.pacedSecs} s window (Node): ${P.samples.join(', ')}; missed ticks per run (Node): ${P.missed.join(', ')}; ` +
     `(Rust): ${P.rustMissed.join(', ')}. At 100 Hz the Node process pays ≈ ${fmt(us(median(P.process)) / 100, 2)}% of one CPU.`, '');
+  L.push(conditionsText(cond.paced, `the bench itself ≈ ${fmt((us(median(P.process)) + us(median(P.floor))) / 100 / m.nproc, 1)}% of all CPUs`), '');
 
   L.push('### Where the native path spends its time (`bench_sample parts`)', '');
   L.push(`The tick body cut into stages, each timed in place with the thread CPU clock (its own cost, ` +
@@ -328,7 +338,8 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs) {
     L.push(`| ${label} | ${fmt(ms(e.p50), 3)} | **${fmt(ms(median(e.p99)), 3)}** | ${spread(e.p99, ms, 3)} | ${fmt(ms(e.max), 2)} |`);
   }
   const dp99 = median(P.eld.on.p99) - median(P.eld.off.p99);
-  L.push('', `p99 with the sampler minus without: ${dp99 >= 0 ? '+' : ''}${fmt(ms(dp99), 3)} ms.`, '');
+  L.push('', `p99 with the sampler minus without: ${dp99 >= 0 ? '+' : ''}${fmt(ms(dp99), 3)} ms. ` +
+    'A p99 far above the 1 ms period in both rows means other work on the machine held the CPU; see the 100 Hz section\'s conditions.', '');
 
   // ---- 3
   L.push('## 3. Perturbation of a CPU-bound workload', '');
@@ -354,6 +365,10 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs) {
   L.push(`Expected from CPU accounting: the sampling process used ${fmt(ms(drv.cpu_per_s_on), 2)} ms of CPU per second in "on" phases and ` +
     `${fmt(ms(drv.cpu_per_s_off), 2)} ms in "off" phases, i.e. ≈ ${pct(expected, 3).replace('+', '')} of ${m.nproc} CPUs: the throughput ` +
     `a saturated machine loses if the sampler only takes cycles. ${drv.samples} samples, ${drv.missed_ticks} missed ticks.`, '');
+  const share = pert.wall.total.slice(1).map((w, i) => w / pert.cpu.total[i + 1]);
+  L.push(`The workers were on a CPU ${fmt(median(share) * 100, 1)}% of the time (median phase; range ${fmt(min(share) * 100, 1)}–` +
+    `${fmt(max(share) * 100, 1)}%): the rest went to other work on the machine (and, in "on" phases, the sampler). ` +
+    conditionsText(cond.perturbation).replace('Machine during this section', 'During this section'), '');
   const wallNoise = absMed(pert.wall.aa);
   const met = Math.abs(median(pert.wall.ab)) <= 0.001;
   L.push(`Verdict: measured change per wall second ${pct(median(pert.wall.ab), 3)} (target ≤ 0.1%: ${met ? 'met' : 'not met'} as measured); ` +
@@ -373,14 +388,21 @@ export async function run(opts = {}) {
   const native = buildRustExample('bench_sample');
   const m = machine();
 
-  const pp = await pingpongCost(p, floor, native);
-  const loop = await loopCost(p, floor);
-  const paced = await pacedCost(p, floor, native);
-  const partsRes = await parts(p, native);
-  const pert = await perturbation(p, spin, m.nproc);
+  const cond = {};
+  const section = async (name, f) => {
+    const a = cpuTimes();
+    const r = await f();
+    cond[name] = conditions(a, cpuTimes());
+    return r;
+  };
+  const pp = await section('pingpong', () => pingpongCost(p, floor, native));
+  const loop = await section('loop', () => loopCost(p, floor));
+  const paced = await section('paced', () => pacedCost(p, floor, native));
+  const partsRes = await section('parts', () => parts(p, native));
+  const pert = await section('perturbation', () => perturbation(p, spin, m.nproc));
   m.loadavgEnd = readFileSync('/proc/loadavg', 'utf8').trim();
   const secs = (Date.now() - t0) / 1000;
-  const md = report(m, p, quick, pp, loop, paced, partsRes, pert, secs);
+  const md = report(m, p, quick, pp, loop, paced, partsRes, pert, secs, cond);
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, 'sampler.md');
   writeFileSync(file, md + '\n');

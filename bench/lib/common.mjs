@@ -85,6 +85,28 @@ export function threads() {
 // ---------------------------------------------------------------------------------------------
 // the machine
 
+/** The aggregate `cpu` line of /proc/stat (jiffies). */
+export function cpuTimes() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+  return { busy: user + nice + system + irq + softirq, steal: steal ?? 0, total: f.slice(0, 8).reduce((a, b) => a + b, 0) };
+}
+
+/** How busy the whole machine was between two cpuTimes() readings (everything, ours included). */
+export function conditions(a, b) {
+  const total = b.total - a.total || 1;
+  return {
+    busy: (b.busy - a.busy) / total,
+    steal: (b.steal - a.steal) / total,
+    loadavg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+  };
+}
+
+export function conditionsText(c, ours) {
+  return `Machine during this section: ${fmt(c.busy * 100, 0)}% of all CPUs busy${ours ? ` (${ours})` : ''}, ` +
+    `${fmt(c.steal * 100, 1)}% stolen by the hypervisor, load average ${c.loadavg} at its end.`;
+}
+
 function cmdOut(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : null;

@@ -1,5 +1,5 @@
-/** Exit statuses and how an error is shown: one line, the message of the error that stopped us. */
-import { HostseriesError, InvalidHostError, InvalidOptionError } from '../errors.js';
+/** Exit statuses, and which errors are the user's arguments (shown with the usage, exit 2). */
+import { InvalidHostError, InvalidOptionError } from '../errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -13,11 +13,10 @@ export class UsageError extends InvalidOptionError {}
 
 /** Errors that mean "the arguments are wrong", as opposed to "something failed". */
 export function isUsageError(e: unknown): boolean {
-  return e instanceof UsageError || e instanceof InvalidOptionError || e instanceof InvalidHostError;
+  return e instanceof InvalidOptionError || e instanceof InvalidHostError;
 }
 
+/** An error as one line (some messages quote the input they choked on, newlines and all). */
 export function errorMessage(e: unknown): string {
-  if (e instanceof HostseriesError) return e.message;
-  if (e instanceof Error) return e.message;
-  return String(e);
+  return (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ').trim();
 }

@@ -45,7 +45,7 @@ export function hostsCommand(): Command {
     }
     const rows = [['HOST', 'SLOTS', 'WHERE'], ...entries.map((e, i) => [
       formatHost(e),
-      e.slots === undefined ? '-' : e.maxSlots === undefined ? String(e.slots) : `${e.slots} (max ${e.maxSlots})`,
+      slotText(e.slots, e.maxSlots),
       local[i] ? 'local (native)' : 'remote (ssh)',
     ])];
     const nLocal = local.filter(Boolean).length;
@@ -53,4 +53,9 @@ export function hostsCommand(): Command {
     lines.push(`${entries.length} host${entries.length === 1 ? '' : 's'}: ${nLocal} local, ${entries.length - nLocal} remote`);
     process.stdout.write(lines.join('\n') + '\n');
   });
+}
+
+function slotText(slots: number | undefined, maxSlots: number | undefined): string {
+  const s = slots === undefined ? '-' : String(slots);
+  return maxSlots === undefined ? s : `${s} (max ${maxSlots})`;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `hostseries` command: runs the program and turns every outcome into one exit status. */
 import { CommanderError, type Command } from 'commander';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, errorMessage, isUsageError } from './exit.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, errorMessage, isUsageError } from './exit.js';
 import { buildProgram, CliUsageError, fullName, usageLine } from './program.js';
 
 function usageFailure(cmd: Command, message: string): number {
@@ -9,14 +9,8 @@ function usageFailure(cmd: Command, message: string): number {
   return EXIT_USAGE;
 }
 
-/** The command being run: the last one whose name is among the arguments (for usage lines). */
-function activeCommand(program: Command, argv: readonly string[]): Command {
-  const sub = program.commands.find((c) => argv.slice(2).find((a) => !a.startsWith('-')) === c.name());
-  return sub ?? program;
-}
-
 export async function main(argv: string[] = process.argv): Promise<number> {
-  const program = buildProgram();
+  const { program, active } = buildProgram();
   process.exitCode = undefined;
   try {
     await program.parseAsync(argv);
@@ -27,7 +21,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       if (e.commanderError.code === 'commander.help') return EXIT_USAGE;
       return usageFailure(e.command, e.message);
     }
-    if (e instanceof UsageError || isUsageError(e)) return usageFailure(activeCommand(program, argv), errorMessage(e));
+    if (isUsageError(e)) return usageFailure(active(), errorMessage(e));
     process.stderr.write(`hostseries: ${errorMessage(e)}\n`);
     return EXIT_FAILURE;
   }

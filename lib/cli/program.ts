@@ -36,7 +36,13 @@ export function usageLine(cmd: Command): string {
   return `Usage: ${fullName(cmd)} ${cmd.usage()}`;
 }
 
-export function buildProgram(): Command {
+export interface Program {
+  program: Command;
+  /** The command whose action is running (for the usage line of an error it throws). */
+  active(): Command;
+}
+
+export function buildProgram(): Program {
   const program = new Command('hostseries')
     .description('Record time series of Linux host metrics while a benchmark runs, on one node or a cluster over SSH.')
     .version(packageVersion(), '-V, --version', 'print the version')
@@ -51,5 +57,9 @@ export function buildProgram(): Command {
       throw new CliUsageError(c, err);
     });
   }
-  return program;
+  let active: Command = program;
+  program.hook('preAction', (_program, action) => {
+    active = action;
+  });
+  return { program, active: () => active };
 }

@@ -176,8 +176,11 @@ class Recording {
   /** The live status line, on a terminal only; returns the function that removes it. */
   private showStatus(): () => void {
     const err = process.stderr as WriteStream;
-    if (!err.isTTY || this.reporter.verbosity === 'quiet' || (err.rows ?? 24) < 3) return () => undefined;
-    const line = new StatusLine(err, this.argv.length > 0 ? 'bottom' : 'inline', this.reporter);
+    if (!err.isTTY || this.reporter.verbosity === 'quiet') return () => undefined;
+    // With a command the line needs the bottom row, so the terminal's size must be known.
+    const mode = this.argv.length > 0 ? 'bottom' : 'inline';
+    if (mode === 'bottom' && !(err.rows >= 3)) return () => undefined;
+    const line = new StatusLine(err, mode, this.reporter);
     const update = (): void => line.update(this.statusText());
     const first = setTimeout(update, 250); // once the first sample is in
     const every = setInterval(update, 1000);

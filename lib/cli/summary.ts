@@ -103,6 +103,10 @@ function asText(file: string, rec: Recording, hosts: HostSummary[]): string[] {
     const block = lines.slice(at, at + HEADLINE_METRICS.length);
     at += HEADLINE_METRICS.length;
     if (h.samples === 0) continue;
+    if (HEADLINE_METRICS.every((m) => h.metrics[m.key].count === 0)) {
+      out.push('  no data in any sample');
+      continue;
+    }
     if (h.disks.length > 0) out.push(`  disks: ${h.disks.join(', ')}`);
     out.push('  ' + header, ...block.map((l) => '  ' + l));
   }

@@ -66,9 +66,6 @@ function positive(name: string, v: unknown, min: number): number {
   return v;
 }
 
-export function toSample(d: SampleDict): TimeSeriesSample {
-  return new TimeSeriesSample({ ...d, timestampNs: d.timestamp_ns });
-}
 
 export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIterable<TimeSeriesSample> {
   readonly intervalSeconds: number;
@@ -256,7 +253,7 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
   /** The latest sample, if any. */
   current(): TimeSeriesSample | undefined {
     const last = this.tail(1)[0];
-    return last ? toSample(last) : undefined;
+    return last ? TimeSeriesSample.fromTrustedDict(last) : undefined;
   }
 
   /** Rates between the last two samples (sysstat formulas), if there are two. */
@@ -267,7 +264,7 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
 
   /** Samples held in memory, optionally only those of the last `lastSeconds`. */
   history(options: { lastSeconds?: number } = {}): TimeSeriesSample[] {
-    return this.window(options.lastSeconds).map(toSample);
+    return this.window(options.lastSeconds).map((d) => TimeSeriesSample.fromTrustedDict(d));
   }
 
   /** count, span, avg, min, max and p95 of a metric path over the window. */
@@ -360,7 +357,7 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
     // Objects are built only for someone who takes them: a sink, a listener, an iterator.
     const wanted = this.sink !== undefined || this.live.active || this.listenerCount('sample') > 0;
     if (!wanted) return;
-    const sample = toSample(this.decode(batch, i, extras));
+    const sample = TimeSeriesSample.fromTrustedDict(this.decode(batch, i, extras));
     try {
       this.sink?.write(sample);
     } catch (e) {

@@ -12,6 +12,19 @@ const OBJ = 1;
 const ARR = 2;
 const SAMPLES_KEY = 'samples_by_host';
 
+/** Index of the quote closing the string opened at `open`, or -1 if it is not in `buf`. */
+function closingQuote(buf: Buffer, open: number): number {
+  let from = open + 1;
+  for (;;) {
+    const q = buf.indexOf(0x22, from);
+    if (q === -1) return -1;
+    let k = q - 1;
+    while (k > open && buf[k] === 0x5c) k--;
+    if ((q - 1 - k) % 2 === 0) return q;
+    from = q + 1;
+  }
+}
+
 export type SampleHandler = (host: string, index: number, text: string) => void;
 
 export class SamplesSplitter {
@@ -41,6 +54,13 @@ export class SamplesSplitter {
     let keyFrom = this.keyParts ? 0 : -1;
     let elemFrom = this.elemParts ? 0 : -1;
     for (let i = 0; i < n; i++) {
+      if (depth > 3 && !inString) {
+        // Inside a sample: only strings and brackets matter, in a tight loop.
+        i = this.skipDeep(buf, i, depth);
+        depth = this.deepDepth;
+        inString = this.deepInString;
+        if (i >= n) break;
+      }
       const c = buf[i]!;
       if (inString) {
         if (escape) escape = false;
@@ -77,13 +97,25 @@ export class SamplesSplitter {
         }
       }
       switch (c) {
-        case 0x22:
-          inString = true;
-          if (this.keyNext && (depth === 1 || (depth === 2 && this.inSamples))) {
+        case 0x22: {
+          const key = this.keyNext && (depth === 1 || (depth === 2 && this.inSamples));
+          // Most bytes are inside strings: find the closing quote natively.
+          const close = closingQuote(buf, i);
+          if (close !== -1) {
+            if (key) {
+              this.keyParts = [];
+              this.endKey(buf.subarray(i, close + 1), depth);
+            }
+            i = close;
+            break;
+          }
+          inString = true; // it goes on in the next chunk
+          if (key) {
             keyFrom = i;
             this.keyParts = [];
           }
           break;
+        }
         case 0x7b:
         case 0x5b:
           depth++;
@@ -122,6 +154,41 @@ export class SamplesSplitter {
     this.inString = inString;
     this.escape = escape;
     this.depth = depth;
+  }
+
+  private deepDepth = 0;
+  private deepInString = false;
+
+  /**
+   * From `i`, at `depth` > 3 outside strings: the index of the bracket that closes back to depth
+   * 3 (left unconsumed, depth set to 4), or the end of `buf`. Sets `deepDepth`/`deepInString`.
+   */
+  private skipDeep(buf: Buffer, i: number, depth: number): number {
+    const n = buf.length;
+    for (; i < n; i++) {
+      const c = buf[i]!;
+      if (c === 0x22) {
+        const close = closingQuote(buf, i);
+        if (close === -1) {
+          // The string goes on in the next chunk: the byte loop takes it from here.
+          this.deepDepth = depth;
+          this.deepInString = true;
+          return i + 1;
+        }
+        i = close;
+      } else if (c === 0x7b || c === 0x5b) {
+        depth++;
+      } else if ((c === 0x7d || c === 0x5d) && depth === 4) {
+        this.deepDepth = 4;
+        this.deepInString = false;
+        return i;
+      } else if (c === 0x7d || c === 0x5d) {
+        depth--;
+      }
+    }
+    this.deepDepth = depth;
+    this.deepInString = false;
+    return n;
   }
 
   private endKey(last: Buffer, depth: number): void {
