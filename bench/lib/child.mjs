@@ -29,6 +29,7 @@ try {
   // Bench modules may leave handles (servers, timers) behind; the run is over.
   process.exit(0);
 } catch (e) {
-  console.error(`bench: ${name} failed: ${e?.stack ?? e}`);
+  // A BenchError is a message for the user (a missing compiler, an unbuilt package): no stack.
+  console.error(`bench: ${name} failed: ${e?.constructor?.name === 'BenchError' ? e.message : (e?.stack ?? e)}`);
   process.exit(1);
 }
