@@ -26,7 +26,7 @@ function params(quick) {
   return quick
     ? { burst: 50, pairs: 40, loopRounds: 2, floorN: 1000, jsN: 150, siN: 3, pacedRounds: 2, pacedSecs: 1,
         partsN: 1000, blocks: 'BA', phaseMs: 700, guardMs: 100 }
-    : { burst: 100, pairs: 300, loopRounds: 5, floorN: 5000, jsN: 1000, siN: 12, pacedRounds: 5, pacedSecs: 3,
+    : { burst: 200, pairs: 150, loopRounds: 5, floorN: 5000, jsN: 1000, siN: 12, pacedRounds: 5, pacedSecs: 3,
         partsN: 10000, blocks: 'BBABBABBA', phaseMs: 1500, guardMs: 200 };
 }
 

@@ -32,7 +32,10 @@ const MAX_PENDING = 4 << 20;
 export class FrameParser {
   private readonly marker: Buffer;
   private readonly end: Buffer;
+  /** Unconsumed bytes: a view of `store` (or of the last chunk, before anything had to be kept). */
   private buf: Buffer = Buffer.alloc(0);
+  /** Growable backing store: a frame arrives in many small chunks (bash flushes its stdout per line). */
+  private store: Buffer = Buffer.alloc(0);
   /** Bytes of `buf` already known not to hold the end marker. */
   private scanned = 0;
   /** Bytes skipped before the first marker (rc-file noise), for diagnostics. */
@@ -45,9 +48,12 @@ export class FrameParser {
     this.end = Buffer.from(`${m}:E `);
   }
 
-  /** Feed a chunk; returns the frames it completed, in order. */
+  /**
+   * Feed a chunk; returns the frames it completed, in order. Their section Buffers are views
+   * into this parser's memory: valid until the next push().
+   */
   push(chunk: Buffer): Frame[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    this.append(chunk);
     const frames: Frame[] = [];
     for (;;) {
       if (!this.synced) {
@@ -95,6 +101,27 @@ export class FrameParser {
       this.buf = this.buf.subarray(endNl + 1);
       this.scanned = 0;
     }
+  }
+
+  /** Append `chunk` to the unconsumed bytes, copying each byte about once. */
+  private append(chunk: Buffer): void {
+    if (this.buf.length === 0) {
+      this.buf = chunk; // nothing pending: parse the chunk in place
+      return;
+    }
+    const need = this.buf.length + chunk.length;
+    const inStore = this.buf.buffer === this.store.buffer && this.buf.byteOffset >= this.store.byteOffset;
+    const start = inStore ? this.buf.byteOffset - this.store.byteOffset : -1;
+    if (inStore && start + need <= this.store.length) {
+      chunk.copy(this.store, start + this.buf.length);
+      this.buf = this.store.subarray(start, start + need);
+      return;
+    }
+    if (this.store.length < need) this.store = Buffer.allocUnsafe(Math.max(need * 2, 16 * 1024));
+    // Move the pending bytes to the front (copy handles overlap), then add the chunk.
+    this.buf.copy(this.store, 0);
+    chunk.copy(this.store, this.buf.length);
+    this.buf = this.store.subarray(0, need);
   }
 
   private guard(frames: Frame[]): Frame[] {
