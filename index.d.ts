@@ -25,6 +25,16 @@ export declare class NativeSampler {
   get running(): boolean
 }
 
+/**
+ * Samples from /proc text read elsewhere (a remote host), one frame at a time. State is kept
+ * between frames: names are interned once and a layout crosses only when it is new.
+ */
+export declare class ProcParser {
+  constructor()
+  /** One sample: `texts[i]` is the text of section `metrics[i]` (null: absent). */
+  parse(metrics: Array<string>, texts: Array<Buffer | undefined | null>, wallNs: bigint, monoNs: bigint): NativeBatch
+}
+
 export interface NativeBatch {
   layouts: Array<NativeLayout>
   layoutIds: Uint32Array
@@ -59,9 +69,9 @@ export interface NativeSampleError {
 
 /**
  * Parse raw text of one /proc file (`diskstats`, `vmstat`, `meminfo`, `loadavg`, `netdev`,
- * `stat`) with the sampler's own parsers; text from a remote host goes through here.
+ * `stat`) with the sampler's own parsers.
  */
-export declare function parseProc(metric: string, text: string | Buffer): NativeBatch
+export declare function parseProc(metricName: string, text: string | Buffer): NativeBatch
 
 export interface SamplerOptions {
   intervalMs: number

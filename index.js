@@ -836,4 +836,5 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeSampler = nativeBinding.NativeSampler
+module.exports.ProcParser = nativeBinding.ProcParser
 module.exports.parseProc = nativeBinding.parseProc

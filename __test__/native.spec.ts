@@ -6,8 +6,9 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 
 import { HostseriesError } from '../lib/errors.js';
+import { binding } from '../lib/native/binding.js';
 import {
-  NativeSampler, parseDiskstats, parseLoadavg, parseMeminfo, parseNetDev, parseStat, parseVmstat, sampleOnce,
+  LayoutCache, NativeSampler, decodeBatch, parseDiskstats, parseLoadavg, parseMeminfo, parseNetDev, parseStat, parseVmstat, sampleOnce,
 } from '../lib/native.js';
 
 const root = join(__dirname, '..');
@@ -77,6 +78,28 @@ describe('parsers (reference semantics)', () => {
 
   it('rejects input that is not text', () => {
     expect(() => parseDiskstats(42 as unknown as string)).toThrow(HostseriesError);
+  });
+});
+
+describe('ProcParser (remote frames)', () => {
+  it('keeps state between frames: a layout crosses once, and again only when devices change', () => {
+    const parser = new (binding().ProcParser)();
+    const cache = new LayoutCache();
+    const disk = (name: string, v: number) => Buffer.from(`8 0 ${name} ${v} 2 3 4 5 6 7 8 9 10 11\n`);
+    const load = Buffer.from('0.50 0.25 0.10 1/100 42\n');
+    const a = parser.parse(['diskstats', 'loadavg'], [disk('sda', 1), load], 1n, 1n);
+    const b = parser.parse(['diskstats', 'loadavg'], [disk('sda', 7), null], 2n, 2n);
+    const c = parser.parse(['diskstats'], [disk('sdb', 9)], 3n, 3n);
+    expect(a.layouts).toHaveLength(1);
+    expect(b.layouts).toHaveLength(1); // loadavg went missing: another shape
+    expect(c.layouts).toHaveLength(1);
+    const d = parser.parse(['diskstats'], [disk('sdb', 10)], 4n, 4n);
+    expect(d.layouts).toHaveLength(0);
+    const decoded = [a, b, c, d].map((x) => decodeBatch(x, 'h', cache).samples[0]!);
+    expect(decoded.map((s) => s.diskstats![0]!.reads_completed)).toEqual([1, 7, 9, 10]);
+    expect(decoded[0]!.loadavg!.total_processes).toBe(100);
+    expect(decoded[1]!.loadavg).toBeUndefined();
+    expect(decoded[3]!.diskstats![0]!.device_name).toBe('sdb');
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'ssh2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -229,6 +230,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
   let stally: TestSshd; // 127.0.0.6: its sessions are SIGSTOPped
   let impostor: TestSshd; // 127.0.0.7: known_hosts holds another key for it
   let deadPort: number; // 127.0.0.9: nothing listens
+  let silent: Server; // 127.0.0.8: accepts TCP, never speaks SSH
   let sshConfig: string;
   const all = () => [healthy, flaky, stally, impostor];
 
@@ -240,6 +242,8 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     impostor = new TestSshd(env, { addresses: ['127.0.0.7'] });
     await Promise.all(all().map((s) => s.start()));
     deadPort = await freePort(['127.0.0.9']);
+    silent = createServer((sock) => sock.on('error', () => undefined).resume()); // reads, so it sees our EOF and closes
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.8', () => r()));
     // known_hosts: the impostor's address holds the healthy server's key.
     writeFileSync(env.knownHosts, healthy.knownHostsLine('127.0.0.7').replace(`:${healthy.port}`, `:${impostor.port}`));
     sshConfig = join(env.dir, 'ssh_config');
@@ -256,6 +260,8 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
       `  Port ${impostor.port}`,
       `Host 127.0.0.9`,
       `  Port ${deadPort}`,
+      `Host 127.0.0.8`,
+      `  Port ${(silent.address() as AddressInfo).port}`,
       'Host *',
       '  User root',
       `  IdentityFile ${env.clientKey}`,
@@ -265,6 +271,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
   }, 60_000);
 
   afterAll(async () => {
+    silent?.close();
     await Promise.all((all().filter(Boolean)).map((s) => s.stop()));
     env?.cleanup();
   });
@@ -348,6 +355,10 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     expect(data.hostsCollected).toEqual(['127.0.0.2', '127.0.0.3', 'alpha']);
     expect(data.numSamples).toBe(lens[0]! * 3);
     expect(c.hostsWithData()).toEqual(['127.0.0.2', '127.0.0.3', 'alpha']);
+    // A clean stop is not an error of the host.
+    expect(Object.values(c.hostStatus()).map((s) => [s.state, s.lastError, s.errorSamples, s.reconnects])).toEqual(
+      Array(3).fill(['stopped', undefined, 0, 0]),
+    );
     expect(readFileSync(env.knownHosts, 'utf8')).toContain(`[127.0.0.2]:${healthy.port} ssh-ed25519`);
   });
 
@@ -478,6 +489,21 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     expect(c.hostStatus()['127.0.0.6']!.gaps.length).toBeGreaterThanOrEqual(1);
   }, 90_000);
 
+  it('times out a host that never speaks SSH, and stop() during start() returns at once', async () => {
+    const c = collector(['127.0.0.2', '127.0.0.8'], { ssh: { connectTimeoutSeconds: 1 } });
+    await c.start();
+    expect(c.hostStatus()['127.0.0.8']?.lastError?.phase).toBe('timeout');
+    await c.stop();
+    const d = collector(['127.0.0.8'], { ssh: { connectTimeoutSeconds: 20 } });
+    const starting = d.start();
+    await sleep(200);
+    const t0 = performance.now();
+    const got = await d.stop();
+    await starting;
+    expect(performance.now() - t0).toBeLessThan(4000);
+    expect(got['127.0.0.8']).toEqual([]);
+  });
+
   it('applies the lifecycle errors of the local collector', async () => {
     const c = collector(['127.0.0.2']);
     await expect(c.stop()).rejects.toMatchObject({ code: 'ERR_NOT_STARTED' });
@@ -536,7 +562,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
       conn.connect({ host: '127.0.0.3', port: healthy.port, username: 'root', authHandler: [{ type: 'publickey', username: 'root', key }] as never, hostVerifier: () => true });
     });
     try {
-      const run = (shell: 'auto' | 'sh', sendEof: boolean, deadmanSeconds: number) =>
+      const run = (shell: 'auto' | 'sh', sendEof: boolean, deadmanSeconds: number, keepAliveMs = 0) =>
         new Promise<{ ms: number; frames: number }>((resolve, reject) => {
           conn.exec(bootstrapCommand(shell), (err, ch) => {
             if (err) return reject(err);
@@ -549,7 +575,15 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
             });
             ch.on('close', () => resolve({ ms: performance.now() - t, frames }));
             ch.write(`${buildRemoteScript({ nonce, metrics: ['loadavg'], deadmanSeconds })}\n1\n`);
-            if (sendEof) setTimeout(() => ch.end(), 300);
+            if (keepAliveMs) {
+              // 'p' lines for keepAliveMs, then one more tick, then EOF.
+              const ka = setInterval(() => ch.write('p\n'), 250);
+              setTimeout(() => {
+                clearInterval(ka);
+                ch.write('2\n');
+                setTimeout(() => ch.end(), 300);
+              }, keepAliveMs);
+            } else if (sendEof) setTimeout(() => ch.end(), 300);
           });
         });
       for (const shell of ['auto', 'sh'] as const) {
@@ -561,6 +595,10 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
         const dead = await run(shell, false, 1);
         expect(dead.ms).toBeGreaterThan(900);
         expect(dead.ms).toBeLessThan(20_000);
+        // Keep-alive lines hold it open past the dead-man period; the tick after them is answered.
+        const kept = await run(shell, false, 1, 3000);
+        expect(kept.frames).toBe(3); // hello + ticks 1 and 2
+        expect(kept.ms).toBeGreaterThan(3000);
       }
     } finally {
       conn.end();

@@ -14,3 +14,4 @@ export * from './rates/index.js';
 export * from './sinks/index.js';
 export { stringifyJson, parseJson, stringifySample } from './json/index.js';
 export * from './hosts/index.js';
+export * from './remote/index.js';

@@ -2,7 +2,7 @@
 import { HostseriesError, InvalidOptionError, LifecycleError, NativeError, UnsupportedPlatformError } from '../errors.js';
 import type * as Binding from '../../index.js';
 
-export type { NativeBatch, NativeLayout, NativeSampler as RawNativeSampler } from '../../index.js';
+export type { NativeBatch, NativeLayout, NativeSampler as RawNativeSampler, ProcParser as RawProcParser } from '../../index.js';
 
 let loaded: typeof Binding | undefined;
 

@@ -157,6 +157,9 @@ export class HostConnection {
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Something was written to the remote loop since the idle timer last looked. */
+  private wrote = false;
   private stopping = false;
   private stderrTail = '';
   private openGap: HostGap | undefined;
@@ -222,6 +225,7 @@ export class HostConnection {
     }
     this.pending = { tick, sentAt: performance.now(), settled: false };
     this.channel.write(`${tick.seq}\n`);
+    this.wrote = true;
   }
 
   /** Wait (at most `graceMs`) for the frame of the last tick, then settle it. */
@@ -248,6 +252,7 @@ export class HostConnection {
     this.stopping = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.helloTimer);
+    clearInterval(this.idleTimer);
     const client = this.client;
     const ch = this.channel;
     if (client) {
@@ -401,7 +406,23 @@ export class HostConnection {
     this.attempt = 0;
     this.stalls = 0;
     this.pending = undefined;
+    this.armIdle();
     this.setState('streaming');
+  }
+
+  /**
+   * While no tick is written (start() still waits for slower hosts, or a long pause), a `p` line
+   * every third of the dead-man period keeps the remote loop from ending itself.
+   */
+  private armIdle(): void {
+    clearInterval(this.idleTimer);
+    const ch = this.channel;
+    this.wrote = false;
+    this.idleTimer = setInterval(() => {
+      if (this.channel !== ch || !ch) return clearInterval(this.idleTimer);
+      if (!this.wrote) ch.write('p\n');
+      this.wrote = false;
+    }, (this.params.deadmanSeconds * 1000) / 3);
   }
 
   private onFrame(f: SampleFrame): void {
@@ -423,6 +444,7 @@ export class HostConnection {
 
   private fail(err: SshError): void {
     clearTimeout(this.helloTimer);
+    clearInterval(this.idleTimer);
     // A close we caused by stopping is not an error of the host.
     if (!this.stopping) this.st.lastError = { phase: err.phase, message: err.message, at: isoSeconds(Date.now()) };
     const client = this.client;

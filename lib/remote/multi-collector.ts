@@ -17,7 +17,7 @@ import { LiveStream } from '../collector/stream.js';
 import { formatHost, parseHosts, type HostEntry } from '../hosts/parse.js';
 import { TimeSeriesData } from '../models/data.js';
 import { TimeSeriesSample } from '../models/sample.js';
-import { decodeOne, isoSeconds, layoutInfo, type LayoutInfo } from '../native/decode.js';
+import { decodeOne, isoSeconds } from '../native/decode.js';
 import type { Sink } from '../sinks/sink.js';
 import { METRICS, type Metric } from '../types.js';
 import { HostConnection, type HostReboot, type HostState, type HostStatus, type Tick } from './connection.js';
@@ -62,7 +62,6 @@ interface RemoteHost {
   conn: HostConnection;
   store: CompactSeries;
   assembler: FrameAssembler;
-  layouts: Map<number, LayoutInfo>;
   collected: number;
   withData: number;
 }
@@ -96,6 +95,8 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
   private readonly live = new LiveStream<TimeSeriesSample>();
   private iterated = false;
   private starting: Promise<void> | undefined;
+  private wakeStart: (() => void) | undefined;
+  private sinkOpen = false;
   private stopping: Promise<Record<string, TimeSeriesSample[]>> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private t0 = 0;
@@ -170,8 +171,12 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     }
     if (this.signal?.aborted) return Promise.reject(new LifecycleError('ERR_ALREADY_STOPPED', "the collector's signal is already aborted"));
     this.state = 'starting';
+    this.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.starting = this.begin().catch((e: unknown) => {
-      if (this.state === 'starting') this.state = 'idle';
+      if (this.state === 'starting') {
+        this.state = 'idle';
+        this.signal?.removeEventListener('abort', this.onAbort);
+      }
       throw e;
     });
     return this.starting;
@@ -190,6 +195,7 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
       hashNew: this.ssh.hashKnownHosts,
     });
     for (const w of [...keyStore.warnings, ...knownHosts.warnings, ...remotes.flatMap((t) => t.warnings)]) this.logger.warn(`hostseries: ${w}`);
+    if (this.state !== 'starting') return; // stopped meanwhile
 
     if (this.sink) {
       if (this.sink instanceof EventEmitter) this.sink.on('error', (e: unknown) => this.report(e));
@@ -199,6 +205,7 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
         collectionMethod: remotes.length > 0 ? 'ssh' : 'local',
         hostsRequested: this.hosts,
       });
+      this.sinkOpen = true;
     }
     if (this.state !== 'starting') return; // stopped meanwhile
 
@@ -209,6 +216,7 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     const ready = new Promise<void>((resolve) => {
       allSettled = resolve;
     });
+    this.wakeStart = allSettled; // stop() does not wait out slow set-ups
     const firstOutcome = new Set<string>();
     for (const t of remotes) {
       const conn = new HostConnection(
@@ -254,7 +262,6 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
         conn,
         store: new CompactSeries(t.key),
         assembler: new FrameAssembler(this.metrics),
-        layouts: new Map(),
         collected: 0,
         withData: 0,
       });
@@ -284,7 +291,6 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
       this.local.set(t.key, c);
       await c.start();
     }
-    this.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.state = 'running';
     this.t0 = performance.now();
     this.nextIndex = 0;
@@ -304,7 +310,10 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     this.state = 'stopped';
     clearTimeout(this.timer);
     this.signal?.removeEventListener('abort', this.onAbort);
-    if (wasStarting) await this.starting?.catch(() => undefined);
+    if (wasStarting) {
+      this.wakeStart?.();
+      await this.starting?.catch(() => undefined);
+    }
     const conns = [...this.remote.values()].map((h) => h.conn);
     // The last tick's frames are normally a few ms away: let them arrive.
     await Promise.all(conns.map((c) => c.drain(Math.min(2000, this.intervalSeconds * 1000))));
@@ -312,7 +321,7 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     await Promise.all(conns.map((c) => c.stop()));
     this.ended = new Date();
     try {
-      await this.sink?.close({ endTime: isoSeconds(this.ended.getTime()), numSamples: this.total, hostsCollected: this.hostsWithData() });
+      if (this.sinkOpen) await this.sink?.close({ endTime: isoSeconds(this.ended.getTime()), numSamples: this.total, hostsCollected: this.hostsWithData() });
     } catch (e) {
       this.report(e);
     } finally {
@@ -426,8 +435,7 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
   }
 
   private keep(h: RemoteHost, a: AssembledFrame, errors: Record<string, string> | undefined, hasData: boolean): void {
-    h.store.addLayouts(a.newLayouts);
-    for (const l of a.newLayouts) h.layouts.set(l.id, layoutInfo(l));
+    h.store.addLayouts(a.batch.layouts);
     h.collected++;
     if (hasData) h.withData++;
     if (this.overflow === 'rolling' || h.store.length < this.maxSamples) {
@@ -439,7 +447,7 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
       this.total++;
       return;
     }
-    const dict = decodeOne(a.batch, 0, h.layouts.get(a.batch.layoutIds[0]!)!, h.target.key);
+    const dict = decodeOne(a.batch, 0, h.store.layouts.get(a.batch.layoutIds[0]!), h.target.key);
     if (errors) dict.errors = errors;
     this.deliver(h.target.key, TimeSeriesSample.fromTrustedDict(dict));
   }

@@ -13,6 +13,7 @@ pub mod reader;
 pub mod sampler;
 pub mod snapshot;
 pub mod store;
+pub mod text;
 
 pub use layout::Layout;
 pub use metrics::{Metric, MetricSet};
@@ -20,3 +21,4 @@ pub use reader::ProcReader;
 pub use sampler::{Sampler, SamplerConfig, SamplerError};
 pub use snapshot::Snapshot;
 pub use store::{Batch, SampleError};
+pub use text::TextSampler;

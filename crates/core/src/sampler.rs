@@ -12,7 +12,7 @@ use crate::layout::LayoutTracker;
 use crate::metrics::MetricSet;
 use crate::reader::ProcReader;
 use crate::snapshot::Snapshot;
-use crate::store::{Batch, Store};
+use crate::store::{Batch, SentLayouts, Store};
 
 pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
@@ -60,8 +60,7 @@ struct State {
     stop: bool,
     missed_ticks: u64,
     skipped_lines: u64,
-    /// Layout ids below this were handed out by an earlier drain (ids only grow).
-    layouts_sent: u32,
+    layouts_sent: SentLayouts,
 }
 
 struct Shared {
@@ -115,7 +114,7 @@ impl Sampler {
                 stop: false,
                 missed_ticks: 0,
                 skipped_lines: 0,
-                layouts_sent: 0,
+                layouts_sent: SentLayouts::default(),
             }),
             wake: Condvar::new(),
             notify_every: AtomicU32::new(1),
@@ -150,11 +149,7 @@ impl Sampler {
         let mut b = st.store.drain();
         b.missed_ticks = st.missed_ticks;
         b.skipped_lines = st.skipped_lines;
-        let sent = st.layouts_sent;
-        b.layouts.retain(|l| l.id >= sent);
-        if let Some(max) = b.layouts.iter().map(|l| l.id).max() {
-            st.layouts_sent = max + 1;
-        }
+        st.layouts_sent.filter(&mut b);
         b
     }
 

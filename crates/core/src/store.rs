@@ -53,6 +53,21 @@ impl Batch {
     }
 }
 
+/// Hands each layout to the caller once: a batch keeps only layouts newer than those sent
+/// before (ids only grow), so names cross to JS once, not on every drain.
+#[derive(Default)]
+pub struct SentLayouts(u32);
+
+impl SentLayouts {
+    pub fn filter(&mut self, b: &mut Batch) {
+        let sent = self.0;
+        b.layouts.retain(|l| l.id >= sent);
+        if let Some(max) = b.layouts.iter().map(|l| l.id).max() {
+            self.0 = max + 1;
+        }
+    }
+}
+
 pub struct Store {
     capacity: usize,
     records: VecDeque<Record>,

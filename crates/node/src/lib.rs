@@ -4,10 +4,9 @@
 
 use std::time::Duration;
 
-use hostseries_core::layout::LayoutTracker;
-use hostseries_core::store::Store;
+use hostseries_core::clock::{mono_ns, wall_ns};
 use hostseries_core::{
-    Batch, Layout, Metric, MetricSet, ProcReader, Sampler, SamplerConfig, SamplerError, Snapshot,
+    Batch, Layout, Metric, MetricSet, Sampler, SamplerConfig, SamplerError, TextSampler,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -118,41 +117,81 @@ fn batch_to_js(env: &Env, b: Batch) -> Result<NativeBatch<'_>> {
     })
 }
 
-/// One snapshot as a one-sample batch (the same shape the sampler drains).
-fn single(snap: &Snapshot, mut errors: Vec<hostseries_core::SampleError>, skipped: u32) -> Batch {
-    let mut store = Store::new(1);
-    let mut layouts = LayoutTracker::default();
-    let layout = layouts.for_snapshot(snap).clone();
-    let wall = hostseries_core::clock::wall_ns();
-    let mono = hostseries_core::clock::mono_ns();
-    store.push(&layout, wall, mono, snap, &mut errors);
-    let mut b = store.drain();
-    b.skipped_lines = u64::from(skipped);
-    b
+fn metric(name: &str) -> Result<Metric> {
+    Metric::from_name(name).ok_or_else(|| {
+        coded(
+            "ERR_INVALID_OPTION",
+            format!(
+                "unknown /proc section {name:?}; expected one of {}",
+                Metric::ALL.map(Metric::name).join(", ")
+            ),
+        )
+    })
 }
 
 /// Parse raw text of one /proc file (`diskstats`, `vmstat`, `meminfo`, `loadavg`, `netdev`,
-/// `stat`) with the sampler's own parsers; text from a remote host goes through here.
+/// `stat`) with the sampler's own parsers.
 #[napi]
 pub fn parse_proc(
     env: &Env,
-    metric: String,
+    metric_name: String,
     text: Either<String, Buffer>,
 ) -> Result<NativeBatch<'_>> {
-    let m = Metric::from_name(&metric).ok_or_else(|| {
-        coded(
-            "ERR_INVALID_OPTION",
-            format!("unknown /proc section {metric:?}"),
-        )
-    })?;
+    let m = metric(&metric_name)?;
     let bytes: &[u8] = match &text {
         Either::A(s) => s.as_bytes(),
         Either::B(b) => b,
     };
-    let mut snap = Snapshot::default();
-    let mut reader = ProcReader::new(MetricSet::EMPTY);
-    let skipped = reader.parse(m, bytes, &mut snap);
-    batch_to_js(env, single(&snap, Vec::new(), skipped))
+    let b = TextSampler::default().sample([(m, bytes)], wall_ns(), mono_ns());
+    batch_to_js(env, b)
+}
+
+/// Samples from /proc text read elsewhere (a remote host), one frame at a time. State is kept
+/// between frames: names are interned once and a layout crosses only when it is new.
+#[napi]
+pub struct ProcParser {
+    inner: TextSampler,
+}
+
+#[napi]
+impl ProcParser {
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        ProcParser {
+            inner: TextSampler::default(),
+        }
+    }
+
+    /// One sample: `texts[i]` is the text of section `metrics[i]` (null: absent).
+    #[napi]
+    pub fn parse<'env>(
+        &mut self,
+        env: &'env Env,
+        metrics: Vec<String>,
+        texts: Vec<Option<Buffer>>,
+        wall_ns: BigInt,
+        mono_ns: BigInt,
+    ) -> Result<NativeBatch<'env>> {
+        if metrics.len() != texts.len() {
+            return Err(coded(
+                "ERR_INVALID_OPTION",
+                format!("{} sections but {} texts", metrics.len(), texts.len()),
+            ));
+        }
+        let ms = metrics
+            .iter()
+            .map(|m| metric(m))
+            .collect::<Result<Vec<_>>>()?;
+        let sections = ms
+            .into_iter()
+            .zip(&texts)
+            .filter_map(|(m, t)| t.as_ref().map(|t| (m, &t[..])));
+        let b = self
+            .inner
+            .sample(sections, wall_ns.get_u64().1, mono_ns.get_u64().1);
+        batch_to_js(env, b)
+    }
 }
 
 #[napi(object)]

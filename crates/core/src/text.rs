@@ -1,0 +1,77 @@
+//! Samples from /proc text read elsewhere (a remote host streams it): the same parsers,
+//! layouts and compact form as the local sampler, one frame at a time, with state kept
+//! between frames so names are interned and layouts cross once.
+use crate::layout::LayoutTracker;
+use crate::metrics::{Metric, MetricSet};
+use crate::reader::ProcReader;
+use crate::snapshot::Snapshot;
+use crate::store::{Batch, SentLayouts, Store};
+
+pub struct TextSampler {
+    reader: ProcReader,
+    snap: Snapshot,
+    layouts: LayoutTracker,
+    store: Store,
+    sent: SentLayouts,
+}
+
+impl Default for TextSampler {
+    fn default() -> Self {
+        TextSampler {
+            reader: ProcReader::new(MetricSet::EMPTY),
+            snap: Snapshot::default(),
+            layouts: LayoutTracker::default(),
+            store: Store::new(1),
+            sent: SentLayouts::default(),
+        }
+    }
+}
+
+impl TextSampler {
+    /// One sample from the given sections' texts (absent sections are absent in the sample),
+    /// as a one-sample batch that carries its layout only when it is new.
+    pub fn sample<'a>(
+        &mut self,
+        sections: impl IntoIterator<Item = (Metric, &'a [u8])>,
+        wall_ns: u64,
+        mono_ns: u64,
+    ) -> Batch {
+        self.snap.present = MetricSet::EMPTY;
+        self.snap.shape_changed = false;
+        let mut skipped = 0;
+        for (metric, text) in sections {
+            skipped += self.reader.parse(metric, text, &mut self.snap);
+        }
+        let layout = self.layouts.for_snapshot(&self.snap).clone();
+        self.store
+            .push(&layout, wall_ns, mono_ns, &self.snap, &mut Vec::new());
+        let mut b = self.store.drain();
+        b.skipped_lines = u64::from(skipped);
+        self.sent.filter(&mut b);
+        b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_cross_once_and_change_with_the_devices() {
+        let mut t = TextSampler::default();
+        let disk = |name: &str| format!("8 0 {name} 1 2 3 4 5 6 7 8 9 10 11\n");
+        let a = disk("sda");
+        let first = t.sample([(Metric::Diskstats, a.as_bytes())], 1, 1);
+        assert_eq!(first.layouts.len(), 1);
+        let again = t.sample([(Metric::Diskstats, a.as_bytes())], 2, 2);
+        assert!(again.layouts.is_empty());
+        assert_eq!(again.layout_ids, first.layout_ids);
+        let b = disk("sdb");
+        let other = t.sample([(Metric::Diskstats, b.as_bytes())], 3, 3);
+        assert_eq!(other.layouts.len(), 1);
+        assert_ne!(other.layout_ids, first.layout_ids);
+        let none = t.sample([], 4, 4);
+        assert_eq!(none.layouts.len(), 1);
+        assert!(none.values.is_empty());
+    }
+}
