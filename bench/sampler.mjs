@@ -346,7 +346,7 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs, cond) {
   const drv = pert.driver;
   L.push(`${m.nproc} processes (\`bench/spin.c\`, one per CPU, a fixed integer loop) report their throughput in each phase of ` +
     `${p.phaseMs} ms (the first and last ${p.guardMs} ms of a phase excluded). A Node process runs NativeSampler at ${pert.hz} Hz ` +
-    `(draining in onSample) in "on" phases and idles in "off" phases. ABBA blocks (off on on off: change = (on₁+on₂)/(off₁+off₂) − 1; ` +
+    `(no per-sample callback; a JS timer drains a batch once a second, as a harness would) in "on" phases and idles in "off" phases. ABBA blocks (off on on off: change = (on₁+on₂)/(off₁+off₂) − 1; ` +
     `a linear drift cancels) alternate with AAAA control blocks (all off, same formula), whose spread is what chance alone does on ` +
     `this machine. Schedule \`${pert.schedule}\` (first phase is warm-up).`, '');
   L.push('| throughput | blocks | **median change** | min … max | median \\|change\\| |', '|---|---:|---:|---:|---:|');

@@ -8,8 +8,9 @@
 //                                              no sampler (off); process CPU, sampler-thread CPU,
 //                                              event-loop delay
 //   node contender.mjs perturb-driver HZ T0_NS PHASE_NS GUARD_NS SCHEDULE
-//                                              toggles a NativeSampler at HZ per phase of
-//                                              SCHEDULE ("0101..."), phases start at T0 (monotonic)
+//                                              toggles a NativeSampler at HZ (drained once a
+//                                              second) per phase of SCHEDULE ("0110..."), phases
+//                                              start at T0 (CLOCK_MONOTONIC, as the workers')
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 
@@ -118,14 +119,18 @@ async function perturbDriver(hz, t0, phaseNs, guardNs, schedule) {
   // This process's CPU and wall time in "on" and "off" phases, without the guard intervals at
   // the phase boundaries (where the sampler is made, started and stopped), as the workers count.
   const acc = { on: { cpu: 0, wall: 0 }, off: { cpu: 0, wall: 0 } };
+  // As a harness would use it at 10 Hz: no per-sample callback, a batch drained once a second.
+  let drainTimer = null;
   const startSampler = () => {
     sampler = new NativeSampler({ intervalMs: 1000 / hz });
-    sampler.start(() => {
+    sampler.start();
+    drainTimer = setInterval(() => {
       samples += sampler.drain().samples.length;
-    });
+    }, 1000);
   };
   const stopSampler = () => {
     if (!sampler) return;
+    clearInterval(drainTimer);
     const r = sampler.stop();
     samples += r.samples.length;
     missed += r.missedTicks;

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname as osHostname } from 'node:os';
 
-import { HostseriesError, InvalidOptionError, LifecycleError } from '../errors.js';
+import { HostseriesError, LifecycleError } from '../errors.js';
 import { TimeSeriesData } from '../models/data.js';
 import { TimeSeriesSample } from '../models/sample.js';
 import { NativeSampler } from '../native.js';
@@ -15,18 +15,16 @@ import type { NativeBatch } from '../native/binding.js';
 import { computeRates, type Rates } from '../rates/index.js';
 import type { Metric, SampleDict } from '../types.js';
 import { series, summarize, type Aggregate } from './aggregate.js';
+import {
+  asHostseriesError, atLeast, commonOptions, fullWarning, notStarted, startRefusal, type Logger, type OverflowPolicy,
+} from './options.js';
 import { CompactSeries, type Extras } from './compact.js';
 import { checkCollectors, runCollectors, type CustomCollector } from './custom.js';
 import { LiveStream } from './stream.js';
 import type { Sink } from '../sinks/sink.js';
 
-/** What happens past `maxSamples`: keep the first ones (as the reference does) or the latest. */
-export type OverflowPolicy = 'keep-first' | 'rolling';
 
-export interface Logger {
-  warn(message: string): void;
-  debug?(message: string): void;
-}
+export type { Logger, OverflowPolicy } from './options.js';
 
 export interface TimeSeriesCollectorOptions {
   /** Seconds between samples (default 10, at least 0.01). */
@@ -57,14 +55,6 @@ interface Events {
   stop: [TimeSeriesSample[]];
 }
 
-const defaultLogger: Logger = { warn: (m) => process.emitWarning(m, 'HostseriesWarning') };
-
-function positive(name: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-    throw new InvalidOptionError(`${name} must be a number >= ${min}, got ${String(v)}`);
-  }
-  return v;
-}
 
 
 export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIterable<TimeSeriesSample> {
@@ -100,22 +90,13 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
 
   constructor(options: TimeSeriesCollectorOptions = {}) {
     super();
-    this.intervalSeconds = positive('intervalSeconds', options.intervalSeconds ?? 10, 0.01);
-    const max = options.maxSamples ?? 3600;
-    if (!Number.isInteger(max) || max < 1) throw new InvalidOptionError(`maxSamples must be a positive integer, got ${String(max)}`);
-    this.maxSamples = max;
-    const overflow = options.overflow ?? 'keep-first';
-    if (overflow !== 'keep-first' && overflow !== 'rolling') {
-      throw new InvalidOptionError(`overflow must be 'keep-first' or 'rolling', got ${JSON.stringify(overflow)}`);
-    }
-    this.overflow = overflow;
+    ({ intervalSeconds: this.intervalSeconds, maxSamples: this.maxSamples, overflow: this.overflow, logger: this.logger } = commonOptions(options, 0.01));
     this.metrics = options.metrics;
     this.sink = options.sink;
     this.collectors = checkCollectors(options.collectors);
     this.collectorTimeoutMs = options.collectorTimeoutMs === undefined
       ? Math.min(10_000, Math.max(10, this.intervalSeconds * 500))
-      : positive('collectorTimeoutMs', options.collectorTimeoutMs, 1);
-    this.logger = options.logger ?? defaultLogger;
+      : atLeast('collectorTimeoutMs', options.collectorTimeoutMs, 1);
     this.signal = options.signal;
     this.hostname = options.hostname ?? osHostname();
     this.store = new CompactSeries(this.hostname);
@@ -180,9 +161,8 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
    * the sink is opened first, so an unwritable destination fails here, before the benchmark.
    */
   async start(): Promise<void> {
-    if (this.state === 'running') throw new LifecycleError('ERR_ALREADY_STARTED', 'the collector is already running');
-    if (this.state === 'stopped') throw new LifecycleError('ERR_ALREADY_STOPPED', 'the collector was stopped; create a new one to collect again');
-    if (this.signal?.aborted) throw new LifecycleError('ERR_ALREADY_STOPPED', 'the collector\'s signal is already aborted');
+    const refusal = startRefusal(this.state, this.signal);
+    if (refusal) throw refusal;
     // Hold ten minutes of samples natively in case the JS thread is busy for a while.
     const capacity = Math.min(1_000_000, Math.max(1024, Math.ceil(600 / this.intervalSeconds)));
     const sampler = new NativeSampler({ intervalMs: this.intervalSeconds * 1000, capacity, metrics: this.metrics, hostname: this.hostname });
@@ -212,7 +192,7 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
 
   /** Stop at once (no waiting out the interval) and return every sample kept in memory. */
   stop(): Promise<TimeSeriesSample[]> {
-    if (this.state === 'idle') return Promise.reject(new LifecycleError('ERR_NOT_STARTED', 'the collector was never started'));
+    if (this.state === 'idle') return Promise.reject(notStarted());
     // Samples are rebuilt per call rather than cached, so the collector never holds them as objects.
     this.stopping ??= this.finish();
     return this.stopping.then(() => this.history());
@@ -303,7 +283,7 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
     this.pull();
     const all = [...this.store.dicts(Math.max(0, this.store.length - this.maxSamples))];
     if (lastSeconds === undefined) return all.map((s) => s.dict);
-    positive('lastSeconds', lastSeconds, 0);
+    atLeast('lastSeconds', lastSeconds, 0);
     const last = all[all.length - 1];
     if (!last) return [];
     const from = last.monoNs - BigInt(Math.round(lastSeconds * 1e9));
@@ -311,7 +291,7 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
   }
 
   private report(e: unknown): void {
-    const err = e instanceof HostseriesError ? e : new HostseriesError('ERR_INTERNAL', String(e), { cause: e });
+    const err = asHostseriesError(e);
     if (this.listenerCount('error') > 0) this.emit('error', err);
     else this.logger.warn(err.message);
   }
@@ -370,7 +350,6 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
   private warnFull(): void {
     if (this.warnedFull) return;
     this.warnedFull = true;
-    const what = this.overflow === 'rolling' ? 'the oldest samples are now dropped' : 'later samples are not kept in memory';
-    this.logger.warn(`hostseries: maxSamples (${this.maxSamples}) reached; ${what}${this.sink ? ' (the sink still receives every sample)' : ''}`);
+    this.logger.warn(fullWarning(this.maxSamples, this.overflow, this.sink !== undefined));
   }
 }

@@ -10,9 +10,10 @@ import { EventEmitter } from 'node:events';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-import { HostseriesError, InvalidOptionError, LifecycleError, type SshError } from '../errors.js';
+import { HostseriesError, InvalidOptionError, type SshError } from '../errors.js';
 import { CompactSeries } from '../collector/compact.js';
-import { TimeSeriesCollector, type Logger, type OverflowPolicy } from '../collector/local.js';
+import { TimeSeriesCollector } from '../collector/local.js';
+import { asHostseriesError, commonOptions, fullWarning, notStarted, startRefusal, type Logger, type OverflowPolicy } from '../collector/options.js';
 import { LiveStream } from '../collector/stream.js';
 import { formatHost, parseHosts, type HostEntry } from '../hosts/parse.js';
 import { TimeSeriesData } from '../models/data.js';
@@ -68,7 +69,6 @@ interface RemoteHost {
 
 type State = 'idle' | 'starting' | 'running' | 'stopped';
 
-const defaultLogger: Logger = { warn: (m) => process.emitWarning(m, 'HostseriesWarning') };
 
 function wallNowNs(): bigint {
   return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
@@ -111,19 +111,8 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
   constructor(options: MultiHostTimeSeriesCollectorOptions) {
     super();
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options must be an object with hosts');
-    const interval = options.intervalSeconds ?? 10;
-    if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0.05) {
-      throw new InvalidOptionError(`intervalSeconds must be a number >= 0.05, got ${String(interval)}`);
-    }
-    this.intervalSeconds = interval;
-    const max = options.maxSamples ?? 3600;
-    if (!Number.isInteger(max) || max < 1) throw new InvalidOptionError(`maxSamples must be a positive integer, got ${String(max)}`);
-    this.maxSamples = max;
-    const overflow = options.overflow ?? 'keep-first';
-    if (overflow !== 'keep-first' && overflow !== 'rolling') {
-      throw new InvalidOptionError(`overflow must be 'keep-first' or 'rolling', got ${JSON.stringify(overflow)}`);
-    }
-    this.overflow = overflow;
+    ({ intervalSeconds: this.intervalSeconds, maxSamples: this.maxSamples, overflow: this.overflow, logger: this.logger } = commonOptions(options, 0.05));
+    const interval = this.intervalSeconds;
     const metrics = options.metrics ?? METRICS;
     if (!Array.isArray(metrics) || metrics.length === 0 || metrics.some((m) => !(METRICS as readonly string[]).includes(m))) {
       throw new InvalidOptionError(`metrics must be a non-empty array of ${METRICS.join(', ')}`);
@@ -135,7 +124,6 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     this.forceSsh = options.forceSsh ?? false;
     this.ssh = resolveSshOptions(options.ssh, interval);
     this.sink = options.sink;
-    this.logger = options.logger ?? defaultLogger;
     this.signal = options.signal;
     this.hosts = Object.freeze(hostKeys(this.entries));
   }
@@ -163,13 +151,8 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
    * first samples are data, not "connecting".
    */
   start(): Promise<void> {
-    if (this.state === 'starting' || this.state === 'running') {
-      return Promise.reject(new LifecycleError('ERR_ALREADY_STARTED', 'the collector is already running'));
-    }
-    if (this.state === 'stopped') {
-      return Promise.reject(new LifecycleError('ERR_ALREADY_STOPPED', 'the collector was stopped; create a new one to collect again'));
-    }
-    if (this.signal?.aborted) return Promise.reject(new LifecycleError('ERR_ALREADY_STOPPED', "the collector's signal is already aborted"));
+    const refusal = startRefusal(this.state, this.signal);
+    if (refusal) return Promise.reject(refusal);
     this.state = 'starting';
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.starting = this.begin().catch((e: unknown) => {
@@ -300,7 +283,7 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
   /** Stop every host (remote loops end by stdin EOF) and return every sample kept, by host. */
   stop(): Promise<Record<string, TimeSeriesSample[]>> {
     if (this.stopping) return this.stopping;
-    if (this.state === 'idle') return Promise.reject(new LifecycleError('ERR_NOT_STARTED', 'the collector was never started'));
+    if (this.state === 'idle') return Promise.reject(notStarted());
     this.stopping = this.finish();
     return this.stopping;
   }
@@ -475,12 +458,11 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
   private warnFull(): void {
     if (this.warnedFull) return;
     this.warnedFull = true;
-    const what = this.overflow === 'rolling' ? 'the oldest samples are now dropped' : 'later samples are not kept in memory';
-    this.logger.warn(`hostseries: maxSamples (${this.maxSamples}) reached for a host; ${what}${this.sink ? ' (the sink still receives every sample)' : ''}`);
+    this.logger.warn(fullWarning(this.maxSamples, this.overflow, this.sink !== undefined, true));
   }
 
   private report(e: unknown): void {
-    const err = e instanceof HostseriesError ? e : new HostseriesError('ERR_INTERNAL', String(e), { cause: e });
+    const err = asHostseriesError(e);
     if (this.listenerCount('error') > 0) this.emit('error', err);
     else this.logger.warn(err.message);
   }
