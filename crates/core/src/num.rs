@@ -50,6 +50,40 @@ pub fn lines(input: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// The first line of `rest` and what follows its `\n` (`None` after the last line), as
+/// `split('\n')` would cut it.
+#[inline]
+pub fn split_line(rest: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match memchr::memchr(b'\n', rest) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    }
+}
+
+/// Up to 19 digits (which cannot overflow) ending the line: the value and the bytes used,
+/// the `\n` included. `None` for anything else; the caller then takes the general path.
+#[inline]
+pub fn digits_to_eol(s: &[u8]) -> Option<(u64, usize)> {
+    let mut v: u64 = 0;
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        if i == 19 {
+            return None;
+        }
+        v = v * 10 + u64::from(b - b'0');
+        i += 1;
+    }
+    match (i, s.get(i)) {
+        (0, _) => None,
+        (_, None) => Some((v, i)),
+        (_, Some(b'\n')) => Some((v, i + 1)),
+        _ => None,
+    }
+}
+
 /// Digits only (no sign, no spaces), as a u64; `None` otherwise or on overflow.
 #[inline]
 pub fn parse_digits(tok: &[u8]) -> Option<u64> {

@@ -1,58 +1,68 @@
 use crate::intern::Interner;
-use crate::num::{lines, parse_u64, tokens};
+use crate::num::{lines, parse_u64, tokens, trim};
 use crate::snapshot::{DiskEntry, Skipped, DISK_FIELDS_MAX};
 
 /// `/proc/diskstats`: `major minor name` then 11, 15 (discards) or 17 (flushes) counters.
 /// As the reference does: lines with fewer than 14 fields are skipped, discards need 18 fields,
-/// flushes 20; partitions and loop devices are kept; values stay raw (sectors, ms).
+/// flushes 20; partitions and loop devices are kept; values stay raw (sectors, ms). A value the
+/// line's field count does not use is not checked (the reference never reads it).
 pub fn parse_diskstats(input: &[u8], out: &mut Vec<DiskEntry>, names: &mut Interner) -> Skipped {
     let mut n = 0;
     let mut skipped = 0;
     for line in lines(input) {
-        let mut toks = [&b""[..]; 3 + DISK_FIELDS_MAX];
-        let mut count = 0;
-        for t in tokens(line) {
-            if count < toks.len() {
-                toks[count] = t;
+        let mut toks = tokens(line);
+        let (Some(major), Some(minor), Some(name)) = (toks.next(), toks.next(), toks.next()) else {
+            skipped += u32::from(!trim(line).is_empty());
+            continue;
+        };
+        // Parse in place, noting which values were not integers (bit i: field i).
+        let mut fields = [0u64; DISK_FIELDS_MAX];
+        let mut bad: u32 = 0;
+        let mut count = 3;
+        for (i, t) in toks.enumerate() {
+            if i < DISK_FIELDS_MAX {
+                match parse_u64(t) {
+                    Some(v) => fields[i] = v,
+                    None => bad |= 1 << i,
+                }
             }
             count += 1;
         }
-        if count == 0 {
-            continue;
-        }
-        if count < 14 {
-            skipped += 1;
-            continue;
-        }
-        let nfields = if count >= 20 {
-            17
-        } else if count >= 18 {
-            15
-        } else {
-            11
+        let nfields = match count {
+            20.. => 17,
+            18 | 19 => 15,
+            14..=17 => 11,
+            _ => {
+                skipped += 1;
+                continue;
+            }
         };
-        let mut fields = [0u64; DISK_FIELDS_MAX];
-        let ok = toks[3..3 + nfields]
-            .iter()
-            .zip(fields.iter_mut())
-            .all(|(t, f)| parse_u64(t).map(|v| *f = v).is_some());
-        if !ok || parse_u64(toks[0]).is_none() || parse_u64(toks[1]).is_none() {
+        if bad & ((1 << nfields) - 1) != 0
+            || parse_u64(major).is_none()
+            || parse_u64(minor).is_none()
+        {
             skipped += 1;
             continue;
         }
-        let name = names.intern_like(out.get(n).map(|e| &e.name), toks[2]);
-        if out.get(n).is_some_and(|e| e.nfields as usize != nfields) {
-            names.mark_changed();
+        match out.get_mut(n) {
+            // Same device as last time here: update in place (no name clone, no move).
+            Some(e) if e.name.as_bytes() == name => {
+                if e.nfields as usize != nfields {
+                    names.mark_changed();
+                    e.nfields = nfields as u8;
+                }
+                e.fields = fields;
+            }
+            prev => {
+                let name = names.intern_like(prev.map(|e| &e.name), name);
+                let entry = DiskEntry {
+                    name,
+                    fields,
+                    nfields: nfields as u8,
+                };
+                super::put(out, n, entry);
+            }
         }
-        super::put(
-            out,
-            n,
-            DiskEntry {
-                name,
-                fields,
-                nfields: nfields as u8,
-            },
-        );
         n += 1;
     }
     super::finish(out, n, names);

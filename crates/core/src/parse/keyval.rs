@@ -1,27 +1,40 @@
 use crate::intern::{Interner, Name};
-use crate::num::{lines, parse_digits, parse_u64, tokens, trim};
+use crate::num::{digits_to_eol, parse_u64, split_line, tokens, trim};
 use crate::snapshot::Skipped;
 
-/// `line` is `key` + `sep` + digits and nothing else: the value. Gives what the general path
-/// gives for such a line, without tokenising it.
+/// `key value\n` at the start of `rest`, with `key` the previous key at this position: the
+/// value and the bytes the line takes (one pass; what the general path gives for such a line).
 #[inline]
-fn same_key_value(line: &[u8], key: &Name, sep: u8) -> Option<u64> {
-    let rest = line.strip_prefix(key.as_bytes())?.strip_prefix(&[sep])?;
-    parse_digits(rest)
+fn vmstat_line(rest: &[u8], key: &Name) -> Option<(u64, usize)> {
+    let after = rest.strip_prefix(key.as_bytes())?.strip_prefix(b" ")?;
+    let (v, used) = digits_to_eol(after)?;
+    Some((v, key.len() + 1 + used))
 }
 
-/// `Key:` + spaces + digits + optional ` kB`, with `Key` the previous key at this position.
+/// `Key:` + spaces + digits + ` kB` or nothing + end of line, `Key` the previous key here.
 #[inline]
-fn meminfo_value(line: &[u8], key: &Name) -> Option<u64> {
-    let rest = line.strip_prefix(key.as_bytes())?.strip_prefix(b":")?;
-    let start = rest.iter().position(|&b| b != b' ')?;
-    let rest = &rest[start..];
-    let end = rest
-        .iter()
-        .position(|b| !b.is_ascii_digit())
-        .unwrap_or(rest.len());
-    match &rest[end..] {
-        b"" | b" kB" => parse_digits(&rest[..end]),
+fn meminfo_line(rest: &[u8], key: &Name) -> Option<(u64, usize)> {
+    let after = rest.strip_prefix(key.as_bytes())?.strip_prefix(b":")?;
+    let spaces = after.iter().position(|&b| b != b' ')?;
+    let value = &after[spaces..];
+    let (v, used) = match digits_to_eol(value) {
+        Some(found) => found,
+        None => {
+            // `123 kB`: the digits, then exactly ` kB` to the end of the line.
+            let end = value.iter().position(|b| !b.is_ascii_digit())?;
+            let eol = line_end(value[end..].strip_prefix(b" kB")?)?;
+            (crate::num::parse_digits(&value[..end])?, end + 3 + eol)
+        }
+    };
+    Some((v, key.len() + 1 + spaces + used))
+}
+
+/// The end of a line right here: 1 for `\n`, 0 at the end of input.
+#[inline]
+fn line_end(s: &[u8]) -> Option<usize> {
+    match s.first() {
+        None => Some(0),
+        Some(b'\n') => Some(1),
         _ => None,
     }
 }
@@ -30,25 +43,31 @@ fn meminfo_value(line: &[u8], key: &Name) -> Option<u64> {
 pub fn parse_vmstat(input: &[u8], out: &mut Vec<(Name, u64)>, names: &mut Interner) -> Skipped {
     let mut n = 0;
     let mut skipped = 0;
-    for line in lines(input) {
-        // Fast path: the same key as last time at this position, `key value` exactly.
-        if let Some(v) = out.get(n).and_then(|(p, _)| same_key_value(line, p, b' ')) {
+    let mut rest = input;
+    loop {
+        // Fast path: the same key as last time at this position.
+        if let Some((v, used)) = out.get(n).and_then(|(p, _)| vmstat_line(rest, p)) {
             out[n].1 = v;
             n += 1;
+            rest = &rest[used..];
+            if rest.is_empty() {
+                break;
+            }
             continue;
         }
+        let (line, next) = split_line(rest);
         let mut it = tokens(line);
-        let (Some(k), v, None) = (it.next(), it.next(), it.next()) else {
-            skipped += u32::from(!trim(line).is_empty());
-            continue;
-        };
-        let Some(v) = v.and_then(parse_u64) else {
-            skipped += 1;
-            continue;
-        };
-        let name = names.intern_like(out.get(n).map(|e| &e.0), k);
-        super::put(out, n, (name, v));
-        n += 1;
+        match (it.next(), it.next().map(parse_u64), it.next()) {
+            (Some(k), Some(Some(v)), None) => {
+                let name = names.intern_like(out.get(n).map(|e| &e.0), k);
+                super::put(out, n, (name, v));
+                n += 1;
+            }
+            (None, _, _) => {}
+            _ => skipped += 1,
+        }
+        let Some(next) = next else { break };
+        rest = next;
     }
     super::finish(out, n, names);
     Skipped(skipped)
@@ -59,33 +78,37 @@ pub fn parse_vmstat(input: &[u8], out: &mut Vec<(Name, u64)>, names: &mut Intern
 pub fn parse_meminfo(input: &[u8], out: &mut Vec<(Name, u64)>, names: &mut Interner) -> Skipped {
     let mut n = 0;
     let mut skipped = 0;
-    for line in lines(input) {
-        // Fast path: the same key as last time at this position, `Key:   value[ kB]`.
-        if let Some(v) = out.get(n).and_then(|(p, _)| meminfo_value(line, p)) {
+    let mut rest = input;
+    loop {
+        // Fast path: the same key as last time at this position.
+        if let Some((v, used)) = out.get(n).and_then(|(p, _)| meminfo_line(rest, p)) {
             out[n].1 = v;
             n += 1;
+            rest = &rest[used..];
+            if rest.is_empty() {
+                break;
+            }
             continue;
         }
-        if trim(line).is_empty() {
-            continue;
+        let (line, next) = split_line(rest);
+        if !trim(line).is_empty() {
+            let mut parts = line.split(|&b| b == b':');
+            let key = parts.next().map(trim).unwrap_or_default();
+            let value = match (parts.next(), parts.next()) {
+                (Some(v), None) => tokens(v).next().and_then(parse_u64),
+                _ => None,
+            };
+            match value {
+                Some(v) if !key.is_empty() => {
+                    let name = names.intern_like(out.get(n).map(|e| &e.0), key);
+                    super::put(out, n, (name, v));
+                    n += 1;
+                }
+                _ => skipped += 1,
+            }
         }
-        let mut parts = line.split(|&b| b == b':');
-        let (Some(k), Some(v), None) = (parts.next(), parts.next(), parts.next()) else {
-            skipped += 1;
-            continue;
-        };
-        let key = trim(k);
-        let Some(v) = tokens(v).next().and_then(parse_u64) else {
-            skipped += 1;
-            continue;
-        };
-        if key.is_empty() {
-            skipped += 1;
-            continue;
-        }
-        let name = names.intern_like(out.get(n).map(|e| &e.0), key);
-        super::put(out, n, (name, v));
-        n += 1;
+        let Some(next) = next else { break };
+        rest = next;
     }
     super::finish(out, n, names);
     Skipped(skipped)

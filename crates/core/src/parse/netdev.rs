@@ -32,8 +32,13 @@ pub fn parse_netdev(input: &[u8], out: &mut Vec<NetEntry>, names: &mut Interner)
             skipped += 1;
             continue;
         }
-        let name = names.intern_like(out.get(n).map(|e| &e.name), name);
-        super::put(out, n, NetEntry { name, fields });
+        match out.get_mut(n) {
+            Some(e) if e.name.as_bytes() == name => e.fields = fields,
+            prev => {
+                let name = names.intern_like(prev.map(|e| &e.name), name);
+                super::put(out, n, NetEntry { name, fields });
+            }
+        }
         n += 1;
     }
     super::finish(out, n, names);

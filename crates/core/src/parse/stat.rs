@@ -29,8 +29,13 @@ pub fn parse_stat(input: &[u8], out: &mut Stat, names: &mut Interner) -> Skipped
                 skipped += 1;
                 continue;
             }
-            let name = names.intern_like(out.cpus.get(n).map(|c| &c.name), key);
-            super::put(&mut out.cpus, n, CpuLine { name, fields });
+            match out.cpus.get_mut(n) {
+                Some(c) if c.name.as_bytes() == key => c.fields = fields,
+                prev => {
+                    let name = names.intern_like(prev.map(|c| &c.name), key);
+                    super::put(&mut out.cpus, n, CpuLine { name, fields });
+                }
+            }
             n += 1;
         } else if let Some(i) = STAT_SCALARS.iter().position(|s| s.as_bytes() == key) {
             match it.next().and_then(parse_u64) {
