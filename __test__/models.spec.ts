@@ -71,6 +71,16 @@ describe('TimeSeriesSample', () => {
     expect(stringifySample(back.toDict(), 2)).toBe(text);
   });
 
+  it('reads our files through plain JSON.parse too: timestamp_ns may come back rounded, counters may not', () => {
+    const d = { ...sampleDict(0), vmstat: { pgpgin: 5 }, timestamp_ns: 1795338881377252871n };
+    const viaJsonParse = JSON.parse(stringifySample(d, 2)) as Record<string, unknown>;
+    const back = TimeSeriesSample.fromDict(viaJsonParse);
+    expect(typeof back.timestampNs).toBe('bigint');
+    expect(Number(BigInt(back.timestampNs!) - 1795338881377252871n)).toBeLessThan(1000);
+    viaJsonParse.vmstat = { big: 2 ** 60 };
+    expect(() => TimeSeriesSample.fromDict(viaJsonParse)).toThrow(/vmstat\.big: expected a non-negative integer/);
+  });
+
   it('normalises counters: small bigints become numbers, unknown keys are dropped, null means absent', () => {
     const d: Record<string, unknown> = {
       ...sampleDict(1), future_key: { x: 1 }, netdev: null,

@@ -538,6 +538,8 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     const calls: string[] = [];
     const written: [string, TimeSeriesSample][] = [];
     const sink: Sink = {
+      on: () => sink,
+      off: () => sink,
       unwritten: [],
       open: async (meta) => void calls.push(`open ${meta.collectionMethod} ${meta.hostsRequested.join(',')}`),
       write: (sample, host) => void written.push([host ?? sample.hostname, sample]),

@@ -2,6 +2,7 @@
  * The sink `record` hands the collector: a JsonlSink behind a per-host cap (--max-samples), with
  * a count per host for the status line and the stop condition.
  */
+import type { HostseriesError } from '../errors.js';
 import type { TimeSeriesSample } from '../models/sample.js';
 import type { JsonlSink } from '../sinks/jsonl-sink.js';
 import type { RunMetadata, RunSummary, Sink, SinkEntry } from '../sinks/sink.js';
@@ -27,6 +28,16 @@ export class CappedSink implements Sink {
 
   count(host: string): number {
     return this.counts.get(host) ?? 0;
+  }
+
+  on(event: 'error', listener: (error: HostseriesError) => void): this {
+    this.inner.on(event, listener);
+    return this;
+  }
+
+  off(event: 'error', listener: (error: HostseriesError) => void): this {
+    this.inner.off(event, listener);
+    return this;
   }
 
   open(meta: RunMetadata): Promise<void> {

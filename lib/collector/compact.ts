@@ -164,6 +164,18 @@ export class CompactSeries {
     return pos;
   }
 
+  /**
+   * Append under a bound of `max` samples: 'keep-first' stops keeping at `max`; 'rolling' keeps
+   * the latest, dropping whole chunks once a chunk's worth lies beyond the window (readers skip
+   * the rest with `dicts(length - max)`). Returns whether the sample was kept.
+   */
+  appendBounded(batch: NativeBatch, i: number, extras: Extras | undefined, max: number, overflow: 'keep-first' | 'rolling'): boolean {
+    if (overflow === 'keep-first' && this.length >= max) return false;
+    this.append(batch, i, extras);
+    while (this.length - CHUNK >= max) this.dropOldestChunk();
+    return true;
+  }
+
   /** Drop the oldest chunk (for a rolling window); returns how many samples went. */
   dropOldestChunk(): number {
     if (this.chunks.length <= 1) return 0;

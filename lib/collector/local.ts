@@ -87,6 +87,7 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
   private recent: { batch: NativeBatch; i: number; extras: Extras }[] = [];
 
   private readonly onAbort = (): void => void this.stop().catch((e: unknown) => this.report(e));
+  private readonly onSinkError = (e: HostseriesError): void => this.report(e);
 
   constructor(options: TimeSeriesCollectorOptions = {}) {
     super();
@@ -169,7 +170,7 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
     this.state = 'running';
     this.started = new Date();
     if (this.sink) {
-      if (this.sink instanceof EventEmitter) this.sink.on('error', (e: unknown) => this.report(e));
+      this.sink.on('error', this.onSinkError);
       try {
         await this.sink.open({
           collectionIntervalSeconds: this.intervalSeconds,
@@ -217,6 +218,7 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
       // The samples are still here (and in sink.unwritten): report, do not throw them away.
       this.report(e);
     } finally {
+      this.sink?.off('error', this.onSinkError);
       this.live.end();
     }
     if (this.listenerCount('stop') > 0) this.emit('stop', this.history());
@@ -327,11 +329,7 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
 
   private accept(batch: NativeBatch, i: number, extras: Extras): void {
     this.collected++;
-    if (this.overflow === 'rolling' || this.store.length < this.maxSamples) {
-      this.store.append(batch, i, extras);
-      // Whole chunks go once a chunk's worth lies beyond the window; window() hides the rest.
-      while (this.store.length - this.store.chunkSize >= this.maxSamples) this.store.dropOldestChunk();
-    }
+    this.store.appendBounded(batch, i, extras, this.maxSamples, this.overflow);
     if (this.collected > this.maxSamples) this.warnFull();
     this.recent = [...this.recent.slice(-1), { batch, i, extras }];
     // Objects are built only for someone who takes them: a sink, a listener, an iterator.

@@ -8,7 +8,7 @@ import {
   type Counter, type CpuTimes, type DiskstatsEntry, type Loadavg, type NetdevEntry, type SampleDict, type StatInfo,
 } from '../types.js';
 import {
-  array, count, counter, counterDict, field, join, nonNegativeFloat, optional, record, setOwn, string, stringDict,
+  array, count, counter, counterDict, epochNanos, field, join, nonNegativeFloat, optional, record, setOwn, string, stringDict,
   timestamp, type Check, type Key,
 } from './validate.js';
 
@@ -195,7 +195,7 @@ export class TimeSeriesSample {
     const d = record(v, path);
     return new TimeSeriesSample({
       timestamp: field(d, 'timestamp', path, timestamp),
-      timestampNs: optional(d, 'timestamp_ns', path, counter),
+      timestampNs: optional(d, 'timestamp_ns', path, epochNanos),
       hostname: field(d, 'hostname', path, string),
       diskstats: optional(d, 'diskstats', path, diskList),
       vmstat: optional(d, 'vmstat', path, counterDict),

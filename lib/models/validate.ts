@@ -109,6 +109,15 @@ export function counter(v: unknown, path: string, key?: Key): Counter {
   return fail(path, 'a non-negative integer', v, key);
 }
 
+/**
+ * Nanoseconds since the epoch. Unlike a counter, a value that `JSON.parse` rounded (every
+ * current time is above 2^53) is accepted: a few hundred ns off matter nothing for a time.
+ */
+export function epochNanos(v: unknown, path: string, key?: Key): Counter {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 64) return Number.isSafeInteger(v) ? v : BigInt(v);
+  return counter(v, path, key);
+}
+
 /** A non-negative integer that fits a JS number (counts, process numbers). */
 export function count(v: unknown, path: string, key?: Key): number {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;

@@ -181,7 +181,7 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     if (this.state !== 'starting') return; // stopped meanwhile
 
     if (this.sink) {
-      if (this.sink instanceof EventEmitter) this.sink.on('error', (e: unknown) => this.report(e));
+      this.sink.on('error', (e: HostseriesError) => this.report(e));
       await this.sink.open({
         collectionIntervalSeconds: this.intervalSeconds,
         startTime: isoSeconds(this.started.getTime()),
@@ -421,10 +421,7 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     h.store.addLayouts(a.batch.layouts);
     h.collected++;
     if (hasData) h.withData++;
-    if (this.overflow === 'rolling' || h.store.length < this.maxSamples) {
-      h.store.append(a.batch, 0, { errors });
-      while (h.store.length - h.store.chunkSize >= this.maxSamples) h.store.dropOldestChunk();
-    }
+    h.store.appendBounded(a.batch, 0, { errors }, this.maxSamples, this.overflow);
     if (h.collected > this.maxSamples) this.warnFull();
     if (!this.sink && !this.iterated && this.listenerCount('sample') === 0) {
       this.total++;

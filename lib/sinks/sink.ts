@@ -14,6 +14,7 @@
  * as an 'error' event when someone listens, and it rejects the next `flush()`/`close()`. Every
  * sample not known to be on disk stays in `unwritten`, for the caller to keep or write elsewhere.
  */
+import type { HostseriesError } from '../errors.js';
 import type { TimeSeriesSample } from '../models/sample.js';
 import type { CollectionMethod } from '../types.js';
 
@@ -41,6 +42,9 @@ export interface SinkEntry {
 }
 
 export interface Sink {
+  /** Hear write failures as they happen (a FileError naming the path); `off` to stop. */
+  on(event: 'error', listener: (error: HostseriesError) => void): unknown;
+  off(event: 'error', listener: (error: HostseriesError) => void): unknown;
   open(meta: RunMetadata): Promise<void>;
   write(sample: TimeSeriesSample, host?: string): void;
   flush(): Promise<void>;
