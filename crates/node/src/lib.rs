@@ -24,20 +24,7 @@ fn metric_set(metrics: Option<Vec<String>>) -> Result<MetricSet> {
     let Some(names) = metrics else {
         return Ok(MetricSet::all());
     };
-    names
-        .iter()
-        .map(|n| {
-            Metric::from_name(n).ok_or_else(|| {
-                coded(
-                    "ERR_INVALID_OPTION",
-                    format!(
-                        "unknown metric {n:?}; expected one of {}",
-                        Metric::ALL.map(Metric::name).join(", ")
-                    ),
-                )
-            })
-        })
-        .collect()
+    names.iter().map(|n| metric(n)).collect()
 }
 
 #[napi(object)]
@@ -122,7 +109,7 @@ fn metric(name: &str) -> Result<Metric> {
         coded(
             "ERR_INVALID_OPTION",
             format!(
-                "unknown /proc section {name:?}; expected one of {}",
+                "unknown metric {name:?}; expected one of {}",
                 Metric::ALL.map(Metric::name).join(", ")
             ),
         )
