@@ -9,7 +9,7 @@ import { FileError, InvalidDataError, LifecycleError } from '../lib/errors.js';
 import { parseJson, stringifyJson } from '../lib/json/index.js';
 import { TimeSeriesData, TimeSeriesSample } from '../lib/models/index.js';
 import {
-  convertJsonlToJson, JsonlSink, readTimeSeriesJson, readTimeSeriesJsonl, writeTimeSeriesJson, type RunMetadata,
+  convertJsonlToJson, JsonlSink, readTimeSeriesJson, readTimeSeriesJsonl, writeTimeSeriesJson, writeTimeSeriesJsonl, type RunMetadata,
 } from '../lib/sinks/index.js';
 import { SamplesSplitter } from '../lib/sinks/json-splitter.js';
 import { sample, T0_NS } from './fixtures/samples.js';
@@ -339,6 +339,38 @@ describe('JSON Lines stream', () => {
     expect((await rejection(readTimeSeriesJsonl(p))).message).toContain('no header line');
   });
 
+  it('never truncates an existing file (a crashed run\'s only copy) unless told to overwrite', async () => {
+    const p = tmp('existing.jsonl');
+    writeFileSync(p, 'a previous run\n');
+    const sink = new JsonlSink(p);
+    const events: Error[] = [];
+    sink.on('error', (e) => events.push(e));
+    const e = await rejection(sink.open(META));
+    expect(e).toBeInstanceOf(FileError);
+    expect(e.message).toMatch(new RegExp(`^${p}: cannot create: EEXIST`));
+    expect(events).toEqual([e]);
+    expect(sink.created).toBe(false);
+    expect(readFileSync(p, 'utf8')).toBe('a previous run\n');
+
+    const over = new JsonlSink(p, { overwrite: true });
+    await over.open(META);
+    expect(over.created).toBe(true);
+    over.write(sample(0), 'node1');
+    await over.close({ endTime: '2026-01-24T12:00:00Z' });
+    expect((await readTimeSeriesJsonl(p)).data.countSamples()).toBe(1);
+  });
+
+  it('writes a whole stream at once (writeTimeSeriesJsonl), plain and gzipped', async () => {
+    const d = data();
+    for (const name of ['whole.jsonl', 'whole.jsonl.gz']) {
+      const p = tmp(name);
+      await writeTimeSeriesJsonl(p, d);
+      const r = await readTimeSeriesJsonl(p);
+      expect(r.complete).toBe(true);
+      expect(r.data).toEqual(d);
+    }
+  });
+
   it('checks its lifecycle', async () => {
     const sink = new JsonlSink(tmp('life.jsonl'));
     expect(() => sink.write(sample(0))).toThrow(LifecycleError);
@@ -349,7 +381,7 @@ describe('JSON Lines stream', () => {
   });
 
   it.skipIf(!existsSync('/dev/full'))('on a full disk: FileError with the path, as an event and a rejection, and no sample lost', async () => {
-    const sink = new JsonlSink('/dev/full', { gzip: false });
+    const sink = new JsonlSink('/dev/full', { gzip: false, overwrite: true });
     const events: Error[] = [];
     sink.on('error', (e) => events.push(e));
     const e = await rejection(sink.open(META));
@@ -438,15 +470,18 @@ describe.skipIf(!existsSync(VITE_NODE))('writers in a child process', () => {
       const report = JSON.parse(await runChild(['fill-jsonl', p, gzip ? 'gzip' : 'plain', String(total)], 64)) as FillReport;
       expect(report.written).toBeGreaterThan(0);
       expect(report.written).toBeLessThan(total);
-      // Every sample is on disk or still held by the sink, in order.
+      // Every sample is on disk or still held by the sink, in order, and every later one is held too.
       expect(report.unwritten).toEqual(Array.from({ length: total - report.written }, (_, i) => report.written + i));
       expect(report.events.length).toBe(1);
       expect(report.events[0]).toMatchObject({ name: 'FileError', path: p, cause: 'EFBIG' });
       expect(report.flushError).toEqual(report.events[0]);
       expect(report.closeError).toMatchObject({ name: 'FileError' });
+      // The batch the failure cut short is cut off the file: it holds exactly the samples written,
+      // every line whole (no torn line, no sample both on disk and in memory).
       const r = await readTimeSeriesJsonl(p);
+      expect(r.skippedLines).toBe(0);
       const got = r.data.samplesByHost.get('node1')!;
-      expect(got.length).toBeGreaterThanOrEqual(report.written);
+      expect(got.length).toBe(report.written);
       got.forEach((s, i) => expect(s).toEqual(sample(i)));
     }, 60_000);
   }

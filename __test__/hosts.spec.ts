@@ -3,8 +3,9 @@ import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileError, InvalidHostError } from '../lib/errors.js';
-import { formatHost, hostsFromSlurm, parseHostfile, parseHosts, type HostEntry } from '../lib/hosts/parse.js';
+import { formatHost, hostsFromSlurm, parseHostfile, parseHosts, USER_NAME_RE, type HostEntry } from '../lib/hosts/parse.js';
 import { isLocalhost, isLocalhostSync } from '../lib/hosts/local.js';
+import { resolveSshOptions } from '../lib/remote/options.js';
 
 /** Compact form of an entry for the tables: user@host:slots/maxSlots. */
 function show(e: HostEntry): string {
@@ -195,6 +196,24 @@ describe('parseHosts: errors name the bad piece', () => {
   });
   it('refuses a non-string element', () => {
     expect(() => parseHosts([1 as unknown as string])).toThrow(InvalidHostError);
+  });
+});
+
+describe('user names: one rule for host specs and ssh.username', () => {
+  it.each(['root', 'a.b-c_d', '_svc', 'u1'])('accepts %j', (u) => {
+    expect(USER_NAME_RE.test(u)).toBe(true);
+    expect(parseHosts(`${u}@node1`)[0]?.user).toBe(u);
+    expect(resolveSshOptions({ username: u }, 1).username).toBe(u);
+  });
+  it('a trailing $ (machine accounts) passes the rule, but a host spec refuses every $ as a shell metacharacter first', () => {
+    expect(USER_NAME_RE.test('machine$')).toBe(true);
+    expect(resolveSshOptions({ username: 'machine$' }, 1).username).toBe('machine$');
+    expect(() => parseHosts('machine$@node1')).toThrow(/shell metacharacter "\$"/);
+  });
+  it.each(['-oProxyCommand', '.hidden', 'a$b', 'a/b', '$x', 'ü'])('refuses %j', (u) => {
+    expect(USER_NAME_RE.test(u)).toBe(false);
+    expect(() => parseHosts(`${u}@node1`)).toThrow(InvalidHostError);
+    expect(() => resolveSshOptions({ username: u }, 1)).toThrow(/not a valid user name/);
   });
 });
 

@@ -3,23 +3,29 @@
  * stopped here. Without sshd these tests fail in CI and are skipped (loudly) elsewhere.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
-import { Client } from 'ssh2';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Client, type PublicKeyAuthMethod } from 'ssh2';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
+import { TimeSeriesCollector } from '../lib/collector/local.js';
 import { LifecycleError } from '../lib/errors.js';
 import { backoffDelay } from '../lib/remote/backoff.js';
+import { WallClock } from '../lib/remote/clock.js';
+import type { HostReboot } from '../lib/remote/connection.js';
 import { FrameParser } from '../lib/remote/frames.js';
+import { globToRegExp } from '../lib/remote/glob.js';
 import { KeyStore } from '../lib/remote/keys.js';
 import { fingerprint, KnownHosts, knownHostsName } from '../lib/remote/known-hosts.js';
 import { Limiter } from '../lib/remote/limiter.js';
 import { MultiHostTimeSeriesCollector, type MultiHostTimeSeriesCollectorOptions } from '../lib/remote/multi-collector.js';
 import { bootstrapCommand, buildRemoteScript, markerFor, newNonce } from '../lib/remote/script.js';
-import { resolveSshConfig, viaParser } from '../lib/remote/ssh-config.js';
+import { hostKeyPolicy, resolveSshConfig, viaParser } from '../lib/remote/ssh-config.js';
 import type { TimeSeriesSample } from '../lib/models/sample.js';
-import type { Sink } from '../lib/sinks/sink.js';
+import { JsonlSink } from '../lib/sinks/jsonl-sink.js';
+import { readTimeSeriesJsonl } from '../lib/sinks/jsonl-read.js';
+import { DelayProxy } from './support/delay-proxy.js';
 import {
   descendants, freePort, makeSshTestEnv, publicKeyBlob, sshdMissing, TestSshd, waitFor, type SshTestEnv,
 } from './support/sshd.js';
@@ -184,6 +190,70 @@ describe('ssh config', () => {
     const p = await resolveSshConfig('beta', { configPath: cfg, sshBinary: false });
     expect(p).toMatchObject({ hostname: '127.0.0.9', port: 2201, user: 'bob', identityFiles: ['/tmp/k1'], source: 'parser' });
   });
+
+  it('falls back to the parser when ssh -G fails, and says why with ssh\'s own error', async () => {
+    const cfg = join(env.dir, 'config-bad');
+    writeFileSync(cfg, 'Host gamma\n  HostName 127.0.0.9\n  Port 2202\n  NoSuchOption yes\n');
+    const r = await resolveSshConfig('gamma', { configPath: cfg });
+    expect(r).toMatchObject({ hostname: '127.0.0.9', port: 2202, source: 'parser' });
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatch(/^gamma: `ssh -G` failed \(.*Bad configuration option: nosuchoption/);
+    expect(r.warnings[0]).not.toMatch(/Pseudo-terminal/);
+    // A config ssh accepts: no warning.
+    expect((await resolveSshConfig('beta', { configPath: join(env.dir, 'config2') })).warnings).toEqual([]);
+  });
+
+  it('reads the host key settings (ssh -G and the parser agree)', async () => {
+    const cfg = join(env.dir, 'config-kh');
+    writeFileSync(cfg, [
+      'Host delta',
+      '  HostName 127.0.0.9',
+      '  UserKnownHostsFile /tmp/kh_a /tmp/kh_b',
+      '  GlobalKnownHostsFile /tmp/kh_g',
+      '  StrictHostKeyChecking yes',
+      '  HostKeyAlias delta-key',
+      '',
+    ].join('\n'));
+    for (const sshBinary of [undefined, false] as const) {
+      const r = await resolveSshConfig('delta', { configPath: cfg, sshBinary });
+      expect(r).toMatchObject({ userKnownHostsFiles: ['/tmp/kh_a', '/tmp/kh_b'], globalKnownHostsFiles: ['/tmp/kh_g'], hostKeyAlias: 'delta-key' });
+      expect(hostKeyPolicy(r.strictHostKeyChecking)).toBe('yes');
+    }
+    expect([hostKeyPolicy('true'), hostKeyPolicy('false'), hostKeyPolicy('accept-new'), hostKeyPolicy('ask'), hostKeyPolicy(undefined)])
+      .toEqual(['yes', 'no', 'accept-new', undefined, undefined]);
+  });
+});
+
+describe('glob', () => {
+  it('one helper for Host patterns, known_hosts names and Include files', () => {
+    expect(globToRegExp('*.lab').test('X.LAB')).toBe(true);
+    expect(globToRegExp('*.lab', false).test('X.LAB')).toBe(false);
+    expect(globToRegExp('node?').test('node7')).toBe(true);
+    expect(globToRegExp('node?').test('node17')).toBe(false);
+    // Everything but * and ? is literal.
+    expect(globToRegExp('a+b(c)[1].d$').test('a+b(c)[1].d$')).toBe(true);
+    expect(globToRegExp('a.b').test('axb')).toBe(false);
+  });
+});
+
+describe('wall clock', () => {
+  it('follows the real-time clock (steps included) with sub-millisecond detail between readings', () => {
+    let real = 1_700_000_000_000;
+    let mono = 5_000;
+    const c = new WallClock(() => real, () => mono);
+    expect(c.nowNs()).toBe(1_700_000_000_000_000_000n);
+    mono += 10.25;
+    real += 10; // Date.now() is whole ms
+    expect(c.nowNs()).toBe(1_700_000_000_010_250_000n);
+    // NTP steps the clock back 5 s: the next reading follows it.
+    mono += 1;
+    real += 1 - 5_000;
+    expect(c.nowNs()).toBe(1_699_999_995_011_000_000n);
+    // A step forward too.
+    mono += 0.5;
+    real += 3_600_000;
+    expect(c.nowNs() / 1_000_000n).toBe(1_700_003_595_011n);
+  });
 });
 
 describe('backoff and limiter', () => {
@@ -231,8 +301,13 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
   let impostor: TestSshd; // 127.0.0.7: known_hosts holds another key for it
   let deadPort: number; // 127.0.0.9: nothing listens
   let silent: Server; // 127.0.0.8: accepts TCP, never speaks SSH
+  let proxyPort: number; // 127.0.0.10: a DelayProxy in front of `healthy`, started by its test
+  let rebooty: TestSshd; // 127.0.0.11: its sessions see the boot_id in `bootFile`
+  let bootFile: string;
   let sshConfig: string;
-  const all = () => [healthy, flaky, stally, impostor];
+  const all = () => [healthy, flaky, stally, impostor, rebooty];
+  /** This machine's block devices: the simulated hosts are this machine. */
+  const localDisks = new Set(readFileSync('/proc/diskstats', 'latin1').trim().split('\n').map((l) => l.trim().split(/\s+/)[2]));
 
   beforeAll(async () => {
     env = makeSshTestEnv();
@@ -240,8 +315,21 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     flaky = new TestSshd(env, { addresses: ['127.0.0.5'] });
     stally = new TestSshd(env, { addresses: ['127.0.0.6'] });
     impostor = new TestSshd(env, { addresses: ['127.0.0.7'] });
+    // A "rebootable" host: every session runs in its own mount namespace where the kernel's
+    // boot_id file is replaced by bootFile, so the test can change the boot_id between sessions.
+    bootFile = join(env.dir, 'boot_id');
+    writeFileSync(bootFile, 'aaaaaaaa-0000-4000-8000-000000000001\n');
+    const wrapper = join(env.dir, 'fake-boot.sh');
+    writeFileSync(wrapper, [
+      '#!/bin/sh',
+      `exec unshare -m /bin/sh -c 'mount --bind "$1" /proc/sys/kernel/random/boot_id && exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"' fake-boot ${bootFile}`,
+      '',
+    ].join('\n'));
+    chmodSync(wrapper, 0o755);
+    rebooty = new TestSshd(env, { addresses: ['127.0.0.11'], extra: [`ForceCommand ${wrapper}`] });
     await Promise.all(all().map((s) => s.start()));
     deadPort = await freePort(['127.0.0.9']);
+    proxyPort = await freePort(['127.0.0.10']);
     silent = createServer((sock) => sock.on('error', () => undefined).resume()); // reads, so it sees our EOF and closes
     await new Promise<void>((r) => silent.listen(0, '127.0.0.8', () => r()));
     // known_hosts: the impostor's address holds the healthy server's key.
@@ -262,6 +350,10 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
       `  Port ${deadPort}`,
       `Host 127.0.0.8`,
       `  Port ${(silent.address() as AddressInfo).port}`,
+      `Host 127.0.0.10`,
+      `  Port ${proxyPort}`,
+      `Host 127.0.0.11`,
+      `  Port ${rebooty.port}`,
       'Host *',
       '  User root',
       `  IdentityFile ${env.clientKey}`,
@@ -310,6 +402,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
         backoffInitialSeconds: 0.2,
         backoffMaxSeconds: 0.5,
         stallTicks: 3,
+        stallTimeoutSeconds: 1,
         keepaliveIntervalSeconds: 1,
         ...extra.ssh,
       },
@@ -318,7 +411,17 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     return c;
   }
 
-  const isData = (s: TimeSeriesSample) => !s.errors && s.loadavg !== undefined && (s.diskstats?.length ?? 0) >= 0 && s.vmstat !== undefined;
+  /**
+   * A sample with data (a reboot marker is not an error of the data): values from every file,
+   * the diskstats of this machine (the simulated hosts are this machine).
+   */
+  const isData = (s: TimeSeriesSample) =>
+    Object.keys(s.errors ?? {}).every((k) => k === 'reboot') &&
+    s.loadavg !== undefined &&
+    s.vmstat !== undefined &&
+    s.meminfo !== undefined &&
+    (s.diskstats?.length ?? 0) > 0 &&
+    (s.diskstats ?? []).every((d) => localDisks.has(d.device_name) && Number.isInteger(d.reads_completed) && Number.isInteger(d.sectors_written));
   const ns = (s: TimeSeriesSample) => BigInt(s.timestampNs ?? 0);
 
   it('streams every host, with samples aligned across hosts (ssh config honoured)', async () => {
@@ -486,7 +589,40 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     const pattern = s.map((x) => (isData(x) ? 'D' : 'E')).join('');
     expect(pattern).toMatch(/^D+E+D+$/);
     expect(s.some((x) => /stalled/.test(x.errors?.ssh ?? ''))).toBe(true);
-    expect(c.hostStatus()['127.0.0.6']!.gaps.length).toBeGreaterThanOrEqual(1);
+    const st = c.hostStatus()['127.0.0.6']!;
+    expect(st.gaps.length).toBeGreaterThanOrEqual(1);
+    // One stall per unanswered tick: the slots that hit the deadline count 1, 2, 3 (stallTicks),
+    // then the connection is re-made (the ticks still in flight share its message).
+    const counts = s.flatMap((x) => /host stalled; (\d+) in a row/.exec(x.errors?.ssh ?? '')?.[1] ?? []).map(Number);
+    expect(counts).toEqual([1, 2, 3]);
+    expect(st.stalledTicks).toBe(3);
+    expect(s.some((x) => /no frame for 3 ticks in a row \(host stalled\); reconnecting/.test(x.errors?.ssh ?? ''))).toBe(true);
+  }, 90_000);
+
+  it('fills every slot of a healthy host whose round trip is longer than the interval', async () => {
+    // 150 ms each way: a 300+ ms round trip at a 200 ms interval.
+    const proxy = new DelayProxy({ listen: '127.0.0.10', port: proxyPort, target: { host: '127.0.0.2', port: healthy.port }, delayMs: 150 });
+    await proxy.start();
+    try {
+      const c = collector(['127.0.0.10', '127.0.0.3'], { intervalSeconds: 0.2, ssh: { connectTimeoutSeconds: 20, stallTimeoutSeconds: 2 } });
+      await c.start();
+      expect(c.hostStatus()['127.0.0.10']?.state).toBe('streaming');
+      await sleep(2500);
+      const got = await c.stop();
+      const [far, near] = [got['127.0.0.10']!, got['127.0.0.3']!];
+      expect(far.length).toBeGreaterThanOrEqual(10);
+      // None lost: every slot the near host has, the far one has too, with data (the last
+      // tick's frame included: stop() waits for the ticks in flight).
+      expect(far.length).toBe(near.length);
+      expect(far.map((x) => (isData(x) ? 'D' : `E(${x.errors?.ssh})`))).toEqual(far.map(() => 'D'));
+      far.forEach((x, i) => expect(ns(x)).toBe(ns(near[i]!)));
+      const st = c.hostStatus()['127.0.0.10']!;
+      expect(st).toMatchObject({ errorSamples: 0, lateFrames: 0, stalledTicks: 0, reconnects: 0, gaps: [] });
+      expect(st.rttMs).toBeGreaterThan(300);
+      expect(proxy.connections).toBe(1);
+    } finally {
+      await proxy.close();
+    }
   }, 90_000);
 
   it('times out a host that never speaks SSH, and stop() during start() returns at once', async () => {
@@ -502,6 +638,230 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     await starting;
     expect(performance.now() - t0).toBeLessThan(4000);
     expect(got['127.0.0.8']).toEqual([]);
+  });
+
+  it('toTimeSeriesData lists every requested host, [] for one without samples (as mlpstorage)', async () => {
+    const d = collector(['127.0.0.2', '127.0.0.8'], { ssh: { connectTimeoutSeconds: 20 } });
+    const starting = d.start();
+    await sleep(300);
+    const got = await d.stop();
+    await starting;
+    expect(got).toEqual({ '127.0.0.2': [], '127.0.0.8': [] });
+    const data = d.toTimeSeriesData();
+    expect([...data.samplesByHost.keys()]).toEqual(['127.0.0.2', '127.0.0.8']);
+    expect(data.toDict().samples_by_host).toEqual({ '127.0.0.2': [], '127.0.0.8': [] });
+    expect(data.hostsRequested).toEqual(['127.0.0.2', '127.0.0.8']);
+    expect(data.hostsCollected).toEqual([]);
+    expect(data.numSamples).toBe(0);
+  });
+
+  it('a start() that fails after connecting stops every connection, remote loop and timer', async () => {
+    let sessionsAtFailure = 0;
+    const spy = vi.spyOn(TimeSeriesCollector.prototype, 'start').mockImplementationOnce(async () => {
+      sessionsAtFailure = healthy.sessionPids().length;
+      throw new Error('local sampler failed');
+    });
+    const path = join(env.dir, `failed-start-${process.hrtime.bigint()}.jsonl`);
+    const sink = new JsonlSink(path);
+    try {
+      // 'localhost' is sampled natively, after the SSH host ('alpha') streams: its failure comes last.
+      const c = collector(['localhost', 'alpha'], { forceSsh: false, sink });
+      await expect(c.start()).rejects.toThrow('local sampler failed');
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(sessionsAtFailure).toBeGreaterThan(0); // alpha's remote loop was running
+      expect(c.isRunning).toBe(false);
+      await waitFor(() => healthy.sessionPids().length === 0, 5000, 'the remote loop to end');
+      await waitFor(() => !process.getActiveResourcesInfo().includes('TCPSocketWrap'), 3000, 'the connection to close');
+      // The sink it opened is closed again (a complete, empty recording), and it can start anew.
+      const back = await readTimeSeriesJsonl(path);
+      expect(back.complete).toBe(true);
+      expect(back.data.numSamples).toBe(0);
+      expect(c.hostStatus()).toEqual({});
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('stop() during start() never lets start() go on to run', async () => {
+    const original = TimeSeriesCollector.prototype.start;
+    const spy = vi.spyOn(TimeSeriesCollector.prototype, 'start').mockImplementationOnce(async function (this: TimeSeriesCollector) {
+      await sleep(400);
+      return original.call(this);
+    });
+    try {
+      const c = collector(['localhost', 'alpha'], { forceSsh: false });
+      let samples = 0;
+      c.on('sample', () => samples++);
+      const starting = c.start();
+      await waitFor(() => spy.mock.calls.length > 0, 10_000, 'the local sampler to be starting');
+      const stopped = c.stop();
+      await starting;
+      await stopped;
+      expect(c.isRunning).toBe(false);
+      const after = samples;
+      await sleep(600);
+      expect(samples).toBe(after); // no timer ticking behind a stopped collector
+      expect(c.hostStatus().alpha?.state).toBe('stopped');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("honours the ssh config's UserKnownHostsFile, StrictHostKeyChecking and HostKeyAlias", async () => {
+    const home = mkdtempSync(join(env.dir, 'home-'));
+    const khChanged = join(env.dir, 'kh_changed'); // another key for the host
+    const khEmpty = join(env.dir, 'kh_empty');
+    const khAlias = join(env.dir, 'kh_alias'); // the right key, under the alias only
+    writeFileSync(khChanged, impostor.knownHostsLine('127.0.0.2').replace(`:${impostor.port}`, `:${healthy.port}`));
+    writeFileSync(khEmpty, '');
+    writeFileSync(khAlias, healthy.knownHostsLine('the-alias').replace(`[the-alias]:${healthy.port}`, 'the-alias'));
+    const cfg = join(env.dir, 'ssh_config_kh');
+    writeFileSync(cfg, [
+      'Host kh-changed',
+      '  HostName 127.0.0.2',
+      `  UserKnownHostsFile ${khChanged}`,
+      'Host kh-unknown',
+      '  HostName 127.0.0.3',
+      `  UserKnownHostsFile ${khEmpty}`,
+      'Host kh-alias',
+      '  HostName 127.0.0.4',
+      `  UserKnownHostsFile ${khAlias}`,
+      '  HostKeyAlias the-alias',
+      'Host *',
+      `  Port ${healthy.port}`,
+      '  StrictHostKeyChecking yes',
+      '  GlobalKnownHostsFile /dev/null',
+      '  User root',
+      `  IdentityFile ${env.clientKey}`,
+      '  IdentitiesOnly yes',
+      '',
+    ].join('\n'));
+    const savedHome = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      // No ssh.knownHostsPath, no ssh.strictHostKeyChecking: the config decides.
+      const c = collector(['kh-changed', 'kh-unknown', 'kh-alias'], { ssh: { configPath: cfg, knownHostsPath: undefined } });
+      await c.start();
+      await sleep(700);
+      const got = await c.stop();
+      const st = c.hostStatus();
+      expect(st['kh-changed']?.lastError?.phase).toBe('host-key');
+      expect(st['kh-changed']?.lastError?.message).toMatch(/HOST KEY CHANGED for \[127\.0\.0\.2\]:\d+/);
+      expect(st['kh-changed']?.lastError?.message).toContain(khChanged);
+      expect(got['kh-changed']!.every((x) => /HOST KEY CHANGED/.test(x.errors?.ssh ?? ''))).toBe(true);
+      expect(st['kh-unknown']?.lastError?.message).toMatch(/no known host key .* strictHostKeyChecking is 'yes'/);
+      expect(st['kh-alias']?.connects).toBe(1);
+      expect(got['kh-alias']!.length).toBeGreaterThan(0);
+      expect(got['kh-alias']!.every(isData)).toBe(true);
+      // Nothing was appended anywhere: not to $HOME, not to the config's files.
+      expect(existsSync(join(home, '.ssh', 'known_hosts'))).toBe(false);
+      expect(readFileSync(khEmpty, 'utf8')).toBe('');
+
+      // An explicit option wins over the config; new keys go to the config's first file.
+      const d = collector(['kh-unknown'], { ssh: { configPath: cfg, knownHostsPath: undefined, strictHostKeyChecking: 'accept-new' } });
+      await d.start();
+      expect(d.hostStatus()['kh-unknown']?.state).toBe('streaming');
+      await d.stop();
+      expect(readFileSync(khEmpty, 'utf8')).toBe(healthy.knownHostsLine('127.0.0.3'));
+      expect(existsSync(join(home, '.ssh', 'known_hosts'))).toBe(false);
+    } finally {
+      process.env.HOME = savedHome;
+    }
+  });
+
+  it('warns once per host, with ssh\'s error, when ssh -G rejects the config (and still connects)', async () => {
+    const cfg = join(env.dir, 'ssh_config_bad');
+    writeFileSync(cfg, `${readFileSync(sshConfig, 'utf8')}\nHost *\n  NoSuchOption yes\n`);
+    const warnings: string[] = [];
+    const c = collector(['127.0.0.2', '127.0.0.3'], { ssh: { configPath: cfg }, logger: { warn: (m) => warnings.push(m) } });
+    await c.start();
+    await sleep(500);
+    const got = await c.stop();
+    const gWarnings = warnings.filter((w) => /ssh -G/.test(w));
+    expect(gWarnings).toHaveLength(2);
+    expect(gWarnings[0]).toMatch(/^hostseries: 127\.0\.0\.2: `ssh -G` failed \(.*Bad configuration option: nosuchoption/);
+    expect(gWarnings[1]).toMatch(/^hostseries: 127\.0\.0\.3: /);
+    expect(got['127.0.0.2']!.every(isData) && got['127.0.0.3']!.every(isData)).toBe(true);
+  });
+
+  it('stamps samples with the real-time clock at each tick (a clock step shows)', async () => {
+    const c = collector(['127.0.0.2']);
+    await c.start();
+    await sleep(600);
+    const realNow = Date.now.bind(Date);
+    const HOUR = 3_600_000;
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + HOUR); // the clock is stepped an hour on
+    try {
+      await sleep(600);
+    } finally {
+      spy.mockRestore();
+    }
+    await sleep(600);
+    const got = (await c.stop())['127.0.0.2']!;
+    const end = realNow();
+    const offsets = got.map((x) => Number(ns(x) / 1_000_000n) - end);
+    // Before, during and after the step: near now, an hour on, near now again.
+    expect(offsets.some((o) => o > HOUR - 10_000 && o < HOUR + 10_000)).toBe(true);
+    expect(offsets[0]).toBeLessThan(0);
+    expect(offsets[0]).toBeGreaterThan(-10_000);
+    expect(Math.abs(offsets[offsets.length - 1]!)).toBeLessThan(10_000);
+    expect(got.every(isData)).toBe(true);
+  });
+
+  it('marks the first sample after a reboot (boot_id change), and keeps every sample', async () => {
+    const [bootA, bootB] = ['aaaaaaaa-0000-4000-8000-000000000001', 'bbbbbbbb-0000-4000-8000-000000000002'];
+    writeFileSync(bootFile, `${bootA}\n`);
+    const reboots: HostReboot[] = [];
+    const c = collector(['127.0.0.11', '127.0.0.2']);
+    c.on('reboot', (_host, r) => reboots.push(r));
+    await c.start();
+    expect(c.hostStatus()['127.0.0.11']?.bootId).toBe(bootA);
+    await sleep(600);
+    writeFileSync(bootFile, `${bootB}\n`); // "reboot": the next session sees another kernel
+    expect(rebooty.killSessions().length).toBeGreaterThan(0);
+    await waitFor(() => (c.hostStatus()['127.0.0.11']?.connects ?? 0) >= 2, 20_000, 'the host to come back');
+    await sleep(600);
+    const got = await c.stop();
+    const h = got['127.0.0.11']!;
+    expect(h.length).toBe(got['127.0.0.2']!.length);
+    const marked = h.filter((x) => x.errors?.reboot !== undefined);
+    expect(marked).toHaveLength(1);
+    expect(marked[0]!.errors).toEqual({ reboot: `boot_id changed from ${bootA} to ${bootB}` });
+    expect(marked[0]!.toDict().errors).toEqual({ reboot: `boot_id changed from ${bootA} to ${bootB}` });
+    // Data, gap, then the marked sample is the first with data again.
+    const pattern = h.map((x) => (x.errors?.reboot ? 'R' : isData(x) ? 'D' : 'E')).join('');
+    expect(pattern).toMatch(/^D+E*RD+$/);
+    const st = c.hostStatus()['127.0.0.11']!;
+    expect(st.reboots).toMatchObject([{ previousBootId: bootA, bootId: bootB }]);
+    expect(reboots).toMatchObject([{ previousBootId: bootA, bootId: bootB }]);
+    expect(st.bootId).toBe(bootB);
+    expect(c.hostsWithData()).toEqual(['127.0.0.11', '127.0.0.2']);
+  }, 90_000);
+
+  it('warns once when hosts share one kernel (boot_id), and keeps every sample of each', async () => {
+    const warnings: string[] = [];
+    // localhost and 127.0.0.1 are this machine, sampled natively; 'alpha' is it too, over SSH.
+    const c = collector(['localhost', '127.0.0.1', 'alpha'], { forceSsh: false, logger: { warn: (m) => warnings.push(m) } });
+    await c.start();
+    await sleep(800);
+    const got = await c.stop();
+    const shared = warnings.filter((w) => /one kernel/.test(w));
+    expect(shared).toHaveLength(1);
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
+    expect(shared[0]).toContain(`boot_id ${bootId}`);
+    for (const h of ['localhost', '127.0.0.1', 'alpha']) {
+      expect(shared[0]).toContain(h);
+      expect(got[h]!.length).toBeGreaterThanOrEqual(3);
+    }
+    expect(c.hostStatus().alpha?.bootId).toBe(bootId);
+    // Several hosts over SSH on this one kernel: still one warning.
+    const more: string[] = [];
+    const d = collector(['127.0.0.2', '127.0.0.3', 'alpha'], { logger: { warn: (m) => more.push(m) } });
+    await d.start();
+    await sleep(300);
+    await d.stop();
+    expect(more.filter((w) => /one kernel/.test(w))).toHaveLength(1);
+    expect(more.find((w) => /one kernel/.test(w))).toMatch(/127\.0\.0\.2, 127\.0\.0\.3 and alpha run on one kernel/);
   });
 
   it('applies the lifecycle errors of the local collector', async () => {
@@ -535,25 +895,28 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
   });
 
   it('feeds a sink every sample, error samples included, with the run metadata', async () => {
-    const calls: string[] = [];
-    const written: [string, TimeSeriesSample][] = [];
-    const sink: Sink = {
-      on: () => sink,
-      off: () => sink,
-      unwritten: [],
-      open: async (meta) => void calls.push(`open ${meta.collectionMethod} ${meta.hostsRequested.join(',')}`),
-      write: (sample, host) => void written.push([host ?? sample.hostname, sample]),
-      flush: async () => undefined,
-      close: async (sum) => void calls.push(`close ${sum.numSamples} ${sum.hostsCollected?.join(',')}`),
-    };
+    const path = join(env.dir, `run-${process.hrtime.bigint()}.jsonl`);
+    const sink = new JsonlSink(path);
     const c = collector(['127.0.0.2', '127.0.0.9'], { sink });
     await c.start();
     await sleep(700);
     const got = await c.stop();
     const n = got['127.0.0.2']!.length + got['127.0.0.9']!.length;
-    expect(calls).toEqual(['open ssh 127.0.0.2,127.0.0.9', `close ${n} 127.0.0.2`]);
-    expect(written).toHaveLength(n);
-    expect(written.filter(([h]) => h === '127.0.0.9').every(([, x]) => x.errors?.ssh !== undefined)).toBe(true);
+    expect(sink.unwritten).toEqual([]);
+    const { data, complete, skippedLines } = await readTimeSeriesJsonl(path);
+    expect([complete, skippedLines]).toEqual([true, 0]);
+    expect(data.collectionMethod).toBe('ssh');
+    expect(data.collectionIntervalSeconds).toBe(0.25);
+    expect(data.hostsRequested).toEqual(['127.0.0.2', '127.0.0.9']);
+    expect(data.hostsCollected).toEqual(['127.0.0.2']);
+    expect(data.numSamples).toBe(n);
+    expect([...data.samplesByHost.keys()]).toEqual(['127.0.0.2', '127.0.0.9']);
+    // Every sample, as kept in memory, error samples included.
+    for (const h of ['127.0.0.2', '127.0.0.9']) {
+      expect(data.samplesByHost.get(h)!.map((x) => x.toDict())).toEqual(got[h]!.map((x) => x.toDict()));
+    }
+    expect(data.samplesByHost.get('127.0.0.2')!.every(isData)).toBe(true);
+    expect(data.samplesByHost.get('127.0.0.9')!.every((x) => /ECONNREFUSED/.test(x.errors?.ssh ?? ''))).toBe(true);
   });
 
   it('the remote loop ends by itself on stdin EOF and after missed ticks (bash and sh)', async () => {
@@ -561,7 +924,8 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     const conn = new Client();
     await new Promise<void>((resolve, reject) => {
       conn.on('ready', () => resolve()).on('error', reject);
-      conn.connect({ host: '127.0.0.3', port: healthy.port, username: 'root', authHandler: [{ type: 'publickey', username: 'root', key }] as never, hostVerifier: () => true });
+      const authHandler: PublicKeyAuthMethod[] = [{ type: 'publickey', username: 'root', key }];
+      conn.connect({ host: '127.0.0.3', port: healthy.port, username: 'root', authHandler, hostVerifier: () => true });
     });
     try {
       const run = (shell: 'auto' | 'sh', sendEof: boolean, deadmanSeconds: number, keepAliveMs = 0) =>

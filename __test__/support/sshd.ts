@@ -242,6 +242,14 @@ export class TestSshd {
     return pids;
   }
 
+  /** Kill every session (the remote loops die with them); the listener keeps accepting. */
+  killSessions(): number[] {
+    const pids = this.sessionPids();
+    signalAll(pids, 'SIGCONT');
+    signalAll(pids, 'SIGKILL');
+    return pids;
+  }
+
   resume(pids: number[]): void {
     signalAll(pids, 'SIGCONT');
   }

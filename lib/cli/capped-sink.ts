@@ -1,5 +1,5 @@
 /**
- * The sink `record` hands the collector: a JsonlSink behind a per-host cap (--max-samples), with
+ * The sink `record` hands the collector: a JsonlSink behind a per-host cap (--samples), with
  * a count per host for the status line and the stop condition.
  */
 import type { HostseriesError } from '../errors.js';

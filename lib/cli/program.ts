@@ -1,8 +1,9 @@
 /**
- * The commander program: the four commands, and argument errors shown as one line plus the
+ * The commander program: the five commands, and argument errors shown as one line plus the
  * command's usage, exit status 2.
  */
 import { Command, CommanderError } from 'commander';
+import { convertCommand } from './convert.js';
 import { hostsCommand } from './hosts.js';
 import { recordCommand } from './record.js';
 import { sampleCommand } from './sample.js';
@@ -21,6 +22,7 @@ Examples:
   $ hostseries record -- fio job.fio
   $ hostseries record -H 'node[01-16]' -o run.json -- mpirun ./bench
   $ hostseries summary run.json
+  $ hostseries convert run.partial.jsonl          # finalise a recording that was killed
   $ hostseries sample
   $ hostseries hosts 'node[01-04]:8'
 
@@ -48,7 +50,7 @@ export function buildProgram(): Program {
     .version(packageVersion(), '-V, --version', 'print the version')
     .enablePositionalOptions()
     .addHelpText('after', EXAMPLES);
-  for (const c of [recordCommand(), sampleCommand(), summaryCommand(), hostsCommand()]) program.addCommand(c);
+  for (const c of [recordCommand(), sampleCommand(), summaryCommand(), convertCommand(), hostsCommand()]) program.addCommand(c);
   // Commander's own error output is replaced by ours (one line, then the usage).
   for (const c of [program, ...program.commands]) {
     c.configureOutput({ outputError: () => undefined });

@@ -4,10 +4,9 @@
  * the stream is the final file.
  */
 import { constants } from 'node:fs';
-import { access, stat, unlink } from 'node:fs/promises';
+import { access, lstat, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FileError } from '../errors.js';
-import { convertJsonlToJson } from '../sinks/jsonl-read.js';
 
 export type OutputFormat = 'json' | 'jsonl';
 
@@ -56,9 +55,16 @@ export async function checkOutput(plan: OutputPlan): Promise<void> {
   });
 }
 
-/** Turn the finished stream into the final file (JSON format), then remove the stream. */
-export async function finaliseOutput(plan: OutputPlan): Promise<void> {
-  if (plan.format === 'jsonl') return;
-  await convertJsonlToJson(plan.stream, plan.output);
-  await unlink(plan.stream).catch(() => undefined);
+/**
+ * Why the stream cannot be created, when a file is already where it goes: after a crash that
+ * file is the only copy of a run, so it is never truncated (the sink creates the stream new, too).
+ */
+export async function existingStream(plan: OutputPlan): Promise<string | undefined> {
+  const s = plan.stream;
+  if (!(await lstat(s).then(() => true, () => false))) return undefined;
+  const tools = `\`hostseries summary ${s}\` can read it, \`hostseries convert ${s}\` turns it into JSON`;
+  if (s !== plan.output) {
+    return `${s} is left from an unfinished recording (killed, or still running); ${tools} — move it away to record to ${plan.output}`;
+  }
+  return `${s} exists and a stream is never overwritten; record to another file, or move it away (if it is a recording left unfinished, ${tools})`;
 }

@@ -1,28 +1,34 @@
 /**
  * A recording from start to finish: check the output, start collecting, run the command, stop on
- * the first of (command exit, --duration, --max-samples, a signal), complete the file.
+ * the first of (command exit, --duration, --samples, a signal), complete the file.
+ *
+ * A failing disk does not stop a recording: the failure is reported at once, the samples the
+ * stream cannot take are kept in memory (the JsonlSink's `unwritten`), and at the end they go
+ * into the final file with the ones on disk (see record-save.ts).
  */
 import { unlink } from 'node:fs/promises';
 import { constants } from 'node:os';
 import type { WriteStream } from 'node:tty';
 import { formatHost, type HostEntry } from '../hosts/parse.js';
 import { isLocalhost } from '../hosts/local.js';
+import type { HostseriesError } from '../errors.js';
 import { JsonlSink } from '../sinks/jsonl-sink.js';
 import { CappedSink } from './capped-sink.js';
 import { findExecutable, fromTerminal, inTerminalForeground, runCommand, trapSignals, type RunningCommand } from './command.js';
 import { wholeDisks } from './devices.js';
-import { EXIT_CANNOT_RUN, EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, UsageError, errorMessage } from './exit.js';
+import { EXIT_CANNOT_RUN, EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, UsageError, errorMessage } from './exit.js';
 import { clock, duration, num } from './format.js';
 import { headline } from './headline.js';
 import { hostEntries } from './host-options.js';
 import { Reporter, verbosityOf } from './output.js';
 import type { RecordOptions } from './record.js';
-import { checkOutput, finaliseOutput, planOutput, type OutputPlan } from './record-output.js';
+import { checkOutput, existingStream, planOutput, type OutputPlan } from './record-output.js';
+import { saveRecording } from './record-save.js';
 import { localRecorder, multiHostRecorder, type Recorder } from './recorder.js';
 import { sshOptions } from './ssh-options.js';
 import { StatusLine } from './status-line.js';
 
-type StopReason = 'command' | 'duration' | 'max-samples' | NodeJS.Signals;
+type StopReason = 'command' | 'duration' | 'samples' | NodeJS.Signals;
 
 const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 
@@ -58,6 +64,11 @@ export async function runRecording(argv: string[], o: RecordOptions): Promise<nu
   if (o.forceSsh && entries.length === 0) throw new UsageError('--force-ssh needs hosts (-H, --hostfile or --slurm)');
   const plan = planOutput(o.output, o.format);
   await checkOutput(plan);
+  const leftover = await existingStream(plan);
+  if (leftover) {
+    reporter.error(leftover);
+    return EXIT_USAGE;
+  }
   if (argv.length > 0) {
     const problem = await findExecutable(argv[0]!);
     if (problem) {
@@ -87,11 +98,12 @@ class Recording {
     private readonly remote: boolean,
   ) {
     this.jsonl = new JsonlSink(plan.stream);
-    const cap = o.maxSamples ?? Number.POSITIVE_INFINITY;
+    this.jsonl.on('error', this.onStreamError);
+    const cap = o.samples ?? Number.POSITIVE_INFINITY;
     this.sink = new CappedSink(this.jsonl, cap, () => {
-      if (o.maxSamples !== undefined && this.recorder.hosts().every((h) => this.sink.count(h) >= cap)) this.stopper.stop('max-samples');
+      if (o.samples !== undefined && this.recorder.hosts().every((h) => this.sink.count(h) >= cap)) this.stopper.stop('samples');
     });
-    const common = { intervalSeconds: o.interval, metrics: o.metrics, sink: this.sink, reporter };
+    const common = { intervalSeconds: o.interval, metrics: o.metrics, sink: this.sink, reporter, onError: this.onCollectorError };
     this.recorder = remote
       ? multiHostRecorder({ ...common, hosts: entries, ssh: sshOptions(o), forceSsh: o.forceSsh === true })
       : localRecorder(common);
@@ -108,6 +120,18 @@ class Recording {
       untrap();
     }
   }
+
+  /** The stream failed while recording: say so at once, once; the samples stay in memory. */
+  private readonly onStreamError = (e: HostseriesError): void => {
+    // A failure to create the stream fails the start, which reports it.
+    if (!this.jsonl.isOpen) return;
+    this.reporter.warn(`${e.message}; recording goes on, the samples not written are kept in memory for the final file`);
+  };
+
+  /** The collectors pass the stream's failure on too (and again when it rejects the close): said already. */
+  private readonly onCollectorError = (e: HostseriesError): void => {
+    if (e !== this.jsonl.error) this.reporter.warn(e.message);
+  };
 
   private readonly onSignal = (sig: NodeJS.Signals): void => {
     if (this.cmd?.running) {
@@ -167,7 +191,8 @@ class Recording {
       return first as NodeJS.Signals;
     }
     await starting.catch(async (e: unknown) => {
-      await unlink(this.plan.stream).catch(() => undefined);
+      // Only a stream this run created (never a file that was there: 'wx').
+      if (this.jsonl.created) await unlink(this.plan.stream).catch(() => undefined);
       throw e;
     });
     return undefined;
@@ -205,23 +230,33 @@ class Recording {
     return parts.join(' · ');
   }
 
-  /** Stop collecting (the stream gets its footer), then write the final file. False if that failed. */
+  /**
+   * Stop collecting (the stream gets its footer), then write the final file: the stream plus any
+   * samples it could not take. False unless every sample is in the file asked for.
+   */
   private async complete(): Promise<boolean> {
     this.finishing = true;
     const { reporter, plan, recorder } = this;
     try {
       await recorder.stop();
-      if (this.jsonl.error) throw this.jsonl.error;
-      await finaliseOutput(plan);
     } catch (e) {
-      reporter.error(errorMessage(e));
-      if (plan.stream !== plan.output) reporter.error(`the samples recorded so far are in ${plan.stream}`);
+      if (e !== this.jsonl.error) reporter.error(errorMessage(e));
+    }
+    const missed = recorder.missedTicks();
+    if (missed !== undefined) reporter.debug(`the sampler missed ${plural(missed, 'tick')} (due while the machine was too busy to sample)`);
+    if (!this.jsonl.meta || !this.jsonl.created) {
+      reporter.info('stopped before recording began; nothing written');
       return false;
     }
+    const saved = await saveRecording(plan, this.jsonl, reporter);
+    // Elsewhere (a temporary directory) or nowhere: saveRecording has said where and why.
+    if (saved.path !== plan.output) return false;
     const silent = recorder.hostsWithoutData();
     if (silent.length > 0) reporter.warn(`no data from ${silent.join(', ')}`);
     const elapsed = this.startedAt ? `, ${duration((Date.now() - this.startedAt) / 1000)}` : '';
-    reporter.info(`wrote ${plan.output}: ${plural(this.sink.samples, 'sample')}, ${plural(recorder.hosts().length, 'host')}${elapsed}`);
-    return true;
+    const n = saved.data?.countSamples() ?? this.sink.samples;
+    const memory = saved.fromMemory > 0 ? ` (${plural(saved.fromMemory, 'sample')} the stream could not take came from memory)` : '';
+    reporter.info(`wrote ${saved.path}: ${plural(n, 'sample')}, ${plural(recorder.hosts().length, 'host')}${elapsed}${memory}`);
+    return saved.ok;
   }
 }

@@ -11,7 +11,7 @@ export interface RecordOptions extends HostSourceOptions, SshCliOptions {
   interval: number;
   output?: string;
   format?: OutputFormat;
-  maxSamples?: number;
+  samples?: number;
   duration?: number;
   metrics?: Metric[];
   quiet?: boolean;
@@ -25,13 +25,17 @@ Examples:
   $ hostseries record -H 'node[01-16]' -- mpirun -np 64 ./ior -w -r
   $ hostseries record --hostfile hosts.txt --duration 10m
   $ hostseries record -d 30s -o idle.jsonl.gz         # no command: 30 seconds (or until Ctrl-C)
+  $ hostseries record -n 100 -i 0.5 -o quick.json     # 100 samples, then stop
 
 The exit status is the command's. Ctrl-C and SIGTERM go to the command; the recording ends when it
 exits and the file is always completed. While recording, samples stream to <file>.partial.jsonl
-(a crash or kill loses at most one interval; \`hostseries summary\` reads it); at the end it
-becomes <file>, the mlpstorage TimeSeriesData JSON. Hosts that are this machine are sampled
-natively; others over SSH (keys from ssh-agent, ~/.ssh/config and ~/.ssh/id_*; new host keys are
-added to known_hosts). An unreachable host is reported and retried; the others go on.`;
+(a crash or kill loses at most one interval; \`hostseries summary\` reads it, \`hostseries convert\`
+finalises it); at the end it becomes <file>, the mlpstorage TimeSeriesData JSON. A stream left by
+an unfinished recording is never overwritten. If the disk fails or fills while recording, the
+samples it did not take are kept in memory and written at the end, to a temporary directory if
+<file> cannot be written (the exit status is then not 0). Hosts that are this machine are
+sampled natively; others over SSH (keys from ssh-agent, ~/.ssh/config and ~/.ssh/id_*; new host
+keys are added to known_hosts). An unreachable host is reported and retried; the others go on.`;
 
 export function recordCommand(): Command {
   const cmd = new Command('record')
@@ -44,7 +48,7 @@ export function recordCommand(): Command {
     .addOption(new Option('-o, --output <file>', 'where to write (default hostseries-<UTC time>.json; .gz compresses)'))
     .addOption(new Option('--format <format>', 'json (mlpstorage TimeSeriesData) or jsonl (the stream itself); default from the file name').choices(['json', 'jsonl']))
     .addOption(new Option('-d, --duration <seconds>', 'stop recording after this long (e.g. 90, 10m, 2h)').argParser(seconds(0.001)))
-    .addOption(new Option('-n, --max-samples <n>', 'stop recording after n samples per host').argParser(positiveInt))
+    .addOption(new Option('-n, --samples <N>', 'stop after N samples per host (error samples count)').argParser(positiveInt))
     .addOption(new Option('-m, --metrics <list>', 'sections to read: diskstats, vmstat, meminfo, loadavg, netdev, stat (default all)').argParser(metricList))
     .addOption(new Option('-q, --quiet', 'only warnings and errors; no status line').conflicts('verbose'))
     .addOption(new Option('-v, --verbose', 'say more: hosts connecting, signals, files'));

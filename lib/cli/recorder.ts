@@ -1,8 +1,10 @@
 /**
  * One interface over the two collectors `record` uses: TimeSeriesCollector when every host is
  * this machine, MultiHostTimeSeriesCollector as soon as one is remote (or with --force-ssh).
- * Samples reach the file through the sink; memory keeps only the latest (the file has them all).
+ * Samples reach the file through the sink; the collector keeps only the latest two (for rates).
+ * Samples the file could not take (a failing disk) stay in the sink's `unwritten`, not here.
  */
+import type { HostseriesError } from '../errors.js';
 import type { Logger } from '../collector/local.js';
 import { TimeSeriesCollector } from '../collector/local.js';
 import type { HostEntry } from '../hosts/parse.js';
@@ -30,6 +32,8 @@ export interface Recorder {
   hostsWithoutData(): string[];
   /** Rates between this machine's last two samples (local recordings only). */
   latestRates(): Rates | undefined;
+  /** Ticks that came due while the machine was too busy to sample (local recordings only). */
+  missedTicks(): number | undefined;
 }
 
 export interface RecorderOptions {
@@ -37,6 +41,12 @@ export interface RecorderOptions {
   metrics?: Metric[];
   sink: Sink;
   reporter: Reporter;
+  /** A collector's error (default: a warning). Sink failures arrive here too. */
+  onError?: (e: HostseriesError) => void;
+}
+
+function errorHandler(o: RecorderOptions): (e: HostseriesError) => void {
+  return o.onError ?? ((e) => o.reporter.warn(e.message));
 }
 
 /**
@@ -61,7 +71,7 @@ export function localRecorder(o: RecorderOptions): Recorder {
     sink: o.sink,
     logger: collectorLogger(o.reporter),
   });
-  c.on('error', (e) => o.reporter.warn(e.message));
+  c.on('error', errorHandler(o));
   return {
     method: 'local',
     start: () => c.start(),
@@ -70,6 +80,7 @@ export function localRecorder(o: RecorderOptions): Recorder {
     hostCounts: () => ({ total: 1, streaming: c.isRunning ? 1 : 0, down: 0 }),
     hostsWithoutData: () => [],
     latestRates: () => c.currentRates(),
+    missedTicks: () => c.missedTicks,
   };
 }
 
@@ -88,7 +99,7 @@ export function multiHostRecorder(o: RecorderOptions & { hosts: HostEntry[]; ssh
     sink: o.sink,
     logger: collectorLogger(r),
   });
-  c.on('error', (e) => r.warn(e.message));
+  c.on('error', errorHandler(o));
   // Say it when a host goes down or comes back, not on every retry.
   const down = new Set<string>();
   c.on('hostState', (host, state, err) => {
@@ -115,5 +126,6 @@ export function multiHostRecorder(o: RecorderOptions & { hosts: HostEntry[]; ssh
       return c.hosts.filter((h) => !ok.has(h));
     },
     latestRates: () => undefined,
+    missedTicks: () => undefined,
   };
 }

@@ -26,9 +26,10 @@ export function addSshOptions(cmd: Command): Command {
   cmd.addOption(new Option('--user <name>', 'remote user when the host has no user@ (else ~/.ssh/config, else yours)'));
   cmd.addOption(new Option('--port <n>', 'SSH port for every host (else ~/.ssh/config, else 22)').argParser(port));
   cmd.addOption(new Option('--identity <path>', 'private key to try first (as ssh -i)'));
-  cmd.addOption(new Option('--known-hosts <path>', 'known_hosts file (default ~/.ssh/known_hosts)'));
-  cmd.addOption(new Option('--strict-host-key-checking <policy>', 'unknown host keys: accept-new adds them, yes refuses them, no skips checks')
-    .choices(['yes', 'accept-new', 'no']).default('accept-new'));
+  cmd.addOption(new Option('--known-hosts <path>', 'known_hosts file (default: the ssh config\'s, else ~/.ssh/known_hosts)'));
+  cmd.addOption(new Option('--strict-host-key-checking <policy>',
+    'unknown host keys: accept-new adds them, yes refuses them, no skips checks (default: the ssh config\'s, else accept-new)')
+    .choices(['yes', 'accept-new', 'no']));
   cmd.addOption(new Option('--ssh-config <path>', 'ssh config file (default ~/.ssh/config)'));
   cmd.addOption(new Option('--no-ssh-config', 'ignore ssh config files'));
   cmd.addOption(new Option('--connect-timeout <seconds>', 'bound on connecting to a host').argParser(seconds(0.1)).default(10));

@@ -28,7 +28,8 @@ export interface ParseHostsOptions {
 const DEFAULT_MAX_HOSTS = 100_000;
 const SHELL_META = new Set([...';&|`$()<>\\\'"*?!{}~#^\n\r\t ']);
 const NAME_CHAR = /^[A-Za-z0-9._-]$/;
-const USER_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*\$?$/;
+/** A remote user name as accepted everywhere (host specs, ssh.username): POSIX-ish, no shell metacharacter, no leading '-'. */
+export const USER_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*\$?$/;
 const IPV6_RE = /^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/;
 const INT_RE = /^[0-9]+$/;
 
@@ -169,7 +170,7 @@ function parseToken(tok: string, where: string, budget: number): HostEntry[] {
     rest = rest.slice(at + 1);
     if (!user) fail("empty user before '@'");
     checkChars(user as string, 'user', fail);
-    if (!USER_RE.test(user as string)) fail(`invalid user name ${JSON.stringify(user)}`);
+    if (!USER_NAME_RE.test(user as string)) fail(`invalid user name ${JSON.stringify(user)}`);
   }
   if (!rest) fail('empty host');
 

@@ -1,11 +1,16 @@
 /**
  * One remote host: one persistent ssh2 connection with ONE long-lived exec channel running the
  * loop of script.ts. The collector calls `tick()` on every host from one timer; each tick yields
- * exactly one sample per host through `onSample`: the parsed frame, or an error sample when the
- * host is down, stalled or late. Failures reconnect with backoff and jitter; nothing here ever
- * waits on another host.
+ * exactly one sample per host: the parsed frame (onFrame), or an error sample (onError) when the
+ * host is down or its frame did not come within the stall deadline.
+ *
+ * Every tick is written at once, whatever is still in flight: the remote loop answers in order,
+ * so a round trip longer than the interval only means several ticks in flight, not lost slots.
+ * A tick whose frame has not come `stallTimeoutMs` after it was sent gets an error sample (one
+ * stall); `stallTicks` stalls in a row drop the connection and make a new one. Failures
+ * reconnect with backoff and jitter; nothing here ever waits on another host.
  */
-import { Client, type AuthMethod, type ClientChannel, type ConnectConfig, type ParsedKey } from 'ssh2';
+import { Client, type AgentAuthMethod, type ClientChannel, type ConnectConfig, type ParsedKey, type PublicKeyAuthMethod } from 'ssh2';
 import { SshError, type SshPhase } from '../errors.js';
 import { isoSeconds } from '../native.js';
 import type { Metric } from '../types.js';
@@ -56,6 +61,8 @@ export interface HostStatus {
   errorSamples: number;
   /** Frames that arrived after their slot had been given an error sample. */
   lateFrames: number;
+  /** Ticks whose frame missed the stall deadline (each counted once). */
+  stalledTicks: number;
   gaps: HostGap[];
   reboots: HostReboot[];
   bootId?: string;
@@ -83,8 +90,12 @@ export interface ConnectionParams {
   connectTimeoutMs: number;
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
-  /** Consecutive unanswered ticks after which the connection is dropped and re-made. */
+  /** A tick's frame may take this long (from the tick) before its slot becomes an error. */
+  stallTimeoutMs: number;
+  /** Ticks in a row that missed the stall deadline, after which the connection is re-made. */
   stallTicks: number;
+  /** HostKeyAlias: look the key up under this name instead of `[address]:port`. */
+  hostKeyAlias?: string;
   backoff?: BackoffOptions;
   remoteShell?: 'auto' | 'sh';
 }
@@ -101,21 +112,26 @@ export interface Tick {
 export interface ConnectionDeps {
   knownHosts: KnownHosts;
   handshakes: Limiter;
-  /** The frame answering `tick`. Exactly one of onFrame/onError is called per tick. */
-  onFrame(key: string, tick: Tick, frame: SampleFrame): void;
+  /**
+   * The frame answering `tick`. Exactly one of onFrame/onError is called per tick, in tick order.
+   * `reboot` is set on the first frame after the remote's boot_id changed.
+   */
+  onFrame(key: string, tick: Tick, frame: SampleFrame, reboot?: HostReboot): void;
   /** `tick` gets an error sample with this message. */
   onError(key: string, tick: Tick, message: string): void;
   onStateChange?(key: string, state: HostState, error?: SshError): void;
   onReboot?(key: string, reboot: HostReboot): void;
+  /** Every time the remote loop starts: the kernel's boot_id (hosts that share one are one machine). */
+  onBoot?(key: string, bootId: string): void;
   /** Time origin for firstStreamMs (performance.now() at collector start). */
   startedAt: number;
 }
 
 interface Pending {
   tick: Tick;
+  /** performance.now() when written; the frame is due by `deadline`. */
   sentAt: number;
-  /** Its slot already got an error sample (it was late); a frame now is dropped. */
-  settled: boolean;
+  deadline: number;
 }
 
 const STDERR_TAIL = 2048;
@@ -152,8 +168,15 @@ export class HostConnection {
   private client: Client | undefined;
   private channel: ClientChannel | undefined;
   private parser: FrameParser | undefined;
-  private pending: Pending | undefined;
+  /** Ticks written and not answered yet, by seq, oldest first (the remote answers in order). */
+  private readonly pending = new Map<number, Pending>();
+  /** Highest seq written to the current channel: a frame at or below it, not pending, is late. */
+  private sentMax = 0;
+  /** Ticks in a row that missed their deadline. */
   private stalls = 0;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  /** A reboot seen at the last hello, for the first frame after it. */
+  private reboot: HostReboot | undefined;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
@@ -182,6 +205,7 @@ export class HostConnection {
       samples: 0,
       errorSamples: 0,
       lateFrames: 0,
+      stalledTicks: 0,
       gaps: [],
       reboots: [],
     };
@@ -200,51 +224,52 @@ export class HostConnection {
     void this.connect();
   }
 
-  /** One slot: ask the remote for a frame, or give the slot an error sample. Never blocks. */
+  /**
+   * One slot: ask the remote for a frame (whatever is still in flight), or give the slot an error
+   * sample when the host is down. Never blocks.
+   */
   tick(tick: Tick): void {
     if (this.stopping) return;
-    const p = this.pending;
-    if (p && !p.settled) {
-      // The previous slot is still unanswered one interval later: it is late.
-      p.settled = true;
-      this.stalls++;
-      this.emitError(p.tick, `no answer within the interval (host stalled; ${this.stalls} in a row)`);
-    }
+    const now = performance.now();
+    // Settle overdue ticks first, so a host's samples stay in tick order (and a stall that
+    // reaches stallTicks reconnects before this tick is written to a dead channel).
+    this.expire(now);
     if (this.st.state !== 'streaming' || !this.channel) {
       this.emitError(tick, this.downReason());
       return;
     }
-    if (this.pending) {
-      // Still waiting on an older frame: don't queue ticks behind it (they would all come back stale).
-      this.stalls++;
-      this.emitError(tick, `host stalled: tick ${this.pending.tick.seq} unanswered`);
-      if (this.stalls >= this.params.stallTicks) {
-        this.fail(new SshError(this.params.key, 'stream', `no frame for ${this.stalls} ticks (host stalled); reconnecting`));
-      }
-      return;
-    }
-    this.pending = { tick, sentAt: performance.now(), settled: false };
+    this.pending.set(tick.seq, { tick, sentAt: now, deadline: now + this.params.stallTimeoutMs });
+    this.sentMax = Math.max(this.sentMax, tick.seq);
     this.channel.write(`${tick.seq}\n`);
     this.wrote = true;
+    // An armed timer is due no later than this tick's deadline (deadlines follow send order).
+    if (!this.expiryTimer) this.armExpiry();
   }
 
-  /** Wait (at most `graceMs`) for the frame of the last tick, then settle it. */
+  /**
+   * The collector stopped ticking: wait (at most `graceMs`, and no longer than their deadlines)
+   * for the frames of the ticks in flight, then give the rest error samples. Begins the stop: no
+   * reconnect from here on.
+   */
   async drain(graceMs: number): Promise<void> {
-    if (this.pending && !this.pending.settled && this.st.state === 'streaming') {
+    this.stopping = true;
+    clearTimeout(this.retryTimer);
+    let last: Pending | undefined;
+    for (const p of this.pending.values()) last = p;
+    if (last && this.st.state === 'streaming') {
+      const wait = Math.max(0, Math.min(graceMs, last.deadline - performance.now()));
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, graceMs);
+        const t = setTimeout(resolve, wait);
         this.drainWaiter = () => {
+          if (this.pending.size > 0) return;
           clearTimeout(t);
           resolve();
         };
       });
       this.drainWaiter = undefined;
     }
-    const p = this.pending;
-    if (p && !p.settled) {
-      p.settled = true;
-      this.emitError(p.tick, 'stopped before the host answered');
-    }
+    this.expire(performance.now());
+    this.settleAll('stopped before the host answered');
   }
 
   /** End the remote loop (stdin EOF) and the connection; resolves when both are gone. */
@@ -252,7 +277,9 @@ export class HostConnection {
     this.stopping = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.helloTimer);
+    clearTimeout(this.expiryTimer);
     clearInterval(this.idleTimer);
+    this.settleAll('stopped before the host answered');
     const client = this.client;
     const ch = this.channel;
     if (client) {
@@ -313,9 +340,12 @@ export class HostConnection {
     });
     client.on('close', () => failOnce(hostKeyError ?? new SshError(p.key, 'closed', 'connection closed')));
 
-    const auth: AuthMethod[] = p.keys.map((key) => ({ type: 'publickey', username: p.username, key }) as AuthMethod);
-    if (p.agent) auth.push({ type: 'agent', username: p.username, agent: p.agent } as AuthMethod);
-    const knownTypes = this.deps.knownHosts.knownKeyTypes(p.address, p.port);
+    const auth: Array<PublicKeyAuthMethod | AgentAuthMethod> = p.keys.map((key): PublicKeyAuthMethod => ({ type: 'publickey', username: p.username, key }));
+    if (p.agent) auth.push({ type: 'agent', username: p.username, agent: p.agent });
+    // known_hosts name: HostKeyAlias as is, else `address` / `[address]:port`.
+    const [khHost, khPort] = p.hostKeyAlias ? [p.hostKeyAlias, 22] : [p.address, p.port];
+    // Offer only the key types we already know for this host: no downgrade to a new type.
+    const serverHostKey = this.deps.knownHosts.knownKeyTypes(khHost, khPort).flatMap(hostKeyAlgorithmsFor);
     const config: ConnectConfig = {
       host: p.address,
       port: p.port,
@@ -326,11 +356,10 @@ export class HostConnection {
       keepaliveCountMax: p.keepaliveCountMax,
       algorithms: {
         kex: [...KEX_ALGORITHMS],
-        // Offer only the key types we already know for this host: no downgrade to a new type.
-        ...(knownTypes.length ? { serverHostKey: knownTypes.flatMap(hostKeyAlgorithmsFor) as never } : {}),
+        ...(serverHostKey.length ? { serverHostKey } : {}),
       },
       hostVerifier: (key: Buffer) => {
-        const verdict = this.deps.knownHosts.verify(p.address, p.port, key, p.key);
+        const verdict = this.deps.knownHosts.verify(khHost, khPort, key, p.key);
         if (verdict.ok) return true;
         hostKeyError = verdict.error;
         return false;
@@ -393,11 +422,14 @@ export class HostConnection {
     clearTimeout(this.helloTimer);
     this.releaseSetup?.();
     const prev = this.st.bootId;
-    if (prev && prev !== h.bootId) {
+    if (prev && h.bootId && prev !== h.bootId) {
       const reboot = { at: isoSeconds(Date.now()), previousBootId: prev, bootId: h.bootId };
       this.st.reboots.push(reboot);
+      // The first sample after it says so (its counters restarted), not only status and event.
+      this.reboot = reboot;
       this.deps.onReboot?.(this.params.key, reboot);
     }
+    if (h.bootId) this.deps.onBoot?.(this.params.key, h.bootId);
     this.st.bootId = h.bootId;
     this.st.remoteHostname = h.hostname;
     this.st.remoteShell = h.shell;
@@ -405,7 +437,7 @@ export class HostConnection {
     this.st.firstStreamMs ??= Math.round(performance.now() - this.deps.startedAt);
     this.attempt = 0;
     this.stalls = 0;
-    this.pending = undefined;
+    this.sentMax = 0;
     this.armIdle();
     this.setState('streaming');
   }
@@ -426,25 +458,80 @@ export class HostConnection {
   }
 
   private onFrame(f: SampleFrame): void {
-    const p = this.pending;
-    if (!p || f.tick !== p.tick.seq) return; // not ours (torn or from before a reconnect)
-    this.pending = undefined;
-    this.stalls = 0;
-    this.st.rttMs = Math.round((performance.now() - p.sentAt) * 100) / 100;
-    if (p.settled) {
-      this.st.lateFrames++;
+    const p = this.pending.get(f.tick);
+    if (!p) {
+      // Its slot already got an error sample (past the deadline); a torn frame (-1) is not counted.
+      if (f.tick > 0 && f.tick <= this.sentMax) this.st.lateFrames++;
       return;
     }
-    p.settled = true;
+    // Answers come in order: older ticks still pending lost their frame (torn on the way).
+    for (const [seq, older] of this.pending) {
+      if (seq === f.tick) break;
+      this.pending.delete(seq);
+      this.emitError(older.tick, `the frame of tick ${seq} was lost (torn)`);
+    }
+    this.pending.delete(f.tick);
+    this.stalls = 0;
+    this.st.rttMs = Math.round((performance.now() - p.sentAt) * 100) / 100;
     this.closeGap();
     this.st.samples++;
-    this.deps.onFrame(this.params.key, p.tick, f);
+    const reboot = this.reboot;
+    this.reboot = undefined;
+    this.deps.onFrame(this.params.key, p.tick, f, reboot);
+    if (this.pending.size === 0) {
+      // Nothing in flight: no deadline to watch (an armed timer for an answered tick would only
+      // wake up to re-arm itself).
+      clearTimeout(this.expiryTimer);
+      this.expiryTimer = undefined;
+    }
     this.drainWaiter?.();
+  }
+
+  /** Give every tick past its deadline an error sample, oldest first; reconnect after stallTicks in a row. */
+  private expire(now: number): void {
+    for (const [seq, p] of this.pending) {
+      if (p.deadline > now) break;
+      this.pending.delete(seq);
+      this.stalls++;
+      this.st.stalledTicks++;
+      this.emitError(p.tick, `no frame within ${Math.round(this.params.stallTimeoutMs)} ms of the tick (host stalled; ${this.stalls} in a row)`);
+      if (this.stalls >= this.params.stallTicks && !this.stopping) {
+        this.fail(new SshError(this.params.key, 'stream', `no frame for ${this.stalls} ticks in a row (host stalled); reconnecting`));
+        return;
+      }
+    }
+  }
+
+  /**
+   * One timer per connection, at the oldest pending tick's deadline. It is not moved when that
+   * tick is answered: it then wakes early, finds nothing overdue and re-arms for the next one.
+   */
+  private armExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    const oldest = this.pending.values().next();
+    if (oldest.done) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      this.expire(performance.now());
+      this.armExpiry();
+      this.drainWaiter?.();
+    }, Math.max(0, oldest.value.deadline - performance.now()));
+  }
+
+  /** Every tick in flight gets an error sample with `message`. */
+  private settleAll(message: string): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    for (const p of this.pending.values()) this.emitError(p.tick, message);
+    this.pending.clear();
   }
 
   private fail(err: SshError): void {
     clearTimeout(this.helloTimer);
     clearInterval(this.idleTimer);
+    // Every tick in flight on this connection is lost with it.
+    this.settleAll(err.message);
     // A close we caused by stopping is not an error of the host.
     if (!this.stopping) this.st.lastError = { phase: err.phase, message: err.message, at: isoSeconds(Date.now()) };
     const client = this.client;
@@ -457,11 +544,6 @@ export class HostConnection {
       client.end();
       setTimeout(() => client.destroy(), 1000).unref();
     }
-    if (this.pending && !this.pending.settled) {
-      this.pending.settled = true;
-      this.emitError(this.pending.tick, err.message);
-    }
-    this.pending = undefined;
     this.stalls = 0;
     if (this.stopping) return;
     if (err.phase === 'host-key') {

@@ -7,7 +7,9 @@
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { createHmac, createHash, randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
+import type { ServerHostKeyAlgorithm } from 'ssh2';
 import { SshError } from '../errors.js';
+import { globToRegExp, isGlob } from './glob.js';
 
 export type StrictHostKeyChecking = 'yes' | 'accept-new' | 'no';
 
@@ -41,14 +43,18 @@ export function keyTypeOf(key: Buffer): string {
   return key.subarray(4, 4 + n).toString('latin1');
 }
 
-/** Host key algorithms ssh2 may negotiate for a known key type. */
-export function hostKeyAlgorithmsFor(keyType: string): string[] {
-  return keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType];
+const HOST_KEY_ALGORITHMS: readonly ServerHostKeyAlgorithm[] = [
+  'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa', 'ssh-dss',
+];
+
+function isHostKeyAlgorithm(name: string): name is ServerHostKeyAlgorithm {
+  return (HOST_KEY_ALGORITHMS as readonly string[]).includes(name);
 }
 
-function globToRegExp(p: string): RegExp {
-  const body = p.replace(/[.+^${}()|\\[\]]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 'i');
+/** Host key algorithms ssh2 may negotiate for a known key type (none for a type ssh2 lacks). */
+export function hostKeyAlgorithmsFor(keyType: string): ServerHostKeyAlgorithm[] {
+  if (keyType === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+  return isHostKeyAlgorithm(keyType) ? [keyType] : [];
 }
 
 function matchesPattern(pattern: string, name: string): boolean {
@@ -58,7 +64,7 @@ function matchesPattern(pattern: string, name: string): boolean {
     const mac = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
     return mac === hash;
   }
-  if (pattern.includes('*') || pattern.includes('?')) return globToRegExp(pattern).test(name);
+  if (isGlob(pattern)) return globToRegExp(pattern).test(name);
   return pattern.toLowerCase() === name.toLowerCase();
 }
 

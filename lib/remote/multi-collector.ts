@@ -7,8 +7,7 @@
  * for or when a sink, listener or iterator wants them.
  */
 import { EventEmitter } from 'node:events';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 
 import { HostseriesError, InvalidOptionError, type SshError } from '../errors.js';
 import { CompactSeries } from '../collector/compact.js';
@@ -21,6 +20,7 @@ import { TimeSeriesSample } from '../models/sample.js';
 import { decodeOne, isoSeconds } from '../native/decode.js';
 import type { Sink } from '../sinks/sink.js';
 import { METRICS, type Metric } from '../types.js';
+import { WallClock } from './clock.js';
 import { HostConnection, type HostReboot, type HostState, type HostStatus, type Tick } from './connection.js';
 import { FrameAssembler, type AssembledFrame } from './frame-batch.js';
 import type { SampleFrame } from './frames.js';
@@ -28,7 +28,7 @@ import { KeyStore } from './keys.js';
 import { KnownHosts } from './known-hosts.js';
 import { Limiter } from './limiter.js';
 import { resolveSshOptions, type ResolvedSshOptions, type SshOptions } from './options.js';
-import { hostKeys, resolveTargets, type RemoteTarget, type Target } from './targets.js';
+import { hostKeys, resolveTargets, type HostKeyCheck, type RemoteTarget, type Target } from './targets.js';
 
 export type { HostStatus, HostState, HostGap, HostReboot } from './connection.js';
 
@@ -69,9 +69,18 @@ interface RemoteHost {
 
 type State = 'idle' | 'starting' | 'running' | 'stopped';
 
+/** This machine's boot_id (for locally sampled hosts), or undefined when unreadable. */
+function localBootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
-function wallNowNs(): bigint {
-  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+/** `errors.reboot` of the first sample after a reboot (its counters restarted). */
+export function rebootMessage(r: Pick<HostReboot, 'previousBootId' | 'bootId'>): string {
+  return `boot_id changed from ${r.previousBootId} to ${r.bootId}`;
 }
 
 export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implements AsyncIterable<TimeSeriesSample> {
@@ -104,9 +113,15 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
   private missed = 0;
   private total = 0;
   private warnedFull = false;
+  private readonly clock = new WallClock();
+  /** boot_id → the hosts seen running on it (two or more: one kernel sampled twice). */
+  private readonly boots = new Map<string, Set<string>>();
+  private readonly warnedBoots = new Set<string>();
+  private localBoot: string | undefined;
   private started: Date | undefined;
   private ended: Date | undefined;
   private readonly onAbort = (): void => void this.stop().catch((e: unknown) => this.report(e));
+  private readonly onSinkError = (e: HostseriesError): void => this.report(e);
 
   constructor(options: MultiHostTimeSeriesCollectorOptions) {
     super();
@@ -155,14 +170,40 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     if (refusal) return Promise.reject(refusal);
     this.state = 'starting';
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
-    this.starting = this.begin().catch((e: unknown) => {
-      if (this.state === 'starting') {
-        this.state = 'idle';
-        this.signal?.removeEventListener('abort', this.onAbort);
-      }
+    this.starting = this.begin().catch(async (e: unknown) => {
+      await this.abandonStart();
       throw e;
     });
     return this.starting;
+  }
+
+  /**
+   * begin() failed: undo what it did (connections, remote loops, local samplers, timers, the
+   * sink it opened), so nothing outlives the rejected start(). When stop() came first, finish()
+   * does this once start() settles.
+   */
+  private async abandonStart(): Promise<void> {
+    if (this.state !== 'starting') return;
+    clearTimeout(this.timer);
+    this.wakeStart?.();
+    const conns = [...this.remote.values()].map((h) => h.conn);
+    const locals = [...this.local.values()];
+    const summary = { endTime: isoSeconds(Date.now()), numSamples: this.total, hostsCollected: this.hostsWithData() };
+    await Promise.all([
+      ...conns.map((c) => c.stop()),
+      ...locals.map((c) => (c.isRunning ? c.stop().then(() => undefined, (err: unknown) => this.report(err)) : undefined)),
+    ]);
+    this.remote.clear();
+    this.local.clear();
+    this.boots.clear();
+    this.total = 0;
+    if (this.sinkOpen) {
+      this.sinkOpen = false;
+      await this.sink?.close(summary).catch((err: unknown) => this.report(err));
+    }
+    this.sink?.off('error', this.onSinkError);
+    this.state = 'idle';
+    this.signal?.removeEventListener('abort', this.onAbort);
   }
 
   private async begin(): Promise<void> {
@@ -171,17 +212,26 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     const keyStore = new KeyStore(this.ssh.passphrase);
     this.targets = await resolveTargets(this.entries, this.ssh, this.forceSsh, keyStore);
     const remotes = this.targets.filter((t): t is RemoteTarget => t.kind === 'ssh');
-    const knownHosts = new KnownHosts({
-      userFiles: this.ssh.knownHostsPath ? [this.ssh.knownHostsPath] : [join(homedir(), '.ssh', 'known_hosts'), join(homedir(), '.ssh', 'known_hosts2')],
-      globalFiles: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
-      policy: this.ssh.strictHostKeyChecking,
-      hashNew: this.ssh.hashKnownHosts,
-    });
-    for (const w of [...keyStore.warnings, ...knownHosts.warnings, ...remotes.flatMap((t) => t.warnings)]) this.logger.warn(`hostseries: ${w}`);
+    // One KnownHosts per distinct set of files and policy, shared by its hosts: loaded once, and
+    // a key accepted for one connection is known to the next.
+    const knownHosts = new Map<string, KnownHosts>();
+    const knownHostsFor = (c: HostKeyCheck): KnownHosts => {
+      const id = JSON.stringify([c.userFiles, c.globalFiles, c.policy]);
+      let kh = knownHosts.get(id);
+      if (!kh) knownHosts.set(id, (kh = new KnownHosts({ userFiles: c.userFiles, globalFiles: c.globalFiles, policy: c.policy, hashNew: this.ssh.hashKnownHosts })));
+      return kh;
+    };
+    for (const t of remotes) knownHostsFor(t.hostKey);
+    const loadWarnings = [...knownHosts.values()].flatMap((kh) => kh.warnings);
+    for (const w of [...keyStore.warnings, ...new Set(loadWarnings), ...remotes.flatMap((t) => t.warnings)]) this.logger.warn(`hostseries: ${w}`);
     if (this.state !== 'starting') return; // stopped meanwhile
+    if (this.targets.some((t) => t.kind === 'local')) {
+      this.localBoot = localBootId();
+      for (const t of this.targets) if (t.kind === 'local' && this.localBoot) this.noteBoot(t.key, this.localBoot);
+    }
 
     if (this.sink) {
-      this.sink.on('error', (e: HostseriesError) => this.report(e));
+      this.sink.on('error', this.onSinkError);
       await this.sink.open({
         collectionIntervalSeconds: this.intervalSeconds,
         startTime: isoSeconds(this.started.getTime()),
@@ -194,6 +244,7 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
 
     const handshakes = new Limiter(this.ssh.maxConcurrentHandshakes);
     const intervalMs = this.intervalSeconds * 1000;
+    const stallTimeoutMs = this.stallTimeoutMs();
     let settled = 0;
     let allSettled: () => void = () => {};
     const ready = new Promise<void>((resolve) => {
@@ -216,15 +267,17 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
           connectTimeoutMs: this.ssh.connectTimeoutSeconds * 1000,
           keepaliveIntervalMs: this.ssh.keepaliveIntervalSeconds * 1000,
           keepaliveCountMax: 3,
+          stallTimeoutMs,
           stallTicks: this.ssh.stallTicks,
+          ...(t.hostKey.alias ? { hostKeyAlias: t.hostKey.alias } : {}),
           backoff: { initialMs: this.ssh.backoffInitialSeconds * 1000, maxMs: this.ssh.backoffMaxSeconds * 1000 },
           remoteShell: this.ssh.remoteShell,
         },
         {
-          knownHosts,
+          knownHosts: knownHostsFor(t.hostKey),
           handshakes,
           startedAt,
-          onFrame: (key, tick, frame) => this.onFrame(key, tick, frame),
+          onFrame: (key, tick, frame, reboot) => this.onFrame(key, tick, frame, reboot),
           onError: (key, tick, message) => this.onSlotError(key, tick, message),
           onStateChange: (key, state, err) => {
             if ((state === 'streaming' || state === 'backoff' || state === 'failed') && !firstOutcome.has(key)) {
@@ -238,6 +291,7 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
             this.logger.warn(`hostseries: ${key} rebooted (boot_id ${reboot.previousBootId} → ${reboot.bootId}); counters restarted`);
             if (this.listenerCount('reboot') > 0) this.emit('reboot', key, reboot);
           },
+          onBoot: (key, bootId) => this.noteBoot(key, bootId),
         },
       );
       this.remote.set(t.key, {
@@ -261,6 +315,7 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
 
     for (const t of this.targets) {
       if (t.kind !== 'local') continue;
+      if (this.state !== 'starting') return; // stopped meanwhile (finish() stops what started)
       const c = new TimeSeriesCollector({
         intervalSeconds: this.intervalSeconds,
         maxSamples: this.maxSamples,
@@ -274,7 +329,10 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
       this.local.set(t.key, c);
       await c.start();
     }
+    // stop() may have come during the last await: then finish() owns the end, never 'running'.
+    if (this.state !== 'starting') return;
     this.state = 'running';
+    this.warnSharedBoots();
     this.t0 = performance.now();
     this.nextIndex = 0;
     this.fire();
@@ -298,8 +356,9 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
       await this.starting?.catch(() => undefined);
     }
     const conns = [...this.remote.values()].map((h) => h.conn);
-    // The last tick's frames are normally a few ms away: let them arrive.
-    await Promise.all(conns.map((c) => c.drain(Math.min(2000, this.intervalSeconds * 1000))));
+    // The frames of the ticks in flight are normally one round trip away: let them arrive
+    // (each at most until its stall deadline).
+    await Promise.all(conns.map((c) => c.drain(Math.min(3000, this.stallTimeoutMs()))));
     await Promise.all([...this.local.values()].map((c) => c.stop().catch((e: unknown) => this.report(e))));
     await Promise.all(conns.map((c) => c.stop()));
     this.ended = new Date();
@@ -308,6 +367,7 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     } catch (e) {
       this.report(e);
     } finally {
+      this.sink?.off('error', this.onSinkError);
       this.live.end();
     }
     const result = this.samplesByHost;
@@ -324,12 +384,11 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     return this.live.iterate();
   }
 
-  /** Every host's samples kept in memory (error samples included), in requested order. */
+  /** Every requested host's samples kept in memory (error samples included; [] for none), in requested order. */
   get samplesByHost(): Record<string, TimeSeriesSample[]> {
     const out: Record<string, TimeSeriesSample[]> = {};
     for (const key of this.hosts) {
-      const samples = this.samplesOf(key);
-      if (samples) Object.defineProperty(out, key, { value: samples, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, { value: this.samplesOf(key), enumerable: true, writable: true, configurable: true });
     }
     return out;
   }
@@ -355,7 +414,8 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
       else if (l) {
         s = {
           host: key, method: 'local', state: l.isRunning ? 'streaming' : this.state === 'stopped' ? 'stopped' : 'idle',
-          connects: 0, reconnects: 0, samples: l.sampleCount, errorSamples: 0, lateFrames: 0, gaps: [], reboots: [],
+          connects: 0, reconnects: 0, samples: l.sampleCount, errorSamples: 0, lateFrames: 0, stalledTicks: 0, gaps: [], reboots: [],
+          ...(this.localBoot ? { bootId: this.localBoot } : {}),
         };
       }
       if (s) Object.defineProperty(out, key, { value: s, enumerable: true, writable: true, configurable: true });
@@ -363,12 +423,10 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     return out;
   }
 
+  /** The run as mlpstorage writes it: every requested host is in samples_by_host, [] when it has no sample. */
   toTimeSeriesData(): TimeSeriesData {
     const byHost = new Map<string, TimeSeriesSample[]>();
-    for (const key of this.hosts) {
-      const s = this.samplesOf(key);
-      if (s && s.length > 0) byHost.set(key, s);
-    }
+    for (const key of this.hosts) byHost.set(key, this.samplesOf(key));
     const withData = this.hostsWithData();
     return new TimeSeriesData({
       collectionIntervalSeconds: this.intervalSeconds,
@@ -387,7 +445,8 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
   private fire(): void {
     if (this.state !== 'running') return;
     const intervalMs = this.intervalSeconds * 1000;
-    const tick: Tick = { seq: this.nextIndex + 1, wallNs: wallNowNs(), monoNs: process.hrtime.bigint() };
+    // Wall time from the real-time clock at every tick (NTP steps included); intervals from monoNs.
+    const tick: Tick = { seq: this.nextIndex + 1, wallNs: this.clock.nowNs(), monoNs: process.hrtime.bigint() };
     for (const h of this.remote.values()) h.conn.tick(tick);
     this.nextIndex++;
     const now = performance.now();
@@ -402,13 +461,44 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     this.timer = setTimeout(() => this.fire(), Math.max(0, due - now));
   }
 
-  private onFrame(key: string, tick: Tick, frame: SampleFrame): void {
+  private onFrame(key: string, tick: Tick, frame: SampleFrame, reboot?: HostReboot): void {
     const h = this.remote.get(key);
     if (!h) return;
     const a = h.assembler.assemble(frame, tick.wallNs, tick.monoNs);
     // Data unless every section failed.
     const hasData = !a.errors || Object.keys(a.errors).length < this.metrics.length;
-    this.keep(h, a, a.errors, hasData);
+    // The counters restarted here: say so in the data (rates already refuse to cross a btime change).
+    const errors = reboot ? { ...a.errors, reboot: rebootMessage(reboot) } : a.errors;
+    this.keep(h, a, errors, hasData);
+  }
+
+  /** A tick's frame deadline: at least one interval. */
+  private stallTimeoutMs(): number {
+    return Math.max(this.intervalSeconds, this.ssh.stallTimeoutSeconds) * 1000;
+  }
+
+  /** Record that `key` runs on kernel `bootId` (from its remote loop's hello, or this machine's). */
+  private noteBoot(key: string, bootId: string): void {
+    for (const [id, hosts] of this.boots) if (id !== bootId) hosts.delete(key); // rebooted
+    let hosts = this.boots.get(bootId);
+    if (!hosts) this.boots.set(bootId, (hosts = new Set()));
+    hosts.add(key);
+    // During start() the hosts are still saying hello: warn once they all have, with every name.
+    if (this.state === 'running') this.warnSharedBoots();
+  }
+
+  /** Warn once per boot_id that two or more hosts share: one kernel sampled more than once. */
+  private warnSharedBoots(): void {
+    for (const [bootId, hosts] of this.boots) {
+      if (hosts.size < 2 || this.warnedBoots.has(bootId)) continue;
+      this.warnedBoots.add(bootId);
+      const names = [...hosts].sort((a, b) => this.hosts.indexOf(a) - this.hosts.indexOf(b));
+      const list = `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+      this.logger.warn(
+        `hostseries: ${list} run on one kernel (boot_id ${bootId}): the same machine, or containers sharing a kernel, ` +
+          `sampled more than once; every sample is kept, but do not add their disk, network or CPU figures up`,
+      );
+    }
   }
 
   private onSlotError(key: string, tick: Tick, message: string): void {
@@ -443,13 +533,14 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     if (this.listenerCount('sample') > 0) this.emit('sample', sample, key);
   }
 
-  private samplesOf(key: string): TimeSeriesSample[] | undefined {
+  /** A host's samples kept in memory ([] when it has none, or never got going). */
+  private samplesOf(key: string): TimeSeriesSample[] {
     const r = this.remote.get(key);
     if (r) {
       const from = Math.max(0, r.store.length - this.maxSamples);
       return [...r.store.dicts(from)].map(({ dict }) => TimeSeriesSample.fromTrustedDict(dict));
     }
-    return this.local.get(key)?.history();
+    return this.local.get(key)?.history() ?? [];
   }
 
   private warnFull(): void {

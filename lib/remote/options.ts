@@ -1,5 +1,6 @@
 /** SSH options of the multi-host collector, their defaults and their checks. */
 import { InvalidOptionError } from '../errors.js';
+import { USER_NAME_RE } from '../hosts/parse.js';
 import type { StrictHostKeyChecking } from './known-hosts.js';
 
 export interface SshOptions {
@@ -12,9 +13,17 @@ export interface SshOptions {
   passphrase?: string;
   /** ssh-agent socket; default $SSH_AUTH_SOCK; false: never use an agent. */
   agent?: string | false;
-  /** known_hosts to check and append to (default ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is read too). */
+  /**
+   * known_hosts to check and append to (/etc/ssh/ssh_known_hosts is read too). Default: per host,
+   * the ssh config's UserKnownHostsFile and GlobalKnownHostsFile (OpenSSH's defaults unless set).
+   * The config's HostKeyAlias names the host in either case.
+   */
   knownHostsPath?: string;
-  /** Default 'accept-new': unknown keys are added, changed keys refused. */
+  /**
+   * Unknown keys: 'yes' refuses them, 'accept-new' adds them, 'no' does not check; a changed key
+   * is always refused. Default: the ssh config's StrictHostKeyChecking, else 'accept-new' (the
+   * config's `ask`, OpenSSH's default, cannot prompt here and counts as unset).
+   */
   strictHostKeyChecking?: StrictHostKeyChecking;
   /** Append new keys hashed (`|1|...`). Default false. */
   hashKnownHosts?: boolean;
@@ -29,7 +38,13 @@ export interface SshOptions {
    * already expects an answer, and `stallTicks` unanswered ones drop the connection.
    */
   keepaliveIntervalSeconds?: number;
-  /** Unanswered ticks in a row before the connection is re-made (default: 10 s worth, at least 3). */
+  /**
+   * How long a tick may wait for its frame before its slot becomes an error sample (the host
+   * stalled), counted from the tick; at least one interval. Several ticks may be in flight at
+   * once, so a round trip longer than the interval costs nothing. Default 3.
+   */
+  stallTimeoutSeconds?: number;
+  /** Ticks in a row that hit stallTimeoutSeconds before the connection is re-made (default: 10 s worth, at least 3). */
   stallTicks?: number;
   /** The remote loop exits after this many ticks without one (default: 30 s worth, at least 10 s). */
   deadmanTicks?: number;
@@ -40,13 +55,16 @@ export interface SshOptions {
   remoteShell?: 'auto' | 'sh';
 }
 
-export interface ResolvedSshOptions extends Required<Omit<SshOptions, 'username' | 'port' | 'privateKeyPath' | 'passphrase' | 'agent' | 'knownHostsPath'>> {
+export interface ResolvedSshOptions
+  extends Required<Omit<SshOptions, 'username' | 'port' | 'privateKeyPath' | 'passphrase' | 'agent' | 'knownHostsPath' | 'strictHostKeyChecking'>> {
   username?: string;
   port?: number;
   privateKeyPath?: string;
   passphrase?: string;
   agent?: string;
   knownHostsPath?: string;
+  /** Only when the caller set it: otherwise each host's ssh config decides (then 'accept-new'). */
+  strictHostKeyChecking?: StrictHostKeyChecking;
 }
 
 function num(name: string, v: unknown, min: number, integer = false): number {
@@ -64,14 +82,14 @@ function str(name: string, v: unknown): string | undefined {
 
 export function resolveSshOptions(o: SshOptions = {}, intervalSeconds: number): ResolvedSshOptions {
   if (typeof o !== 'object' || o === null) throw new InvalidOptionError('ssh must be an object');
-  const policy = o.strictHostKeyChecking ?? 'accept-new';
-  if (policy !== 'yes' && policy !== 'accept-new' && policy !== 'no') {
+  const policy = o.strictHostKeyChecking;
+  if (policy !== undefined && policy !== 'yes' && policy !== 'accept-new' && policy !== 'no') {
     throw new InvalidOptionError(`ssh.strictHostKeyChecking must be 'yes', 'accept-new' or 'no', got ${JSON.stringify(policy)}`);
   }
   const shell = o.remoteShell ?? 'auto';
   if (shell !== 'auto' && shell !== 'sh') throw new InvalidOptionError(`ssh.remoteShell must be 'auto' or 'sh', got ${JSON.stringify(shell)}`);
   const username = str('username', o.username);
-  if (username !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._-]*\$?$/.test(username)) {
+  if (username !== undefined && !USER_NAME_RE.test(username)) {
     throw new InvalidOptionError(`ssh.username ${JSON.stringify(username)} is not a valid user name`);
   }
   if (o.configPath !== undefined && o.configPath !== false) str('configPath', o.configPath);
@@ -91,6 +109,7 @@ export function resolveSshOptions(o: SshOptions = {}, intervalSeconds: number): 
     connectTimeoutSeconds: num('connectTimeoutSeconds', o.connectTimeoutSeconds ?? 10, 0.1),
     maxConcurrentHandshakes: num('maxConcurrentHandshakes', o.maxConcurrentHandshakes ?? 8, 1, true),
     keepaliveIntervalSeconds: num('keepaliveIntervalSeconds', o.keepaliveIntervalSeconds ?? 0, 0),
+    stallTimeoutSeconds: num('stallTimeoutSeconds', o.stallTimeoutSeconds ?? 3, 0.01),
     stallTicks: num('stallTicks', o.stallTicks ?? Math.max(3, Math.ceil(10 / intervalSeconds)), 1, true),
     deadmanTicks: num('deadmanTicks', o.deadmanTicks ?? Math.max(3, Math.ceil(30 / intervalSeconds)), 1, true),
     backoffInitialSeconds,

@@ -7,6 +7,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
+import type { StrictHostKeyChecking } from './known-hosts.js';
+import { globToRegExp } from './glob.js';
 
 export interface ResolvedSshConfig {
   hostname: string;
@@ -18,11 +20,16 @@ export interface ResolvedSshConfig {
   identityFilesExplicit: boolean;
   userKnownHostsFiles?: string[];
   globalKnownHostsFiles?: string[];
+  /** StrictHostKeyChecking as written (`ssh -G` says true/false/ask/accept-new); see hostKeyPolicy(). */
   strictHostKeyChecking?: string;
+  /** HostKeyAlias: the name the host key is looked up (and stored) under, instead of `[host]:port`. */
+  hostKeyAlias?: string;
   identitiesOnly?: boolean;
   /** ProxyJump/ProxyCommand are not followed by ssh2; recorded so the caller can say so. */
   proxy?: string;
   source: 'ssh -G' | 'parser' | 'none';
+  /** Why `ssh -G` could not be used (its own error text), when the fallback parser answered instead. */
+  warnings: string[];
 }
 
 export interface SshConfigOptions {
@@ -43,17 +50,53 @@ function haveSsh(bin: string): boolean {
   return sshOnPath;
 }
 
-/** Resolve `host` (already validated by parseHosts: no metacharacter, no leading '-'). */
+/**
+ * StrictHostKeyChecking of an ssh config as our policy. `ask` (OpenSSH's default, which `ssh -G`
+ * prints whether or not the config says it) cannot prompt here: it counts as unset, like an
+ * unknown value, and the caller's default applies.
+ */
+export function hostKeyPolicy(value: string | undefined): StrictHostKeyChecking | undefined {
+  switch (value?.toLowerCase()) {
+    case 'yes':
+    case 'true':
+      return 'yes';
+    case 'no':
+    case 'false':
+    case 'off':
+      return 'no';
+    case 'accept-new':
+      return 'accept-new';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Resolve `host` (already validated by parseHosts: no metacharacter, no leading '-'). When `ssh -G`
+ * fails, the fallback parser answers and `warnings` holds ssh's error (a config ssh rejects is
+ * one the user should hear about: the parser may read it differently).
+ */
 export async function resolveSshConfig(host: string, opts: SshConfigOptions = {}): Promise<ResolvedSshConfig> {
   const bin = opts.sshBinary === undefined ? 'ssh' : opts.sshBinary;
+  const configPath = opts.configPath ?? join(homedir(), '.ssh', 'config');
   if (bin && haveSsh(bin)) {
     try {
       return await viaSshG(bin, host, opts);
-    } catch {
-      // fall through to the parser (e.g. a config ssh itself rejects is reported by the parser's lack of it)
+    } catch (e) {
+      const r = viaParser(host, configPath);
+      r.warnings.push(`${host}: \`${bin} -G\` failed (${e instanceof Error ? e.message : String(e)}); using hostseries' own reading of ${configPath} (Match blocks are not evaluated)`);
+      return r;
     }
   }
-  return viaParser(host, opts.configPath ?? join(homedir(), '.ssh', 'config'));
+  return viaParser(host, configPath);
+}
+
+/** ssh's own message (its stderr, without the tty notice), else the process error. */
+function sshErrorText(err: Error & { killed?: boolean }, stderr: string): string {
+  const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !/^Pseudo-terminal will not be allocated/.test(l));
+  if (lines.length) return lines.join('; ');
+  if (err.killed) return 'timed out';
+  return err.message.split('\n')[0] ?? 'failed';
 }
 
 function viaSshG(bin: string, host: string, opts: SshConfigOptions): Promise<ResolvedSshConfig> {
@@ -61,8 +104,8 @@ function viaSshG(bin: string, host: string, opts: SshConfigOptions): Promise<Res
   if (opts.configPath) args.push('-F', opts.configPath);
   args.push('--', host);
   return new Promise((resolve, reject) => {
-    execFile(bin, args, { timeout: opts.timeoutMs ?? 5000, maxBuffer: 1 << 20, env: process.env }, (err, stdout) => {
-      if (err) return reject(err);
+    execFile(bin, args, { timeout: opts.timeoutMs ?? 5000, maxBuffer: 1 << 20, env: process.env }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(sshErrorText(err, stderr)));
       const kv = new Map<string, string[]>();
       for (const line of stdout.split('\n')) {
         const sp = line.indexOf(' ');
@@ -87,12 +130,19 @@ function viaSshG(bin: string, host: string, opts: SshConfigOptions): Promise<Res
         userKnownHostsFiles: splitFiles(kv.get('userknownhostsfile'), host),
         globalKnownHostsFiles: splitFiles(kv.get('globalknownhostsfile'), host),
         strictHostKeyChecking: one('stricthostkeychecking'),
+        hostKeyAlias: keyAlias(one('hostkeyalias')),
         identitiesOnly: one('identitiesonly') === 'yes',
         proxy: proxyJump && proxyJump !== 'none' ? proxyJump : proxyCommand && proxyCommand !== 'none' ? proxyCommand : undefined,
         source: 'ssh -G',
+        warnings: [],
       });
     });
   });
+}
+
+/** A HostKeyAlias usable as a known_hosts name (one token, no list separator). */
+function keyAlias(v: string | undefined): string | undefined {
+  return v && v.toLowerCase() !== 'none' && /^[^\s,#]+$/.test(v) ? v : undefined;
 }
 
 function sameList(a: string[], b: string[]): boolean {
@@ -132,8 +182,7 @@ function hostMatches(patterns: string[], host: string): boolean {
   let hit = false;
   for (const p of patterns) {
     const neg = p.startsWith('!');
-    const re = new RegExp(`^${(neg ? p.slice(1) : p).replace(/[.+^${}()|\\[\]]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-    if (re.test(host)) {
+    if (globToRegExp(neg ? p.slice(1) : p).test(host)) {
       if (neg) return false;
       hit = true;
     }
@@ -189,7 +238,7 @@ function readBlocks(file: string, depth: number, into: Block[], current: Block):
 function globFiles(p: string): string[] {
   const base = basename(p);
   if (!/[*?]/.test(base)) return [p];
-  const re = new RegExp(`^${base.replace(/[.+^${}()|\\[\]]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = globToRegExp(base, false);
   try {
     return readdirSync(dirname(p)).filter((f) => re.test(f)).sort().map((f) => join(dirname(p), f));
   } catch {
@@ -222,8 +271,10 @@ export function viaParser(host: string, configPath: string): ResolvedSshConfig {
     userKnownHostsFiles: first.get('userknownhostsfile')?.split(/\s+/).map((p) => expandPath(p, hostname)),
     globalKnownHostsFiles: first.get('globalknownhostsfile')?.split(/\s+/).map((p) => expandPath(p, hostname)),
     strictHostKeyChecking: first.get('stricthostkeychecking'),
+    hostKeyAlias: keyAlias(first.get('hostkeyalias')),
     identitiesOnly: first.get('identitiesonly') === 'yes',
     proxy: first.get('proxyjump') ?? first.get('proxycommand'),
     source: blocks.length > 1 || top.options.length ? 'parser' : 'none',
+    warnings: [],
   };
 }

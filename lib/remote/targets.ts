@@ -8,8 +8,22 @@ import { isLocalhost } from '../hosts/local.js';
 import type { HostEntry } from '../hosts/parse.js';
 import type { ParsedKey } from 'ssh2';
 import type { KeyStore } from './keys.js';
+import type { StrictHostKeyChecking } from './known-hosts.js';
 import type { ResolvedSshOptions } from './options.js';
-import { resolveSshConfig, type ResolvedSshConfig } from './ssh-config.js';
+import { hostKeyPolicy, resolveSshConfig, type ResolvedSshConfig } from './ssh-config.js';
+
+/** How one host's key is checked: OpenSSH's files and policy as the options and ssh config say. */
+export interface HostKeyCheck {
+  /** Read in order; new keys are appended to the first. */
+  userFiles: string[];
+  /** Read only. */
+  globalFiles: string[];
+  policy: StrictHostKeyChecking;
+  /** HostKeyAlias: the known_hosts name used instead of `host` / `[host]:port`. */
+  alias?: string;
+}
+
+const DEFAULT_GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
 
 export interface LocalTarget {
   kind: 'local';
@@ -26,6 +40,7 @@ export interface RemoteTarget {
   username: string;
   keys: ParsedKey[];
   agent?: string;
+  hostKey: HostKeyCheck;
   /** Things the user should know (an ignored ProxyJump, an unusable key). */
   warnings: string[];
 }
@@ -75,6 +90,7 @@ export async function resolveTargets(
     let cfg: ResolvedSshConfig | undefined;
     if (ssh.configPath !== false) {
       cfg = await resolveSshConfig(entry.host, { configPath: ssh.configPath || undefined });
+      warnings.push(...cfg.warnings);
       if (cfg.proxy) warnings.push(`${key}: ProxyJump/ProxyCommand (${cfg.proxy}) in the ssh config is not followed; connecting directly`);
     }
     const parsed: ParsedKey[] = [];
@@ -98,7 +114,30 @@ export async function resolveTargets(
       keys: parsed,
       // IdentitiesOnly: the agent's other keys must not be offered (ssh2 cannot filter them).
       agent: cfg?.identitiesOnly && parsed.length > 0 ? undefined : ssh.agent,
+      hostKey: hostKeyCheck(ssh, cfg),
       warnings,
     };
   });
+}
+
+/**
+ * As `ssh` would check this host: ssh.knownHostsPath and ssh.strictHostKeyChecking act like
+ * `-o UserKnownHostsFile=` and `-o StrictHostKeyChecking=` (they win over the config); otherwise
+ * the config's UserKnownHostsFile/GlobalKnownHostsFile and StrictHostKeyChecking, then OpenSSH's
+ * default files and 'accept-new'. HostKeyAlias (config only) names the host in every case.
+ */
+export function hostKeyCheck(ssh: Pick<ResolvedSshOptions, 'knownHostsPath' | 'strictHostKeyChecking'>, cfg: ResolvedSshConfig | undefined): HostKeyCheck {
+  const home = join(homedir(), '.ssh');
+  const userFiles = ssh.knownHostsPath
+    ? [ssh.knownHostsPath]
+    : cfg?.userKnownHostsFiles?.length
+      ? cfg.userKnownHostsFiles
+      : [join(home, 'known_hosts'), join(home, 'known_hosts2')];
+  const globalFiles = !ssh.knownHostsPath && cfg?.globalKnownHostsFiles?.length ? cfg.globalKnownHostsFiles : DEFAULT_GLOBAL_KNOWN_HOSTS;
+  return {
+    userFiles: userFiles.filter((f) => f.toLowerCase() !== 'none'),
+    globalFiles: globalFiles.filter((f) => f.toLowerCase() !== 'none'),
+    policy: ssh.strictHostKeyChecking ?? hostKeyPolicy(cfg?.strictHostKeyChecking) ?? 'accept-new',
+    ...(cfg?.hostKeyAlias ? { alias: cfg.hostKeyAlias } : {}),
+  };
 }

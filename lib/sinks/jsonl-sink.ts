@@ -6,6 +6,13 @@
  * sync-flushed, so the file decodes up to there). Writes go to the kernel at once (a killed
  * process loses nothing written); fsync, which only matters for power loss, runs at most every
  * `fsyncIntervalMs` and at close, so it does not add I/O to the benchmark being measured.
+ *
+ * The file is created new (an existing file is refused unless `overwrite`): after a crash the
+ * stream is the only copy of a run, and a second run must not truncate it.
+ *
+ * After a write fails, the file is cut back to the end of the last complete batch (so it holds
+ * exactly `samplesWritten` samples, every line whole) and nothing more is written to it; every
+ * later sample is kept in `unwritten`, for the caller to write elsewhere.
  */
 import { EventEmitter } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -21,6 +28,8 @@ export interface JsonlSinkOptions {
   gzipLevel?: number;
   /** Longest time between fsyncs, ms (default 10 000; 0: after every write; Infinity: at close only). */
   fsyncIntervalMs?: number;
+  /** Replace an existing file (default false: refuse it with a FileError, EEXIST). */
+  overwrite?: boolean;
 }
 
 interface Queued extends SinkEntry {
@@ -38,16 +47,24 @@ export class JsonlSink extends EventEmitter implements Sink {
   private readonly gzip: boolean;
   private readonly gzipLevel: number | undefined;
   private readonly fsyncIntervalMs: number;
+  private readonly overwrite: boolean;
   private state: State = 'new';
   private fh: FileHandle | undefined;
   private gz: GzipBatches | undefined;
   private queue: Queued[] = [];
   private inflight: Queued[] = [];
   private draining: Promise<void> | undefined;
+  /** The truncate after a failure, awaited before the file is closed. */
+  private cutting: Promise<void> | undefined;
   private failure: HostseriesError | undefined;
   private lastSync = Date.now();
   private received = 0;
   private written = 0;
+  /** Bytes of the file known good: header and whole batches. */
+  private goodBytes = 0;
+  private runMeta: RunMetadata | undefined;
+  private runSummary: RunSummary | undefined;
+  private createdFile = false;
   private readonly hosts = new Set<string>();
 
   constructor(path: string, options: JsonlSinkOptions = {}) {
@@ -56,6 +73,7 @@ export class JsonlSink extends EventEmitter implements Sink {
     this.gzip = options.gzip ?? path.endsWith('.gz');
     this.gzipLevel = options.gzipLevel;
     this.fsyncIntervalMs = options.fsyncIntervalMs ?? 10_000;
+    this.overwrite = options.overwrite ?? false;
   }
 
   /** Samples on disk so far. */
@@ -72,15 +90,38 @@ export class JsonlSink extends EventEmitter implements Sink {
     return this.failure;
   }
 
+  /** Opened and not yet closed: failures now are write failures, not a failure to start. */
+  get isOpen(): boolean {
+    return this.state === 'open' || this.state === 'closing';
+  }
+
+  /** This sink created the file (false when `open` could not, e.g. because it existed). */
+  get created(): boolean {
+    return this.createdFile;
+  }
+
+  /** The run metadata given to `open` (the header), once opened. */
+  get meta(): RunMetadata | undefined {
+    return this.runMeta;
+  }
+
+  /** The summary given to `close` (the footer), once closing, whether or not the footer was written. */
+  get summary(): RunSummary | undefined {
+    return this.runSummary;
+  }
+
   async open(meta: RunMetadata): Promise<void> {
     if (this.state !== 'new') throw new LifecycleError('ERR_ALREADY_STARTED', `${this.path}: sink already opened`);
     this.state = 'opening';
+    this.runMeta = meta;
     try {
-      this.fh = await open(this.path, 'w', 0o644);
+      this.fh = await open(this.path, this.overwrite ? 'w' : 'wx', 0o644);
+      this.createdFile = true;
       this.gz = this.gzip ? new GzipBatches(this.gzipLevel) : undefined;
       await this.writeRaw(headerLine(meta));
     } catch (e) {
       this.fail(e, 'create');
+      await this.cutting;
       await this.fh?.close().catch(() => undefined);
       this.fh = undefined;
       throw this.failure;
@@ -94,7 +135,8 @@ export class JsonlSink extends EventEmitter implements Sink {
     if (this.state === 'closing' || this.state === 'closed') throw new LifecycleError('ERR_ALREADY_STOPPED', `${this.path}: write after close`);
     this.received++;
     this.hosts.add(host);
-    this.queue.push({ host, sample, line: sampleLine(host, sample) });
+    // After a failure nothing more is written: keep the sample, not its line too.
+    this.queue.push({ host, sample, line: this.failure ? '' : sampleLine(host, sample) });
     this.kick();
   }
 
@@ -108,6 +150,7 @@ export class JsonlSink extends EventEmitter implements Sink {
     if (this.state === 'new') throw new LifecycleError('ERR_NOT_STARTED', `${this.path}: close before open`);
     if (this.state === 'closing' || this.state === 'closed') throw new LifecycleError('ERR_ALREADY_STOPPED', `${this.path}: sink already closed`);
     this.state = 'closing';
+    this.runSummary = summary;
     try {
       await this.flush();
       await this.writeRaw(footerLine(summary.endTime, summary.numSamples ?? this.received, summary.hostsCollected ?? [...this.hosts]));
@@ -118,6 +161,7 @@ export class JsonlSink extends EventEmitter implements Sink {
       this.state = 'closed';
     } catch (e) {
       if (!this.failure) this.fail(e, 'write');
+      await this.cutting;
       await this.fh?.close().catch(() => undefined);
       this.fh = undefined;
       this.state = 'closed';
@@ -127,13 +171,20 @@ export class JsonlSink extends EventEmitter implements Sink {
 
   private async writeRaw(text: string): Promise<void> {
     const raw = Buffer.from(text, 'utf8');
-    await writeAll(this.fh!, this.gz ? await this.gz.push(raw) : raw);
+    const out = this.gz ? await this.gz.push(raw) : raw;
+    await writeAll(this.fh!, out);
+    this.goodBytes += out.length;
   }
 
   private fail(e: unknown, action: string): void {
     this.failure = fileError(this.path, action, e);
     this.queue = [...this.inflight, ...this.queue];
     this.inflight = [];
+    // A batch cut short leaves whole lines that are also in `unwritten`, and a torn one: cut
+    // them off, so that the file holds exactly the samples counted as written. (Shrinking a
+    // file needs no space and is allowed past a file size limit.)
+    const fh = this.fh;
+    if (fh && this.createdFile) this.cutting = fh.truncate(this.goodBytes).catch(() => undefined);
     // An unheard 'error' event would crash the process and lose the samples kept in memory.
     if (this.listenerCount('error') > 0) this.emit('error', this.failure);
   }

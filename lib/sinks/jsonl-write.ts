@@ -1,0 +1,32 @@
+/**
+ * A whole JSON Lines stream written at once (atomically, see atomic.ts): header, every sample,
+ * footer. For a recording assembled in memory (for instance a stream completed from the samples
+ * a failing disk did not take) that must be saved in the streamed form.
+ */
+import type { TimeSeriesData } from '../models/data.js';
+import { writeFileAtomic } from './atomic.js';
+import { footerLine, headerLine, sampleLine } from './jsonl-format.js';
+
+export interface WriteJsonlOptions {
+  /** Gzip the file (default: when the path ends with `.gz`). */
+  gzip?: boolean;
+  gzipLevel?: number;
+}
+
+/** The stream in pieces: the header, one line per sample (host by host), the footer. */
+export function* timeSeriesJsonlChunks(data: TimeSeriesData): Generator<string> {
+  yield headerLine({
+    collectionIntervalSeconds: data.collectionIntervalSeconds,
+    startTime: data.startTime,
+    collectionMethod: data.collectionMethod,
+    hostsRequested: data.hostsRequested,
+  });
+  for (const [host, samples] of data.samplesByHost) for (const s of samples) yield sampleLine(host, s);
+  yield footerLine(data.endTime, data.numSamples, data.hostsCollected);
+}
+
+/** Write `data` to `path` as a complete JSON Lines stream, atomically. Failures are FileErrors naming `path`. */
+export async function writeTimeSeriesJsonl(path: string, data: TimeSeriesData, options: WriteJsonlOptions = {}): Promise<void> {
+  const gzip = options.gzip ?? path.endsWith('.gz');
+  await writeFileAtomic(path, timeSeriesJsonlChunks(data), { gzip, gzipLevel: options.gzipLevel });
+}
