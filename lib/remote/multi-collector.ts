@@ -493,7 +493,10 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
       if (hosts.size < 2 || this.warnedBoots.has(bootId)) continue;
       this.warnedBoots.add(bootId);
       const names = [...hosts].sort((a, b) => this.hosts.indexOf(a) - this.hosts.indexOf(b));
-      const list = `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+      // Name a handful; a fan-out of hundreds on one test machine would otherwise print them all.
+      const list = names.length <= 6
+        ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`
+        : `${names.slice(0, 5).join(', ')} and ${names.length - 5} more hosts`;
       this.logger.warn(
         `hostseries: ${list} run on one kernel (boot_id ${bootId}): the same machine, or containers sharing a kernel, ` +
           `sampled more than once; every sample is kept, but do not add their disk, network or CPU figures up`,
