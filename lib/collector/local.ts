@@ -71,7 +71,7 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
 
   private state: State = 'idle';
   private sampler: NativeSampler | undefined;
-  private store: CompactSeries;
+  private readonly store: CompactSeries;
   private readonly live = new LiveStream<TimeSeriesSample>(() => this.updateFeed());
   private readonly halt = new AbortController();
   /** Custom collectors make ingestion async; this keeps samples in order. */
