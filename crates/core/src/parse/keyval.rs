@@ -39,14 +39,30 @@ fn line_end(s: &[u8]) -> Option<usize> {
     }
 }
 
-/// `/proc/vmstat`: lines of exactly two tokens whose second is an integer.
-pub fn parse_vmstat(input: &[u8], out: &mut Vec<(Name, u64)>, names: &mut Interner) -> Skipped {
+/// A one-pass reader of a line that repeats the previous key: the value and the bytes used.
+type FastLine = fn(&[u8], &Name) -> Option<(u64, usize)>;
+
+/// What the general path makes of one line: nothing (blank), a key and value, or malformed.
+enum Line<'a> {
+    Blank,
+    Entry(&'a [u8], u64),
+    Malformed,
+}
+
+/// The loop both key/value files share: `fast` takes a line that repeats the previous parse's
+/// key at this position in one pass; any other line goes through `general`.
+fn parse_key_values(
+    input: &[u8],
+    out: &mut Vec<(Name, u64)>,
+    names: &mut Interner,
+    fast: FastLine,
+    general: fn(&[u8]) -> Line<'_>,
+) -> Skipped {
     let mut n = 0;
     let mut skipped = 0;
     let mut rest = input;
     loop {
-        // Fast path: the same key as last time at this position.
-        if let Some((v, used)) = out.get(n).and_then(|(p, _)| vmstat_line(rest, p)) {
+        if let Some((v, used)) = out.get(n).and_then(|(p, _)| fast(rest, p)) {
             out[n].1 = v;
             n += 1;
             rest = &rest[used..];
@@ -56,15 +72,14 @@ pub fn parse_vmstat(input: &[u8], out: &mut Vec<(Name, u64)>, names: &mut Intern
             continue;
         }
         let (line, next) = split_line(rest);
-        let mut it = tokens(line);
-        match (it.next(), it.next().map(parse_u64), it.next()) {
-            (Some(k), Some(Some(v)), None) => {
+        match general(line) {
+            Line::Entry(k, v) => {
                 let name = names.intern_like(out.get(n).map(|e| &e.0), k);
                 super::put(out, n, (name, v));
                 n += 1;
             }
-            (None, _, _) => {}
-            _ => skipped += 1,
+            Line::Blank => {}
+            Line::Malformed => skipped += 1,
         }
         let Some(next) = next else { break };
         rest = next;
@@ -73,45 +88,36 @@ pub fn parse_vmstat(input: &[u8], out: &mut Vec<(Name, u64)>, names: &mut Intern
     Skipped(skipped)
 }
 
+/// `/proc/vmstat`: lines of exactly two tokens whose second is an integer.
+pub fn parse_vmstat(input: &[u8], out: &mut Vec<(Name, u64)>, names: &mut Interner) -> Skipped {
+    parse_key_values(input, out, names, vmstat_line, |line| {
+        let mut it = tokens(line);
+        match (it.next(), it.next().map(parse_u64), it.next()) {
+            (Some(k), Some(Some(v)), None) => Line::Entry(k, v),
+            (None, _, _) => Line::Blank,
+            _ => Line::Malformed,
+        }
+    })
+}
+
 /// `/proc/meminfo`: `Key: value [kB]`, value in the file's unit (kB). Lines that do not split on
 /// `:` into exactly one key and one value are skipped, as is a value that is not an integer.
 pub fn parse_meminfo(input: &[u8], out: &mut Vec<(Name, u64)>, names: &mut Interner) -> Skipped {
-    let mut n = 0;
-    let mut skipped = 0;
-    let mut rest = input;
-    loop {
-        // Fast path: the same key as last time at this position.
-        if let Some((v, used)) = out.get(n).and_then(|(p, _)| meminfo_line(rest, p)) {
-            out[n].1 = v;
-            n += 1;
-            rest = &rest[used..];
-            if rest.is_empty() {
-                break;
-            }
-            continue;
+    parse_key_values(input, out, names, meminfo_line, |line| {
+        if trim(line).is_empty() {
+            return Line::Blank;
         }
-        let (line, next) = split_line(rest);
-        if !trim(line).is_empty() {
-            let mut parts = line.split(|&b| b == b':');
-            let key = parts.next().map(trim).unwrap_or_default();
-            let value = match (parts.next(), parts.next()) {
-                (Some(v), None) => tokens(v).next().and_then(parse_u64),
-                _ => None,
-            };
-            match value {
-                Some(v) if !key.is_empty() => {
-                    let name = names.intern_like(out.get(n).map(|e| &e.0), key);
-                    super::put(out, n, (name, v));
-                    n += 1;
-                }
-                _ => skipped += 1,
-            }
+        let mut parts = line.split(|&b| b == b':');
+        let key = parts.next().map(trim).unwrap_or_default();
+        let value = match (parts.next(), parts.next()) {
+            (Some(v), None) => tokens(v).next().and_then(parse_u64),
+            _ => None,
+        };
+        match value {
+            Some(v) if !key.is_empty() => Line::Entry(key, v),
+            _ => Line::Malformed,
         }
-        let Some(next) = next else { break };
-        rest = next;
-    }
-    super::finish(out, n, names);
-    Skipped(skipped)
+    })
 }
 
 #[cfg(test)]
