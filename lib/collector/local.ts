@@ -16,8 +16,9 @@ import { computeRates, type Rates } from '../rates/index.js';
 import type { Metric, SampleDict } from '../types.js';
 import { series, summarize, type Aggregate } from './aggregate.js';
 import {
-  asHostseriesError, atLeast, commonOptions, fullWarning, notStarted, startRefusal, type Logger, type OverflowPolicy,
+  atLeast, notStarted, startRefusal, type Logger, type OverflowPolicy,
 } from './options.js';
+import { CollectorBase } from './base.js';
 import { CompactSeries, type Extras } from './compact.js';
 import { checkCollectors, runCollectors, type CustomCollector } from './custom.js';
 import { LiveStream } from './stream.js';
@@ -47,8 +48,6 @@ export interface TimeSeriesCollectorOptions {
   hostname?: string;
 }
 
-type State = 'idle' | 'running' | 'stopped';
-
 interface Events {
   sample: [TimeSeriesSample];
   error: [HostseriesError];
@@ -57,19 +56,12 @@ interface Events {
 
 
 
-export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIterable<TimeSeriesSample> {
-  readonly intervalSeconds: number;
-  readonly maxSamples: number;
-  readonly overflow: OverflowPolicy;
+export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncIterable<TimeSeriesSample> {
   readonly hostname: string;
   private readonly metrics: readonly Metric[] | undefined;
-  private readonly sink: Sink | undefined;
   private readonly collectors: CustomCollector[];
   private readonly collectorTimeoutMs: number;
-  private readonly logger: Logger;
-  private readonly signal: AbortSignal | undefined;
 
-  private state: State = 'idle';
   private sampler: NativeSampler | undefined;
   private readonly store: CompactSeries;
   private readonly live = new LiveStream<TimeSeriesSample>(() => this.updateFeed());
@@ -77,12 +69,9 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
   /** Custom collectors make ingestion async; this keeps samples in order. */
   private chain: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
-  private started: Date | undefined;
-  private ended: Date | undefined;
   private nativeMissed = 0;
   private nativeDropped = 0;
   private collected = 0;
-  private warnedFull = false;
   /** The last two samples as received (a batch reference each), for current() and rates. */
   private recent: { batch: NativeBatch; i: number; extras: Extras }[] = [];
 
@@ -90,19 +79,16 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
   private readonly onSinkError = (e: HostseriesError): void => this.report(e);
 
   constructor(options: TimeSeriesCollectorOptions = {}) {
-    super();
-    ({ intervalSeconds: this.intervalSeconds, maxSamples: this.maxSamples, overflow: this.overflow, logger: this.logger } = commonOptions(options, 0.01));
+    super(options, 0.01);
     this.metrics = options.metrics;
-    this.sink = options.sink;
     this.collectors = checkCollectors(options.collectors);
     this.collectorTimeoutMs = options.collectorTimeoutMs === undefined
       ? Math.min(10_000, Math.max(10, this.intervalSeconds * 500))
       : atLeast('collectorTimeoutMs', options.collectorTimeoutMs, 1);
-    this.signal = options.signal;
     this.hostname = options.hostname ?? osHostname();
     this.store = new CompactSeries(this.hostname);
     // EventEmitter's own events are outside the typed map.
-    const self = this as EventEmitter;
+    const self = this as unknown as EventEmitter;
     self.on('newListener', () => queueMicrotask(() => this.updateFeed()));
     self.on('removeListener', () => this.updateFeed());
   }
@@ -120,18 +106,6 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
   /** Take what the native thread holds now, so answers are current. */
   private pull(): void {
     if (this.sampler) this.ingest(this.sampler.drainBatch());
-  }
-
-  get isRunning(): boolean {
-    return this.state === 'running';
-  }
-
-  get startTime(): Date | undefined {
-    return this.started;
-  }
-
-  get endTime(): Date | undefined {
-    return this.ended;
   }
 
   /** Ticks that came due while the machine was too busy to sample (never hidden). */
@@ -224,10 +198,6 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
     if (this.listenerCount('stop') > 0) this.emit('stop', this.history());
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    if (this.state === 'running') await this.stop();
-  }
-
   [Symbol.asyncIterator](): AsyncIterator<TimeSeriesSample> {
     return this.live.iterate();
   }
@@ -292,12 +262,6 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
     return all.filter((s) => s.monoNs >= from).map((s) => s.dict);
   }
 
-  private report(e: unknown): void {
-    const err = asHostseriesError(e);
-    if (this.listenerCount('error') > 0) this.emit('error', err);
-    else this.logger.warn(err.message);
-  }
-
   private ingest(batch: NativeBatch | undefined): void {
     if (!batch || batch.layoutIds.length === 0) return;
     this.nativeMissed = batch.missedTicks;
@@ -345,9 +309,4 @@ export class TimeSeriesCollector extends EventEmitter<Events> implements AsyncIt
     if (this.listenerCount('sample') > 0) this.emit('sample', sample);
   }
 
-  private warnFull(): void {
-    if (this.warnedFull) return;
-    this.warnedFull = true;
-    this.logger.warn(fullWarning(this.maxSamples, this.overflow, this.sink !== undefined));
-  }
 }

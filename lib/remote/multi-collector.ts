@@ -6,13 +6,13 @@
  * Samples are stored compactly (CompactSeries, as locally) and become objects only when asked
  * for or when a sink, listener or iterator wants them.
  */
-import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 
 import { HostseriesError, InvalidOptionError, type SshError } from '../errors.js';
 import { CompactSeries } from '../collector/compact.js';
 import { TimeSeriesCollector } from '../collector/local.js';
-import { asHostseriesError, commonOptions, fullWarning, notStarted, startRefusal, type Logger, type OverflowPolicy } from '../collector/options.js';
+import { CollectorBase } from '../collector/base.js';
+import { notStarted, startRefusal, type Logger, type OverflowPolicy } from '../collector/options.js';
 import { LiveStream } from '../collector/stream.js';
 import { formatHost, parseHosts, type HostEntry } from '../hosts/parse.js';
 import { TimeSeriesData } from '../models/data.js';
@@ -67,8 +67,6 @@ interface RemoteHost {
   withData: number;
 }
 
-type State = 'idle' | 'starting' | 'running' | 'stopped';
-
 /** This machine's boot_id (for locally sampled hosts), or undefined when unreadable. */
 function localBootId(): string | undefined {
   try {
@@ -83,21 +81,14 @@ export function rebootMessage(r: Pick<HostReboot, 'previousBootId' | 'bootId'>):
   return `boot_id changed from ${r.previousBootId} to ${r.bootId}`;
 }
 
-export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implements AsyncIterable<TimeSeriesSample> {
-  readonly intervalSeconds: number;
-  readonly maxSamples: number;
-  readonly overflow: OverflowPolicy;
+export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implements AsyncIterable<TimeSeriesSample> {
   readonly forceSsh: boolean;
   /** The hosts as requested, in order (the keys of samplesByHost). */
   readonly hosts: readonly string[];
   private readonly entries: HostEntry[];
   private readonly metrics: Metric[];
   private readonly ssh: ResolvedSshOptions;
-  private readonly sink: Sink | undefined;
-  private readonly logger: Logger;
-  private readonly signal: AbortSignal | undefined;
 
-  private state: State = 'idle';
   private targets: Target[] = [];
   private readonly remote = new Map<string, RemoteHost>();
   private readonly local = new Map<string, TimeSeriesCollector>();
@@ -112,21 +103,16 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
   private nextIndex = 0;
   private missed = 0;
   private total = 0;
-  private warnedFull = false;
   private readonly clock = new WallClock();
   /** boot_id → the hosts seen running on it (two or more: one kernel sampled twice). */
   private readonly boots = new Map<string, Set<string>>();
   private readonly warnedBoots = new Set<string>();
   private localBoot: string | undefined;
-  private started: Date | undefined;
-  private ended: Date | undefined;
   private readonly onAbort = (): void => void this.stop().catch((e: unknown) => this.report(e));
   private readonly onSinkError = (e: HostseriesError): void => this.report(e);
 
   constructor(options: MultiHostTimeSeriesCollectorOptions) {
-    super();
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options must be an object with hosts');
-    ({ intervalSeconds: this.intervalSeconds, maxSamples: this.maxSamples, overflow: this.overflow, logger: this.logger } = commonOptions(options, 0.05));
+    super(options, 0.05);
     const interval = this.intervalSeconds;
     const metrics = options.metrics ?? METRICS;
     if (!Array.isArray(metrics) || metrics.length === 0 || metrics.some((m) => !(METRICS as readonly string[]).includes(m))) {
@@ -138,21 +124,7 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     if (this.entries.length === 0) throw new InvalidOptionError('hosts must name at least one host');
     this.forceSsh = options.forceSsh ?? false;
     this.ssh = resolveSshOptions(options.ssh, interval);
-    this.sink = options.sink;
-    this.signal = options.signal;
     this.hosts = Object.freeze(hostKeys(this.entries));
-  }
-
-  get isRunning(): boolean {
-    return this.state === 'running';
-  }
-
-  get startTime(): Date | undefined {
-    return this.started;
-  }
-
-  get endTime(): Date | undefined {
-    return this.ended;
   }
 
   /** Ticks the timer could not fire on time (the event loop was blocked for over an interval). */
@@ -375,10 +347,6 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     return result;
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    if (this.state === 'running' || this.state === 'starting') await this.stop();
-  }
-
   [Symbol.asyncIterator](): AsyncIterator<TimeSeriesSample> {
     this.iterated = true;
     return this.live.iterate();
@@ -515,7 +483,7 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     h.collected++;
     if (hasData) h.withData++;
     h.store.appendBounded(a.batch, 0, { errors }, this.maxSamples, this.overflow);
-    if (h.collected > this.maxSamples) this.warnFull();
+    if (h.collected > this.maxSamples) this.warnFull(true);
     if (!this.sink && !this.iterated && this.listenerCount('sample') === 0) {
       this.total++;
       return;
@@ -546,17 +514,6 @@ export class MultiHostTimeSeriesCollector extends EventEmitter<Events> implement
     return this.local.get(key)?.history() ?? [];
   }
 
-  private warnFull(): void {
-    if (this.warnedFull) return;
-    this.warnedFull = true;
-    this.logger.warn(fullWarning(this.maxSamples, this.overflow, this.sink !== undefined, true));
-  }
-
-  private report(e: unknown): void {
-    const err = asHostseriesError(e);
-    if (this.listenerCount('error') > 0) this.emit('error', err);
-    else this.logger.warn(err.message);
-  }
 }
 
 function toEntries(hosts: MultiHostTimeSeriesCollectorOptions['hosts']): HostEntry[] {

@@ -1,0 +1,73 @@
+/**
+ * What the local and the multi-host collector share: the common options, the lifecycle state
+ * and its times, and how failures and the maxSamples bound are reported.
+ */
+import { EventEmitter } from 'node:events';
+
+import { InvalidOptionError, type HostseriesError } from '../errors.js';
+import type { Sink } from '../sinks/sink.js';
+import { asHostseriesError, commonOptions, fullWarning, type CommonOptions, type Logger, type OverflowPolicy } from './options.js';
+
+export type CollectorState = 'idle' | 'starting' | 'running' | 'stopped';
+
+export interface BaseOptions extends CommonOptions {
+  sink?: Sink;
+  /** Aborting stops the collector. */
+  signal?: AbortSignal;
+}
+
+export abstract class CollectorBase<E extends Record<keyof E, unknown[]>> extends EventEmitter<E> {
+  readonly intervalSeconds: number;
+  readonly maxSamples: number;
+  readonly overflow: OverflowPolicy;
+  protected readonly logger: Logger;
+  protected readonly sink: Sink | undefined;
+  protected readonly signal: AbortSignal | undefined;
+  protected state: CollectorState = 'idle';
+  protected started: Date | undefined;
+  protected ended: Date | undefined;
+  private warnedFull = false;
+
+  protected constructor(options: BaseOptions, minIntervalSeconds: number) {
+    super();
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('collector options must be an object');
+    ({ intervalSeconds: this.intervalSeconds, maxSamples: this.maxSamples, overflow: this.overflow, logger: this.logger } =
+      commonOptions(options, minIntervalSeconds));
+    this.sink = options.sink;
+    this.signal = options.signal;
+  }
+
+  get isRunning(): boolean {
+    return this.state === 'running';
+  }
+
+  get startTime(): Date | undefined {
+    return this.started;
+  }
+
+  get endTime(): Date | undefined {
+    return this.ended;
+  }
+
+  abstract stop(): Promise<unknown>;
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.state === 'running' || this.state === 'starting') await this.stop();
+  }
+
+  /** To the 'error' listeners, or to the logger when nobody listens (never an unheard throw). */
+  protected report(e: unknown): void {
+    const err: HostseriesError = asHostseriesError(e);
+    // EventEmitter's typed map does not know that every collector has an 'error' event.
+    const self = this as unknown as EventEmitter;
+    if (self.listenerCount('error') > 0) self.emit('error', err);
+    else this.logger.warn(err.message);
+  }
+
+  /** Once per collector, when maxSamples is first exceeded. */
+  protected warnFull(perHost = false): void {
+    if (this.warnedFull) return;
+    this.warnedFull = true;
+    this.logger.warn(fullWarning(this.maxSamples, this.overflow, this.sink !== undefined, perHost));
+  }
+}
