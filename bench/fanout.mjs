@@ -10,7 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { freePort } from '../scripts/free-port.mjs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -41,23 +41,6 @@ function keygen(path) {
 
 const address = (i) => `127.2.${Math.floor(i / 250)}.${(i % 250) + 2}`;
 
-async function portFreeOn(addresses) {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 40000);
-    let ok = true;
-    for (const a of addresses) {
-      ok = await new Promise((resolve) => {
-        const s = createServer();
-        s.once('error', () => resolve(false));
-        s.listen(port, a, () => s.close(() => resolve(true)));
-      });
-      if (!ok) break;
-    }
-    if (ok) return port;
-  }
-  throw new Error('no free port');
-}
-
 async function startFarm(n, dir) {
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const hostKey = join(dir, 'host_key');
@@ -67,7 +50,7 @@ async function startFarm(n, dir) {
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKey}.pub`));
   const hosts = Array.from({ length: n }, (_, i) => address(i));
   // One port for every instance (each listens on its own addresses), so one `ssh.port` serves all.
-  const port = await portFreeOn(hosts);
+  const port = await freePort(hosts);
   const servers = [];
   for (let s = 0; s * PER_SSHD < n; s++) {
     const mine = hosts.slice(s * PER_SSHD, (s + 1) * PER_SSHD);

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../scripts/free-port.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -32,23 +32,7 @@ export function publicKeyBlob(pubPath: string): Buffer {
   return Buffer.from(b64 ?? '', 'base64');
 }
 
-/** A port free on every address (checked by binding it). */
-export async function freePort(addresses: string[]): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 40000);
-    let ok = true;
-    for (const a of addresses) {
-      ok = await new Promise<boolean>((resolve) => {
-        const s = createServer();
-        s.once('error', () => resolve(false));
-        s.listen(port, a, () => s.close(() => resolve(true)));
-      });
-      if (!ok) break;
-    }
-    if (ok) return port;
-  }
-  throw new Error('no free port');
-}
+export { freePort };
 
 /** Shared test identity: a client key pair and a directory for everything. */
 export interface SshTestEnv {
