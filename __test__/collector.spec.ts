@@ -160,6 +160,13 @@ describe('compact store', () => {
     const all = [...series.dicts()].map((d) => d.dict);
     expect(all).toHaveLength(rounds * expected.length);
     for (let k = 0; k < all.length; k++) expect(all[k]).toEqual(expected[k % expected.length]);
+    // Windows by time come from the stored clocks: same answer as filtering decoded samples.
+    const clocks = [...series.dicts()].map((d) => d.monoNs);
+    const newest = clocks[clocks.length - 1]!;
+    for (const secs of [0, 0.05, 0.2, 1e6]) {
+      const expectedFrom = clocks.findIndex((t) => t >= newest - BigInt(Math.round(secs * 1e9)));
+      expect(series.indexWithin(secs)).toBe(expectedFrom);
+    }
     const before = series.length;
     const dropped = series.dropOldestChunk();
     expect(dropped).toBe(series.chunkSize);

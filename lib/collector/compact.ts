@@ -185,6 +185,20 @@ export class CompactSeries {
     return c.count;
   }
 
+  /**
+   * Index (0 = oldest held) of the first sample taken at or after `lastSeconds` before the newest
+   * one, read from the stored clocks without decoding any sample.
+   */
+  indexWithin(lastSeconds: number): number {
+    const newest = this.chunks[this.chunks.length - 1];
+    if (!newest || newest.count === 0) return 0;
+    const from = newest.monoNs[newest.count - 1]! - BigInt(Math.round(lastSeconds * 1e9));
+    for (const c of this.chunks) {
+      for (let j = 0; j < c.count; j++) if (c.monoNs[j]! >= from) return c.base + j - this.first;
+    }
+    return this.length;
+  }
+
   /** Every held sample from index `from` (0 = oldest held), decoded in order. */
   *dicts(from = 0): Generator<{ dict: SampleDict; monoNs: bigint }> {
     const scratch = new Scratch();

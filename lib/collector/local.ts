@@ -253,13 +253,10 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
 
   private window(lastSeconds: number | undefined): SampleDict[] {
     this.pull();
-    const all = [...this.store.dicts(Math.max(0, this.store.length - this.maxSamples))];
-    if (lastSeconds === undefined) return all.map((s) => s.dict);
-    atLeast('lastSeconds', lastSeconds, 0);
-    const last = all[all.length - 1];
-    if (!last) return [];
-    const from = last.monoNs - BigInt(Math.round(lastSeconds * 1e9));
-    return all.filter((s) => s.monoNs >= from).map((s) => s.dict);
+    // Rolling: the store may hold up to a chunk more than the window shows.
+    let from = Math.max(0, this.store.length - this.maxSamples);
+    if (lastSeconds !== undefined) from = Math.max(from, this.store.indexWithin(atLeast('lastSeconds', lastSeconds, 0)));
+    return [...this.store.dicts(from)].map((s) => s.dict);
   }
 
   private ingest(batch: NativeBatch | undefined): void {
