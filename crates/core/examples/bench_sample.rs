@@ -9,6 +9,7 @@
 //! bench_sample pingpong B        for each byte `g` on stdin take B samples (as `loop`) and
 //!                                answer `k`; on `q` print the CPU of every burst (the bench
 //!                                alternates bursts with `bench/floor.c pingpong`)
+//! bench_sample parse N          the parsers alone over in-memory copies of the files, N times
 //! bench_sample parts N [HZ]      the tick cut into stages, each timed in place with the thread
 //!                                CPU clock: pread and parse per file, layout + store push; back
 //!                                to back, or paced at HZ
@@ -316,6 +317,34 @@ fn parts_mode(n: u64, hz: Option<f64>) -> String {
     )
 }
 
+/// The parsers alone over one in-memory copy of each file, N times: ns per parse, the fastest
+/// of 15 rounds (no kernel work and the least noise, so it resolves parser changes the pread
+/// noise hides).
+fn parse_mode(n: u64) -> String {
+    let texts: Vec<(Metric, Vec<u8>)> = Metric::ALL
+        .iter()
+        .map(|&m| (m, ProcFile::new(m.path()).read().expect("read").to_vec()))
+        .collect();
+    let mut names = Interner::default();
+    let mut snap = Snapshot::default();
+    let mut cols = Vec::new();
+    for (m, text) in &texts {
+        parse_into(*m, text, &mut snap, &mut names);
+        let best = (0..15)
+            .map(|_| {
+                let t0 = thread_cpu_ns();
+                for _ in 0..n {
+                    parse_into(*m, std::hint::black_box(text), &mut snap, &mut names);
+                }
+                (thread_cpu_ns() - t0) / n
+            })
+            .min()
+            .unwrap_or(0);
+        cols.push(format!("\"{}\":{best}", m.name()));
+    }
+    format!("{{\"iters\":{n},\"parse_ns\":{{{}}}}}", cols.join(","))
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let num = |i: usize| -> f64 {
@@ -327,6 +356,7 @@ fn main() {
         Some("loop") => loop_mode(num(1) as u64),
         Some("paced") => paced_mode(num(1), num(2)),
         Some("pingpong") => pingpong_mode(num(1) as u64),
+        Some("parse") => parse_mode(num(1) as u64),
         Some("parts") => parts_mode(num(1) as u64, args.get(2).map(|_| num(2))),
         _ => usage(),
     };
@@ -334,6 +364,8 @@ fn main() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: bench_sample loop N | paced HZ SECONDS | pingpong B | parts N [HZ]");
+    eprintln!(
+        "usage: bench_sample loop N | paced HZ SECONDS | pingpong B | parse N | parts N [HZ]"
+    );
     std::process::exit(2)
 }

@@ -11,6 +11,7 @@ pub mod parse;
 pub mod procfile;
 pub mod reader;
 pub mod sampler;
+mod scan;
 pub mod snapshot;
 pub mod store;
 pub mod text;

@@ -32,67 +32,6 @@ impl<'a> Iterator for Tokens<'a> {
     }
 }
 
-/// Lines split on `\n` (as `str.split('\n')`), found with a vectorised search.
-pub fn lines(input: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = Some(input);
-    std::iter::from_fn(move || {
-        let r = rest?;
-        match memchr::memchr(b'\n', r) {
-            Some(i) => {
-                rest = Some(&r[i + 1..]);
-                Some(&r[..i])
-            }
-            None => {
-                rest = None;
-                Some(r)
-            }
-        }
-    })
-}
-
-/// The first line of `rest` and what follows its `\n` (`None` after the last line), as
-/// `split('\n')` would cut it.
-#[inline]
-pub fn split_line(rest: &[u8]) -> (&[u8], Option<&[u8]>) {
-    match memchr::memchr(b'\n', rest) {
-        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-        None => (rest, None),
-    }
-}
-
-/// Up to 19 digits (which cannot overflow) ending the line: the value and the bytes used,
-/// the `\n` included. `None` for anything else; the caller then takes the general path.
-#[inline]
-pub fn digits_to_eol(s: &[u8]) -> Option<(u64, usize)> {
-    let mut v: u64 = 0;
-    let mut i = 0;
-    while let Some(&b) = s.get(i) {
-        if !b.is_ascii_digit() {
-            break;
-        }
-        if i == 19 {
-            return None;
-        }
-        v = v * 10 + u64::from(b - b'0');
-        i += 1;
-    }
-    match (i, s.get(i)) {
-        (0, _) => None,
-        (_, None) => Some((v, i)),
-        (_, Some(b'\n')) => Some((v, i + 1)),
-        _ => None,
-    }
-}
-
-/// Digits only (no sign, no spaces), as a u64; `None` otherwise or on overflow.
-#[inline]
-pub fn parse_digits(tok: &[u8]) -> Option<u64> {
-    match tok.first() {
-        Some(b'+') | None => None,
-        Some(_) => parse_u64(tok),
-    }
-}
-
 pub fn trim(mut s: &[u8]) -> &[u8] {
     while let [first, rest @ ..] = s {
         if is_space(*first) {
@@ -164,15 +103,6 @@ mod tests {
         assert_eq!(parse_u64(b"-1"), None);
         assert_eq!(parse_u64(b""), None);
         assert_eq!(parse_u64(b"12a"), None);
-    }
-
-    #[test]
-    fn lines_like_split() {
-        for text in [&b""[..], b"a", b"a\n", b"a\nb", b"\n\n", b"x\ny\n\nz"] {
-            let ours: Vec<&[u8]> = lines(text).collect();
-            let std: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
-            assert_eq!(ours, std);
-        }
     }
 
     #[test]

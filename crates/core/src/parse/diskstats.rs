@@ -1,6 +1,47 @@
 use crate::intern::Interner;
-use crate::num::{lines, parse_u64, tokens, trim};
+use crate::num::{parse_u64, tokens, trim};
+use crate::scan::Scan;
 use crate::snapshot::{DiskEntry, Skipped, DISK_FIELDS_MAX};
+
+/// Fields kept for a line of `tokens` tokens (major, minor and name included); `None`: skipped.
+#[inline(always)]
+fn kept_fields(tokens: usize) -> Option<usize> {
+    match tokens {
+        20.. => Some(17),
+        18 | 19 => Some(15),
+        14..=17 => Some(11),
+        _ => None,
+    }
+}
+
+/// A line as the kernel prints it (`%4d %7d %s %lu ...`, one space between values) for the
+/// device `name`, the one last parsed at this position: the values go straight into `fields`
+/// (zeros past the last) and the kept field count is returned.
+#[inline(always)]
+fn fast_line(sc: &mut Scan, name: &[u8], fields: &mut [u64; DISK_FIELDS_MAX]) -> Option<usize> {
+    sc.spaces();
+    sc.u64()?;
+    if sc.spaces() == 0 {
+        return None;
+    }
+    sc.u64()?;
+    if sc.spaces() == 0 || !sc.lit(name) || !sc.byte(b' ') {
+        return None;
+    }
+    let mut count = 0;
+    loop {
+        *fields.get_mut(count)? = sc.u64()?;
+        count += 1;
+        if sc.eol() {
+            break;
+        }
+        if !sc.byte(b' ') {
+            return None;
+        }
+    }
+    fields[count..].fill(0);
+    kept_fields(3 + count)
+}
 
 /// `/proc/diskstats`: `major minor name` then 11, 15 (discards) or 17 (flushes) counters.
 /// As the reference does: lines with fewer than 14 fields are skipped, discards need 18 fields,
@@ -9,7 +50,21 @@ use crate::snapshot::{DiskEntry, Skipped, DISK_FIELDS_MAX};
 pub fn parse_diskstats(input: &[u8], out: &mut Vec<DiskEntry>, names: &mut Interner) -> Skipped {
     let mut n = 0;
     let mut skipped = 0;
-    for line in lines(input) {
+    let mut sc = Scan::new(input);
+    while !sc.at_end() {
+        let start = sc.pos;
+        if let Some(e) = out.get_mut(n) {
+            if let Some(nfields) = fast_line(&mut sc, e.name.as_bytes(), &mut e.fields) {
+                if e.nfields as usize != nfields {
+                    names.mark_changed();
+                    e.nfields = nfields as u8;
+                }
+                n += 1;
+                continue;
+            }
+            sc.pos = start;
+        }
+        let line = sc.line();
         let mut toks = tokens(line);
         let (Some(major), Some(minor), Some(name)) = (toks.next(), toks.next(), toks.next()) else {
             skipped += u32::from(!trim(line).is_empty());
@@ -28,14 +83,9 @@ pub fn parse_diskstats(input: &[u8], out: &mut Vec<DiskEntry>, names: &mut Inter
             }
             count += 1;
         }
-        let nfields = match count {
-            20.. => 17,
-            18 | 19 => 15,
-            14..=17 => 11,
-            _ => {
-                skipped += 1;
-                continue;
-            }
+        let Some(nfields) = kept_fields(count) else {
+            skipped += 1;
+            continue;
         };
         if bad & ((1 << nfields) - 1) != 0
             || parse_u64(major).is_none()

@@ -1,46 +1,29 @@
 use crate::intern::{Interner, Name};
-use crate::num::{digits_to_eol, parse_u64, split_line, tokens, trim};
+use crate::num::{parse_u64, tokens, trim};
+use crate::scan::Scan;
 use crate::snapshot::Skipped;
 
-/// `key value\n` at the start of `rest`, with `key` the previous key at this position: the
-/// value and the bytes the line takes (one pass; what the general path gives for such a line).
-#[inline]
-fn vmstat_line(rest: &[u8], key: &Name) -> Option<(u64, usize)> {
-    let after = rest.strip_prefix(key.as_bytes())?.strip_prefix(b" ")?;
-    let (v, used) = digits_to_eol(after)?;
-    Some((v, key.len() + 1 + used))
+/// `key value\n` with `key` the previous key at this position (one pass; what the general path
+/// gives for such a line).
+#[inline(always)]
+fn vmstat_line(sc: &mut Scan, key: &[u8]) -> Option<u64> {
+    if !(sc.lit(key) && sc.byte(b' ')) {
+        return None;
+    }
+    let v = sc.u64()?;
+    sc.eol().then_some(v)
 }
 
 /// `Key:` + spaces + digits + ` kB` or nothing + end of line, `Key` the previous key here.
-#[inline]
-fn meminfo_line(rest: &[u8], key: &Name) -> Option<(u64, usize)> {
-    let after = rest.strip_prefix(key.as_bytes())?.strip_prefix(b":")?;
-    let spaces = after.iter().position(|&b| b != b' ')?;
-    let value = &after[spaces..];
-    let (v, used) = match digits_to_eol(value) {
-        Some(found) => found,
-        None => {
-            // `123 kB`: the digits, then exactly ` kB` to the end of the line.
-            let end = value.iter().position(|b| !b.is_ascii_digit())?;
-            let eol = line_end(value[end..].strip_prefix(b" kB")?)?;
-            (crate::num::parse_digits(&value[..end])?, end + 3 + eol)
-        }
-    };
-    Some((v, key.len() + 1 + spaces + used))
-}
-
-/// The end of a line right here: 1 for `\n`, 0 at the end of input.
-#[inline]
-fn line_end(s: &[u8]) -> Option<usize> {
-    match s.first() {
-        None => Some(0),
-        Some(b'\n') => Some(1),
-        _ => None,
+#[inline(always)]
+fn meminfo_line(sc: &mut Scan, key: &[u8]) -> Option<u64> {
+    if !(sc.lit(key) && sc.byte(b':')) {
+        return None;
     }
+    sc.spaces();
+    let v = sc.u64()?;
+    (sc.eol() || (sc.lit(b" kB") && sc.eol())).then_some(v)
 }
-
-/// A one-pass reader of a line that repeats the previous key: the value and the bytes used.
-type FastLine = fn(&[u8], &Name) -> Option<(u64, usize)>;
 
 /// What the general path makes of one line: nothing (blank), a key and value, or malformed.
 enum Line<'a> {
@@ -51,28 +34,28 @@ enum Line<'a> {
 
 /// The loop both key/value files share: `fast` takes a line that repeats the previous parse's
 /// key at this position in one pass; any other line goes through `general`.
+#[inline(always)]
 fn parse_key_values(
     input: &[u8],
     out: &mut Vec<(Name, u64)>,
     names: &mut Interner,
-    fast: FastLine,
-    general: fn(&[u8]) -> Line<'_>,
+    fast: impl Fn(&mut Scan, &[u8]) -> Option<u64>,
+    general: impl Fn(&[u8]) -> Line<'_>,
 ) -> Skipped {
     let mut n = 0;
     let mut skipped = 0;
-    let mut rest = input;
-    loop {
-        if let Some((v, used)) = out.get(n).and_then(|(p, _)| fast(rest, p)) {
-            out[n].1 = v;
-            n += 1;
-            rest = &rest[used..];
-            if rest.is_empty() {
-                break;
+    let mut sc = Scan::new(input);
+    while !sc.at_end() {
+        let start = sc.pos;
+        if let Some(e) = out.get_mut(n) {
+            if let Some(v) = fast(&mut sc, e.0.as_bytes()) {
+                e.1 = v;
+                n += 1;
+                continue;
             }
-            continue;
+            sc.pos = start;
         }
-        let (line, next) = split_line(rest);
-        match general(line) {
+        match general(sc.line()) {
             Line::Entry(k, v) => {
                 let name = names.intern_like(out.get(n).map(|e| &e.0), k);
                 super::put(out, n, (name, v));
@@ -81,8 +64,6 @@ fn parse_key_values(
             Line::Blank => {}
             Line::Malformed => skipped += 1,
         }
-        let Some(next) = next else { break };
-        rest = next;
     }
     super::finish(out, n, names);
     Skipped(skipped)

@@ -1,13 +1,41 @@
 use crate::intern::Interner;
-use crate::num::{lines, parse_u64, tokens, trim};
+use crate::num::{parse_u64, tokens, trim};
+use crate::scan::Scan;
 use crate::snapshot::{NetEntry, Skipped, NET_FIELDS};
+
+/// A line as the kernel prints it (`%6s:%8llu %7llu ...`, exactly 16 values) for the interface
+/// `name`, the one last parsed at this position: the values go straight into `fields`.
+#[inline(always)]
+fn fast_line(sc: &mut Scan, name: &[u8], fields: &mut [u64; NET_FIELDS]) -> Option<()> {
+    sc.spaces();
+    if !sc.lit(name) || !sc.byte(b':') {
+        return None;
+    }
+    for f in fields.iter_mut() {
+        sc.spaces();
+        *f = sc.u64()?;
+    }
+    sc.eol().then_some(())
+}
 
 /// `/proc/net/dev`: two header lines, then `name: 16 counters` (the name is what stands before
 /// the first `:`, so `eth1:1 2 ...` parses). Lines with fewer than 16 integers are skipped.
 pub fn parse_netdev(input: &[u8], out: &mut Vec<NetEntry>, names: &mut Interner) -> Skipped {
     let mut n = 0;
     let mut skipped = 0;
-    for line in lines(input).skip(2) {
+    let mut sc = Scan::new(input);
+    sc.line();
+    sc.line();
+    while !sc.at_end() {
+        let start = sc.pos;
+        if let Some(e) = out.get_mut(n) {
+            if fast_line(&mut sc, e.name.as_bytes(), &mut e.fields).is_some() {
+                n += 1;
+                continue;
+            }
+            sc.pos = start;
+        }
+        let line = sc.line();
         if trim(line).is_empty() {
             continue;
         }

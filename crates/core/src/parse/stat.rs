@@ -1,6 +1,23 @@
 use crate::intern::Interner;
-use crate::num::{lines, parse_u64, tokens};
+use crate::num::{parse_u64, tokens};
+use crate::scan::Scan;
 use crate::snapshot::{CpuLine, Skipped, Stat, CPU_FIELDS, STAT_SCALARS};
+
+/// A `cpu` line as the kernel prints it (name, spaces, 10 values one space apart) for `name`,
+/// the one last parsed at this position: the values go straight into `fields`.
+#[inline(always)]
+fn fast_cpu_line(sc: &mut Scan, name: &[u8], fields: &mut [u64; CPU_FIELDS]) -> Option<()> {
+    if !sc.lit(name) || sc.spaces() == 0 {
+        return None;
+    }
+    for (i, f) in fields.iter_mut().enumerate() {
+        if i > 0 && !sc.byte(b' ') {
+            return None;
+        }
+        *f = sc.u64()?;
+    }
+    sc.eol().then_some(())
+}
 
 /// `/proc/stat`: the `cpu` and `cpuN` lines (user nice system idle iowait irq softirq steal
 /// guest guest_nice; fields an older kernel lacks read 0), the `intr` total only, `ctxt`,
@@ -9,7 +26,17 @@ pub fn parse_stat(input: &[u8], out: &mut Stat, names: &mut Interner) -> Skipped
     let mut n = 0;
     let mut skipped = 0;
     out.scalars = [0; 6];
-    for line in lines(input) {
+    let mut sc = Scan::new(input);
+    while !sc.at_end() {
+        let start = sc.pos;
+        if let Some(c) = out.cpus.get_mut(n) {
+            if fast_cpu_line(&mut sc, c.name.as_bytes(), &mut c.fields).is_some() {
+                n += 1;
+                continue;
+            }
+            sc.pos = start;
+        }
+        let line = sc.line();
         let mut it = tokens(line);
         let Some(key) = it.next() else { continue };
         if key.starts_with(b"cpu") && key[3..].iter().all(u8::is_ascii_digit) {
