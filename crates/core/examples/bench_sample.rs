@@ -23,7 +23,7 @@ use std::time::Duration;
 use hostseries_core::clock::{mono_ns, wall_ns};
 use hostseries_core::intern::Interner;
 use hostseries_core::layout::LayoutTracker;
-use hostseries_core::parse::parse_into;
+use hostseries_core::parse::{parse_into, Incremental};
 use hostseries_core::procfile::ProcFile;
 use hostseries_core::store::Store;
 use hostseries_core::{Metric, MetricSet, ProcReader, Sampler, SamplerConfig, Snapshot};
@@ -100,7 +100,6 @@ fn json(iters: u64, a: Cpu, b: Cpu, extra: &str) -> String {
 struct Ticker {
     store: Mutex<Store>,
     reader: ProcReader,
-    snap: Snapshot,
     layouts: LayoutTracker,
     errors: Vec<hostseries_core::SampleError>,
     skipped: u64,
@@ -111,7 +110,6 @@ impl Ticker {
         let mut t = Ticker {
             store: Mutex::new(Store::new(4096)),
             reader: ProcReader::new(MetricSet::all()),
-            snap: Snapshot::default(),
             layouts: LayoutTracker::default(),
             errors: Vec::new(),
             skipped: 0,
@@ -128,10 +126,11 @@ impl Ticker {
     fn tick(&mut self) {
         let wall = wall_ns();
         let mono = mono_ns();
-        let skipped = self.reader.read(&mut self.snap, &mut self.errors);
-        let layout = self.layouts.for_snapshot(&self.snap).clone();
+        let skipped = self.reader.read(&mut self.errors);
+        let snap = self.reader.snapshot();
+        let layout = self.layouts.for_snapshot(snap).clone();
         let mut st = self.store.lock().unwrap();
-        st.push(&layout, wall, mono, &self.snap, &mut self.errors);
+        st.push(&layout, wall, mono, snap, &mut self.errors);
         self.skipped += u64::from(skipped);
     }
 }
@@ -236,9 +235,9 @@ fn thread_cpu_ns() -> u64 {
 /// and parse per file, then layout + store push. Back to back, or paced at `hz` on absolute
 /// deadlines (caches as cold as the sampling thread finds them).
 fn parts_mode(n: u64, hz: Option<f64>) -> String {
-    let mut files: Vec<(Metric, ProcFile)> = Metric::ALL
+    let mut files: Vec<(Metric, ProcFile, Incremental)> = Metric::ALL
         .iter()
-        .map(|&m| (m, ProcFile::new(m.path())))
+        .map(|&m| (m, ProcFile::new(m.path()), Incremental::default()))
         .collect();
     let mut names = Interner::default();
     let mut snap = Snapshot::default();
@@ -249,11 +248,11 @@ fn parts_mode(n: u64, hz: Option<f64>) -> String {
     let mut parse = [0u64; 6];
     let mut push = 0u64;
     let mut tick = |measure: bool| {
-        for (i, (m, f)) in files.iter_mut().enumerate() {
+        for (i, (m, f, inc)) in files.iter_mut().enumerate() {
             let t0 = thread_cpu_ns();
-            let text = f.read().expect("read");
+            let (text, prev) = f.read_pair().expect("read");
             let t1 = thread_cpu_ns();
-            parse_into(*m, text, &mut snap, &mut names);
+            inc.parse(*m, text, prev, &mut snap, &mut names);
             snap.present.insert(*m);
             let t2 = thread_cpu_ns();
             if measure {
@@ -317,32 +316,51 @@ fn parts_mode(n: u64, hz: Option<f64>) -> String {
     )
 }
 
-/// The parsers alone over one in-memory copy of each file, N times: ns per parse, the fastest
-/// of 15 rounds (no kernel work and the least noise, so it resolves parser changes the pread
-/// noise hides).
+/// The parsers alone over in-memory copies of each file, N times: ns per parse, the fastest of
+/// 15 rounds (no kernel work and the least noise, so it resolves parser changes the pread
+/// noise hides). `full`: the whole text each time; `changed`: two reads 10 ms apart, each
+/// parsed knowing the other (only the lines that differ are re-parsed, as the reader does).
 fn parse_mode(n: u64) -> String {
-    let texts: Vec<(Metric, Vec<u8>)> = Metric::ALL
-        .iter()
-        .map(|&m| (m, ProcFile::new(m.path()).read().expect("read").to_vec()))
-        .collect();
-    let mut names = Interner::default();
-    let mut snap = Snapshot::default();
-    let mut cols = Vec::new();
-    for (m, text) in &texts {
-        parse_into(*m, text, &mut snap, &mut names);
-        let best = (0..15)
+    let mut full = Vec::new();
+    let mut changed = Vec::new();
+    let best = |f: &mut dyn FnMut()| {
+        (0..15)
             .map(|_| {
                 let t0 = thread_cpu_ns();
                 for _ in 0..n {
-                    parse_into(*m, std::hint::black_box(text), &mut snap, &mut names);
+                    f();
                 }
                 (thread_cpu_ns() - t0) / n
             })
             .min()
-            .unwrap_or(0);
-        cols.push(format!("\"{}\":{best}", m.name()));
+            .unwrap_or(0)
+    };
+    for m in Metric::ALL {
+        let mut file = ProcFile::new(m.path());
+        let a = file.read().expect("read").to_vec();
+        std::thread::sleep(Duration::from_millis(10));
+        let b = file.read().expect("read").to_vec();
+        let mut names = Interner::default();
+        let mut snap = Snapshot::default();
+        let ns = best(&mut || {
+            parse_into(m, std::hint::black_box(&a), &mut snap, &mut names);
+        });
+        full.push(format!("\"{}\":{ns}", m.name()));
+        let mut inc = Incremental::default();
+        inc.parse(m, &a, b"", &mut snap, &mut names);
+        let mut flip = false;
+        let ns = best(&mut || {
+            let (cur, prev) = if flip { (&a, &b) } else { (&b, &a) };
+            flip = !flip;
+            inc.parse(m, std::hint::black_box(cur), prev, &mut snap, &mut names);
+        });
+        changed.push(format!("\"{}\":{ns}", m.name()));
     }
-    format!("{{\"iters\":{n},\"parse_ns\":{{{}}}}}", cols.join(","))
+    format!(
+        "{{\"iters\":{n},\"full_ns\":{{{}}},\"changed_ns\":{{{}}}}}",
+        full.join(","),
+        changed.join(",")
+    )
 }
 
 fn main() {

@@ -11,6 +11,11 @@ pub struct ProcFile {
     path: PathBuf,
     file: Option<File>,
     buf: Vec<u8>,
+    /// The previous read's text (`prev[..prev_len]`), for parsers that re-read only what
+    /// changed; the two buffers swap roles on each `read_pair`.
+    prev: Vec<u8>,
+    prev_len: usize,
+    len: usize,
 }
 
 impl ProcFile {
@@ -22,6 +27,9 @@ impl ProcFile {
             path,
             file,
             buf: vec![0; INITIAL_CAPACITY],
+            prev: Vec::new(),
+            prev_len: 0,
+            len: 0,
         }
     }
 
@@ -43,6 +51,23 @@ impl ProcFile {
         }
     }
 
+    /// The whole current content and the previous read's (empty after a failed read or at
+    /// first). Keeps a second buffer, swapped with the first on each call: no copy.
+    pub fn read_pair(&mut self) -> io::Result<(&[u8], &[u8])> {
+        std::mem::swap(&mut self.buf, &mut self.prev);
+        self.prev_len = self.len;
+        if self.buf.len() < self.prev.len() {
+            self.buf.resize(self.prev.len(), 0);
+        }
+        let result = self.read().map(<[u8]>::len);
+        self.len = *result.as_ref().unwrap_or(&0);
+        if result.is_err() {
+            self.prev_len = 0;
+        }
+        result?;
+        Ok((&self.buf[..self.len], &self.prev[..self.prev_len]))
+    }
+
     fn read_once(&mut self) -> io::Result<usize> {
         if self.file.is_none() {
             self.file = Some(File::open(&self.path)?);
@@ -51,7 +76,7 @@ impl ProcFile {
         let mut len = 0;
         loop {
             if len == self.buf.len() {
-                let grown = self.buf.len() * 2;
+                let grown = (self.buf.len() * 2).max(INITIAL_CAPACITY);
                 self.buf.resize(grown, 0);
             }
             match file.read_at(&mut self.buf[len..], len as u64) {
@@ -82,6 +107,22 @@ mod tests {
         assert_eq!(f.read().unwrap().len(), 40_000);
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(ProcFile::new(dir.join("missing")).read().is_err());
+    }
+
+    #[test]
+    fn pairs_of_reads() {
+        let dir = std::env::temp_dir().join(format!("hostseries-pair-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("f");
+        let mut f = ProcFile::new(&p);
+        assert!(f.read_pair().is_err());
+        // After a failed read (here: no file yet) there is no previous text.
+        std::fs::write(&p, b"one").unwrap();
+        assert_eq!(f.read_pair().unwrap(), (&b"one"[..], &b""[..]));
+        std::fs::write(&p, b"two!").unwrap();
+        assert_eq!(f.read_pair().unwrap(), (&b"two!"[..], &b"one"[..]));
+        assert_eq!(f.read_pair().unwrap(), (&b"two!"[..], &b"two!"[..]));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

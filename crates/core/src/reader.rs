@@ -1,16 +1,18 @@
-//! Reads the selected `/proc` files and parses them into a reusable [`Snapshot`].
+//! Reads the selected `/proc` files and parses them into the reader's own [`Snapshot`], which
+//! therefore always holds the previous read's parse: only lines that changed are re-parsed.
 use std::path::Path;
 
 use crate::intern::Interner;
 use crate::metrics::{Metric, MetricSet};
-use crate::parse::parse_into;
+use crate::parse::{parse_into, Incremental};
 use crate::procfile::ProcFile;
 use crate::snapshot::Snapshot;
 use crate::store::SampleError;
 
 pub struct ProcReader {
-    files: Vec<(Metric, ProcFile)>,
+    files: Vec<(Metric, ProcFile, Incremental)>,
     names: Interner,
+    snap: Snapshot,
 }
 
 impl ProcReader {
@@ -23,32 +25,46 @@ impl ProcReader {
         ProcReader {
             files: metrics
                 .iter()
-                .map(|m| (m, ProcFile::new(root.join(&m.path()[1..]))))
+                .map(|m| {
+                    let file = ProcFile::new(root.join(&m.path()[1..]));
+                    (m, file, Incremental::default())
+                })
                 .collect(),
             names: Interner::default(),
+            snap: Snapshot::default(),
         }
     }
 
-    /// Fill `snap` with one sample. A file that cannot be read leaves its section absent and
-    /// adds an error naming the file; the others are still read. Returns lines skipped.
-    pub fn read(&mut self, snap: &mut Snapshot, errors: &mut Vec<SampleError>) -> u32 {
+    /// Read one sample into the snapshot (see [`ProcReader::snapshot`]). A file that cannot be
+    /// read leaves its section absent and adds an error naming the file; the others are still
+    /// read. Returns lines skipped.
+    pub fn read(&mut self, errors: &mut Vec<SampleError>) -> u32 {
         let mut skipped = 0;
+        let snap = &mut self.snap;
         snap.present = MetricSet::EMPTY;
         self.names.take_changed();
-        for (metric, file) in &mut self.files {
-            match file.read() {
-                Ok(text) => {
-                    skipped += parse_into(*metric, text, snap, &mut self.names).0;
+        for (metric, file, inc) in &mut self.files {
+            match file.read_pair() {
+                Ok((text, prev)) => {
+                    skipped += inc.parse(*metric, text, prev, snap, &mut self.names);
                     snap.present.insert(*metric);
                 }
-                Err(e) => errors.push(SampleError {
-                    source: metric.name().into(),
-                    message: format!("{}: {}", file.path().display(), e),
-                }),
+                Err(e) => {
+                    inc.forget();
+                    errors.push(SampleError {
+                        source: metric.name().into(),
+                        message: format!("{}: {}", file.path().display(), e),
+                    })
+                }
             }
         }
         snap.shape_changed = self.names.take_changed();
         skipped
+    }
+
+    /// The last sample read.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snap
     }
 
     /// Parse text from elsewhere (a remote host) with the same parsers and name table.
@@ -71,9 +87,9 @@ mod tests {
         std::fs::write(root.join("proc/loadavg"), "1.00 2.00 3.00 4/5 6\n").unwrap();
         let metrics: MetricSet = [Metric::Loadavg, Metric::Meminfo].into_iter().collect();
         let mut reader = ProcReader::with_root(&root, metrics);
-        let mut snap = Snapshot::default();
         let mut errors = Vec::new();
-        reader.read(&mut snap, &mut errors);
+        reader.read(&mut errors);
+        let snap = reader.snapshot();
         assert!(snap.present.contains(Metric::Loadavg));
         assert!(!snap.present.contains(Metric::Meminfo));
         assert_eq!(snap.loadavg.running, 4);
@@ -87,9 +103,9 @@ mod tests {
         // The file appears later: picked up on the next read.
         std::fs::write(root.join("proc/meminfo"), "MemTotal: 5 kB\n").unwrap();
         errors.clear();
-        reader.read(&mut snap, &mut errors);
+        reader.read(&mut errors);
         assert!(errors.is_empty());
-        assert_eq!(snap.meminfo[0].1, 5);
+        assert_eq!(reader.snapshot().meminfo[0].1, 5);
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

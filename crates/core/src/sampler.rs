@@ -11,7 +11,6 @@ use crate::clock::{mono_ns, wall_ns};
 use crate::layout::LayoutTracker;
 use crate::metrics::MetricSet;
 use crate::reader::ProcReader;
-use crate::snapshot::Snapshot;
 use crate::store::{Batch, SentLayouts, Store};
 
 pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
@@ -175,7 +174,6 @@ impl Drop for Sampler {
 fn run(shared: &Shared, cfg: &SamplerConfig, notify: Option<Notify>) {
     let interval = cfg.interval.as_nanos() as u64;
     let mut reader = ProcReader::new(cfg.metrics);
-    let mut snap = Snapshot::default();
     let mut layouts = LayoutTracker::default();
     let mut errors = Vec::new();
     let start = mono_ns();
@@ -183,11 +181,12 @@ fn run(shared: &Shared, cfg: &SamplerConfig, notify: Option<Notify>) {
     loop {
         let wall = wall_ns();
         let mono = mono_ns();
-        let skipped = reader.read(&mut snap, &mut errors);
-        let layout = layouts.for_snapshot(&snap).clone();
+        let skipped = reader.read(&mut errors);
+        let snap = reader.snapshot();
+        let layout = layouts.for_snapshot(snap).clone();
         let pending = {
             let mut st = shared.lock();
-            st.store.push(&layout, wall, mono, &snap, &mut errors);
+            st.store.push(&layout, wall, mono, snap, &mut errors);
             st.skipped_lines += u64::from(skipped);
             st.store.len()
         };

@@ -168,13 +168,13 @@ mod tests {
     fn bounded_and_drained() {
         let mut store = Store::new(3);
         let mut reader = ProcReader::new(MetricSet::all());
-        let mut snap = Snapshot::default();
         let mut layouts = LayoutTracker::default();
         for i in 0..5 {
             let mut errs = Vec::new();
-            reader.read(&mut snap, &mut errs);
-            let l = layouts.for_snapshot(&snap).clone();
-            store.push(&l, i, i, &snap, &mut errs);
+            reader.read(&mut errs);
+            let snap = reader.snapshot();
+            let l = layouts.for_snapshot(snap).clone();
+            store.push(&l, i, i, snap, &mut errs);
         }
         assert_eq!(store.len(), 3);
         let b = store.drain();

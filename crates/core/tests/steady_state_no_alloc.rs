@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use hostseries_core::layout::LayoutTracker;
 use hostseries_core::store::Store;
-use hostseries_core::{MetricSet, ProcReader, Snapshot};
+use hostseries_core::{MetricSet, ProcReader};
 
 struct Counting;
 
@@ -35,15 +35,15 @@ static GLOBAL: Counting = Counting;
 #[test]
 fn warm_samples_do_not_allocate() {
     let mut reader = ProcReader::new(MetricSet::all());
-    let mut snap = Snapshot::default();
     let mut layouts = LayoutTracker::default();
     let mut store = Store::new(8);
     let mut errors = Vec::new();
     let mut sample = |count: bool| {
         COUNTING.store(count, Ordering::SeqCst);
-        reader.read(&mut snap, &mut errors);
-        let layout = layouts.for_snapshot(&snap).clone();
-        store.push(&layout, 0, 0, &snap, &mut errors);
+        reader.read(&mut errors);
+        let snap = reader.snapshot();
+        let layout = layouts.for_snapshot(snap).clone();
+        store.push(&layout, 0, 0, snap, &mut errors);
         COUNTING.store(false, Ordering::SeqCst);
     };
     // Warm up past the store's capacity so its value buffers are recycled from then on.

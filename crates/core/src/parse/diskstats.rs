@@ -43,6 +43,29 @@ fn fast_line(sc: &mut Scan, name: &[u8], fields: &mut [u64; DISK_FIELDS_MAX]) ->
     kept_fields(3 + count)
 }
 
+/// The line at `sc` in one pass as entry `i`'s device (see `fast_line`); false if it is not.
+#[inline(always)]
+pub(crate) fn reparse_line(
+    sc: &mut Scan,
+    i: usize,
+    out: &mut [DiskEntry],
+    names: &mut Interner,
+) -> bool {
+    let Some(e) = out.get_mut(i) else {
+        return false;
+    };
+    match fast_line(sc, e.name.as_bytes(), &mut e.fields) {
+        Some(nfields) => {
+            if e.nfields as usize != nfields {
+                names.mark_changed();
+                e.nfields = nfields as u8;
+            }
+            true
+        }
+        None => false,
+    }
+}
+
 /// `/proc/diskstats`: `major minor name` then 11, 15 (discards) or 17 (flushes) counters.
 /// As the reference does: lines with fewer than 14 fields are skipped, discards need 18 fields,
 /// flushes 20; partitions and loop devices are kept; values stay raw (sectors, ms). A value the
@@ -53,17 +76,11 @@ pub fn parse_diskstats(input: &[u8], out: &mut Vec<DiskEntry>, names: &mut Inter
     let mut sc = Scan::new(input);
     while !sc.at_end() {
         let start = sc.pos;
-        if let Some(e) = out.get_mut(n) {
-            if let Some(nfields) = fast_line(&mut sc, e.name.as_bytes(), &mut e.fields) {
-                if e.nfields as usize != nfields {
-                    names.mark_changed();
-                    e.nfields = nfields as u8;
-                }
-                n += 1;
-                continue;
-            }
-            sc.pos = start;
+        if reparse_line(&mut sc, n, out, names) {
+            n += 1;
+            continue;
         }
+        sc.pos = start;
         let line = sc.line();
         let mut toks = tokens(line);
         let (Some(major), Some(minor), Some(name)) = (toks.next(), toks.next(), toks.next()) else {

@@ -25,6 +25,34 @@ fn meminfo_line(sc: &mut Scan, key: &[u8]) -> Option<u64> {
     (sc.eol() || (sc.lit(b" kB") && sc.eol())).then_some(v)
 }
 
+/// The line at `sc` in one pass (by `fast`) as entry `i`'s key; false if it is not.
+#[inline(always)]
+fn reparse_line(
+    sc: &mut Scan,
+    i: usize,
+    out: &mut [(Name, u64)],
+    fast: impl Fn(&mut Scan, &[u8]) -> Option<u64>,
+) -> bool {
+    let Some(e) = out.get_mut(i) else {
+        return false;
+    };
+    match fast(sc, e.0.as_bytes()) {
+        Some(v) => {
+            e.1 = v;
+            true
+        }
+        None => false,
+    }
+}
+
+pub(crate) fn reparse_vmstat_line(sc: &mut Scan, i: usize, out: &mut [(Name, u64)]) -> bool {
+    reparse_line(sc, i, out, vmstat_line)
+}
+
+pub(crate) fn reparse_meminfo_line(sc: &mut Scan, i: usize, out: &mut [(Name, u64)]) -> bool {
+    reparse_line(sc, i, out, meminfo_line)
+}
+
 /// What the general path makes of one line: nothing (blank), a key and value, or malformed.
 enum Line<'a> {
     Blank,
@@ -47,14 +75,11 @@ fn parse_key_values(
     let mut sc = Scan::new(input);
     while !sc.at_end() {
         let start = sc.pos;
-        if let Some(e) = out.get_mut(n) {
-            if let Some(v) = fast(&mut sc, e.0.as_bytes()) {
-                e.1 = v;
-                n += 1;
-                continue;
-            }
-            sc.pos = start;
+        if reparse_line(&mut sc, n, out, &fast) {
+            n += 1;
+            continue;
         }
+        sc.pos = start;
         match general(sc.line()) {
             Line::Entry(k, v) => {
                 let name = names.intern_like(out.get(n).map(|e| &e.0), k);

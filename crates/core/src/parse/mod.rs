@@ -1,11 +1,13 @@
 //! Parsers over raw `/proc` bytes. They keep the reference (mlpstorage) semantics, never panic
 //! on any input, write into reusable buffers and return how many lines they skipped.
+mod delta;
 mod diskstats;
 mod keyval;
 mod loadavg;
 mod netdev;
 mod stat;
 
+pub use delta::Incremental;
 pub use diskstats::parse_diskstats;
 pub use keyval::{parse_meminfo, parse_vmstat};
 pub use loadavg::parse_loadavg;

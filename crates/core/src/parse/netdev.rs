@@ -18,6 +18,13 @@ fn fast_line(sc: &mut Scan, name: &[u8], fields: &mut [u64; NET_FIELDS]) -> Opti
     sc.eol().then_some(())
 }
 
+/// The line at `sc` in one pass as entry `i`'s interface (see `fast_line`); false if it is not.
+#[inline(always)]
+pub(crate) fn reparse_line(sc: &mut Scan, i: usize, out: &mut [NetEntry]) -> bool {
+    out.get_mut(i)
+        .is_some_and(|e| fast_line(sc, e.name.as_bytes(), &mut e.fields).is_some())
+}
+
 /// `/proc/net/dev`: two header lines, then `name: 16 counters` (the name is what stands before
 /// the first `:`, so `eth1:1 2 ...` parses). Lines with fewer than 16 integers are skipped.
 pub fn parse_netdev(input: &[u8], out: &mut Vec<NetEntry>, names: &mut Interner) -> Skipped {
@@ -28,13 +35,11 @@ pub fn parse_netdev(input: &[u8], out: &mut Vec<NetEntry>, names: &mut Interner)
     sc.line();
     while !sc.at_end() {
         let start = sc.pos;
-        if let Some(e) = out.get_mut(n) {
-            if fast_line(&mut sc, e.name.as_bytes(), &mut e.fields).is_some() {
-                n += 1;
-                continue;
-            }
-            sc.pos = start;
+        if reparse_line(&mut sc, n, out) {
+            n += 1;
+            continue;
         }
+        sc.pos = start;
         let line = sc.line();
         if trim(line).is_empty() {
             continue;

@@ -6,7 +6,11 @@ use crate::snapshot::{CpuLine, Skipped, Stat, CPU_FIELDS, STAT_SCALARS};
 /// A `cpu` line as the kernel prints it (name, spaces, 10 values one space apart) for `name`,
 /// the one last parsed at this position: the values go straight into `fields`.
 #[inline(always)]
-fn fast_cpu_line(sc: &mut Scan, name: &[u8], fields: &mut [u64; CPU_FIELDS]) -> Option<()> {
+pub(crate) fn fast_cpu_line(
+    sc: &mut Scan,
+    name: &[u8],
+    fields: &mut [u64; CPU_FIELDS],
+) -> Option<()> {
     if !sc.lit(name) || sc.spaces() == 0 {
         return None;
     }
@@ -17,6 +21,33 @@ fn fast_cpu_line(sc: &mut Scan, name: &[u8], fields: &mut [u64; CPU_FIELDS]) -> 
         *f = sc.u64()?;
     }
     sc.eol().then_some(())
+}
+
+/// `cpu` or `cpuN`.
+pub(crate) fn is_cpu_key(key: &[u8]) -> bool {
+    key.starts_with(b"cpu") && key[3..].iter().all(u8::is_ascii_digit)
+}
+
+/// Whether the `cpus` cpu lines are the text's first lines and no key of interest appears
+/// twice: then line `i < cpus` is cpu entry `i` and every other line's meaning follows from its
+/// key alone, so a changed line can be re-read by itself.
+pub(crate) fn cpu_lines_first_and_keys_unique(text: &[u8], cpus: usize) -> bool {
+    let mut seen = [false; STAT_SCALARS.len()];
+    let mut sc = Scan::new(text);
+    let mut i = 0;
+    while !sc.at_end() {
+        let key = tokens(sc.line()).next().unwrap_or_default();
+        if is_cpu_key(key) != (i < cpus) {
+            return false;
+        }
+        if let Some(j) = STAT_SCALARS.iter().position(|s| s.as_bytes() == key) {
+            if std::mem::replace(&mut seen[j], true) {
+                return false;
+            }
+        }
+        i += 1;
+    }
+    true
 }
 
 /// `/proc/stat`: the `cpu` and `cpuN` lines (user nice system idle iowait irq softirq steal
@@ -39,7 +70,7 @@ pub fn parse_stat(input: &[u8], out: &mut Stat, names: &mut Interner) -> Skipped
         let line = sc.line();
         let mut it = tokens(line);
         let Some(key) = it.next() else { continue };
-        if key.starts_with(b"cpu") && key[3..].iter().all(u8::is_ascii_digit) {
+        if is_cpu_key(key) {
             let mut fields = [0u64; CPU_FIELDS];
             let mut count = 0;
             let mut ok = true;
