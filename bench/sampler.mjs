@@ -25,9 +25,9 @@ const log = (...a) => console.error('[sampler]', ...a);
 function params(quick) {
   return quick
     ? { burst: 50, pairs: 40, loopRounds: 2, floorN: 1000, jsN: 150, siN: 3, pacedRounds: 2, pacedSecs: 1,
-        partsN: 1000, blocks: 'BA', phaseMs: 700, guardMs: 100 }
+        partsN: 1000, parseN: 300, blocks: 'BA', phaseMs: 700, guardMs: 100 }
     : { burst: 200, pairs: 150, loopRounds: 5, floorN: 5000, jsN: 1000, siN: 12, pacedRounds: 5, pacedSecs: 3,
-        partsN: 10000, blocks: 'BBABBABBA', phaseMs: 1500, guardMs: 200 };
+        partsN: 10000, parseN: 3000, blocks: 'BBABBABBA', phaseMs: 1500, guardMs: 200 };
 }
 
 /** Run `fns` (name → () => result) for `rounds` rounds, rotating the order each round. */
@@ -199,7 +199,8 @@ async function pacedCost(p, floor, native) {
 async function parts(p, native) {
   const back = runJson(native, ['parts', String(p.partsN)]);
   const paced = runJson(native, ['parts', String(p.pacedSecs * 100), '100']);
-  return { back, paced };
+  const alone = runJson(native, ['parse', String(p.parseN)]);
+  return { back, paced, alone };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -268,7 +269,7 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs, cond) {
   L.push('|---|---:|---:|---:|');
   const q = (xs) => `${fmt(us(quantile(xs, 0.1)))}–${fmt(us(quantile(xs, 0.9)))}`;
   L.push(`| **floor**: C, pread of the 6 kept fds until EOF (\`bench/floor.c\`) | **${fmt(us(floorMed))}** | ${q(pp.floor)} | 1.00× |`);
-  L.push(`| **hostseries native path**: clocks + \`ProcReader::read\` + layout + store push (\`crates/core/examples/bench_sample.rs\`) | ` +
+  L.push(`| **hostseries native path**: clocks + \`ProcReader::read\` (re-parses only the lines that changed since the previous read) + layout + store push (\`crates/core/examples/bench_sample.rs\`) | ` +
     `**${fmt(us(median(pp.native)))}** | ${q(pp.native)} | **${fmt(nativeRatio, 2)}×** |`);
   L.push(`| plain JS: readFileSync + string parsing to the same shapes (\`bench/lib/jsreader.mjs\`) | **${fmt(us(loop.js.median))}** | ` +
     `${spread(loop.js.perSample, us)} | **${fmt(median(loop.js.ratios), 1)}×** |`);
@@ -310,7 +311,8 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs, cond) {
   L.push(`The tick body cut into stages, each timed in place with the thread CPU clock (its own cost, ` +
     `${fmt(partsRes.back.clock_ns / 1e3, 2)} µs a reading here, subtracted): ${p.partsN} ticks back to back, and ` +
     `${p.pacedSecs * 100} ticks paced at 100 Hz (caches as cold as the sampling thread finds them). pread rows are kernel work ` +
-    '(the floor); parse, layout and push rows are what hostseries adds.', '');
+    '(the floor); parse, layout and push rows are what hostseries adds. A parse row is the incremental parse the reader does: ' +
+    'lines byte-identical to the previous read keep their values, only changed lines are parsed.', '');
   L.push('| stage | back to back µs/sample | at 100 Hz µs/sample |', '|---|---:|---:|');
   const B = partsRes.back;
   const Q = partsRes.paced;
@@ -328,6 +330,12 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs, cond) {
   const top = [...files].sort((a, b) => B.parse[b] - B.parse[a]);
   L.push(`Largest parse costs back to back: ${top.slice(0, 3).map((f) => `${fileName(f)} ${fmt(us(B.parse[f]), 1)} µs`).join(', ')}. ` +
     'To stay within 1.10× of the floor, everything hostseries adds must stay under a tenth of the pread cost.', '');
+  const A = partsRes.alone;
+  L.push(`The parsers alone, in memory (\`bench_sample parse ${p.parseN}\`, fastest of 15 rounds): the whole text, and the ` +
+    'incremental parse of one read beside another taken 10 ms earlier (what a tick costs when the previous read was parsed cleanly).', '');
+  L.push('| file | whole text µs | changed lines only µs |', '|---|---:|---:|');
+  for (const f of files) L.push(`| ${fileName(f)} | ${fmt(us(A.full_ns[f]), 2)} | ${fmt(us(A.changed_ns[f]), 2)} |`);
+  L.push(`| **all six** | **${fmt(us(sumOf(A.full_ns)), 2)}** | **${fmt(us(sumOf(A.changed_ns)), 2)}** |`, '');
 
   // ---- 2
   L.push('## 2. Event-loop delay (`perf_hooks.monitorEventLoopDelay`, resolution 1 ms)', '');
@@ -345,8 +353,9 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs, cond) {
   L.push('## 3. Perturbation of a CPU-bound workload', '');
   const drv = pert.driver;
   L.push(`${m.nproc} processes (\`bench/spin.c\`, one per CPU, a fixed integer loop) report their throughput in each phase of ` +
-    `${p.phaseMs} ms (the first and last ${p.guardMs} ms of a phase excluded). A Node process runs NativeSampler at ${pert.hz} Hz ` +
-    `(no per-sample callback; a JS timer drains a batch once a second, as a harness would) in "on" phases and idles in "off" phases. ABBA blocks (off on on off: change = (on₁+on₂)/(off₁+off₂) − 1; ` +
+    `${p.phaseMs} ms (the first and last ${p.guardMs} ms of a phase excluded). A Node process runs a TimeSeriesCollector at ${pert.hz} Hz ` +
+    `as a harness does (no live consumer: the native store fills and the JS thread takes a batch into its compact store every few seconds) ` +
+    `in "on" phases and idles in "off" phases. ABBA blocks (off on on off: change = (on₁+on₂)/(off₁+off₂) − 1; ` +
     `a linear drift cancels) alternate with AAAA control blocks (all off, same formula), whose spread is what chance alone does on ` +
     `this machine. Schedule \`${pert.schedule}\` (first phase is warm-up).`, '');
   L.push('| throughput | blocks | **median change** | min … max | median \\|change\\| |', '|---|---:|---:|---:|---:|');
@@ -364,7 +373,10 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs, cond) {
   const expected = extra / 1e9 / m.nproc;
   L.push(`Expected from CPU accounting: the sampling process used ${fmt(ms(drv.cpu_per_s_on), 2)} ms of CPU per second in "on" phases and ` +
     `${fmt(ms(drv.cpu_per_s_off), 2)} ms in "off" phases, i.e. ≈ ${pct(expected, 3).replace('+', '')} of ${m.nproc} CPUs: the throughput ` +
-    `a saturated machine loses if the sampler only takes cycles. ${drv.samples} samples, ${drv.missed_ticks} missed ticks.`, '');
+    `a saturated machine loses if the sampler only takes cycles. ${drv.samples} samples, ${drv.missed_ticks} missed ticks. For scale, ` +
+    `the floor's reads alone at ${pert.hz} Hz cost ≈ ${fmt((us(median(paced.floor)) * pert.hz) / 1000, 2)} ms per second ` +
+    `(${pct((us(median(paced.floor)) * pert.hz) / 1e6 / m.nproc, 3).replace('+', '')} of ${m.nproc} CPUs) from the paced floor's ` +
+    'µs per sample at 100 Hz (at 10 Hz caches are colder, so this is a lower bound).', '');
   const share = pert.wall.total.slice(1).map((w, i) => w / pert.cpu.total[i + 1]);
   L.push(`The workers were on a CPU ${fmt(median(share) * 100, 1)}% of the time (median phase; range ${fmt(min(share) * 100, 1)}–` +
     `${fmt(max(share) * 100, 1)}%): the rest went to other work on the machine (and, in "on" phases, the sampler). ` +

@@ -8,11 +8,13 @@
 //                                              no sampler (off); process CPU, sampler-thread CPU,
 //                                              event-loop delay
 //   node contender.mjs perturb-driver HZ T0_NS PHASE_NS GUARD_NS SCHEDULE
-//                                              toggles a NativeSampler at HZ (drained once a
-//                                              second) per phase of SCHEDULE ("0110..."), phases
-//                                              start at T0 (CLOCK_MONOTONIC, as the workers')
+//                                              toggles a TimeSeriesCollector at HZ per phase of
+//                                              SCHEDULE ("0110..."), phases start at T0
+//                                              (CLOCK_MONOTONIC, as the workers')
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { nativeModulePath, processCpuNs, procSelfStat, sleep, threads } from './common.mjs';
 import { readSample } from './jsreader.mjs';
@@ -107,41 +109,38 @@ async function nodeSamplerMode(hz, secs, on) {
 }
 
 async function perturbDriver(hz, t0, phaseNs, guardNs, schedule) {
-  const { NativeSampler } = require(nativeModulePath());
+  const { TimeSeriesCollector } = require(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'collector', 'local.js'));
   const now = () => process.hrtime.bigint();
   const until = async (t) => {
     const wait = Number(t - now()) / 1e6;
     if (wait > 0) await sleep(wait);
   };
-  let sampler = null;
+  let collector = null;
   let samples = 0;
   let missed = 0;
   // This process's CPU and wall time in "on" and "off" phases, without the guard intervals at
-  // the phase boundaries (where the sampler is made, started and stopped), as the workers count.
+  // the phase boundaries (where the collector is made, started and stopped), as the workers count.
   const acc = { on: { cpu: 0, wall: 0 }, off: { cpu: 0, wall: 0 } };
-  // As a harness would use it at 10 Hz: no per-sample callback, a batch drained once a second.
-  let drainTimer = null;
-  const startSampler = () => {
-    sampler = new NativeSampler({ intervalMs: 1000 / hz });
-    sampler.start();
-    drainTimer = setInterval(() => {
-      samples += sampler.drain().samples.length;
-    }, 1000);
+  // As a harness uses it: a TimeSeriesCollector with no live consumer, which lets the native
+  // store fill and takes batches of samples into its compact store every few seconds.
+  const startSampler = async () => {
+    collector = new TimeSeriesCollector({ intervalSeconds: 1 / hz, maxSamples: 100_000 });
+    await collector.start();
   };
-  const stopSampler = () => {
-    if (!sampler) return;
-    clearInterval(drainTimer);
-    const r = sampler.stop();
-    samples += r.samples.length;
-    missed += r.missedTicks;
-    sampler = null;
+  const stopSampler = async () => {
+    if (!collector) return;
+    const c = collector;
+    collector = null;
+    await c.stop();
+    samples += c.sampleCount;
+    missed += c.missedTicks;
   };
   for (let k = 0; k < schedule.length; k++) {
     const at = t0 + BigInt(k) * phaseNs;
     await until(at);
     const on = schedule[k] === '1';
-    if (on && !sampler) startSampler();
-    if (!on) stopSampler();
+    if (on && !collector) await startSampler();
+    if (!on) await stopSampler();
     await until(at + guardNs);
     const c0 = processCpuNs();
     const w0 = now();
@@ -151,7 +150,7 @@ async function perturbDriver(hz, t0, phaseNs, guardNs, schedule) {
     a.wall += Number(now() - w0);
   }
   await until(t0 + BigInt(schedule.length) * phaseNs);
-  stopSampler();
+  await stopSampler();
   out({
     samples,
     missed_ticks: missed,
