@@ -4,6 +4,9 @@ use hostseries_core::parse::parse_into;
 use hostseries_core::{Layout, Metric, Snapshot};
 use proptest::prelude::*;
 
+mod common;
+use common::same_sections;
+
 fn parse_all(input: &[u8]) -> Snapshot {
     let mut snap = Snapshot::default();
     let mut names = Interner::default();
@@ -67,12 +70,7 @@ proptest! {
         for m in Metric::ALL {
             parse_into(m, second.as_bytes(), &mut cold, &mut fresh);
         }
-        prop_assert_eq!(&warm.disks, &cold.disks);
-        prop_assert_eq!(&warm.vmstat, &cold.vmstat);
-        prop_assert_eq!(&warm.meminfo, &cold.meminfo);
-        prop_assert_eq!(&warm.net, &cold.net);
-        prop_assert_eq!(&warm.stat, &cold.stat);
-        prop_assert_eq!(warm.loadavg, cold.loadavg);
+        same_sections(&warm, &cold)?;
     }
 
     #[test]

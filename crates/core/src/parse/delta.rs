@@ -165,7 +165,7 @@ impl Incremental {
         snap: &mut Snapshot,
         names: &mut Interner,
     ) -> u32 {
-        if self.clean && !prev.is_empty() && self.changed_lines(metric, cur, prev, snap, names) {
+        if self.clean && !prev.is_empty() && changed_lines(metric, cur, prev, snap, names) {
             return 0;
         }
         let skipped = parse_into(metric, cur, snap, names).0;
@@ -182,33 +182,34 @@ impl Incremental {
     pub fn forget(&mut self) {
         self.clean = false;
     }
+}
 
-    fn changed_lines(
-        &mut self,
-        metric: Metric,
-        cur: &[u8],
-        prev: &[u8],
-        snap: &mut Snapshot,
-        names: &mut Interner,
-    ) -> bool {
-        match metric {
-            Metric::Diskstats => each_changed_line(cur, prev, |sc, i, _| {
-                diskstats::reparse_line(sc, i, &mut snap.disks, names)
-            }),
-            Metric::Vmstat => each_changed_line(cur, prev, |sc, i, _| {
-                keyval::reparse_vmstat_line(sc, i, &mut snap.vmstat)
-            }),
-            Metric::Meminfo => each_changed_line(cur, prev, |sc, i, _| {
-                keyval::reparse_meminfo_line(sc, i, &mut snap.meminfo)
-            }),
-            Metric::Netdev => each_changed_line(cur, prev, |sc, i, _| {
-                i >= 2 && netdev::reparse_line(sc, i - 2, &mut snap.net)
-            }),
-            Metric::Stat => {
-                each_changed_line(cur, prev, |sc, i, p| stat_line(sc, i, p, &mut snap.stat))
-            }
-            Metric::Loadavg => false,
+/// Re-parse the lines of `cur` that differ from `prev`'s, in place; false if it cannot be done
+/// that way.
+fn changed_lines(
+    metric: Metric,
+    cur: &[u8],
+    prev: &[u8],
+    snap: &mut Snapshot,
+    names: &mut Interner,
+) -> bool {
+    match metric {
+        Metric::Diskstats => each_changed_line(cur, prev, |sc, i, _| {
+            diskstats::reparse_line(sc, i, &mut snap.disks, names)
+        }),
+        Metric::Vmstat => each_changed_line(cur, prev, |sc, i, _| {
+            keyval::reparse_vmstat_line(sc, i, &mut snap.vmstat)
+        }),
+        Metric::Meminfo => each_changed_line(cur, prev, |sc, i, _| {
+            keyval::reparse_meminfo_line(sc, i, &mut snap.meminfo)
+        }),
+        Metric::Netdev => each_changed_line(cur, prev, |sc, i, _| {
+            i >= 2 && netdev::reparse_line(sc, i - 2, &mut snap.net)
+        }),
+        Metric::Stat => {
+            each_changed_line(cur, prev, |sc, i, p| stat_line(sc, i, p, &mut snap.stat))
         }
+        Metric::Loadavg => false,
     }
 }
 
