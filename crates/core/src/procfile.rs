@@ -40,15 +40,16 @@ impl ProcFile {
     /// The whole current content. seq_file hands out about a page per read, so read on at
     /// growing offsets until EOF; the buffer doubles when full and is kept.
     pub fn read(&mut self) -> io::Result<&[u8]> {
-        match self.read_once() {
-            Ok(n) => Ok(&self.buf[..n]),
+        let n = match self.read_once() {
+            Ok(n) => Ok(n),
             Err(_) => {
                 // A stale descriptor (e.g. the file was re-created): reopen once and retry.
                 self.file = None;
-                let n = self.read_once()?;
-                Ok(&self.buf[..n])
+                self.read_once()
             }
-        }
+        };
+        self.len = *n.as_ref().unwrap_or(&0);
+        Ok(&self.buf[..n?])
     }
 
     /// The whole current content and the previous read's (empty after a failed read or at
@@ -59,12 +60,10 @@ impl ProcFile {
         if self.buf.len() < self.prev.len() {
             self.buf.resize(self.prev.len(), 0);
         }
-        let result = self.read().map(<[u8]>::len);
-        self.len = *result.as_ref().unwrap_or(&0);
-        if result.is_err() {
+        if let Err(e) = self.read() {
             self.prev_len = 0;
+            return Err(e);
         }
-        result?;
         Ok((&self.buf[..self.len], &self.prev[..self.prev_len]))
     }
 
