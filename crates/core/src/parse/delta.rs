@@ -9,9 +9,8 @@
 //! parses the whole text, so the result is always what a full parse gives.
 use crate::intern::Interner;
 use crate::metrics::Metric;
-use crate::num::tokens;
 use crate::scan::Scan;
-use crate::snapshot::{Snapshot, STAT_SCALARS};
+use crate::snapshot::Snapshot;
 
 use super::{diskstats, keyval, netdev, parse_into, stat};
 
@@ -105,34 +104,6 @@ fn each_changed_line(
     }
 }
 
-/// A changed `/proc/stat` line `i`: a cpu line of the same name, or a line with the same key
-/// as before (a scalar is re-read, other lines stay ignored).
-fn stat_line(sc: &mut Scan, i: usize, prev_line: &[u8], out: &mut crate::snapshot::Stat) -> bool {
-    if let Some(c) = out.cpus.get_mut(i) {
-        return stat::fast_cpu_line(sc, c.name.as_bytes(), &mut c.fields).is_some();
-    }
-    let line = sc.line();
-    let mut it = tokens(line);
-    let key = it.next();
-    if key != tokens(prev_line).next() {
-        return false;
-    }
-    let Some(key) = key else { return true };
-    if stat::is_cpu_key(key) {
-        return false;
-    }
-    match STAT_SCALARS.iter().position(|s| s.as_bytes() == key) {
-        Some(j) => match it.next().and_then(crate::num::parse_u64) {
-            Some(v) => {
-                out.scalars[j] = v;
-                true
-            }
-            None => false,
-        },
-        None => true,
-    }
-}
-
 /// Whether a full parse of `text` left every line accounted for in `snap`, so that the next
 /// read can re-parse only changed lines.
 fn clean(metric: Metric, text: &[u8], snap: &Snapshot) -> bool {
@@ -141,7 +112,7 @@ fn clean(metric: Metric, text: &[u8], snap: &Snapshot) -> bool {
         Metric::Diskstats => lines == snap.disks.len(),
         Metric::Vmstat => lines == snap.vmstat.len(),
         Metric::Meminfo => lines == snap.meminfo.len(),
-        Metric::Netdev => lines == snap.net.len() + 2,
+        Metric::Netdev => lines == snap.net.len() + netdev::HEADER_LINES,
         Metric::Stat => stat::cpu_lines_first_and_keys_unique(text, snap.stat.cpus.len()),
         Metric::Loadavg => false,
     }
@@ -204,11 +175,11 @@ fn changed_lines(
             keyval::reparse_meminfo_line(sc, i, &mut snap.meminfo)
         }),
         Metric::Netdev => each_changed_line(cur, prev, |sc, i, _| {
-            i >= 2 && netdev::reparse_line(sc, i - 2, &mut snap.net)
+            netdev::reparse_line(sc, i, &mut snap.net)
         }),
-        Metric::Stat => {
-            each_changed_line(cur, prev, |sc, i, p| stat_line(sc, i, p, &mut snap.stat))
-        }
+        Metric::Stat => each_changed_line(cur, prev, |sc, i, p| {
+            stat::reparse_line(sc, i, p, &mut snap.stat)
+        }),
         Metric::Loadavg => false,
     }
 }

@@ -18,11 +18,19 @@ fn fast_line(sc: &mut Scan, name: &[u8], fields: &mut [u64; NET_FIELDS]) -> Opti
     sc.eol().then_some(())
 }
 
+/// The column headings before the first interface.
+pub(crate) const HEADER_LINES: usize = 2;
+
 /// The line at `sc` in one pass as entry `i`'s interface (see `fast_line`); false if it is not.
 #[inline(always)]
-pub(crate) fn reparse_line(sc: &mut Scan, i: usize, out: &mut [NetEntry]) -> bool {
+fn reparse_entry(sc: &mut Scan, i: usize, out: &mut [NetEntry]) -> bool {
     out.get_mut(i)
         .is_some_and(|e| fast_line(sc, e.name.as_bytes(), &mut e.fields).is_some())
+}
+
+/// Line `line` of the file (headings included) re-read by itself; false if it cannot be.
+pub(crate) fn reparse_line(sc: &mut Scan, line: usize, out: &mut [NetEntry]) -> bool {
+    line >= HEADER_LINES && reparse_entry(sc, line - HEADER_LINES, out)
 }
 
 /// `/proc/net/dev`: two header lines, then `name: 16 counters` (the name is what stands before
@@ -31,11 +39,12 @@ pub fn parse_netdev(input: &[u8], out: &mut Vec<NetEntry>, names: &mut Interner)
     let mut n = 0;
     let mut skipped = 0;
     let mut sc = Scan::new(input);
-    sc.line();
-    sc.line();
+    for _ in 0..HEADER_LINES {
+        sc.line();
+    }
     while !sc.at_end() {
         let start = sc.pos;
-        if reparse_line(&mut sc, n, out) {
+        if reparse_entry(&mut sc, n, out) {
             n += 1;
             continue;
         }

@@ -6,11 +6,7 @@ use crate::snapshot::{CpuLine, Skipped, Stat, CPU_FIELDS, STAT_SCALARS};
 /// A `cpu` line as the kernel prints it (name, spaces, 10 values one space apart) for `name`,
 /// the one last parsed at this position: the values go straight into `fields`.
 #[inline(always)]
-pub(crate) fn fast_cpu_line(
-    sc: &mut Scan,
-    name: &[u8],
-    fields: &mut [u64; CPU_FIELDS],
-) -> Option<()> {
+fn fast_cpu_line(sc: &mut Scan, name: &[u8], fields: &mut [u64; CPU_FIELDS]) -> Option<()> {
     if !sc.lit(name) || sc.spaces() == 0 {
         return None;
     }
@@ -23,9 +19,48 @@ pub(crate) fn fast_cpu_line(
     sc.eol().then_some(())
 }
 
+/// The line at `sc` in one pass as cpu entry `i` (see `fast_cpu_line`); false if it is not.
+#[inline(always)]
+fn reparse_cpu_line(sc: &mut Scan, i: usize, out: &mut [CpuLine]) -> bool {
+    out.get_mut(i)
+        .is_some_and(|c| fast_cpu_line(sc, c.name.as_bytes(), &mut c.fields).is_some())
+}
+
 /// `cpu` or `cpuN`.
-pub(crate) fn is_cpu_key(key: &[u8]) -> bool {
+fn is_cpu_key(key: &[u8]) -> bool {
     key.starts_with(b"cpu") && key[3..].iter().all(u8::is_ascii_digit)
+}
+
+/// Where `key` goes in `Stat::scalars`, if it is one of `STAT_SCALARS`.
+fn scalar_index(key: &[u8]) -> Option<usize> {
+    STAT_SCALARS.iter().position(|s| s.as_bytes() == key)
+}
+
+/// Line `i` of a text whose previous version was parsed cleanly (see
+/// `cpu_lines_first_and_keys_unique`) and differs from `prev_line`, that line as it was: a cpu
+/// line of the same name, or a line with the same key as before (a scalar is re-read, other
+/// lines stay ignored). False if it cannot be re-read by itself.
+pub(crate) fn reparse_line(sc: &mut Scan, i: usize, prev_line: &[u8], out: &mut Stat) -> bool {
+    if i < out.cpus.len() {
+        return reparse_cpu_line(sc, i, &mut out.cpus);
+    }
+    let mut it = tokens(sc.line());
+    let key = it.next();
+    if key != tokens(prev_line).next() {
+        return false;
+    }
+    let Some(key) = key else { return true };
+    if is_cpu_key(key) {
+        return false;
+    }
+    match scalar_index(key) {
+        Some(j) => it
+            .next()
+            .and_then(parse_u64)
+            .map(|v| out.scalars[j] = v)
+            .is_some(),
+        None => true,
+    }
 }
 
 /// Whether the `cpus` cpu lines are the text's first lines and no key of interest appears
@@ -40,7 +75,7 @@ pub(crate) fn cpu_lines_first_and_keys_unique(text: &[u8], cpus: usize) -> bool 
         if is_cpu_key(key) != (i < cpus) {
             return false;
         }
-        if let Some(j) = STAT_SCALARS.iter().position(|s| s.as_bytes() == key) {
+        if let Some(j) = scalar_index(key) {
             if std::mem::replace(&mut seen[j], true) {
                 return false;
             }
@@ -60,13 +95,11 @@ pub fn parse_stat(input: &[u8], out: &mut Stat, names: &mut Interner) -> Skipped
     let mut sc = Scan::new(input);
     while !sc.at_end() {
         let start = sc.pos;
-        if let Some(c) = out.cpus.get_mut(n) {
-            if fast_cpu_line(&mut sc, c.name.as_bytes(), &mut c.fields).is_some() {
-                n += 1;
-                continue;
-            }
-            sc.pos = start;
+        if reparse_cpu_line(&mut sc, n, &mut out.cpus) {
+            n += 1;
+            continue;
         }
+        sc.pos = start;
         let line = sc.line();
         let mut it = tokens(line);
         let Some(key) = it.next() else { continue };
@@ -95,7 +128,7 @@ pub fn parse_stat(input: &[u8], out: &mut Stat, names: &mut Interner) -> Skipped
                 }
             }
             n += 1;
-        } else if let Some(i) = STAT_SCALARS.iter().position(|s| s.as_bytes() == key) {
+        } else if let Some(i) = scalar_index(key) {
             match it.next().and_then(parse_u64) {
                 Some(v) => out.scalars[i] = v,
                 None => skipped += 1,
