@@ -55,7 +55,7 @@ fn newlines(s: &[u8]) -> usize {
 }
 
 /// Lines as the parsers see them: pieces between `\n`, without the empty one after a final `\n`.
-pub(crate) fn line_count(s: &[u8]) -> usize {
+fn line_count(s: &[u8]) -> usize {
     newlines(s) + usize::from(s.last().is_some_and(|&b| b != b'\n'))
 }
 
