@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { TimeSeriesCollector } from '../lib/collector/local.js';
+import { TimeSeriesCollector } from '../lib/collector/time-series-collector.js';
 import { CompactSeries } from '../lib/collector/compact.js';
-import { NativeSampler, decodeBatch } from '../lib/native.js';
+import { NativeSampler, decodeBatch } from '../lib/native/sampler.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

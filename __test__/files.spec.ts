@@ -10,8 +10,8 @@ import { parseJson, stringifyJson } from '../lib/json/index.js';
 import { TimeSeriesData, TimeSeriesSample } from '../lib/models/index.js';
 import {
   convertJsonlToJson, JsonlSink, readTimeSeriesJson, readTimeSeriesJsonl, writeTimeSeriesJson, writeTimeSeriesJsonl, type RunMetadata,
-} from '../lib/sinks/index.js';
-import { SamplesSplitter } from '../lib/sinks/json-splitter.js';
+} from '../lib/files/index.js';
+import { SamplesSplitter } from '../lib/files/json-splitter.js';
 import { sample, T0_NS } from './fixtures/samples.js';
 
 const ROOT = join(__dirname, '..');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileError, InvalidHostError } from '../lib/errors.js';
 import { formatHost, hostsFromSlurm, parseHostfile, parseHosts, USER_NAME_RE, type HostEntry } from '../lib/hosts/parse.js';
-import { isLocalhost, isLocalhostSync } from '../lib/hosts/local.js';
+import { isLocalhost, isLocalhostSync } from '../lib/hosts/localhost.js';
 import { resolveSshOptions } from '../lib/remote/options.js';
 
 /** Compact form of an entry for the tables: user@host:slots/maxSlots. */

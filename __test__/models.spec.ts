@@ -276,7 +276,7 @@ describe('JSON reader', () => {
 
 describe.skipIf(!hasNative)('real samples of this host (native)', () => {
   it('round-trip object → dict → JSON → dict → object and validate as written by the native core', async () => {
-    const { sampleOnce } = await import('../lib/native.js');
+    const { sampleOnce } = await import('../lib/native/sampler.js');
     for (let i = 0; i < 3; i++) {
       const dict = await sampleOnce();
       const checked = TimeSeriesSample.fromDict(dict);
@@ -296,7 +296,7 @@ describe.skipIf(!hasNative)('real samples of this host (native)', () => {
   });
 
   it.skipIf(!hasPython)('writes real samples exactly as Python does (python3)', async () => {
-    const { sampleOnce } = await import('../lib/native.js');
+    const { sampleOnce } = await import('../lib/native/sampler.js');
     const text = stringifySample(await sampleOnce(), 2);
     expect(python('import json,sys; sys.stdout.write(json.dumps(json.load(sys.stdin), indent=2))', text)).toBe(text);
   });

@@ -9,7 +9,7 @@ import { HostseriesError } from '../lib/errors.js';
 import { binding } from '../lib/native/binding.js';
 import {
   LayoutCache, NativeSampler, decodeBatch, parseDiskstats, parseLoadavg, parseMeminfo, parseNetDev, parseStat, parseVmstat, sampleOnce,
-} from '../lib/native.js';
+} from '../lib/native/sampler.js';
 
 const root = join(__dirname, '..');
 
@@ -178,7 +178,7 @@ describe('NativeSampler', () => {
 
   it('does not keep a process alive after stop, nor while running', () => {
     const script = `
-      const { NativeSampler } = require(${JSON.stringify(join(root, 'dist', 'native.js'))});
+      const { NativeSampler } = require(${JSON.stringify(join(root, 'dist', 'native', 'sampler.js'))});
       const a = new NativeSampler({ intervalMs: 10 }); a.start(() => {});
       setTimeout(() => { const b = a.stop(); console.log(b.samples.length);
         const c = new NativeSampler({ intervalMs: 10 }); c.start(() => {}); /* left running */ }, 100);`;
@@ -191,7 +191,7 @@ describe('NativeSampler', () => {
   it('survives a worker thread terminated mid-sampling', async () => {
     const src = `
       const { parentPort } = require('node:worker_threads');
-      const { NativeSampler } = require(${JSON.stringify(join(root, 'dist', 'native.js'))});
+      const { NativeSampler } = require(${JSON.stringify(join(root, 'dist', 'native', 'sampler.js'))});
       const s = new NativeSampler({ intervalMs: 10 });
       s.start(() => { const b = s.drain(); if (b.samples.length) parentPort.postMessage(b.samples.length); });
       setInterval(() => {}, 1000); // the sampler itself never keeps a thread alive`;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Client, type PublicKeyAuthMethod } from 'ssh2';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { TimeSeriesCollector } from '../lib/collector/local.js';
+import { TimeSeriesCollector } from '../lib/collector/time-series-collector.js';
 import { LifecycleError } from '../lib/errors.js';
 import { backoffDelay } from '../lib/remote/backoff.js';
 import { WallClock } from '../lib/remote/clock.js';
@@ -23,8 +23,8 @@ import { MultiHostTimeSeriesCollector, type MultiHostTimeSeriesCollectorOptions 
 import { bootstrapCommand, buildRemoteScript, markerFor, newNonce } from '../lib/remote/script.js';
 import { hostKeyPolicy, resolveSshConfig, viaParser } from '../lib/remote/ssh-config.js';
 import type { TimeSeriesSample } from '../lib/models/sample.js';
-import { JsonlSink } from '../lib/sinks/jsonl-sink.js';
-import { readTimeSeriesJsonl } from '../lib/sinks/jsonl-read.js';
+import { JsonlSink } from '../lib/files/jsonl-sink.js';
+import { readTimeSeriesJsonl } from '../lib/files/jsonl-read.js';
 import { DelayProxy } from './support/delay-proxy.js';
 import {
   descendants, freePort, makeSshTestEnv, publicKeyBlob, sshdMissing, TestSshd, waitFor, type SshTestEnv,

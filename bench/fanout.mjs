@@ -28,7 +28,7 @@ function loadDist() {
   if (!existsSync(file)) throw new Error('dist/ is missing: run `npm run build:ts` first');
   return {
     ...require(file),
-    ...require(join(ROOT, 'dist', 'native.js')),
+    ...require(join(ROOT, 'dist', 'native', 'sampler.js')),
   };
 }
 

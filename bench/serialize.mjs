@@ -109,7 +109,7 @@ async function worker(n) {
   const { sampleOnce } = require(nativeModulePath());
   const { TimeSeriesData, TimeSeriesSample } = require(join(ROOT, 'dist', 'models', 'index.js'));
   const { stringifySample } = require(join(ROOT, 'dist', 'json', 'index.js'));
-  const { writeTimeSeriesJson, readTimeSeriesJson, JsonlSink, readTimeSeriesJsonl, timeSeriesJsonChunks } = require(join(ROOT, 'dist', 'sinks', 'index.js'));
+  const { writeTimeSeriesJson, readTimeSeriesJson, JsonlSink, readTimeSeriesJsonl, timeSeriesJsonChunks } = require(join(ROOT, 'dist', 'files', 'index.js'));
 
   const host = hostname();
   const bases = [];

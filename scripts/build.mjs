@@ -1,11 +1,19 @@
-// Runs on `npm install` / `npm ci` (the `prepare` hook): builds the native addon (release) and the
-// TypeScript. With no Rust toolchain, a prebuilt binary for this platform is used when present.
+// The one place the package is built from: `npm install` / `npm ci` (the `prepare` hook) and the
+// `build*` scripts all come here. `node scripts/build.mjs [native|ts]` builds the native addon
+// (release) and/or the TypeScript; with no Rust toolchain a prebuilt binary for this platform is
+// used when present. The napi arguments live here only: the loader is generated as binding.js /
+// binding.d.ts (node-rs' naming), so it is never mistaken for the package entry (dist/index.js).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const what = process.argv[2] ?? 'all';
+if (!['all', 'native', 'ts'].includes(what)) {
+  console.error(`usage: node scripts/build.mjs [native|ts]  (got ${JSON.stringify(what)})`);
+  process.exit(2);
+}
 const run = (cmd, args) => {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', shell: false });
   if (r.error) return { ok: false, error: r.error };
@@ -13,25 +21,28 @@ const run = (cmd, args) => {
 };
 const npx = (args) => run(process.execPath, [join(root, 'node_modules', args[0]), ...args.slice(1)]);
 
-const haveCargo = spawnSync('cargo', ['--version'], { stdio: 'ignore' }).status === 0;
-const prebuilt = readdirSync(root).some((f) => /^hostseries\.linux-.*\.node$/.test(f));
+export const NAPI_BUILD_ARGS = ['build', '--platform', '--release', '--manifest-path', 'crates/node/Cargo.toml',
+  '--output-dir', '.', '--js', 'binding.js', '--dts', 'binding.d.ts'];
 
-if (haveCargo) {
-  const r = npx(['@napi-rs/cli/dist/cli.js', 'build', '--platform', '--release',
-    '--manifest-path', 'crates/node/Cargo.toml', '--output-dir', '.', '--js', 'index.js', '--dts', 'index.d.ts']);
-  if (!r.ok) {
-    console.error('hostseries: building the native addon failed (see cargo output above)');
+if (what !== 'ts') {
+  const haveCargo = spawnSync('cargo', ['--version'], { stdio: 'ignore' }).status === 0;
+  const prebuilt = readdirSync(root).some((f) => /^hostseries\.linux-.*\.node$/.test(f));
+  if (haveCargo) {
+    if (!npx(['@napi-rs/cli/dist/cli.js', ...NAPI_BUILD_ARGS]).ok) {
+      console.error('hostseries: building the native addon failed (see cargo output above)');
+      process.exit(1);
+    }
+  } else if (!prebuilt) {
+    console.error('hostseries: no Rust toolchain (cargo) and no prebuilt binary for this platform; install Rust from https://rustup.rs or use a published release');
     process.exit(1);
   }
-} else if (!prebuilt) {
-  console.error('hostseries: no Rust toolchain (cargo) and no prebuilt binary for this platform; install Rust from https://rustup.rs or use a published release');
-  process.exit(1);
 }
 
-if (existsSync(join(root, 'node_modules', 'typescript'))) {
-  const r = npx(['typescript/bin/tsc', '-p', 'tsconfig.build.json']);
-  if (!r.ok) process.exit(1);
-} else if (!existsSync(join(root, 'dist', 'index.js'))) {
-  console.error('hostseries: TypeScript is not installed and dist/ is missing');
-  process.exit(1);
+if (what !== 'native') {
+  if (existsSync(join(root, 'node_modules', 'typescript'))) {
+    if (!npx(['typescript/bin/tsc', '-p', 'tsconfig.build.json']).ok) process.exit(1);
+  } else if (!existsSync(join(root, 'dist', 'index.js'))) {
+    console.error('hostseries: TypeScript is not installed and dist/ is missing');
+    process.exit(1);
+  }
 }

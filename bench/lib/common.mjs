@@ -204,9 +204,9 @@ export function buildRustExample(name) {
 
 /** The built addon through the TypeScript layer (dist/), or a clear error. */
 export function nativeModulePath() {
-  const p = join(ROOT, 'dist', 'native.js');
+  const p = join(ROOT, 'dist', 'native', 'sampler.js');
   if (!existsSync(p)) {
-    throw new BenchError('bench: dist/native.js is missing; run `npm ci` (or `npm run build`) first');
+    throw new BenchError('bench: dist/native/sampler.js is missing; run `npm ci` (or `npm run build`) first');
   }
   return p;
 }

@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { lstat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { FileError } from '../errors.js';
-import { convertJsonlToJson } from '../sinks/jsonl-read.js';
+import { convertJsonlToJson } from '../files/jsonl-read.js';
 import { UsageError } from './exit.js';
 import { Reporter, verbosityOf } from './output.js';
 

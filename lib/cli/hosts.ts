@@ -1,9 +1,9 @@
 /** `hostseries hosts SPEC`: how a host spec is read: the hosts, which are this machine, their slots. */
 import { Command, Option } from 'commander';
 import { formatHost } from '../hosts/parse.js';
-import { isLocalhost } from '../hosts/local.js';
+import { isLocalhost } from '../hosts/localhost.js';
 import { UsageError } from './exit.js';
-import { table } from './format.js';
+import { table } from './view/format.js';
 import { addHostOptions, hostEntries, type HostSourceOptions } from './host-options.js';
 
 interface HostsOptions extends HostSourceOptions {

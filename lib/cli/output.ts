@@ -3,7 +3,7 @@
  * --quiet, debug only with --verbose, warnings and errors always. A live status line can take
  * over the writing so that messages appear above it instead of through it.
  */
-import type { Logger } from '../collector/local.js';
+import type { Logger } from '../collector/time-series-collector.js';
 
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
 

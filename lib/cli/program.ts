@@ -5,9 +5,9 @@
 import { Command, CommanderError } from 'commander';
 import { convertCommand } from './convert.js';
 import { hostsCommand } from './hosts.js';
-import { recordCommand } from './record.js';
-import { sampleCommand } from './sample.js';
-import { summaryCommand } from './summary.js';
+import { recordCommand } from './record/index.js';
+import { sampleCommand } from './sample/index.js';
+import { summaryCommand } from './summary/index.js';
 import { packageVersion } from './version.js';
 
 /** An argument error commander found, with the command it belongs to. */

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 
 import { InvalidOptionError, type HostseriesError } from '../errors.js';
-import type { Sink } from '../sinks/sink.js';
+import type { Sink } from '../files/sink.js';
 import { asHostseriesError, commonOptions, fullWarning, type CommonOptions, type Logger, type OverflowPolicy } from './options.js';
 
 export type CollectorState = 'idle' | 'starting' | 'running' | 'stopped';

@@ -1,3 +1,3 @@
-export { TimeSeriesCollector, type TimeSeriesCollectorOptions, type OverflowPolicy, type Logger } from './local.js';
+export { TimeSeriesCollector, type TimeSeriesCollectorOptions, type OverflowPolicy, type Logger } from './time-series-collector.js';
 export { aggregate, summarize, series, valueAt, type Aggregate } from './aggregate.js';
 export type { CustomCollector } from './custom.js';

@@ -1,3 +1,3 @@
 export { parseHosts, parseHostfile, hostsFromSlurm, formatHost } from './parse.js';
 export type { HostEntry, ParseHostsOptions } from './parse.js';
-export { isLocalhost, isLocalhostSync, resolveLocalFqdn } from './local.js';
+export { isLocalhost, isLocalhostSync, resolveLocalFqdn } from './localhost.js';

@@ -1,8 +1,8 @@
 /** Loads the napi-rs addon through the generated loader and maps its errors to coded ones. */
 import { HostseriesError, InvalidOptionError, LifecycleError, NativeError, UnsupportedPlatformError } from '../errors.js';
-import type * as Binding from '../../index.js';
+import type * as Binding from '../../binding.js';
 
-export type { NativeBatch, NativeLayout, NativeSampler as RawNativeSampler, ProcParser as RawProcParser } from '../../index.js';
+export type { NativeBatch, NativeLayout, NativeSampler as RawNativeSampler, ProcParser as RawProcParser } from '../../binding.js';
 
 let loaded: typeof Binding | undefined;
 
@@ -13,7 +13,7 @@ export function binding(): typeof Binding {
   }
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    loaded = require('../../index.js') as typeof Binding;
+    loaded = require('../../binding.js') as typeof Binding;
   } catch (cause) {
     throw new NativeError('ERR_NATIVE_LOAD', `cannot load the hostseries native addon (run \`npm run build\`): ${String(cause)}`, { cause });
   }

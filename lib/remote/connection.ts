@@ -12,7 +12,7 @@
  */
 import { Client, type AgentAuthMethod, type ClientChannel, type ConnectConfig, type ParsedKey, type PublicKeyAuthMethod } from 'ssh2';
 import { SshError, type SshPhase } from '../errors.js';
-import { isoSeconds } from '../native.js';
+import { isoSeconds } from '../native/sampler.js';
 import type { Metric } from '../types.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { FrameParser, type HelloFrame, type SampleFrame } from './frames.js';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 
 import { HostseriesError, InvalidOptionError, type SshError } from '../errors.js';
 import { CompactSeries } from '../collector/compact.js';
-import { TimeSeriesCollector } from '../collector/local.js';
+import { TimeSeriesCollector } from '../collector/time-series-collector.js';
 import { CollectorBase } from '../collector/base.js';
 import { notStarted, startRefusal, type Logger, type OverflowPolicy } from '../collector/options.js';
 import { LiveStream } from '../collector/stream.js';
@@ -18,7 +18,7 @@ import { formatHost, parseHosts, type HostEntry } from '../hosts/parse.js';
 import { TimeSeriesData } from '../models/data.js';
 import { TimeSeriesSample } from '../models/sample.js';
 import { decodeOne, isoSeconds } from '../native/decode.js';
-import type { Sink } from '../sinks/sink.js';
+import type { Sink } from '../files/sink.js';
 import { METRICS, type Metric } from '../types.js';
 import { WallClock } from './clock.js';
 import { HostConnection, type HostReboot, type HostState, type HostStatus, type Tick } from './connection.js';

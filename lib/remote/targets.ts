@@ -4,7 +4,7 @@
  */
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { isLocalhost } from '../hosts/local.js';
+import { isLocalhost } from '../hosts/localhost.js';
 import type { HostEntry } from '../hosts/parse.js';
 import type { ParsedKey } from 'ssh2';
 import type { KeyStore } from './keys.js';

@@ -3,8 +3,8 @@
  * disk's %util, net MB/s (non-loopback), CPU busy % and memory used %. Shared by `summary`,
  * `sample` and the live status line.
  */
-import type { Rates } from '../rates/index.js';
-import type { Counter, DiskstatsEntry } from '../types.js';
+import type { Rates } from '../../rates/index.js';
+import type { Counter, DiskstatsEntry } from '../../types.js';
 import { countedInterface } from './devices.js';
 
 export const HEADLINE_METRICS = [

@@ -14,7 +14,7 @@ import { indexPath, keyPath, record } from '../models/validate.js';
 import { writeFileAtomic } from './atomic.js';
 import { fileError, openInput } from './io.js';
 import { SamplesSplitter } from './json-splitter.js';
-import { buildFromText } from './sample-text.js';
+import { buildFromText } from './parse-sample.js';
 
 export interface WriteJsonOptions {
   /** Gzip the file (default: when the path ends with `.gz`). */

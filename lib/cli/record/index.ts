@@ -1,11 +1,11 @@
 /** `hostseries record`: record while a command runs, for a duration, or until Ctrl-C. */
 import { Command, Option } from 'commander';
-import type { Metric } from '../types.js';
-import { addHostOptions, type HostSourceOptions } from './host-options.js';
-import { metricList, positiveInt, seconds } from './parse-args.js';
+import type { Metric } from '../../types.js';
+import { addHostOptions, type HostSourceOptions } from '../host-options.js';
+import { metricList, positiveInt, seconds } from '../parse-args.js';
 import { addSshOptions, type SshCliOptions } from './ssh-options.js';
-import type { OutputFormat } from './record-output.js';
-import { runRecording } from './record-run.js';
+import type { OutputFormat } from './paths.js';
+import { runRecording } from './run.js';
 
 export interface RecordOptions extends HostSourceOptions, SshCliOptions {
   interval: number;

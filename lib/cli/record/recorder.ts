@@ -4,16 +4,16 @@
  * Samples reach the file through the sink; the collector keeps only the latest two (for rates).
  * Samples the file could not take (a failing disk) stay in the sink's `unwritten`, not here.
  */
-import type { HostseriesError } from '../errors.js';
-import type { Logger } from '../collector/local.js';
-import { TimeSeriesCollector } from '../collector/local.js';
-import type { HostEntry } from '../hosts/parse.js';
-import type { Rates } from '../rates/index.js';
-import { MultiHostTimeSeriesCollector, type HostState } from '../remote/multi-collector.js';
-import type { SshOptions } from '../remote/options.js';
-import type { Sink } from '../sinks/sink.js';
-import type { Metric } from '../types.js';
-import type { Reporter } from './output.js';
+import type { HostseriesError } from '../../errors.js';
+import type { Logger } from '../../collector/time-series-collector.js';
+import { TimeSeriesCollector } from '../../collector/time-series-collector.js';
+import type { HostEntry } from '../../hosts/parse.js';
+import type { Rates } from '../../rates/index.js';
+import { MultiHostTimeSeriesCollector, type HostState } from '../../remote/multi-collector.js';
+import type { SshOptions } from '../../remote/options.js';
+import type { Sink } from '../../files/sink.js';
+import type { Metric } from '../../types.js';
+import type { Reporter } from '../output.js';
 
 export interface HostCounts {
   total: number;

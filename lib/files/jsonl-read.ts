@@ -9,7 +9,7 @@ import type { CollectionMethod } from '../types.js';
 import { fileError, openInput } from './io.js';
 import { inFile, writeTimeSeriesJson, type WriteJsonOptions } from './json-file.js';
 import { JSONL_FORMAT } from './jsonl-format.js';
-import { buildFromText } from './sample-text.js';
+import { buildFromText } from './parse-sample.js';
 
 export interface ReadJsonlOptions {
   /** Skip every line that is not valid JSON, not only a torn last line (default false). */

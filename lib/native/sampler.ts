@@ -4,17 +4,17 @@
  */
 import { hostname as osHostname } from 'node:os';
 
-import { InvalidOptionError, NativeError } from './errors.js';
-import { binding, call, toHostseriesError, type NativeBatch } from './native/binding.js';
+import { InvalidOptionError, NativeError } from '../errors.js';
+import { binding, call, toHostseriesError, type NativeBatch } from './binding.js';
 
-export type { NativeBatch, NativeLayout } from './native/binding.js';
-import { decodeBatch, LayoutCache, type DecodedBatch } from './native/decode.js';
+export type { NativeBatch, NativeLayout } from './binding.js';
+import { decodeBatch, LayoutCache, type DecodedBatch } from './decode.js';
 import {
   METRICS,
   type Counter, type DiskstatsEntry, type Loadavg, type Metric, type NetdevEntry, type SampleDict, type StatInfo,
-} from './types.js';
+} from '../types.js';
 
-export { decodeBatch, isoSeconds, LayoutCache, type DecodedBatch } from './native/decode.js';
+export { decodeBatch, isoSeconds, LayoutCache, type DecodedBatch } from './decode.js';
 
 function checkMetrics(metrics: readonly string[] | undefined): Metric[] | undefined {
   if (metrics === undefined) return undefined;

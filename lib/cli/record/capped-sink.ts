@@ -2,10 +2,10 @@
  * The sink `record` hands the collector: a JsonlSink behind a per-host cap (--samples), with
  * a count per host for the status line and the stop condition.
  */
-import type { HostseriesError } from '../errors.js';
-import type { TimeSeriesSample } from '../models/sample.js';
-import type { JsonlSink } from '../sinks/jsonl-sink.js';
-import type { RunMetadata, RunSummary, Sink, SinkEntry } from '../sinks/sink.js';
+import type { HostseriesError } from '../../errors.js';
+import type { TimeSeriesSample } from '../../models/sample.js';
+import type { JsonlSink } from '../../files/jsonl-sink.js';
+import type { RunMetadata, RunSummary, Sink, SinkEntry } from '../../files/sink.js';
 
 export class CappedSink implements Sink {
   private readonly counts = new Map<string, number>();

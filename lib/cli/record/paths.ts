@@ -6,7 +6,7 @@
 import { constants } from 'node:fs';
 import { access, lstat, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { FileError } from '../errors.js';
+import { FileError } from '../../errors.js';
 
 export type OutputFormat = 'json' | 'jsonl';
 

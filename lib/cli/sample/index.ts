@@ -1,10 +1,10 @@
 /** `hostseries sample`: one sample of this host, readable or as the full JSON dict. */
 import { Command, Option } from 'commander';
-import { stringifySample } from '../json/sample.js';
-import { sampleOnce } from '../native.js';
-import type { Metric } from '../types.js';
-import { metricList } from './parse-args.js';
-import { sampleText } from './sample-text.js';
+import { stringifySample } from '../../json/sample.js';
+import { sampleOnce } from '../../native/sampler.js';
+import type { Metric } from '../../types.js';
+import { metricList } from '../parse-args.js';
+import { sampleText } from './format-sample.js';
 
 interface SampleOptions {
   json?: boolean;

@@ -7,7 +7,7 @@ import { constants as fsConstants, readFileSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { EXIT_CANNOT_RUN, EXIT_NOT_FOUND } from './exit.js';
+import { EXIT_CANNOT_RUN, EXIT_NOT_FOUND } from '../exit.js';
 
 export interface CommandResult {
   /** Exit status as a shell gives it: the code, 128 + signal number, 127 not found, 126 not runnable. */

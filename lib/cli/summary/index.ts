@@ -1,9 +1,9 @@
 /** `hostseries summary FILE`: what a recording holds, per host, as a table or as JSON. */
 import { Command, Option } from 'commander';
 import { summarizeHost, type HostSummary } from './host-summary.js';
-import { HEADLINE_METRICS } from './headline.js';
-import { duration, num, table } from './format.js';
-import { readRecording, type Recording } from './read-recording.js';
+import { HEADLINE_METRICS } from '../view/headline.js';
+import { duration, num, table } from '../view/format.js';
+import { readRecording, type Recording } from '../../files/read-recording.js';
 
 interface SummaryOptions {
   json?: boolean;

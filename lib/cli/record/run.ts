@@ -4,26 +4,26 @@
  *
  * A failing disk does not stop a recording: the failure is reported at once, the samples the
  * stream cannot take are kept in memory (the JsonlSink's `unwritten`), and at the end they go
- * into the final file with the ones on disk (see record-save.ts).
+ * into the final file with the ones on disk (see save.ts).
  */
 import { unlink } from 'node:fs/promises';
 import { constants } from 'node:os';
 import type { WriteStream } from 'node:tty';
-import { formatHost, type HostEntry } from '../hosts/parse.js';
-import { isLocalhost } from '../hosts/local.js';
-import type { HostseriesError } from '../errors.js';
-import { JsonlSink } from '../sinks/jsonl-sink.js';
+import { formatHost, type HostEntry } from '../../hosts/parse.js';
+import { isLocalhost } from '../../hosts/localhost.js';
+import type { HostseriesError } from '../../errors.js';
+import { JsonlSink } from '../../files/jsonl-sink.js';
 import { CappedSink } from './capped-sink.js';
-import { findExecutable, fromTerminal, inTerminalForeground, runCommand, trapSignals, type RunningCommand } from './command.js';
-import { wholeDisks } from './devices.js';
-import { EXIT_CANNOT_RUN, EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, UsageError, errorMessage } from './exit.js';
-import { clock, duration, num } from './format.js';
-import { headline } from './headline.js';
-import { hostEntries } from './host-options.js';
-import { Reporter, verbosityOf } from './output.js';
-import type { RecordOptions } from './record.js';
-import { checkOutput, existingStream, planOutput, type OutputPlan } from './record-output.js';
-import { saveRecording } from './record-save.js';
+import { findExecutable, fromTerminal, inTerminalForeground, runCommand, trapSignals, type RunningCommand } from './child.js';
+import { wholeDisks } from '../view/devices.js';
+import { EXIT_CANNOT_RUN, EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, UsageError, errorMessage } from '../exit.js';
+import { clock, duration, num } from '../view/format.js';
+import { headline } from '../view/headline.js';
+import { hostEntries } from '../host-options.js';
+import { Reporter, verbosityOf } from '../output.js';
+import type { RecordOptions } from './index.js';
+import { checkOutput, existingStream, planOutput, type OutputPlan } from './paths.js';
+import { saveRecording } from './save.js';
 import { localRecorder, multiHostRecorder, type Recorder } from './recorder.js';
 import { sshOptions } from './ssh-options.js';
 import { StatusLine } from './status-line.js';

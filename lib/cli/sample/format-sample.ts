@@ -1,8 +1,8 @@
 /** One sample as a few readable lines per section (counters are totals since boot). */
-import type { CpuTimes, SampleDict } from '../types.js';
-import { countedInterface, wholeDisks } from './devices.js';
-import { bytes, num, table } from './format.js';
-import { ioCount } from './headline.js';
+import type { CpuTimes, SampleDict } from '../../types.js';
+import { countedInterface, wholeDisks } from '../view/devices.js';
+import { bytes, num, table } from '../view/format.js';
+import { ioCount } from '../view/headline.js';
 
 const MAX_ITEMS = 8;
 const n = (v: number | bigint | undefined): string => (v === undefined ? '-' : typeof v === 'bigint' ? v.toLocaleString('en-US') : num(v, 0));

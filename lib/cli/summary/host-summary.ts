@@ -1,9 +1,9 @@
 /** Per-host summary of a recording: coverage (samples, span, interval, gaps, errors) and headline aggregates. */
-import { summarize, type Aggregate } from '../collector/aggregate.js';
-import type { TimeSeriesSample } from '../models/sample.js';
-import { computeRates, intervalSeconds } from '../rates/index.js';
-import { wholeDisks } from './devices.js';
-import { HEADLINE_METRICS, headline, ioCount, type HeadlineKey } from './headline.js';
+import { summarize, type Aggregate } from '../../collector/aggregate.js';
+import type { TimeSeriesSample } from '../../models/sample.js';
+import { computeRates, intervalSeconds } from '../../rates/index.js';
+import { wholeDisks } from '../view/devices.js';
+import { HEADLINE_METRICS, headline, ioCount, type HeadlineKey } from '../view/headline.js';
 
 export interface HostSummary {
   host: string;

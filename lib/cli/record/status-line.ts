@@ -5,7 +5,7 @@
  * does), so neither overwrites the other.
  */
 import type { WriteStream } from 'node:tty';
-import type { Reporter } from './output.js';
+import type { Reporter } from '../output.js';
 
 const ESC = '\x1b';
 const CLEAR_LINE = `${ESC}[2K`;

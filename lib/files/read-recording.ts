@@ -1,9 +1,9 @@
 /** Read a recording whatever its form: the JSON file or the JSON Lines stream, gzipped or not. */
 import { InvalidDataError } from '../errors.js';
 import type { TimeSeriesData } from '../models/data.js';
-import { openInput } from '../sinks/io.js';
-import { readTimeSeriesJson } from '../sinks/json-file.js';
-import { readTimeSeriesJsonl } from '../sinks/jsonl-read.js';
+import { openInput } from './io.js';
+import { readTimeSeriesJson } from './json-file.js';
+import { readTimeSeriesJsonl } from './jsonl-read.js';
 
 export interface Recording {
   data: TimeSeriesData;

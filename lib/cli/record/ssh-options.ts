@@ -1,7 +1,7 @@
 /** The SSH options of `record`, mapped onto the multi-host collector's `ssh` options. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { SshOptions } from '../remote/options.js';
-import { positiveInt, seconds } from './parse-args.js';
+import type { SshOptions } from '../../remote/options.js';
+import { positiveInt, seconds } from '../parse-args.js';
 
 export interface SshCliOptions {
   user?: string;

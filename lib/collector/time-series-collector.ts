@@ -9,7 +9,7 @@ import { hostname as osHostname } from 'node:os';
 import { HostseriesError, LifecycleError } from '../errors.js';
 import { TimeSeriesData } from '../models/data.js';
 import { TimeSeriesSample } from '../models/sample.js';
-import { NativeSampler } from '../native.js';
+import { NativeSampler } from '../native/sampler.js';
 import { decodeOne, isoSeconds } from '../native/decode.js';
 import type { NativeBatch } from '../native/binding.js';
 import { computeRates, type Rates } from '../rates/index.js';
@@ -22,7 +22,7 @@ import { CollectorBase } from './base.js';
 import { CompactSeries, type Extras } from './compact.js';
 import { checkCollectors, runCollectors, type CustomCollector } from './custom.js';
 import { LiveStream } from './stream.js';
-import type { Sink } from '../sinks/sink.js';
+import type { Sink } from '../files/sink.js';
 
 
 export type { Logger, OverflowPolicy } from './options.js';

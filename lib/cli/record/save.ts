@@ -6,15 +6,15 @@
 import { mkdtemp, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { TimeSeriesData } from '../models/data.js';
-import type { TimeSeriesSample } from '../models/sample.js';
-import { writeTimeSeriesJson } from '../sinks/json-file.js';
-import { readTimeSeriesJsonl } from '../sinks/jsonl-read.js';
-import type { JsonlSink } from '../sinks/jsonl-sink.js';
-import { writeTimeSeriesJsonl } from '../sinks/jsonl-write.js';
-import { errorMessage } from './exit.js';
-import type { Reporter } from './output.js';
-import type { OutputPlan } from './record-output.js';
+import { TimeSeriesData } from '../../models/data.js';
+import type { TimeSeriesSample } from '../../models/sample.js';
+import { writeTimeSeriesJson } from '../../files/json-file.js';
+import { readTimeSeriesJsonl } from '../../files/jsonl-read.js';
+import type { JsonlSink } from '../../files/jsonl-sink.js';
+import { writeTimeSeriesJsonl } from '../../files/jsonl-write.js';
+import { errorMessage } from '../exit.js';
+import type { Reporter } from '../output.js';
+import type { OutputPlan } from './paths.js';
 
 const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 
