@@ -49,8 +49,8 @@ function start(args: string[], opts: StartOptions = {}): { child: ChildProcess; 
   const child = spawn(cmd, argv, { cwd: dir, env: opts.env ?? ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   const done = new Promise<Result>((res) => child.once('close', (status, signal) => res({ status, signal, stdout, stderr })));
   return { child, done, stderr: () => stderr };
 }
@@ -154,14 +154,14 @@ describe('record', () => {
     // One at once, then one every 0.2 s while the command ran (~1 s); a loaded machine misses ticks,
     // never adds any.
     const ns = samples.map((s) => Number(s.timestampNs) / 1e9);
-    const span = ns[ns.length - 1]! - ns[0]!;
+    const span = ns[ns.length - 1] - ns[0];
     expect(span).toBeGreaterThanOrEqual(0.8);
     expect(span).toBeLessThanOrEqual(elapsed);
     expect(samples.length).toBeGreaterThanOrEqual(3);
     expect(samples.length).toBeLessThanOrEqual(Math.round(span / 0.2) + 1);
     expect(data.numSamples).toBe(samples.length);
-    expect(samples[0]!.diskstats).toBeDefined();
-    expect(samples[0]!.stat?.cpu).toBeDefined();
+    expect(samples[0].diskstats).toBeDefined();
+    expect(samples[0].stat?.cpu).toBeDefined();
   });
 
   it('--duration without a command; default file name; --quiet prints nothing', async () => {
@@ -343,8 +343,8 @@ describe('record on a failing disk: warned at once, recording goes on, no sample
     const m = /the sampler missed (\d+) ticks?/.exec(stderr);
     expect(m, stderr).not.toBeNull();
     const t = samples.map((x) => Number(x.timestampNs) / 1e9);
-    for (let i = 1; i < t.length; i++) expect(t[i]!).toBeGreaterThan(t[i - 1]!);
-    const ticks = Math.round((t[t.length - 1]! - t[0]!) / INTERVAL) + 1;
+    for (let i = 1; i < t.length; i++) expect(t[i]).toBeGreaterThan(t[i - 1]);
+    const ticks = Math.round((t[t.length - 1] - t[0]) / INTERVAL) + 1;
     expect(samples.length + Number(m![1])).toBe(ticks);
     expect(samples.length).toBeGreaterThanOrEqual(atLeast);
   }
@@ -391,7 +391,7 @@ describe('record on a failing disk: warned at once, recording goes on, no sample
     // The stream, the file asked for, the same in the temporary directory: each failure said once.
     const [fallbackDir] = readdirSync(tmpForFallback).filter((f) => f.startsWith('hostseries-'));
     expect(fallbackDir).toBeDefined();
-    const tmpPlain = join(tmpForFallback, fallbackDir!, 'full2.json');
+    const tmpPlain = join(tmpForFallback, fallbackDir, 'full2.json');
     const tmpGz = `${tmpPlain}.gz`;
     expectOnce(r.stderr, `${stream}: cannot write: EFBIG`);
     expectOnce(r.stderr, `${out}: cannot write: EFBIG`);
@@ -409,7 +409,7 @@ describe('record on a failing disk: warned at once, recording goes on, no sample
     expect(first.length).toBeLessThan(samples.length - 10);
     expect(samples.slice(0, first.length)).toEqual(first);
     expect(r.stderr).toContain(`${stream} holds the first ${first.length} sample`);
-    rmSync(join(tmpForFallback, fallbackDir!), { recursive: true });
+    rmSync(join(tmpForFallback, fallbackDir), { recursive: true });
   });
 
   it('the final file cannot be written (its name taken by a directory mid-run): a temporary directory; exit 1', async () => {
@@ -423,14 +423,14 @@ describe('record on a failing disk: warned at once, recording goes on, no sample
     expect(r.stderr).not.toContain('warning');
     expectOnce(r.stderr, `${out}: cannot write: `);
     const [fallbackDir] = readdirSync(tmpForFallback).filter((f) => f.startsWith('hostseries-'));
-    const saved = join(tmpForFallback, fallbackDir!, 'taken.json');
+    const saved = join(tmpForFallback, fallbackDir, 'taken.json');
     expect(r.stderr).toContain(`is in ${saved} instead`);
     const data = await readTimeSeriesJson(saved);
     const { data: streamed, complete } = await readTimeSeriesJsonl(stream);
     expect(complete).toBe(true);
     expect(data).toEqual(streamed);
     expect(data.samplesByHost.get(hostname())!.length).toBeGreaterThanOrEqual(10);
-    rmSync(join(tmpForFallback, fallbackDir!), { recursive: true });
+    rmSync(join(tmpForFallback, fallbackDir), { recursive: true });
   });
 });
 
@@ -468,35 +468,35 @@ describe('summary', () => {
       hosts: { host: string; samples: number; gaps: number; error_samples: number; disks: string[]; metrics: Record<string, { count: number; avg: number | null; max: number | null; p95: number | null }> }[];
     };
     expect(s).toMatchObject({ format: 'json', complete: true, collection_method: 'local' });
-    const h = s.hosts[0]!;
+    const h = s.hosts[0];
     const data = await readTimeSeriesJson(file);
     expect(h.host).toBe(hostname());
     expect(h.samples).toBe(data.samplesByHost.get(hostname())!.length);
     // Gaps: samples more than 1.5 intervals apart (a loaded machine has some).
     const ns = data.samplesByHost.get(hostname())!.map((x) => Number(x.timestampNs) / 1e9);
-    expect(h.gaps).toBe(ns.slice(1).filter((t, i) => t - ns[i]! > 0.3).length);
+    expect(h.gaps).toBe(ns.slice(1).filter((t, i) => t - ns[i] > 0.3).length);
     expect(h.error_samples).toBe(0);
-    expect(h.metrics.cpu_busy_pct!.count).toBe(h.samples - 1);
-    expect(h.metrics.mem_used_pct!.count).toBe(h.samples);
-    expect(h.metrics.mem_used_pct!.avg).toBeGreaterThan(0);
+    expect(h.metrics.cpu_busy_pct.count).toBe(h.samples - 1);
+    expect(h.metrics.mem_used_pct.count).toBe(h.samples);
+    expect(h.metrics.mem_used_pct.avg).toBeGreaterThan(0);
     // Disk write MB/s as the summary says it, against rates computed here from the recorded file:
     // over the disks it names, between each sample and the one before.
     const samples = data.samplesByHost.get(hostname())!;
     const perInterval: number[] = [];
     let writtenMiB = 0;
     for (let i = 1; i < samples.length; i++) {
-      const rates = computeRates(samples[i - 1]!, samples[i]!);
+      const rates = computeRates(samples[i - 1], samples[i]);
       const v = h.disks.reduce((sum, d) => sum + (rates.disk[d]?.wMB_s ?? 0), 0);
       perInterval.push(v);
       writtenMiB += v * rates.intervalSeconds;
     }
-    const w = h.metrics.disk_write_mb_s!;
+    const w = h.metrics.disk_write_mb_s;
     expect(w.count).toBe(perInterval.length);
     expect(w.max).toBeCloseTo(Math.max(...perInterval), 6);
     expect(w.avg).toBeCloseTo(perInterval.reduce((a, b) => a + b, 0) / perInterval.length, 6);
     // The rates add up to what the counters say was written over the whole run (sectors of 512 bytes).
     const sectors = (x: TimeSeriesSample): number => h.disks.reduce((sum, d) => sum + Number(x.diskstats!.find((e) => e.device_name === d)!.sectors_written), 0);
-    expect(writtenMiB).toBeCloseTo(((sectors(samples[samples.length - 1]!) - sectors(samples[0]!)) * 512) / 2 ** 20, 3);
+    expect(writtenMiB).toBeCloseTo(((sectors(samples[samples.length - 1]) - sectors(samples[0])) * 512) / 2 ** 20, 3);
     // dd wrote 16 MiB with fsync: on a disk (not tmpfs) the summed disks saw at least that.
     const TMPFS_MAGIC = 0x01021994;
     if (statfsSync(dir).type !== TMPFS_MAGIC) {
@@ -638,7 +638,7 @@ describe.skipIf(missing !== undefined)('record over SSH (a real sshd on loopback
       const samples = data.samplesByHost.get(h)!;
       expect(samples.length).toBeGreaterThanOrEqual(4);
       expect(samples.filter((s) => s.errors === undefined).length).toBeGreaterThanOrEqual(4);
-      expect(samples[0]!.meminfo).toBeDefined();
+      expect(samples[0].meminfo).toBeDefined();
     }
     // The dead host is in the file as mlpstorage has it, with error samples (they count as samples).
     const dead = data.samplesByHost.get('127.0.0.9');

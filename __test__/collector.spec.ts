@@ -42,9 +42,9 @@ describe('TimeSeriesCollector lifecycle', () => {
     // Ticks at 0, 50, ..., 500 ms: 11 (a loaded machine may count some as missed instead).
     expect(samples.length + c.missedTicks).toBeGreaterThanOrEqual(10);
     expect(samples.length + c.missedTicks).toBeLessThanOrEqual(12);
-    expect(samples[0]!.hostname).toBe(c.hostname);
-    expect(samples[0]!.diskstats!.length).toBeGreaterThan(0);
-    expect(samples[0]!.date.getTime() - c.startTime!.getTime()).toBeLessThan(1000);
+    expect(samples[0].hostname).toBe(c.hostname);
+    expect(samples[0].diskstats!.length).toBeGreaterThan(0);
+    expect(samples[0].date.getTime() - c.startTime!.getTime()).toBeLessThan(1000);
   });
 
   it('stops promptly without waiting out a long interval', async () => {
@@ -70,7 +70,7 @@ describe('maxSamples', () => {
     expect(c.droppedSamples).toBeGreaterThan(0);
     expect(logger.warnings).toHaveLength(1);
     expect(logger.warnings[0]).toMatch(/maxSamples \(5\) reached; later samples are not kept/);
-    expect(samples[0]!.date.getTime() - c.startTime!.getTime()).toBeLessThan(1000);
+    expect(samples[0].date.getTime() - c.startTime!.getTime()).toBeLessThan(1000);
   });
 
   it('rolling keeps the latest maxSamples, bounded in memory', async () => {
@@ -103,7 +103,7 @@ describe('live use', () => {
       }
       expect(c.isRunning).toBe(false);
       expect(c.current()!.meminfo!.MemTotal).toBeGreaterThan(0);
-      expect(c.currentRates()!.cpu.all!.idle).toBeGreaterThanOrEqual(0);
+      expect(c.currentRates()!.cpu.all.idle).toBeGreaterThanOrEqual(0);
       const agg = c.aggregate('meminfo.MemTotal');
       expect(agg.count).toBe(c.samples.length);
       expect(agg.min).toBe(agg.max);
@@ -127,14 +127,14 @@ describe('live use', () => {
         { name: 'queue', collect: () => ({ depth: ++calls }) },
         { name: 'broken', collect: () => { throw new Error('no such device'); } },
         { name: 'stuck', collect: () => new Promise(() => {}) },
-        { name: 'polite', collect: (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))) },
+        { name: 'polite', collect: (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')))) },
       ],
     });
     await c.start();
     await sleep(250);
     const samples = await c.stop();
     expect(samples.length).toBeGreaterThanOrEqual(2);
-    const s = samples[0]!;
+    const s = samples[0];
     expect(s.collectors).toEqual({ queue: { depth: 1 } });
     expect(s.errors!.broken).toBe('Error: no such device');
     expect(s.errors!.stuck).toBe('TimeoutError: timed out after 30 ms');
@@ -162,7 +162,7 @@ describe('compact store', () => {
     for (let k = 0; k < all.length; k++) expect(all[k]).toEqual(expected[k % expected.length]);
     // Windows by time come from the stored clocks: same answer as filtering decoded samples.
     const clocks = [...series.dicts()].map((d) => d.monoNs);
-    const newest = clocks[clocks.length - 1]!;
+    const newest = clocks[clocks.length - 1];
     for (const secs of [0, 0.05, 0.2, 1e6]) {
       const expectedFrom = clocks.findIndex((t) => t >= newest - BigInt(Math.round(secs * 1e9)));
       expect(series.indexWithin(secs)).toBe(expectedFrom);

@@ -47,7 +47,7 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 function edit(doc: unknown, path: (string | number)[], value: unknown): void {
   let o = doc as Record<string | number, unknown>;
   for (const k of path.slice(0, -1)) o = o[k] as Record<string | number, unknown>;
-  const last = path[path.length - 1]!;
+  const last = path[path.length - 1];
   if (value === undefined) delete o[last];
   else o[last] = value;
 }
@@ -60,13 +60,13 @@ describe('TimeSeriesData JSON file', () => {
     expect(d.collectionIntervalSeconds).toBe(10);
     expect(d.numSamples).toBe(5);
     expect([...d.samplesByHost.keys()]).toEqual(['node1', 'node-02.example.org', 'node3']);
-    const first = d.samplesByHost.get('node1')![0]!;
+    const first = d.samplesByHost.get('node1')![0];
     expect(first.vmstat!.nr_zone_write_pending).toBe(18446744073709551615n);
     expect(first.vmstat!.pgfault).toBe(9007199254740993n);
     expect(first.loadavg).toEqual({ load_1min: 0.52, load_5min: 0.31, load_15min: 0.1, running_processes: 2, total_processes: 512 });
     expect(first.diskstats!.map((e) => Object.keys(e).length)).toEqual([18, 16, 12]);
-    expect(d.samplesByHost.get('node1')![2]!.netdev).toBeUndefined();
-    expect(d.samplesByHost.get('node-02.example.org')![0]!.errors).toEqual({ ssh: "connexion refusée par l'hôte « node-02 »\ttab" });
+    expect(d.samplesByHost.get('node1')![2].netdev).toBeUndefined();
+    expect(d.samplesByHost.get('node-02.example.org')![0].errors).toEqual({ ssh: "connexion refusée par l'hôte « node-02 »\ttab" });
 
     const out = tmp('fixture.json');
     await writeTimeSeriesJson(out, d);
@@ -126,7 +126,7 @@ describe('TimeSeriesData JSON file', () => {
     writeFileSync(compact, stringifyJson(parseJson(readFileSync(FIXTURE, 'utf8'))));
     const d = await readTimeSeriesJson(compact);
     expect(d.samplesByHost.get('node-02.example.org')!.length).toBe(2);
-    expect(d.samplesByHost.get('node1')![0]!.vmstat!.pgfault).toBe(9007199254740993n);
+    expect(d.samplesByHost.get('node1')![0].vmstat!.pgfault).toBe(9007199254740993n);
     const big = tmp('big.json');
     await writeTimeSeriesJson(big, data(300)); // > 1 MiB: samples straddle read chunks
     expect((await readTimeSeriesJson(big)).samplesByHost.get('node2')![299]).toEqual(sample(299, 'node2'));
@@ -136,7 +136,7 @@ describe('TimeSeriesData JSON file', () => {
     const d = parseJson(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
     const byHost = d.samples_by_host as Record<string, unknown[]>;
     // Awkward strings: escapes, brackets and quotes inside strings, a backslash just before a quote.
-    byHost['we\\"ird [host] {x}'] = [{ ...(byHost.node1![0] as object), errors: { 'k"[': 'ends with a backslash \\', q: '"}]' } }];
+    byHost['we\\"ird [host] {x}'] = [{ ...(byHost.node1[0] as object), errors: { 'k"[': 'ends with a backslash \\', q: '"}]' } }];
     const doc = Buffer.from(stringifyJson({ extra: { deep: [{ a: [[{ b: '}' }]] }] }, ...d, tail: [1, { c: '[' }] }, { indent: 2 }));
     const split = (size: (k: number) => number): unknown => {
       const events: unknown[] = [];
@@ -236,7 +236,7 @@ describe('JSON Lines stream', () => {
     const sink = new JsonlSink(p, { gzip, fsyncIntervalMs: 0 });
     await sink.open(META);
     // Interleaved, as a multi-host collector writes them.
-    for (let i = 0; i < 5; i++) for (const [host, s] of d.samplesByHost) if (s[i]) sink.write(s[i]!, host);
+    for (let i = 0; i < 5; i++) for (const [host, s] of d.samplesByHost) if (s[i]) sink.write(s[i], host);
     await sink.close({ endTime: d.endTime });
     return sink;
   }
@@ -251,10 +251,10 @@ describe('JSON Lines stream', () => {
       const text = gzip ? gunzipSync(readFileSync(p)).toString() : readFileSync(p, 'utf8');
       const lines = text.split('\n');
       expect(lines.length).toBe(13); // header, 10 samples, footer, ''
-      expect(JSON.parse(lines[0]!)).toMatchObject({ record: 'header', format: 'hostseries-jsonl', version: 1, collection_interval_seconds: 10 });
+      expect(JSON.parse(lines[0])).toMatchObject({ record: 'header', format: 'hostseries-jsonl', version: 1, collection_interval_seconds: 10 });
       expect(lines[0]).toContain('"collection_interval_seconds":10.0');
       expect(lines[2]).toMatch(/^\{"record":"sample","host":"node2","sample":\{"timestamp":"2026-01-24T12:00:00Z","timestamp_ns":1769256000123456789,/);
-      expect(JSON.parse(lines[11]!)).toEqual({ record: 'footer', end_time: '2026-01-24T12:01:00Z', num_samples: 10, hosts_collected: ['node1', 'node2'] });
+      expect(JSON.parse(lines[11])).toEqual({ record: 'footer', end_time: '2026-01-24T12:01:00Z', num_samples: 10, hosts_collected: ['node1', 'node2'] });
       const r = await readTimeSeriesJsonl(p);
       expect(r.complete).toBe(true);
       expect(r.skippedLines).toBe(0);
@@ -281,7 +281,7 @@ describe('JSON Lines stream', () => {
     const text = readFileSync(p, 'utf8');
     const lines = text.split('\n');
     // Drop the footer and cut the last sample line in half: what a kill mid-write leaves.
-    const torn = lines.slice(0, 10).join('\n') + '\n' + lines[10]!.slice(0, 900);
+    const torn = lines.slice(0, 10).join('\n') + '\n' + lines[10].slice(0, 900);
     writeFileSync(p, torn);
     const r = await readTimeSeriesJsonl(p);
     expect(r.skippedLines).toBe(1);
@@ -312,7 +312,7 @@ describe('JSON Lines stream', () => {
     const p = tmp('middle.jsonl');
     await writeJsonl(p, data());
     const lines = readFileSync(p, 'utf8').split('\n');
-    lines[4] = lines[4]!.slice(0, 100);
+    lines[4] = lines[4].slice(0, 100);
     writeFileSync(p, lines.join('\n'));
     const e = await rejection(readTimeSeriesJsonl(p));
     expect(e).toBeInstanceOf(InvalidDataError);
@@ -325,7 +325,7 @@ describe('JSON Lines stream', () => {
     const p = tmp('bad.jsonl');
     await writeJsonl(p, data());
     const lines = readFileSync(p, 'utf8').split('\n');
-    const rec = parseJson(lines[3]!);
+    const rec = parseJson(lines[3]);
     edit(rec, ['sample', 'netdev', 1, 'rx_bytes'], -1);
     lines[3] = stringifyJson(rec);
     writeFileSync(p, lines.join('\n'));
@@ -393,7 +393,7 @@ describe('JSON Lines stream', () => {
     await expect(sink.flush()).rejects.toBe(e);
     await expect(sink.close({ endTime: '2026-01-24T12:00:00Z' })).rejects.toBe(e);
     expect(sink.unwritten.map((u) => indexOf(u.sample.timestampNs))).toEqual([0, 1, 2]);
-    expect(sink.unwritten[0]!.sample).toEqual(sample(0));
+    expect(sink.unwritten[0].sample).toEqual(sample(0));
   });
 
   it('on an unwritable location: FileError at open, samples kept', async () => {
@@ -422,7 +422,7 @@ describe.skipIf(!existsSync(VITE_NODE))('writers in a child process', () => {
   function runChild(args: string[], fileSizeBlocks?: number): Promise<string> {
     const cmd = [process.execPath, VITE_NODE, CHILD, ...args];
     const child = fileSizeBlocks === undefined
-      ? spawn(cmd[0]!, cmd.slice(1), { cwd: ROOT })
+      ? spawn(cmd[0], cmd.slice(1), { cwd: ROOT })
       : spawn('sh', ['-c', `ulimit -f ${fileSizeBlocks} && exec "$0" "$@"`, ...cmd], { cwd: ROOT });
     let out = '';
     let err = '';

@@ -231,7 +231,7 @@ describe('isLocalhost', () => {
     ['::ffff:127.0.0.1', true],
     [h, true],
     [h.toUpperCase(), true],
-    [h.split('.')[0] as string, true],
+    [h.split('.')[0], true],
     ['128.0.0.1', false],
     ['192.0.2.1', false],
     ['2001:db8::1', false],

@@ -30,17 +30,17 @@ describe('parsers (reference semantics)', () => {
       writes_completed: 5, writes_merged: 6, sectors_written: 7, time_writing_ms: 8, ios_in_progress: 9,
       time_doing_ios_ms: 10, weighted_time_doing_ios_ms: 11,
     });
-    expect(d[1]!.time_discarding_ms).toBe(15);
-    expect(d[1]!.flush_requests_completed).toBeUndefined();
-    expect(d[2]!.flush_requests_completed).toBe(16);
-    expect(d[2]!.time_flushing_ms).toBe(17);
+    expect(d[1].time_discarding_ms).toBe(15);
+    expect(d[1].flush_requests_completed).toBeUndefined();
+    expect(d[2].flush_requests_completed).toBe(16);
+    expect(d[2].time_flushing_ms).toBe(17);
   });
 
   it('keeps counters near 2^64 exact', () => {
     const d = parseDiskstats('8 0 sda 18446744073709551615 9007199254740991 9007199254740992 0 0 0 0 0 0 0 0');
-    expect(d[0]!.reads_completed).toBe(18446744073709551615n);
-    expect(d[0]!.reads_merged).toBe(9007199254740991);
-    expect(d[0]!.sectors_read).toBe(9007199254740992n);
+    expect(d[0].reads_completed).toBe(18446744073709551615n);
+    expect(d[0].reads_merged).toBe(9007199254740991);
+    expect(d[0].sectors_read).toBe(9007199254740992n);
     expect(parseVmstat('pgpgin 18446744073709551614\n').pgpgin).toBe(18446744073709551614n);
   });
 
@@ -60,8 +60,8 @@ describe('parsers (reference semantics)', () => {
     });
     const stat = parseStat('cpu  1 2 3 4 5 6 7 8 9 10\ncpu0 1 2 3 4 5 6 7 8\nintr 99 1 2\nctxt 7\nbtime 1700000000\nprocesses 3\nprocs_running 2\nprocs_blocked 1\n');
     expect(stat.cpu.guest_nice).toBe(10);
-    expect(stat.cpus.cpu0!.steal).toBe(8);
-    expect(stat.cpus.cpu0!.guest).toBe(0);
+    expect(stat.cpus.cpu0.steal).toBe(8);
+    expect(stat.cpus.cpu0.guest).toBe(0);
     expect(stat).toMatchObject({ intr: 99, ctxt: 7, btime: 1700000000, processes: 3, procs_running: 2, procs_blocked: 1 });
   });
 
@@ -95,11 +95,11 @@ describe('ProcParser (remote frames)', () => {
     expect(c.layouts).toHaveLength(1);
     const d = parser.parse(['diskstats'], [disk('sdb', 10)], 4n, 4n);
     expect(d.layouts).toHaveLength(0);
-    const decoded = [a, b, c, d].map((x) => decodeBatch(x, 'h', cache).samples[0]!);
-    expect(decoded.map((s) => s.diskstats![0]!.reads_completed)).toEqual([1, 7, 9, 10]);
-    expect(decoded[0]!.loadavg!.total_processes).toBe(100);
-    expect(decoded[1]!.loadavg).toBeUndefined();
-    expect(decoded[3]!.diskstats![0]!.device_name).toBe('sdb');
+    const decoded = [a, b, c, d].map((x) => decodeBatch(x, 'h', cache).samples[0]);
+    expect(decoded.map((s) => s.diskstats![0].reads_completed)).toEqual([1, 7, 9, 10]);
+    expect(decoded[0].loadavg!.total_processes).toBe(100);
+    expect(decoded[1].loadavg).toBeUndefined();
+    expect(decoded[3].diskstats![0].device_name).toBe('sdb');
   });
 });
 
@@ -110,7 +110,7 @@ describe('sampleOnce on the real /proc', () => {
       .filter((p) => p.length >= 14).map((p) => p[2]);
     expect(s.diskstats!.map((d) => d.device_name)).toEqual(devices);
     const ifaces = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).filter((l) => l.includes(':'))
-      .map((l) => l.split(':')[0]!.trim());
+      .map((l) => l.split(':')[0].trim());
     expect(s.netdev!.map((n) => n.interface_name)).toEqual(ifaces);
     const memTotal = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
     expect(s.meminfo!.MemTotal).toBe(memTotal);
@@ -159,11 +159,11 @@ describe('NativeSampler', () => {
     expect(all.length + rest.missedTicks).toBeLessThanOrEqual(20);
     expect(wakes).toBeGreaterThan(0);
     // Deadlines are absolute: sample k sits near start + k * 20 ms, so no drift accumulates.
-    const t0 = all[0]!;
-    const last = all[all.length - 1]!;
+    const t0 = all[0];
+    const last = all[all.length - 1];
     const k = Math.round(Number(last - t0) / 20e6);
     expect(Math.abs(Number(last - t0) - k * 20e6)).toBeLessThan(20e6);
-    expect(first.samples[0]!.diskstats).toBeDefined();
+    expect(first.samples[0].diskstats).toBeDefined();
     expect(s.stop().samples).toEqual([]);
   });
 

@@ -59,11 +59,11 @@ describe('computeRates (sysstat formulas)', () => {
     const r = computeRates(a, b);
     expect(r.net.eth0).toMatchObject({ rx_bytes_s: 1_000_000, tx_bytes_s: 500, rx_packets_s: 100, tx_packets_s: 10, rx_errors_s: 0 });
     // deltas: user 80 (guest 20 of it), system 40, idle 120, iowait 0: total 240
-    expect(r.cpu.all!.usr).toBeCloseTo(25);
-    expect(r.cpu.all!.guest).toBeCloseTo(100 * 20 / 240);
-    expect(r.cpu.all!.sys).toBeCloseTo(100 * 40 / 240);
-    expect(r.cpu.all!.idle).toBeCloseTo(50);
-    expect(r.cpu.all!.busy).toBeCloseTo(50);
+    expect(r.cpu.all.usr).toBeCloseTo(25);
+    expect(r.cpu.all.guest).toBeCloseTo(100 * 20 / 240);
+    expect(r.cpu.all.sys).toBeCloseTo(100 * 40 / 240);
+    expect(r.cpu.all.idle).toBeCloseTo(50);
+    expect(r.cpu.all.busy).toBeCloseTo(50);
     expect(r.cpu.cpu0).toEqual(r.cpu.all);
     expect(r.mem.used_pct).toBe(60);
     expect(r.vm).toEqual({ pgpgin_s: 100, pgpgout_s: 200, fault_s: 1000, majflt_s: 2 });
@@ -72,10 +72,10 @@ describe('computeRates (sysstat formulas)', () => {
   it('a counter reset gives no rate, a zero divisor gives 0, a reboot gives none', () => {
     const reset = sample(104, { diskstats: [disk('sda', { reads_completed: 5, time_doing_ios_ms: 2600 })] });
     const r = computeRates(b, reset);
-    expect(r.disk.sda!.r_s).toBeUndefined();
-    expect(r.disk.sda!.r_await).toBeUndefined();
-    expect(r.disk.sda!.w_s).toBeUndefined();
-    expect(r.disk.sda!.util).toBe(5);
+    expect(r.disk.sda.r_s).toBeUndefined();
+    expect(r.disk.sda.r_await).toBeUndefined();
+    expect(r.disk.sda.w_s).toBeUndefined();
+    expect(r.disk.sda.util).toBe(5);
     const idle = computeRates(a, sample(101, { diskstats: a.diskstats }));
     expect(idle.disk.sda).toMatchObject({ r_s: 0, r_await: 0, util: 0 });
     const rebooted = computeRates(a, sample(103, { stat: stat(cpu({ user: 1 }), 2000), diskstats: b.diskstats }));
@@ -86,7 +86,7 @@ describe('computeRates (sysstat formulas)', () => {
   it('stays exact with counters above 2^53', () => {
     const x = sample(0, { netdev: [net('lo', { rx_bytes: 2n ** 60n })] });
     const y = sample(1, { netdev: [net('lo', { rx_bytes: 2n ** 60n + 3n })] });
-    expect(computeRates(x, y).net.lo!.rx_bytes_s).toBe(3);
+    expect(computeRates(x, y).net.lo.rx_bytes_s).toBe(3);
   });
 });
 

@@ -47,8 +47,8 @@ describe('frames', () => {
     expect(frames.map((f) => f.kind)).toEqual(['hello', 'sample', 'sample']);
     expect(frames[0]).toMatchObject({ bootId: 'boot-1', hostname: 'node1', shell: 'bash', version: 1 });
     expect(frames[1]).toMatchObject({ tick: 1, missing: [] });
-    expect(frames[1]!.kind === 'sample' && frames[1]!.sections.loadavg!.toString()).toBe('0.1 0.2 0.3 1/2 3\n');
-    expect(frames[2]!.kind === 'sample' && frames[2]!.missing).toEqual(['netdev']);
+    expect(frames[1].kind === 'sample' && frames[1].sections.loadavg!.toString()).toBe('0.1 0.2 0.3 1/2 3\n');
+    expect(frames[2].kind === 'sample' && frames[2].missing).toEqual(['netdev']);
     expect(p.noiseBytes).toBeGreaterThan(20);
   });
 
@@ -447,16 +447,16 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
       }
     }
     // One timer for all hosts: the i-th samples share a timestamp.
-    const [a, b, d] = Object.values(byHost) as TimeSeriesSample[][];
-    a!.forEach((s, i) => {
-      expect(ns(s)).toBe(ns(b![i]!));
-      expect(ns(s)).toBe(ns(d![i]!));
+    const [a, b, d] = Object.values<TimeSeriesSample[]>(byHost);
+    a.forEach((s, i) => {
+      expect(ns(s)).toBe(ns(b[i]));
+      expect(ns(s)).toBe(ns(d[i]));
     });
     const data = c.toTimeSeriesData();
     expect(data.collectionMethod).toBe('ssh');
     expect(data.hostsRequested).toEqual(['127.0.0.2', '127.0.0.3', 'alpha']);
     expect(data.hostsCollected).toEqual(['127.0.0.2', '127.0.0.3', 'alpha']);
-    expect(data.numSamples).toBe(lens[0]! * 3);
+    expect(data.numSamples).toBe(lens[0] * 3);
     expect(c.hostsWithData()).toEqual(['127.0.0.2', '127.0.0.3', 'alpha']);
     // A clean stop is not an error of the host.
     expect(Object.values(c.hostStatus()).map((s) => [s.state, s.lastError, s.errorSamples, s.reconnects])).toEqual(
@@ -474,10 +474,10 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     const st = c.hostStatus();
     expect(st.localhost?.method).toBe('local');
     expect(st.alpha?.method).toBe('ssh');
-    expect(got.localhost!.length).toBeGreaterThanOrEqual(3);
-    expect(got.localhost!.every((s) => s.hostname === 'localhost' && s.vmstat !== undefined)).toBe(true);
-    expect(got.alpha!.every(isData)).toBe(true);
-    expect(Math.abs(got.localhost!.length - got.alpha!.length)).toBeLessThanOrEqual(1);
+    expect(got.localhost.length).toBeGreaterThanOrEqual(3);
+    expect(got.localhost.every((s) => s.hostname === 'localhost' && s.vmstat !== undefined)).toBe(true);
+    expect(got.alpha.every(isData)).toBe(true);
+    expect(Math.abs(got.localhost.length - got.alpha.length)).toBeLessThanOrEqual(1);
     const data = c.toTimeSeriesData();
     expect(data.collectionMethod).toBe('ssh');
     expect(data.hostsCollected).toEqual(['localhost', 'alpha']);
@@ -489,8 +489,8 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     expect(c.hostStatus()['127.0.0.2']?.remoteShell).toBe('sh');
     await sleep(800);
     const got = await c.stop();
-    expect(got['127.0.0.2']!.length).toBeGreaterThanOrEqual(3);
-    expect(got['127.0.0.2']!.every(isData)).toBe(true);
+    expect(got['127.0.0.2'].length).toBeGreaterThanOrEqual(3);
+    expect(got['127.0.0.2'].every(isData)).toBe(true);
   });
 
   it('gives a dead address error samples and retries it, without delaying the others', async () => {
@@ -498,8 +498,8 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     await c.start();
     await sleep(1500);
     const got = await c.stop();
-    const good = got['127.0.0.2']!;
-    const dead = got['127.0.0.9']!;
+    const good = got['127.0.0.2'];
+    const dead = got['127.0.0.9'];
     expect(good.length).toBeGreaterThanOrEqual(5);
     expect(good.every(isData)).toBe(true);
     expect(dead.length).toBe(good.length);
@@ -507,7 +507,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
       expect(Object.keys(s.toDict())).toEqual(['timestamp', 'timestamp_ns', 'hostname', 'errors']);
       expect(s.errors?.ssh).toMatch(/ECONNREFUSED/);
     }
-    const st = c.hostStatus()['127.0.0.9']!;
+    const st = c.hostStatus()['127.0.0.9'];
     expect(st.lastError?.phase).toBe('connect');
     expect(st.reconnects).toBeGreaterThanOrEqual(2);
     expect(st.gaps).toHaveLength(1);
@@ -520,13 +520,13 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     await c.start();
     await sleep(700);
     const got = await c.stop();
-    const st = c.hostStatus()['127.0.0.7']!;
+    const st = c.hostStatus()['127.0.0.7'];
     expect(st.state).toBe('stopped');
     expect(st.lastError?.phase).toBe('host-key');
     expect(st.lastError?.message).toMatch(/HOST KEY CHANGED/);
     expect(st.connects).toBe(0);
-    expect(got['127.0.0.7']!.every((s) => /HOST KEY CHANGED/.test(s.errors?.ssh ?? ''))).toBe(true);
-    expect(got['127.0.0.2']!.every(isData)).toBe(true);
+    expect(got['127.0.0.7'].every((s) => /HOST KEY CHANGED/.test(s.errors?.ssh ?? ''))).toBe(true);
+    expect(got['127.0.0.2'].every(isData)).toBe(true);
   });
 
   it("with strictHostKeyChecking 'yes' refuses an unknown host", async () => {
@@ -547,17 +547,17 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     await waitFor(() => c.hostStatus()['127.0.0.5']?.state === 'streaming', 20_000, 'the host to stream again');
     await sleep(800);
     const got = await c.stop();
-    const good = got['127.0.0.2']!;
-    const back = got['127.0.0.5']!;
+    const good = got['127.0.0.2'];
+    const back = got['127.0.0.5'];
     expect(good.every(isData)).toBe(true);
     expect(back.length).toBe(good.length);
     const pattern = back.map((s) => (isData(s) ? 'D' : 'E')).join('');
     expect(pattern).toMatch(/^D+E+D+$/);
-    const st = c.hostStatus()['127.0.0.5']!;
+    const st = c.hostStatus()['127.0.0.5'];
     expect(st.connects).toBe(2);
     expect(st.reconnects).toBeGreaterThanOrEqual(1);
     expect(st.gaps).toHaveLength(1);
-    expect(st.gaps[0]!.slots).toBe(pattern.split('E').length - 1);
+    expect(st.gaps[0].slots).toBe(pattern.split('E').length - 1);
     expect(st.reboots).toEqual([]); // same boot_id: a restart, not a reboot
   }, 90_000);
 
@@ -576,20 +576,20 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
       stally.resume(frozen);
     }
     const got = await c.stop();
-    const [a, b, s] = [got['127.0.0.2']!, got['127.0.0.3']!, got['127.0.0.6']!];
+    const [a, b, s] = [got['127.0.0.2'], got['127.0.0.3'], got['127.0.0.6']];
     expect(a.every(isData) && b.every(isData)).toBe(true);
     expect(s.length).toBe(a.length);
     // Cadence: every healthy slot present, ticks 0.2 s apart on average (absolute deadlines), and
     // no tick held back by the stalled host (timer jitter only, generous for loaded CI machines).
-    const gaps = a.slice(1).map((x, i) => Number(ns(x) - ns(a[i]!)) / 1e6);
-    const span = Number(ns(a[a.length - 1]!) - ns(a[0]!)) / 1e6;
+    const gaps = a.slice(1).map((x, i) => Number(ns(x) - ns(a[i])) / 1e6);
+    const span = Number(ns(a[a.length - 1]) - ns(a[0])) / 1e6;
     expect(span / gaps.length).toBeGreaterThan(190);
     expect(span / gaps.length).toBeLessThan(210);
     expect(Math.max(...gaps)).toBeLessThan(350);
     const pattern = s.map((x) => (isData(x) ? 'D' : 'E')).join('');
     expect(pattern).toMatch(/^D+E+D+$/);
     expect(s.some((x) => /stalled/.test(x.errors?.ssh ?? ''))).toBe(true);
-    const st = c.hostStatus()['127.0.0.6']!;
+    const st = c.hostStatus()['127.0.0.6'];
     expect(st.gaps.length).toBeGreaterThanOrEqual(1);
     // One stall per unanswered tick: the slots that hit the deadline count 1, 2, 3 (stallTicks),
     // then the connection is re-made (the ticks still in flight share its message).
@@ -609,14 +609,14 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
       expect(c.hostStatus()['127.0.0.10']?.state).toBe('streaming');
       await sleep(2500);
       const got = await c.stop();
-      const [far, near] = [got['127.0.0.10']!, got['127.0.0.3']!];
+      const [far, near] = [got['127.0.0.10'], got['127.0.0.3']];
       expect(far.length).toBeGreaterThanOrEqual(10);
       // None lost: every slot the near host has, the far one has too, with data (the last
       // tick's frame included: stop() waits for the ticks in flight).
       expect(far.length).toBe(near.length);
       expect(far.map((x) => (isData(x) ? 'D' : `E(${x.errors?.ssh})`))).toEqual(far.map(() => 'D'));
-      far.forEach((x, i) => expect(ns(x)).toBe(ns(near[i]!)));
-      const st = c.hostStatus()['127.0.0.10']!;
+      far.forEach((x, i) => expect(ns(x)).toBe(ns(near[i])));
+      const st = c.hostStatus()['127.0.0.10'];
       expect(st).toMatchObject({ errorSamples: 0, lateFrames: 0, stalledTicks: 0, reconnects: 0, gaps: [] });
       expect(st.rttMs).toBeGreaterThan(300);
       expect(proxy.connections).toBe(1);
@@ -748,11 +748,11 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
       expect(st['kh-changed']?.lastError?.phase).toBe('host-key');
       expect(st['kh-changed']?.lastError?.message).toMatch(/HOST KEY CHANGED for \[127\.0\.0\.2\]:\d+/);
       expect(st['kh-changed']?.lastError?.message).toContain(khChanged);
-      expect(got['kh-changed']!.every((x) => /HOST KEY CHANGED/.test(x.errors?.ssh ?? ''))).toBe(true);
+      expect(got['kh-changed'].every((x) => /HOST KEY CHANGED/.test(x.errors?.ssh ?? ''))).toBe(true);
       expect(st['kh-unknown']?.lastError?.message).toMatch(/no known host key .* strictHostKeyChecking is 'yes'/);
       expect(st['kh-alias']?.connects).toBe(1);
-      expect(got['kh-alias']!.length).toBeGreaterThan(0);
-      expect(got['kh-alias']!.every(isData)).toBe(true);
+      expect(got['kh-alias'].length).toBeGreaterThan(0);
+      expect(got['kh-alias'].every(isData)).toBe(true);
       // Nothing was appended anywhere: not to $HOME, not to the config's files.
       expect(existsSync(join(home, '.ssh', 'known_hosts'))).toBe(false);
       expect(readFileSync(khEmpty, 'utf8')).toBe('');
@@ -781,7 +781,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     expect(gWarnings).toHaveLength(2);
     expect(gWarnings[0]).toMatch(/^hostseries: 127\.0\.0\.2: `ssh -G` failed \(.*Bad configuration option: nosuchoption/);
     expect(gWarnings[1]).toMatch(/^hostseries: 127\.0\.0\.3: /);
-    expect(got['127.0.0.2']!.every(isData) && got['127.0.0.3']!.every(isData)).toBe(true);
+    expect(got['127.0.0.2'].every(isData) && got['127.0.0.3'].every(isData)).toBe(true);
   });
 
   it('stamps samples with the real-time clock at each tick (a clock step shows)', async () => {
@@ -797,14 +797,14 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
       spy.mockRestore();
     }
     await sleep(600);
-    const got = (await c.stop())['127.0.0.2']!;
+    const got = (await c.stop())['127.0.0.2'];
     const end = realNow();
     const offsets = got.map((x) => Number(ns(x) / 1_000_000n) - end);
     // Before, during and after the step: near now, an hour on, near now again.
     expect(offsets.some((o) => o > HOUR - 10_000 && o < HOUR + 10_000)).toBe(true);
     expect(offsets[0]).toBeLessThan(0);
     expect(offsets[0]).toBeGreaterThan(-10_000);
-    expect(Math.abs(offsets[offsets.length - 1]!)).toBeLessThan(10_000);
+    expect(Math.abs(offsets[offsets.length - 1])).toBeLessThan(10_000);
     expect(got.every(isData)).toBe(true);
   });
 
@@ -822,16 +822,16 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     await waitFor(() => (c.hostStatus()['127.0.0.11']?.connects ?? 0) >= 2, 20_000, 'the host to come back');
     await sleep(600);
     const got = await c.stop();
-    const h = got['127.0.0.11']!;
-    expect(h.length).toBe(got['127.0.0.2']!.length);
+    const h = got['127.0.0.11'];
+    expect(h.length).toBe(got['127.0.0.2'].length);
     const marked = h.filter((x) => x.errors?.reboot !== undefined);
     expect(marked).toHaveLength(1);
-    expect(marked[0]!.errors).toEqual({ reboot: `boot_id changed from ${bootA} to ${bootB}` });
-    expect(marked[0]!.toDict().errors).toEqual({ reboot: `boot_id changed from ${bootA} to ${bootB}` });
+    expect(marked[0].errors).toEqual({ reboot: `boot_id changed from ${bootA} to ${bootB}` });
+    expect(marked[0].toDict().errors).toEqual({ reboot: `boot_id changed from ${bootA} to ${bootB}` });
     // Data, gap, then the marked sample is the first with data again.
     const pattern = h.map((x) => (x.errors?.reboot ? 'R' : isData(x) ? 'D' : 'E')).join('');
     expect(pattern).toMatch(/^D+E*RD+$/);
-    const st = c.hostStatus()['127.0.0.11']!;
+    const st = c.hostStatus()['127.0.0.11'];
     expect(st.reboots).toMatchObject([{ previousBootId: bootA, bootId: bootB }]);
     expect(reboots).toMatchObject([{ previousBootId: bootA, bootId: bootB }]);
     expect(st.bootId).toBe(bootB);
@@ -851,7 +851,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     expect(shared[0]).toContain(`boot_id ${bootId}`);
     for (const h of ['localhost', '127.0.0.1', 'alpha']) {
       expect(shared[0]).toContain(h);
-      expect(got[h]!.length).toBeGreaterThanOrEqual(3);
+      expect(got[h].length).toBeGreaterThanOrEqual(3);
     }
     expect(c.hostStatus().alpha?.bootId).toBe(bootId);
     // Several hosts over SSH on this one kernel: still one warning.
@@ -901,7 +901,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     await c.start();
     await sleep(700);
     const got = await c.stop();
-    const n = got['127.0.0.2']!.length + got['127.0.0.9']!.length;
+    const n = got['127.0.0.2'].length + got['127.0.0.9'].length;
     expect(sink.unwritten).toEqual([]);
     const { data, complete, skippedLines } = await readTimeSeriesJsonl(path);
     expect([complete, skippedLines]).toEqual([true, 0]);
@@ -913,7 +913,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     expect([...data.samplesByHost.keys()]).toEqual(['127.0.0.2', '127.0.0.9']);
     // Every sample, as kept in memory, error samples included.
     for (const h of ['127.0.0.2', '127.0.0.9']) {
-      expect(data.samplesByHost.get(h)!.map((x) => x.toDict())).toEqual(got[h]!.map((x) => x.toDict()));
+      expect(data.samplesByHost.get(h)!.map((x) => x.toDict())).toEqual(got[h].map((x) => x.toDict()));
     }
     expect(data.samplesByHost.get('127.0.0.2')!.every(isData)).toBe(true);
     expect(data.samplesByHost.get('127.0.0.9')!.every((x) => /ECONNREFUSED/.test(x.errors?.ssh ?? ''))).toBe(true);

@@ -179,7 +179,7 @@ export class TestSshd {
       child.stderr?.setEncoding('utf8');
       child.stderr?.on('data', (s: string) => {
         this.log = (this.log + s).slice(-20_000);
-        for (const m of s.matchAll(/Server listening on (\S+) port (\d+)/g)) want.delete(m[1] as string);
+        for (const m of s.matchAll(/Server listening on (\S+) port (\d+)/g)) want.delete(m[1]);
         if (want.size === 0) {
           clearTimeout(timer);
           resolve();

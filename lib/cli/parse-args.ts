@@ -8,7 +8,7 @@ const UNIT_SECONDS: Record<string, number> = { '': 1, ms: 0.001, s: 1, m: 60, mi
 export function seconds(min: number): (value: string) => number {
   return (value) => {
     const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(ms|s|m|min|h)?\s*$/i.exec(value);
-    const v = m ? Number(m[1]) * UNIT_SECONDS[(m[2] ?? '').toLowerCase()]! : NaN;
+    const v = m ? Number(m[1]) * UNIT_SECONDS[(m[2] ?? '').toLowerCase()] : NaN;
     if (!Number.isFinite(v)) throw new InvalidArgumentError('Expected a duration in seconds, such as 1, 0.5, 500ms, 30s, 10m or 2h.');
     if (v < min) throw new InvalidArgumentError(`Must be at least ${min} s.`);
     return v;

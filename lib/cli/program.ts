@@ -41,7 +41,7 @@ export function usageLine(cmd: Command): string {
 export interface Program {
   program: Command;
   /** The command whose action is running (for the usage line of an error it throws). */
-  active(): Command;
+  active: () => Command;
 }
 
 export function buildProgram(): Program {

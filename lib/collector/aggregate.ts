@@ -27,9 +27,9 @@ export function summarize(values: readonly number[], spanSeconds: number): Aggre
     count: n,
     spanSeconds,
     avg: sum / n,
-    min: sorted[0]!,
-    max: sorted[n - 1]!,
-    p95: sorted[Math.max(0, Math.ceil(0.95 * n) - 1)]!,
+    min: sorted[0],
+    max: sorted[n - 1],
+    p95: sorted[Math.max(0, Math.ceil(0.95 * n) - 1)],
   };
 }
 
@@ -85,14 +85,14 @@ export function series(samples: readonly RateInput[], metric: string): { values:
   const isRate = metric.startsWith('rates.');
   const path = isRate ? metric.slice('rates.'.length) : metric;
   for (let i = isRate ? 1 : 0; i < samples.length; i++) {
-    const src = isRate ? computeRates(samples[i - 1]!, samples[i]!) : samples[i];
+    const src = isRate ? computeRates(samples[i - 1], samples[i]) : samples[i];
     const v = valueAt(src, path);
     if (v === undefined) continue;
     values.push(v);
     if (first < 0) first = isRate ? i - 1 : i;
     last = i;
   }
-  const spanSeconds = first >= 0 && last > first ? intervalSeconds(samples[first]!, samples[last]!) : 0;
+  const spanSeconds = first >= 0 && last > first ? intervalSeconds(samples[first], samples[last]) : 0;
   return { values, spanSeconds };
 }
 

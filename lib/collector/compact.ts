@@ -107,10 +107,10 @@ export class CompactSeries {
 
   /** Store sample `i` of `batch` (its layouts added first). */
   append(batch: NativeBatch, i: number, extras?: Extras): void {
-    const layoutId = batch.layoutIds[i]!;
+    const layoutId = batch.layoutIds[i];
     const size = this.layouts.get(layoutId).size;
-    const start = batch.offsets[i]!;
-    const n = batch.offsets[i + 1]! - start;
+    const start = batch.offsets[i];
+    const n = batch.offsets[i + 1] - start;
     if (n !== size) throw new Error(`hostseries: sample ${i} has ${n} values, its layout ${size}`);
     const words = new Uint32Array(batch.values.buffer, batch.values.byteOffset + start * 8, n * 2);
 
@@ -122,7 +122,7 @@ export class CompactSeries {
     }
     const key = chunk.count === 0 || layoutId !== this.prevLayout || this.prev.words.length !== n * 2;
     chunk.reserve(1 + (key ? n * 8 : Math.ceil(n / 8) + n * 9));
-    chunk.add(layoutId, batch.wallNs[i]!, batch.monoNs[i]!);
+    chunk.add(layoutId, batch.wallNs[i], batch.monoNs[i]);
     chunk.used = key ? this.writeKey(chunk, words) : this.writeDelta(chunk, words, n);
     this.prev.resize(n);
     this.prev.words.set(words);
@@ -147,11 +147,11 @@ export class CompactSeries {
     buf.fill(0, bitmap, bitmap + Math.ceil(n / 8));
     pos += Math.ceil(n / 8);
     for (let j = 0; j < n; j++) {
-      const lo = words[2 * j]!;
-      const hi = words[2 * j + 1]!;
-      const plo = prev[2 * j]!;
+      const lo = words[2 * j];
+      const hi = words[2 * j + 1];
+      const plo = prev[2 * j];
       if (lo === plo && hi === prev[2 * j + 1]) continue;
-      buf[bitmap + (j >> 3)]! |= 1 << (j & 7);
+      buf[bitmap + (j >> 3)] |= 1 << (j & 7);
       if (hi === prev[2 * j + 1]) {
         const d = lo - plo;
         pos = writeVarint(buf, pos, (d >= 0 ? 2 * d : -2 * d - 1) * 2);
@@ -181,7 +181,7 @@ export class CompactSeries {
     if (this.chunks.length <= 1) return 0;
     const c = this.chunks.shift()!;
     for (let g = c.base; g < c.base + c.count; g++) this.extras.delete(g);
-    this.first = this.chunks[0]!.base;
+    this.first = this.chunks[0].base;
     return c.count;
   }
 
@@ -192,9 +192,9 @@ export class CompactSeries {
   indexWithin(lastSeconds: number): number {
     const newest = this.chunks[this.chunks.length - 1];
     if (!newest || newest.count === 0) return 0;
-    const from = newest.monoNs[newest.count - 1]! - BigInt(Math.round(lastSeconds * 1e9));
+    const from = newest.monoNs[newest.count - 1] - BigInt(Math.round(lastSeconds * 1e9));
     for (const c of this.chunks) {
-      for (let j = 0; j < c.count; j++) if (c.monoNs[j]! >= from) return c.base + j - this.first;
+      for (let j = 0; j < c.count; j++) if (c.monoNs[j] >= from) return c.base + j - this.first;
     }
     return this.length;
   }
@@ -206,22 +206,22 @@ export class CompactSeries {
     for (const c of this.chunks) {
       if (c.base + c.count <= startGlobal) continue;
       for (let j = 0; j < c.count; j++) {
-        const info = this.layouts.get(c.layoutIds[j]!);
+        const info = this.layouts.get(c.layoutIds[j]);
         this.decodeInto(c, j, info, scratch);
         if (c.base + j < startGlobal) continue;
-        const dict = stamp(c.wallNs[j]!, this.hostname);
+        const dict = stamp(c.wallNs[j], this.hostname);
         decodeSections(info, new Cursor(scratch.values, 0), dict);
         const extra = this.extras.get(c.base + j);
         if (extra?.collectors) dict.collectors = extra.collectors;
         if (extra?.errors) dict.errors = extra.errors;
-        yield { dict, monoNs: c.monoNs[j]! };
+        yield { dict, monoNs: c.monoNs[j] };
       }
     }
   }
 
   private decodeInto(c: Chunk, j: number, info: LayoutInfo, s: Scratch): void {
     const buf = c.data;
-    let pos = c.offsets[j]!;
+    let pos = c.offsets[j];
     const n = info.size;
     if (buf[pos++] === KEYFRAME) {
       s.resize(n);
@@ -232,7 +232,7 @@ export class CompactSeries {
     const bitmap = pos;
     pos += Math.ceil(n / 8);
     for (let k = 0; k < n; k++) {
-      if ((buf[bitmap + (k >> 3)]! & (1 << (k & 7))) === 0) continue;
+      if ((buf[bitmap + (k >> 3)] & (1 << (k & 7))) === 0) continue;
       if (buf[pos] === RAW) {
         w.set(new Uint32Array(buf.buffer.slice(buf.byteOffset + pos + 1, buf.byteOffset + pos + 9)), 2 * k);
         pos += 9;
@@ -241,14 +241,14 @@ export class CompactSeries {
       let tag = 0;
       let mul = 1;
       for (;;) {
-        const b = buf[pos++]!;
+        const b = buf[pos++];
         tag += (b & 127) * mul;
         if (b < 128) break;
         mul *= 128;
       }
       const zz = tag / 2;
       const d = zz % 2 === 0 ? zz / 2 : -(zz + 1) / 2;
-      w[2 * k] = (w[2 * k]! + d) >>> 0;
+      w[2 * k] = (w[2 * k] + d) >>> 0;
     }
   }
 }

@@ -66,7 +66,7 @@ export async function runCollectors(collectors: readonly CustomCollector[], time
   const out: CustomResults = { values: {}, errors: {} };
   const results = await Promise.all(collectors.map((c) => runOne(c, timeoutMs, stop)));
   results.forEach((r, i) => {
-    const name = collectors[i]!.name;
+    const name = collectors[i].name;
     if (r.ok) out.values[name] = r.value;
     else out.errors[name] = r.error;
   });

@@ -245,7 +245,7 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
   }
 
   private decode(batch: NativeBatch, i: number, extras: Extras): SampleDict {
-    const dict = decodeOne(batch, i, this.store.layouts.get(batch.layoutIds[i]!), this.hostname);
+    const dict = decodeOne(batch, i, this.store.layouts.get(batch.layoutIds[i]), this.hostname);
     if (extras.collectors) dict.collectors = extras.collectors;
     if (extras.errors) dict.errors = extras.errors;
     return dict;

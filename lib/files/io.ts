@@ -39,7 +39,7 @@ export class GzipBatches {
   }
 
   private take(): Buffer {
-    const b = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out);
+    const b = this.out.length === 1 ? this.out[0] : Buffer.concat(this.out);
     this.out = [];
     return b;
   }

@@ -45,7 +45,7 @@ export function* timeSeriesJsonChunks(data: TimeSeriesData, indent = 2): Generat
         continue;
       }
       for (let i = 0; i < samples.length; i++) {
-        yield head + (i === 0 ? '[' : ',') + nl(3) + stringifySample(samples[i]!.toDict(), indent, 3);
+        yield head + (i === 0 ? '[' : ',') + nl(3) + stringifySample(samples[i].toDict(), indent, 3);
         head = '';
       }
       head = nl(2) + ']';

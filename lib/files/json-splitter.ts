@@ -61,7 +61,7 @@ export class SamplesSplitter {
         inString = this.deepInString;
         if (i >= n) break;
       }
-      const c = buf[i]!;
+      const c = buf[i];
       if (inString) {
         if (escape) escape = false;
         else if (c === 0x5c) escape = true;
@@ -166,7 +166,7 @@ export class SamplesSplitter {
   private skipDeep(buf: Buffer, i: number, depth: number): number {
     const n = buf.length;
     for (; i < n; i++) {
-      const c = buf[i]!;
+      const c = buf[i];
       if (c === 0x22) {
         const close = closingQuote(buf, i);
         if (close === -1) {

@@ -16,7 +16,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
-import { LifecycleError, type HostseriesError } from '../errors.js';
+import { FileError, LifecycleError, type HostseriesError } from '../errors.js';
 import type { TimeSeriesSample } from '../models/sample.js';
 import { fileError, GzipBatches, writeAll } from './io.js';
 import { footerLine, headerLine, sampleLine } from './jsonl-format.js';
@@ -38,10 +38,6 @@ interface Queued extends SinkEntry {
 
 type State = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 
-export interface JsonlSink {
-  on(event: 'error', listener: (err: HostseriesError) => void): this;
-}
-
 export class JsonlSink extends EventEmitter implements Sink {
   readonly path: string;
   private readonly gzip: boolean;
@@ -57,6 +53,11 @@ export class JsonlSink extends EventEmitter implements Sink {
   /** The truncate after a failure, awaited before the file is closed. */
   private cutting: Promise<void> | undefined;
   private failure: HostseriesError | undefined;
+
+  /** The only event: `'error'`, a disk failure (the samples stay in `unwritten`). */
+  override on(event: 'error', listener: (err: HostseriesError) => void): this {
+    return super.on(event, listener);
+  }
   private lastSync = Date.now();
   private received = 0;
   private written = 0;
@@ -124,7 +125,7 @@ export class JsonlSink extends EventEmitter implements Sink {
       await this.cutting;
       await this.fh?.close().catch(() => undefined);
       this.fh = undefined;
-      throw this.failure;
+      throw this.failure ?? new FileError(this.path, 'failed');
     }
     this.state = 'open';
     this.kick();
@@ -165,7 +166,7 @@ export class JsonlSink extends EventEmitter implements Sink {
       await this.fh?.close().catch(() => undefined);
       this.fh = undefined;
       this.state = 'closed';
-      throw this.failure;
+      throw this.failure ?? new FileError(this.path, 'failed');
     }
   }
 

@@ -25,7 +25,7 @@ function exactTimestampNs(d: Record<string, unknown>, text: string): boolean {
   VALUE.lastIndex = at;
   const m = VALUE.exec(text);
   if (m === null) return false;
-  d.timestamp_ns = integerValue(m[1]!);
+  d.timestamp_ns = integerValue(m[1]);
   return true;
 }
 

@@ -26,7 +26,7 @@ async function looksLikeJsonl(path: string): Promise<boolean> {
   } finally {
     input.destroy();
   }
-  const first = head.split('\n', 1)[0]!.trim();
+  const first = head.split('\n', 1)[0].trim();
   return first.startsWith('{"record"');
 }
 

@@ -14,10 +14,10 @@ let fqdnCached: string | undefined;
 function localNames(): Set<string> {
   const h = hostname().toLowerCase();
   const names = new Set<string>(['localhost', 'localhost.localdomain', 'ip6-localhost', 'ip6-loopback', h]);
-  names.add(h.split('.')[0] as string);
+  names.add(h.split('.')[0]);
   if (fqdnCached) {
     names.add(fqdnCached);
-    names.add(fqdnCached.split('.')[0] as string);
+    names.add(fqdnCached.split('.')[0]);
   }
   return names;
 }
@@ -43,8 +43,8 @@ function normalizeAddress(addr: string): string {
       a = new URL(`http://[${a}]/`).hostname.slice(1, -1);
       const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(a);
       if (mapped) {
-        const hi = parseInt(mapped[1] as string, 16);
-        const lo = parseInt(mapped[2] as string, 16);
+        const hi = parseInt(mapped[1], 16);
+        const lo = parseInt(mapped[2], 16);
         a = `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
       }
     } catch {

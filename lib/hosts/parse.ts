@@ -118,7 +118,7 @@ function splitTokens(text: string, where: string): string[] {
   let cur = '';
   let start = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
+    const c = text[i];
     if (c === '[') {
       if (depth > 0) throw new InvalidHostError(tokenAround(text, start), `${where}nested '[' at column ${i + 1}`);
       depth++;
@@ -169,8 +169,8 @@ function parseToken(tok: string, where: string, budget: number): HostEntry[] {
     user = rest.slice(0, at);
     rest = rest.slice(at + 1);
     if (!user) fail("empty user before '@'");
-    checkChars(user as string, 'user', fail);
-    if (!USER_NAME_RE.test(user as string)) fail(`invalid user name ${JSON.stringify(user)}`);
+    checkChars(user, 'user', fail);
+    if (!USER_NAME_RE.test(user)) fail(`invalid user name ${JSON.stringify(user)}`);
   }
   if (!rest) fail('empty host');
 
@@ -296,7 +296,7 @@ function expandRangeBody(body: string, fail: (m: string) => never, budget: numbe
       checkChars(item, 'range', fail);
       fail(`invalid range item ${JSON.stringify(item)} in [${body}] (expected N or N-M)`);
     }
-    const [, loS, hiS, stepS] = m as RegExpExecArray;
+    const [, loS, hiS, stepS] = m;
     const lo = Number(loS);
     const hi = hiS === undefined ? lo : Number(hiS);
     const step = stepS === undefined ? 1 : Number(stepS);
@@ -305,7 +305,7 @@ function expandRangeBody(body: string, fail: (m: string) => never, budget: numbe
     const count = Math.floor((hi - lo) / step) + 1;
     if (out.length + count > budget) fail(`range [${body}] expands to more than ${budget} hosts`);
     // Zero padding: a lower bound written with a leading zero fixes the width (Slurm, ClusterShell).
-    const width = (loS as string).length > 1 && (loS as string).startsWith('0') ? (loS as string).length : 0;
+    const width = (loS).length > 1 && (loS).startsWith('0') ? (loS).length : 0;
     for (let v = lo; v <= hi; v += step) out.push(width ? String(v).padStart(width, '0') : String(v));
   }
   return out;

@@ -119,7 +119,7 @@ export function parseJson(text: string): unknown {
   let marked = '';
   let from = 0;
   for (let i = 0; i < spans.length; i += 2) {
-    marked += text.slice(from, spans[i]) + escaped + text.slice(spans[i]!, spans[i + 1]) + '"';
+    marked += text.slice(from, spans[i]) + escaped + text.slice(spans[i], spans[i + 1]) + '"';
     from = spans[i + 1]!;
   }
   marked += text.slice(from);

@@ -39,7 +39,7 @@ function stringifyAt(v: unknown, indent: number, level: number): string | undefi
   let cut = (cuts[indent] ??= [])[level];
   if (cut === undefined) {
     const probe = JSON.stringify(wrap(0), null, indent);
-    cut = cuts[indent]![level] = [probe.indexOf('0'), probe.length - probe.indexOf('0') - 1];
+    cut = cuts[indent][level] = [probe.indexOf('0'), probe.length - probe.indexOf('0') - 1];
   }
   return s.slice(cut[0], s.length - cut[1]);
 }

@@ -23,8 +23,9 @@ export function binding(): typeof Binding {
 const CODED = /^\[(ERR_[A-Z_]+)\] ([\s\S]*)$/;
 
 /** Turn a `[ERR_X] message` error from Rust into the matching HostseriesError. */
-export function toHostseriesError(e: unknown): unknown {
-  if (!(e instanceof Error) || e instanceof HostseriesError) return e;
+export function toHostseriesError(e: unknown): Error {
+  if (!(e instanceof Error)) return new NativeError('ERR_NATIVE', String(e));
+  if (e instanceof HostseriesError) return e;
   const m = CODED.exec(e.message);
   if (!m) return e;
   const [, code, message] = m as unknown as [string, string, string];

@@ -28,18 +28,18 @@ export class Cursor {
   /** Exact: a number up to 2^53 - 1, a bigint above. */
   counter(): Counter {
     const i = this.pos++ * 2;
-    const lo = this.words[i]!;
-    const hi = this.words[i + 1]!;
+    const lo = this.words[i];
+    const hi = this.words[i + 1];
     return hi < SAFE_HI ? hi * TWO32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
   }
   float(): number {
-    return this.floats[this.pos++]!;
+    return this.floats[this.pos++];
   }
 }
 
 function record<K extends string>(keys: readonly K[], c: Cursor, n = keys.length): Record<K, Counter> {
   const out = {} as Record<K, Counter>;
-  for (let i = 0; i < n; i++) out[keys[i]!] = c.counter();
+  for (let i = 0; i < n; i++) out[keys[i]] = c.counter();
   return out;
 }
 
@@ -73,7 +73,7 @@ export function decodeSections({ l, sections }: LayoutInfo, c: Cursor, s: Sample
   if (sections.has('diskstats')) {
     s.diskstats = l.disks.map((name, d): DiskstatsEntry => {
       const fields = record(DISKSTATS_FIELDS, c, l.diskFields[d]);
-      return { device_name: name, ...fields } as DiskstatsEntry;
+      return { device_name: name, ...fields };
     });
   }
   if (sections.has('vmstat')) s.vmstat = record(l.vmstat, c);
@@ -129,8 +129,8 @@ export function stamp(wallNs: bigint, hostname: string): SampleDict {
 
 /** Sample `i` of a batch whose layout is `info`. */
 export function decodeOne(b: NativeBatch, i: number, info: LayoutInfo, hostname: string): SampleDict {
-  const s = stamp(b.wallNs[i]!, hostname);
-  decodeSections(info, new Cursor(b.values, b.offsets[i]!), s);
+  const s = stamp(b.wallNs[i], hostname);
+  decodeSections(info, new Cursor(b.values, b.offsets[i]), s);
   return s;
 }
 
@@ -152,8 +152,8 @@ export function decodeBatch(b: NativeBatch, hostname: string, layouts = new Layo
   const samples: SampleDict[] = [];
   const monoNs: bigint[] = [];
   for (let i = 0; i < b.layoutIds.length; i++) {
-    samples.push(decodeOne(b, i, layouts.get(b.layoutIds[i]!), hostname));
-    monoNs.push(b.monoNs[i]!);
+    samples.push(decodeOne(b, i, layouts.get(b.layoutIds[i]), hostname));
+    monoNs.push(b.monoNs[i]);
   }
   for (const e of b.errors) {
     const s = samples[e.sample];

@@ -16,17 +16,18 @@ import {
 
 export { decodeBatch, isoSeconds, LayoutCache, type DecodedBatch } from './decode.js';
 
-function checkMetrics(metrics: readonly string[] | undefined): Metric[] | undefined {
+function checkMetrics(metrics: unknown): Metric[] | undefined {
   if (metrics === undefined) return undefined;
   if (!Array.isArray(metrics) || metrics.length === 0) {
     throw new InvalidOptionError(`metrics must be a non-empty array of ${METRICS.join(', ')}`);
   }
-  for (const m of metrics) {
-    if (!(METRICS as readonly string[]).includes(m)) {
+  const list: unknown[] = metrics;
+  for (const m of list) {
+    if (typeof m !== 'string' || !(METRICS as readonly string[]).includes(m)) {
       throw new InvalidOptionError(`unknown metric ${JSON.stringify(m)}; expected one of ${METRICS.join(', ')}`);
     }
   }
-  return [...metrics] as Metric[];
+  return [...(list as Metric[])];
 }
 
 export interface SampleOnceOptions {
@@ -59,7 +60,7 @@ export async function sampleOnce(options: SampleOnceOptions = {}): Promise<Sampl
       });
     } catch (e) {
       settle();
-      reject(e);
+      reject(toHostseriesError(e));
     }
   });
 }
@@ -70,7 +71,7 @@ function parseSection(metric: Metric, text: ProcText): SampleDict {
   if (typeof text !== 'string' && !Buffer.isBuffer(text)) {
     throw new InvalidOptionError(`parse ${metric}: expected a string or Buffer, got ${typeof text}`);
   }
-  return decodeBatch(call(() => binding().parseProc(metric, text)), '').samples[0]!;
+  return decodeBatch(call(() => binding().parseProc(metric, text)), '').samples[0];
 }
 
 export const parseDiskstats = (text: ProcText): DiskstatsEntry[] => parseSection('diskstats', text).diskstats ?? [];

@@ -26,7 +26,7 @@ export class KeyStore {
     let loaded: LoadedKey | undefined;
     try {
       const text = readFileSync(path);
-      const parsed = utils.parseKey(text, this.passphrase);
+      const parsed = utils.parseKey(text, this.passphrase) as ParsedKey | ParsedKey[] | Error;
       const key = Array.isArray(parsed) ? parsed[0] : parsed;
       if (key instanceof Error) throw key;
       if (!key || !key.isPrivateKey()) throw new Error('not a private key');

@@ -115,7 +115,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     super(options, 0.05);
     const interval = this.intervalSeconds;
     const metrics = options.metrics ?? METRICS;
-    if (!Array.isArray(metrics) || metrics.length === 0 || metrics.some((m) => !(METRICS as readonly string[]).includes(m))) {
+    if (!Array.isArray(metrics) || metrics.length === 0 || (metrics as readonly unknown[]).some((m) => typeof m !== 'string' || !(METRICS as readonly string[]).includes(m))) {
       throw new InvalidOptionError(`metrics must be a non-empty array of ${METRICS.join(', ')}`);
     }
     // METRICS order is the order of the sample's keys and of the values in a batch.
@@ -488,7 +488,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
       this.total++;
       return;
     }
-    const dict = decodeOne(a.batch, 0, h.store.layouts.get(a.batch.layoutIds[0]!), h.target.key);
+    const dict = decodeOne(a.batch, 0, h.store.layouts.get(a.batch.layoutIds[0]), h.target.key);
     if (errors) dict.errors = errors;
     this.deliver(h.target.key, TimeSeriesSample.fromTrustedDict(dict));
   }
@@ -519,7 +519,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
 function toEntries(hosts: MultiHostTimeSeriesCollectorOptions['hosts']): HostEntry[] {
   if (typeof hosts === 'string') return parseHosts(hosts);
   if (!Array.isArray(hosts)) throw new InvalidOptionError('hosts must be a string, an array of strings or of HostEntry');
-  if (hosts.every((h) => typeof h === 'string')) return parseHosts(hosts as string[]);
+  if (hosts.every((h) => typeof h === 'string')) return parseHosts(hosts);
   // Entries made elsewhere go through the parser again: nothing unchecked reaches ssh.
   const out: HostEntry[] = [];
   const seen = new Set<string>();

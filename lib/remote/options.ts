@@ -76,7 +76,7 @@ function num(name: string, v: unknown, min: number, integer = false): number {
 
 function str(name: string, v: unknown): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !v) throw new InvalidOptionError(`ssh.${name} must be a non-empty string, got ${String(v)}`);
+  if (typeof v !== 'string' || !v) throw new InvalidOptionError(`ssh.${name} must be a non-empty string, got ${typeof v === 'bigint' ? `${v}n` : (JSON.stringify(v) ?? typeof v)}`);
   return v;
 }
 

@@ -197,8 +197,8 @@ function splitLine(line: string): [string, string[]] | undefined {
   const args: string[] = [];
   const re = /"([^"]*)"|(\S+)/g;
   let a: RegExpExecArray | null;
-  while ((a = re.exec(m[2] as string))) args.push((a[1] ?? a[2]) as string);
-  return [(m[1] as string).toLowerCase(), args];
+  while ((a = re.exec(m[2]))) args.push((a[1] ?? a[2]));
+  return [(m[1]).toLowerCase(), args];
 }
 
 function readBlocks(file: string, depth: number, into: Block[], current: Block): Block {

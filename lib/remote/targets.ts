@@ -69,7 +69,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, f: (t: T, i: n
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      out[i] = await f(items[i] as T, i);
+      out[i] = await f(items[i], i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
@@ -84,7 +84,7 @@ export async function resolveTargets(
 ): Promise<Target[]> {
   const keys = hostKeys(entries);
   return mapLimit(entries, 8, async (entry, i): Promise<Target> => {
-    const key = keys[i] as string;
+    const key = keys[i];
     if (!forceSsh && (await isLocalhost(entry.host))) return { kind: 'local', key, entry };
     const warnings: string[] = [];
     let cfg: ResolvedSshConfig | undefined;

@@ -25,7 +25,7 @@ export interface RunningCommand {
 }
 
 export function runCommand(argv: readonly string[]): RunningCommand {
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+  const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });
   let running = true;
   const exited = new Promise<CommandResult>((resolve) => {
     child.once('error', (error: NodeJS.ErrnoException) => {

@@ -70,7 +70,7 @@ export async function runRecording(argv: string[], o: RecordOptions): Promise<nu
     return EXIT_USAGE;
   }
   if (argv.length > 0) {
-    const problem = await findExecutable(argv[0]!);
+    const problem = await findExecutable(argv[0]);
     if (problem) {
       reporter.error(`cannot run ${argv[0]}: ${problem}`);
       return problem === 'not found' ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;

@@ -31,7 +31,7 @@ function median(xs: number[]): number | undefined {
   if (xs.length === 0) return undefined;
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1]! + s[m]!) / 2;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Devices that completed any I/O between their first and last appearance. */
@@ -62,14 +62,17 @@ export function summarizeHost(host: string, samples: readonly TimeSeriesSample[]
     }
   }
   const steps: number[] = [];
-  for (let i = 1; i < samples.length; i++) steps.push(intervalSeconds(samples[i - 1]!, samples[i]!));
+  for (let i = 1; i < samples.length; i++) steps.push(intervalSeconds(samples[i - 1], samples[i]));
   const interval = median(steps);
-  const spanSeconds = samples.length > 1 ? intervalSeconds(samples[0]!, samples[samples.length - 1]!) : 0;
+  const spanSeconds = samples.length > 1 ? intervalSeconds(samples[0], samples[samples.length - 1]) : 0;
 
   const data = samples.filter(hasData);
   const names: string[] = [];
   const seen = new Set<string>();
-  for (const s of data) for (const d of s.diskstats ?? []) if (!seen.has(d.device_name)) seen.add(d.device_name), names.push(d.device_name);
+  for (const s of data) for (const d of s.diskstats ?? []) if (!seen.has(d.device_name)) {
+    seen.add(d.device_name);
+    names.push(d.device_name);
+  }
   const io = devicesWithIo(data);
   const disks = wholeDisks(names, (n) => io.has(n));
 
@@ -79,7 +82,7 @@ export function summarizeHost(host: string, samples: readonly TimeSeriesSample[]
   let longestGapSeconds = 0;
   for (let i = 0; i < data.length; i++) {
     // Rates pair each sample with the previous one that has data: a hole widens the interval, the average stays right.
-    const r = computeRates(i > 0 ? data[i - 1]! : data[i]!, data[i]!);
+    const r = computeRates(i > 0 ? data[i - 1] : data[i], data[i]);
     const h = headline(r, disks);
     for (const m of HEADLINE_METRICS) {
       const v = h[m.key];

@@ -95,7 +95,7 @@ function asText(file: string, rec: Recording, hosts: HostSummary[]): string[] {
     }
   }
   const lines = table(rows, ['left', 'right', 'right', 'right', 'right']);
-  const header = lines[0]!;
+  const header = lines[0];
   let at = 1;
   for (const h of hosts) {
     out.push('', coverage(h));

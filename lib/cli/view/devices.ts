@@ -12,10 +12,10 @@ const RAMLIKE = /^(loop\d+|ram\d+|zram\d+)$/;
 export function partitionParent(name: string, present: ReadonlySet<string>): string | undefined {
   // nvme0n1p1, mmcblk0p2, loop0p1: the disk name ends in a digit, then `p<N>`.
   const p = /^(.*\d)p\d+$/.exec(name);
-  if (p && present.has(p[1]!)) return p[1];
+  if (p && present.has(p[1])) return p[1];
   // sda1, vdb2, xvda1: letters then the partition number.
   const d = /^(.*[a-z])\d+$/.exec(name);
-  if (d && present.has(d[1]!)) return d[1];
+  if (d && present.has(d[1])) return d[1];
   return undefined;
 }
 
