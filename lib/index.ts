@@ -1,17 +1,63 @@
 /**
  * hostseries: time series of Linux host metrics while a benchmark runs, on one node or a
  * cluster over SSH, written as the mlpstorage TimeSeriesData JSON.
+ *
+ * The public API, listed: every name the package exports is here, by name (no `export *`), and
+ * every public type lives in ./types/. __test__/exports.spec.ts snapshots this list, so an
+ * export added or removed by accident shows in review.
  */
-export * from './errors.js';
-export * from './types.js';
+
+// Errors: every error thrown is a HostseriesError with a stable `code`.
 export {
-  sampleOnce, parseDiskstats, parseVmstat, parseMeminfo, parseLoadavg, parseNetDev, parseStat,
-  NativeSampler, type NativeSamplerOptions, type SampleOnceOptions,
-} from './native/sampler.js';
-export * from './models/index.js';
-export * from './collector/index.js';
-export * from './rates/index.js';
-export * from './files/index.js';
+  HostseriesError, InvalidOptionError, LifecycleError, InvalidDataError, FileError, InvalidHostError, SshError,
+  NativeError, UnsupportedPlatformError,
+} from './errors.js';
+
+// Collecting on this host, and across hosts over SSH.
+export { TimeSeriesCollector } from './collector/time-series-collector.js';
+export { MultiHostTimeSeriesCollector } from './remote/multi-collector.js';
+export { NativeSampler, sampleOnce } from './native/sampler.js';
+
+// The mlpstorage data model.
+export { TimeSeriesSample } from './models/sample.js';
+export { TimeSeriesData } from './models/data.js';
+export { METRICS, DISKSTATS_FIELDS, NETDEV_FIELDS, CPU_FIELDS } from './types/index.js';
+
+// Derived rates and aggregates.
+export { computeRates, intervalSeconds } from './rates/index.js';
+export { aggregate, summarize, series, valueAt } from './collector/aggregate.js';
+
+// Files: the TimeSeriesData JSON, the crash-safe JSON Lines stream, and the exact JSON text.
+export { readTimeSeriesJson, writeTimeSeriesJson, timeSeriesJsonChunks } from './files/json-file.js';
+export { JsonlSink } from './files/jsonl-sink.js';
+export { readTimeSeriesJsonl, convertJsonlToJson } from './files/jsonl-read.js';
+export { writeTimeSeriesJsonl, timeSeriesJsonlChunks } from './files/jsonl-write.js';
+export { JSONL_FORMAT, JSONL_VERSION } from './files/jsonl-format.js';
 export { stringifyJson, parseJson, stringifySample } from './json/index.js';
-export * from './hosts/index.js';
-export * from './remote/index.js';
+
+// The /proc parsers (the native ones the sampler uses).
+export { parseDiskstats, parseVmstat, parseMeminfo, parseLoadavg, parseNetDev, parseStat } from './native/sampler.js';
+
+// Host lists, localhost detection, SSH configuration and host keys.
+export { parseHosts, parseHostfile, hostsFromSlurm, formatHost } from './hosts/parse.js';
+export { isLocalhost, isLocalhostSync, resolveLocalFqdn } from './hosts/localhost.js';
+export { resolveSshConfig } from './remote/ssh-config.js';
+export { KnownHosts, knownHostsName, fingerprint } from './remote/known-hosts.js';
+
+export type {
+  // samples and files
+  Counter, Metric, DiskstatsEntry, NetdevEntry, Loadavg, CpuTimes, StatInfo, SampleDict, CollectionMethod,
+  TimeSeriesDataDict, TimeSeriesSampleInit, TimeSeriesDataInit,
+  RunMetadata, RunSummary, Sink, SinkEntry, JsonlSinkOptions, JsonlReadResult, ReadJsonlOptions, WriteJsonlOptions,
+  WriteJsonOptions, FloatSchema, StringifyOptions,
+  // collectors
+  TimeSeriesCollectorOptions, OverflowPolicy, Logger, CustomCollector, Aggregate,
+  MultiHostTimeSeriesCollectorOptions, HostStatus, HostState, HostGap, HostReboot,
+  NativeSamplerOptions, SampleOnceOptions,
+  // rates
+  Rates, DiskRates, NetRates, CpuRates, MemLevels, VmRates, RateInput,
+  // hosts and SSH
+  HostEntry, ParseHostsOptions, SshOptions, StrictHostKeyChecking, HostKeyVerdict, ResolvedSshConfig, SshConfigOptions,
+  // errors
+  LifecycleCode, SshPhase,
+} from './types/index.js';
