@@ -20,6 +20,13 @@ export declare class NativeSampler {
   setNotifyEvery(n: number): void
   /** Samples stored since the last drain, as one batch. */
   drain(): NativeBatch
+  /**
+   * End the sampling thread without blocking: it wakes at once and, with `finalSample`, takes
+   * one last sample on its own thread (skipped when the previous one is under a tenth of
+   * the interval, at most 100 ms, old). Resolves once the thread has ended; `stop()` then
+   * returns the rest at once. The pending promise keeps the process alive until then.
+   */
+  finish(finalSample: boolean): Promise<void>
   /** Stop at once and return what was left; a second stop returns an empty batch. */
   stop(): NativeBatch
   get running(): boolean
@@ -77,4 +84,6 @@ export interface SamplerOptions {
   intervalMs: number
   capacity?: number
   metrics?: Array<string>
+  /** Where the proc filesystem is mounted (default `/proc`). */
+  procPath?: string
 }

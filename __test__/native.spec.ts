@@ -1,14 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 
-import { HostseriesError } from '../lib/errors.js';
-import { binding } from '../lib/native/binding.js';
+import { HostseriesError, InvalidOptionError, LifecycleError, NativeError } from '../lib/errors.js';
+import { readTimeSeriesJson, writeTimeSeriesJson } from '../lib/files/json-file.js';
+import { TimeSeriesData, TimeSeriesSample } from '../lib/models/index.js';
+import { binding, toHostseriesError } from '../lib/native/binding.js';
 import {
-  LayoutCache, NativeSampler, decodeBatch, parseDiskstats, parseLoadavg, parseMeminfo, parseNetDev, parseStat, parseVmstat, sampleOnce,
+  LayoutCache, NativeSampler, type NativeSamplerOptions, decodeBatch, parseDiskstats, parseLoadavg, parseMeminfo, parseNetDev, parseStat, parseVmstat, sampleOnce,
 } from '../lib/native/sampler.js';
 
 const root = join(__dirname, '..');
@@ -76,6 +78,45 @@ describe('parsers (reference semantics)', () => {
     }
   });
 
+  it('dicts keep every key, `__proto__` and `constructor` included, in file order', () => {
+    const text = 'zzz 1\n__proto__ 2\nconstructor 3\ntoString 4\nhasOwnProperty 5\n10 6\nnr_free_pages 7\n';
+    const v = parseVmstat(text);
+    // A plain object whose keys are all own data; the prototype is untouched.
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(v, '__proto__')).toEqual({ value: 2, enumerable: true, writable: true, configurable: true });
+    // File order, except the integer-like `10`, which every JS object lists first (see decode.ts).
+    expect(Object.keys(v)).toEqual(['10', 'zzz', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'nr_free_pages']);
+    expect(Object.values(v)).toEqual([6, 1, 2, 3, 4, 5, 7]);
+    const json = JSON.stringify(v);
+    expect(json).toBe('{"10":6,"zzz":1,"__proto__":2,"constructor":3,"toString":4,"hasOwnProperty":5,"nr_free_pages":7}');
+    expect(Object.entries(JSON.parse(json) as object)).toEqual(Object.entries(v));
+    expect(Object.keys(parseMeminfo('__proto__:  8 kB\nMemTotal: 9 kB\n'))).toEqual(['__proto__', 'MemTotal']);
+  });
+
+  it('such dicts round-trip through toDict/fromDict and writeTimeSeriesJson/readTimeSeriesJson', async () => {
+    const vmstat = parseVmstat('zzz 1\n__proto__ 2\nconstructor 3\n10 4\n');
+    const meminfo = parseMeminfo('__proto__: 5 kB\nMemTotal: 6 kB\n');
+    const sample = TimeSeriesSample.fromTrustedDict({ timestamp: '2026-01-24T12:00:00Z', hostname: 'h', vmstat, meminfo });
+    const copy = TimeSeriesSample.fromDict(sample.toDict());
+    expect(Object.entries(copy.vmstat!)).toEqual(Object.entries(vmstat));
+    const dir = mkdtempSync(join(tmpdir(), 'hostseries-keys-'));
+    try {
+      const file = join(dir, 'run.json');
+      const data = new TimeSeriesData({
+        collectionIntervalSeconds: 1, startTime: sample.timestamp, endTime: sample.timestamp, collectionMethod: 'local',
+        hostsRequested: ['h'], samplesByHost: { h: [sample] },
+      });
+      await writeTimeSeriesJson(file, data);
+      expect(readFileSync(file, 'utf8')).toMatch(/"vmstat": \{\s+"10": 4,\s+"zzz": 1,\s+"__proto__": 2,\s+"constructor": 3\s+\}/);
+      const back = (await readTimeSeriesJson(file)).samplesByHost.get('h')![0];
+      expect(Object.entries(back.vmstat!)).toEqual(Object.entries(vmstat));
+      expect(Object.entries(back.meminfo!)).toEqual([['__proto__', 5], ['MemTotal', 6]]);
+      expect(Object.getPrototypeOf(back.vmstat)).toBe(Object.prototype);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects input that is not text', () => {
     expect(() => parseDiskstats(42 as unknown as string)).toThrow(HostseriesError);
   });
@@ -100,6 +141,8 @@ describe('ProcParser (remote frames)', () => {
     expect(decoded[0].loadavg!.total_processes).toBe(100);
     expect(decoded[1].loadavg).toBeUndefined();
     expect(decoded[3].diskstats![0].device_name).toBe('sdb');
+    // A batch decoded without the cache that saw its layout: a coded error, not a bare Error.
+    expect(() => decodeBatch(d, 'h', new LayoutCache())).toThrow(NativeError);
   });
 });
 
@@ -120,7 +163,7 @@ describe('sampleOnce on the real /proc', () => {
     expect(s.vmstat!.pgpgin).toBeDefined();
     expect(s.loadavg!.total_processes).toBeGreaterThan(0);
     expect(s.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    expect(typeof s.timestamp_ns).toBe('bigint');
+    expect(typeof s.timestamp_ns).toBe('number'); // exact to 256 ns, and JSON.stringify takes it
     expect(s.errors).toBeUndefined();
   });
 
@@ -137,10 +180,104 @@ describe('sampleOnce on the real /proc', () => {
 });
 
 describe('NativeSampler', () => {
-  it('rejects bad options with coded errors', () => {
-    expect(() => new NativeSampler({ intervalMs: 5 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
-    expect(() => new NativeSampler({ intervalMs: 100, capacity: 0 })).toThrow(/capacity/);
-    expect(() => new NativeSampler({ intervalMs: 100, metrics: [] })).toThrow(/metrics/);
+  it('rejects bad options with InvalidOptionErrors naming the JS option', () => {
+    const thrown = (o: unknown): unknown => {
+      try {
+        new NativeSampler(o as NativeSamplerOptions);
+      } catch (e) {
+        return e;
+      }
+      throw new Error(`accepted ${JSON.stringify(o)}`);
+    };
+    const cases: [unknown, string][] = [
+      [{ intervalMs: 5 }, 'intervalMs must be at least 10 ms, got 5ms'],
+      [{ intervalMs: Number.NaN }, 'intervalMs must be at least 10 ms, got NaN ms'],
+      [{ intervalMs: -20 }, 'intervalMs must be at least 10 ms, got -20 ms'],
+      [{ intervalMs: '100' }, 'intervalMs must be a number, got "100"'],
+      [{ intervalMs: 100, capacity: 0 }, 'capacity must be at least 1, got 0'],
+      [{ intervalMs: 100, capacity: 1.5 }, 'capacity must be a whole number below 2^32, got 1.5'],
+      [{ intervalMs: 100, capacity: -1 }, 'capacity must be a whole number below 2^32, got -1'],
+      [{ intervalMs: 100, metrics: [] }, 'metrics must name at least one of diskstats, vmstat, meminfo, loadavg, netdev, stat'],
+      [{ intervalMs: 100, metrics: ['loadavg', 'disks'] }, 'metrics has an unknown metric "disks"; expected one of diskstats, vmstat, meminfo, loadavg, netdev, stat'],
+      [{ intervalMs: 100, metrics: 'loadavg' }, 'metrics must be an array of the names diskstats, vmstat, meminfo, loadavg, netdev, stat, got "loadavg"'],
+      [{ intervalMs: 100, procPath: '' }, 'procPath must not be empty'],
+      [{ intervalMs: 100, procPath: 7 }, 'procPath must be a string, got 7'],
+      [null, 'NativeSampler options must be an object'],
+    ];
+    for (const [options, message] of cases) {
+      const e = thrown(options);
+      expect(e, JSON.stringify(options)).toBeInstanceOf(InvalidOptionError);
+      expect(e).toMatchObject({ code: 'ERR_INVALID_OPTION', message });
+    }
+  });
+
+  it('errors cross the binding with their code set, no message parsing', () => {
+    const raw = (): unknown => {
+      try {
+        new (binding().NativeSampler)({ intervalMs: 100, capacity: 0 });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    };
+    const e = raw();
+    // What napi-rs throws: a plain Error whose `code` is the core's ErrorCode.
+    expect(e).toBeInstanceOf(Error);
+    expect(e).toMatchObject({ code: 'ERR_INVALID_OPTION', message: 'capacity must be at least 1, got 0' });
+    const mapped = toHostseriesError(e);
+    expect(mapped).toBeInstanceOf(InvalidOptionError);
+    expect(mapped.cause).toBe(e);
+    // A failure of N-API itself (its status as the code) is an ERR_NATIVE NativeError.
+    const napi = Object.assign(new Error('Failed to convert napi value'), { code: 'NumberExpected' });
+    expect(toHostseriesError(napi)).toBeInstanceOf(NativeError);
+    expect(toHostseriesError(napi)).toMatchObject({ code: 'ERR_NATIVE', message: 'Failed to convert napi value', cause: napi });
+    // A message that merely looks coded is not taken apart.
+    expect(toHostseriesError(new Error('[ERR_INVALID_OPTION] x'))).toMatchObject({ code: 'ERR_NATIVE', message: '[ERR_INVALID_OPTION] x' });
+  });
+
+  it('a proc directory that cannot be read is an ERR_PROC_READ NativeError naming it', async () => {
+    const missing = join(tmpdir(), `hostseries-no-proc-${process.pid}`);
+    const s = new NativeSampler({ intervalMs: 100, procPath: missing });
+    let e: unknown;
+    try {
+      s.start();
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(NativeError);
+    expect(e).toMatchObject({ code: 'ERR_PROC_READ', message: `${missing}: No such file or directory (os error 2)` });
+    expect(s.running).toBe(false);
+    const rejected = sampleOnce({ procPath: missing });
+    await expect(rejected).rejects.toBeInstanceOf(NativeError);
+    await expect(rejected).rejects.toMatchObject({ code: 'ERR_PROC_READ' });
+  });
+
+  it('reads a proc copy at procPath; a file there that cannot be read is named in the sample', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hostseries-proc-'));
+    try {
+      writeFileSync(join(dir, 'loadavg'), '0.50 0.25 0.10 1/100 42\n');
+      mkdirSync(join(dir, 'meminfo')); // reading a directory fails (EISDIR), also as root
+      const s = await sampleOnce({ procPath: dir, metrics: ['loadavg', 'meminfo', 'vmstat'], hostname: 'h' });
+      expect(s.loadavg).toEqual({ load_1min: 0.5, load_5min: 0.25, load_15min: 0.1, running_processes: 1, total_processes: 100 });
+      expect(s.meminfo).toBeUndefined();
+      expect(s.errors).toEqual({
+        vmstat: `${join(dir, 'vmstat')}: No such file or directory (os error 2)`,
+        meminfo: `${join(dir, 'meminfo')}: Is a directory (os error 21)`,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('start twice is a LifecycleError', () => {
+    const s = new NativeSampler({ intervalMs: 1000, metrics: ['loadavg'] });
+    s.start();
+    try {
+      expect(() => s.start()).toThrow(LifecycleError);
+      expect(() => s.start()).toThrow(expect.objectContaining({ code: 'ERR_ALREADY_STARTED', message: 'the sampler is already running' }));
+    } finally {
+      s.stop();
+    }
   });
 
   it('samples on cadence, drains in batches and stops at once', async () => {

@@ -62,7 +62,11 @@ export class SshError extends HostseriesError {
   }
 }
 
-/** An error reported by the native core (code from the Rust side, e.g. ERR_PROC_READ). */
+/**
+ * An error of the native addon: `ERR_PROC_READ` (the proc filesystem cannot be read; the
+ * message names the path), `ERR_THREAD` (the sampling thread could not start), `ERR_NATIVE_LOAD`
+ * (the addon cannot be loaded) or `ERR_NATIVE` (N-API itself failed; `cause` is its error).
+ */
 export class NativeError extends HostseriesError {}
 
 /** hostseries reads Linux /proc and runs nowhere else. */

@@ -2,7 +2,9 @@
 import { HostseriesError, InvalidOptionError, LifecycleError, NativeError, UnsupportedPlatformError } from '../errors.js';
 import type * as Binding from '../../binding.js';
 
-export type { NativeBatch, NativeLayout, NativeSampler as RawNativeSampler, ProcParser as RawProcParser } from '../../binding.js';
+export type {
+  NativeBatch, NativeLayout, NativeSampler as RawNativeSampler, ProcParser as RawProcParser, SamplerOptions as RawSamplerOptions,
+} from '../../binding.js';
 
 let loaded: typeof Binding | undefined;
 
@@ -20,25 +22,26 @@ export function binding(): typeof Binding {
   return loaded;
 }
 
-const CODED = /^\[(ERR_[A-Z_]+)\] ([\s\S]*)$/;
+/** The class of each code the addon throws (the core's `ErrorCode`); any other is ERR_NATIVE. */
+const BY_CODE: Readonly<Record<string, (message: string, cause: Error) => HostseriesError>> = {
+  ERR_INVALID_OPTION: (m, cause) => new InvalidOptionError(m, { cause }),
+  ERR_UNSUPPORTED_PLATFORM: (m) => new UnsupportedPlatformError(m),
+  ERR_ALREADY_STARTED: (m) => new LifecycleError('ERR_ALREADY_STARTED', m),
+  ERR_PROC_READ: (m, cause) => new NativeError('ERR_PROC_READ', m, { cause }),
+  ERR_THREAD: (m, cause) => new NativeError('ERR_THREAD', m, { cause }),
+};
 
-/** Turn a `[ERR_X] message` error from Rust into the matching HostseriesError. */
-export function toHostseriesError(e: unknown): Error {
-  if (!(e instanceof Error)) return new NativeError('ERR_NATIVE', String(e));
+/**
+ * An error thrown by the addon as the matching HostseriesError, by its `code` (napi-rs sets it
+ * from the core's error code). A failure of N-API itself (its own status as the code, e.g.
+ * `NumberExpected`) is an ERR_NATIVE NativeError.
+ */
+export function toHostseriesError(e: unknown): HostseriesError {
   if (e instanceof HostseriesError) return e;
-  const m = CODED.exec(e.message);
-  if (!m) return e;
-  const [, code, message] = m as unknown as [string, string, string];
-  switch (code) {
-    case 'ERR_INVALID_OPTION':
-      return new InvalidOptionError(message, { cause: e });
-    case 'ERR_UNSUPPORTED_PLATFORM':
-      return new UnsupportedPlatformError(message);
-    case 'ERR_ALREADY_STARTED':
-      return new LifecycleError(code, message);
-    default:
-      return new NativeError(code, message, { cause: e });
-  }
+  if (!(e instanceof Error)) return new NativeError('ERR_NATIVE', String(e));
+  const code = (e as Error & { code?: unknown }).code;
+  const make = typeof code === 'string' && Object.hasOwn(BY_CODE, code) ? BY_CODE[code] : undefined;
+  return make ? make(e.message, e) : new NativeError('ERR_NATIVE', e.message, { cause: e });
 }
 
 export function call<T>(f: () => T): T {

@@ -1,11 +1,19 @@
 /**
  * Batch → sample dicts. The native side hands over flat u64 columns plus the layouts they
  * follow; this is the one place that turns them into the mlpstorage shapes.
+ *
+ * Dicts keyed by the file's names (vmstat, meminfo) hold every key as an own property in the
+ * file's order, `__proto__` and `constructor` included: they are plain objects, so
+ * `JSON.stringify`, `Object.keys` and the package's writers see what the file had. The one thing
+ * no JS object can keep is the place of an integer-like key (`10`): every object lists those
+ * first, in numeric order. /proc never has such a name (every vmstat and meminfo key starts with
+ * a letter); text from elsewhere that has one keeps the key and its value, not its place.
  */
 import {
   CPU_FIELDS, DISKSTATS_FIELDS, NETDEV_FIELDS,
   type Counter, type CpuTimes, type DiskstatsEntry, type Loadavg, type NetdevEntry, type SampleDict, type StatInfo,
 } from '../types.js';
+import { NativeError } from '../errors.js';
 import type { NativeBatch, NativeLayout } from './binding.js';
 
 const TWO32 = 4294967296;
@@ -37,9 +45,16 @@ export class Cursor {
   }
 }
 
+/** Own data property, also for `__proto__` (which plain assignment takes as the prototype). */
+const OWN = { enumerable: true, writable: true, configurable: true } as const;
+
 function record<K extends string>(keys: readonly K[], c: Cursor, n = keys.length): Record<K, Counter> {
   const out = {} as Record<K, Counter>;
-  for (let i = 0; i < n; i++) out[keys[i]] = c.counter();
+  for (let i = 0; i < n; i++) {
+    const k = keys[i];
+    if (k === '__proto__') Object.defineProperty(out, k, { ...OWN, value: c.counter() });
+    else out[k] = c.counter();
+  }
   return out;
 }
 
@@ -124,7 +139,8 @@ export interface DecodedBatch {
 
 /** The reference `timestamp` and our precise `timestamp_ns` of a wall time in ns. */
 export function stamp(wallNs: bigint, hostname: string): SampleDict {
-  return { timestamp: isoSeconds(Number(wallNs / 1_000_000n)), timestamp_ns: wallNs, hostname };
+  // timestamp_ns is a number (exact to 256 ns): JSON.stringify takes it, unlike a bigint.
+  return { timestamp: isoSeconds(Number(wallNs / 1_000_000n)), timestamp_ns: Number(wallNs), hostname };
 }
 
 /** Sample `i` of a batch whose layout is `info`. */
@@ -142,7 +158,7 @@ export class LayoutCache {
   }
   get(id: number): LayoutInfo {
     const info = this.byId.get(id);
-    if (!info) throw new Error(`hostseries: layout ${id} was never received`);
+    if (!info) throw new NativeError('ERR_NATIVE', `layout ${id} was never received: decode every batch of a sampler with one LayoutCache`);
     return info;
   }
 }

@@ -5,7 +5,7 @@
 import { hostname as osHostname } from 'node:os';
 
 import { InvalidOptionError, NativeError } from '../errors.js';
-import { binding, call, toHostseriesError, type NativeBatch } from './binding.js';
+import { binding, call, toHostseriesError, type NativeBatch, type RawSamplerOptions } from './binding.js';
 
 export type { NativeBatch, NativeLayout } from './binding.js';
 import { decodeBatch, LayoutCache, type DecodedBatch } from './decode.js';
@@ -16,22 +16,34 @@ import {
 
 export { decodeBatch, isoSeconds, LayoutCache, type DecodedBatch } from './decode.js';
 
-function checkMetrics(metrics: unknown): Metric[] | undefined {
-  if (metrics === undefined) return undefined;
-  if (!Array.isArray(metrics) || metrics.length === 0) {
-    throw new InvalidOptionError(`metrics must be a non-empty array of ${METRICS.join(', ')}`);
+const shown = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((m) => typeof m === 'string');
+
+/**
+ * The options as the binding's Rust types take them. Only what that conversion would lose or
+ * refuse without naming the option is checked here (a type, a fraction, a negative size); the
+ * rules (interval, capacity, metric names) are checked once, by the core, whose errors name
+ * these same options (`intervalMs must be at least 10 ms, got 5ms`).
+ */
+function rawOptions(options: NativeSamplerOptions): RawSamplerOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('NativeSampler options must be an object');
+  const { intervalMs, capacity, metrics, procPath } = options as Partial<Record<keyof NativeSamplerOptions, unknown>>;
+  if (typeof intervalMs !== 'number') throw new InvalidOptionError(`intervalMs must be a number, got ${shown(intervalMs)}`);
+  if (capacity !== undefined && !isU32(capacity)) {
+    throw new InvalidOptionError(`capacity must be a whole number below 2^32, got ${shown(capacity)}`);
   }
-  const list: unknown[] = metrics;
-  for (const m of list) {
-    if (typeof m !== 'string' || !(METRICS as readonly string[]).includes(m)) {
-      throw new InvalidOptionError(`unknown metric ${JSON.stringify(m)}; expected one of ${METRICS.join(', ')}`);
-    }
+  if (metrics !== undefined && !isNames(metrics)) {
+    throw new InvalidOptionError(`metrics must be an array of the names ${METRICS.join(', ')}, got ${shown(metrics)}`);
   }
-  return [...(list as Metric[])];
+  if (procPath !== undefined && typeof procPath !== 'string') throw new InvalidOptionError(`procPath must be a string, got ${shown(procPath)}`);
+  return { intervalMs, capacity, metrics: metrics && [...metrics], procPath };
 }
 
 export interface SampleOnceOptions {
   metrics?: readonly Metric[];
+  /** Where the proc filesystem is mounted (default `/proc`; e.g. `/host/proc` in a container). */
+  procPath?: string;
   /** Defaults to os.hostname(), as the reference uses socket.gethostname(). */
   hostname?: string;
 }
@@ -42,7 +54,7 @@ export interface SampleOnceOptions {
  * sample is taken at once), never on the JS thread.
  */
 export async function sampleOnce(options: SampleOnceOptions = {}): Promise<SampleDict> {
-  const sampler = new NativeSampler({ intervalMs: 3_600_000, capacity: 1, metrics: options.metrics, hostname: options.hostname });
+  const sampler = new NativeSampler({ intervalMs: 3_600_000, capacity: 1, metrics: options.metrics, hostname: options.hostname, procPath: options.procPath });
   return new Promise<SampleDict>((resolve, reject) => {
     // The sampler's callback never holds the event loop open; this timer does, until the sample.
     const keepAlive = setTimeout(() => reject(new NativeError('ERR_TIMEOUT', 'no sample from /proc within 60 s')), 60_000);
@@ -88,6 +100,12 @@ export interface NativeSamplerOptions {
   capacity?: number;
   metrics?: readonly Metric[];
   hostname?: string;
+  /**
+   * Where the proc filesystem is mounted (default `/proc`; e.g. `/host/proc` in a container
+   * that samples its host). A file under it that cannot be read is an entry in the sample's
+   * `errors`; a directory that cannot be read makes `start()` throw ERR_PROC_READ.
+   */
+  procPath?: string;
 }
 
 /**
@@ -101,17 +119,9 @@ export class NativeSampler {
   private readonly layouts = new LayoutCache();
 
   constructor(options: NativeSamplerOptions) {
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('NativeSampler options must be an object');
-    const { intervalMs, capacity } = options;
-    if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs < 10) {
-      throw new InvalidOptionError(`intervalMs must be a number >= 10, got ${String(intervalMs)}`);
-    }
-    if (capacity !== undefined && (!Number.isInteger(capacity) || capacity < 1 || capacity > 0xffffffff)) {
-      throw new InvalidOptionError(`capacity must be a positive integer, got ${String(capacity)}`);
-    }
-    const metrics = checkMetrics(options.metrics);
+    const raw = rawOptions(options);
     this.host = options.hostname ?? osHostname();
-    this.raw = call(() => new (binding().NativeSampler)({ intervalMs, capacity, metrics }));
+    this.raw = call(() => new (binding().NativeSampler)(raw));
   }
 
   get running(): boolean {
@@ -142,6 +152,15 @@ export class NativeSampler {
    */
   drainBatch(): NativeBatch {
     return this.raw.drain();
+  }
+
+  /**
+   * End the thread without blocking the JS thread: it wakes at once and, with `finalSample`,
+   * takes one last sample (skipped if the previous one is under min(interval / 10, 100 ms)
+   * old). Resolves once the thread has ended; `stop()` then returns the rest at once.
+   */
+  finish(options: { finalSample?: boolean } = {}): Promise<void> {
+    return call(() => this.raw.finish(options.finalSample === true));
   }
 
   /** `stop()` without decoding. */

@@ -198,6 +198,7 @@ fn paced_mode(hz: f64, secs: f64) -> String {
         interval: Duration::from_secs_f64(1.0 / hz),
         capacity: 4096,
         metrics: MetricSet::all(),
+        ..SamplerConfig::default()
     };
     let mut s = Sampler::start(cfg, None).expect("sampler");
     // Let it start and take its first samples (layouts, name table), then measure.

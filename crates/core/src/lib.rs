@@ -3,6 +3,7 @@
 #![deny(clippy::all)]
 
 pub mod clock;
+pub mod error;
 pub mod intern;
 pub mod layout;
 pub mod metrics;
@@ -16,10 +17,11 @@ pub mod snapshot;
 pub mod store;
 pub mod text;
 
+pub use error::{Error, ErrorCode};
 pub use layout::Layout;
 pub use metrics::{Metric, MetricSet};
 pub use reader::ProcReader;
-pub use sampler::{Sampler, SamplerConfig, SamplerError};
+pub use sampler::{Sampler, SamplerConfig};
 pub use snapshot::Snapshot;
 pub use store::{Batch, SampleError};
 pub use text::TextSampler;

@@ -1,6 +1,8 @@
 //! The set of /proc files a reader samples.
 use std::fmt;
 
+use crate::error::Error;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Metric {
     Diskstats,
@@ -47,8 +49,30 @@ impl Metric {
         Metric::ALL.into_iter().find(|m| m.name() == name)
     }
 
+    /// The names, as an error message lists them.
+    pub fn names() -> String {
+        Metric::ALL.map(Metric::name).join(", ")
+    }
+
     fn bit(self) -> u8 {
         1 << (self as u8)
+    }
+}
+
+impl std::str::FromStr for Metric {
+    type Err = Error;
+
+    /// A metric by name; an unknown one is an [`crate::ErrorCode::InvalidOption`] naming it.
+    fn from_str(name: &str) -> Result<Metric, Error> {
+        Metric::from_name(name).ok_or_else(|| {
+            Error::invalid_option(
+                "metrics",
+                format!(
+                    "has an unknown metric {name:?}; expected one of {}",
+                    Metric::names()
+                ),
+            )
+        })
     }
 }
 
@@ -96,5 +120,27 @@ impl FromIterator<Metric> for MetricSet {
             s.insert(m);
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    #[test]
+    fn names_parse_and_an_unknown_one_is_an_invalid_option() {
+        for m in Metric::ALL {
+            assert_eq!(m.name().parse::<Metric>().unwrap(), m);
+        }
+        let e = "disks".parse::<Metric>().unwrap_err();
+        assert_eq!(
+            (e.code(), e.option()),
+            (ErrorCode::InvalidOption, Some("metrics"))
+        );
+        assert_eq!(
+            e.to_string(),
+            "metrics has an unknown metric \"disks\"; expected one of diskstats, vmstat, meminfo, loadavg, netdev, stat"
+        );
     }
 }

@@ -22,11 +22,16 @@ impl ProcReader {
 
     /// Read the files under another root (a container's or a test's copy of /proc).
     pub fn with_root(root: &Path, metrics: MetricSet) -> ProcReader {
+        ProcReader::with_proc(&root.join("proc"), metrics)
+    }
+
+    /// Read the files of a proc filesystem mounted at `proc` (e.g. `/host/proc`).
+    pub fn with_proc(proc: &Path, metrics: MetricSet) -> ProcReader {
         ProcReader {
             files: metrics
                 .iter()
                 .map(|m| {
-                    let file = ProcFile::new(root.join(&m.path()[1..]));
+                    let file = ProcFile::new(proc.join(&m.path()["/proc/".len()..]));
                     (m, file, Incremental::default())
                 })
                 .collect(),

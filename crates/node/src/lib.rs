@@ -1,26 +1,75 @@
 //! N-API binding over hostseries-core: conversions only. Samples cross as one batch of typed
-//! arrays per call; the TypeScript layer turns them into objects.
+//! arrays per call; the TypeScript layer turns them into objects. Errors cross as JS errors
+//! whose `code` is the core's [`ErrorCode`] (see [`Throw`]).
 #![deny(clippy::all)]
 
-use std::time::Duration;
+use std::path::PathBuf;
 
 use hostseries_core::clock::{mono_ns, wall_ns};
+use hostseries_core::sampler::interval_from_ms;
 use hostseries_core::{
-    Batch, Layout, Metric, MetricSet, Sampler, SamplerConfig, SamplerError, TextSampler,
+    Batch, Error as CoreError, ErrorCode, Layout, Metric, MetricSet, Sampler, SamplerConfig,
+    TextSampler,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
-fn coded(code: &str, message: impl std::fmt::Display) -> Error {
-    Error::new(Status::GenericFailure, format!("[{code}] {message}"))
+/// The `code` of a thrown error: the core's code, or N-API's status for a failure of N-API
+/// itself (the TypeScript layer reports those as ERR_NATIVE).
+pub enum Code {
+    Core(ErrorCode),
+    Napi(Status),
 }
 
-fn sampler_error(e: SamplerError) -> Error {
-    coded(e.code(), e)
+impl AsRef<str> for Code {
+    fn as_ref(&self) -> &str {
+        match self {
+            Code::Core(c) => c.as_str(),
+            Code::Napi(s) => s.as_ref(),
+        }
+    }
 }
 
-fn metric_set(metrics: Option<Vec<String>>) -> Result<MetricSet> {
+mod js {
+    /// What the exported functions return: napi-rs throws the error with its `code` set. (The
+    /// `#[napi]` macro knows a result by the last segment of its name, hence a module.)
+    pub type Result<T> = std::result::Result<T, napi::Error<super::Code>>;
+}
+
+/// The one conversion of errors to JS: `.or_throw()?` on a core or an N-API result.
+trait Throw<T> {
+    fn or_throw(self) -> js::Result<T>;
+}
+
+impl<T> Throw<T> for std::result::Result<T, CoreError> {
+    fn or_throw(self) -> js::Result<T> {
+        self.map_err(|e| {
+            let message = match e.option() {
+                Some(option) => format!("{} {}", js_option(option), e.problem()),
+                None => e.to_string(),
+            };
+            napi::Error::new(Code::Core(e.code()), message)
+        })
+    }
+}
+
+impl<T> Throw<T> for Result<T> {
+    fn or_throw(self) -> js::Result<T> {
+        self.map_err(|e| napi::Error::new(Code::Napi(e.status), e.reason))
+    }
+}
+
+/// A core option's name as the JS caller spells it (`SamplerOptions`' field).
+fn js_option(rust: &'static str) -> &'static str {
+    match rust {
+        "interval" => "intervalMs",
+        "proc_path" => "procPath",
+        other => other,
+    }
+}
+
+fn metric_set(metrics: Option<Vec<String>>) -> js::Result<MetricSet> {
     let Some(names) = metrics else {
         return Ok(MetricSet::all());
     };
@@ -81,7 +130,11 @@ fn layout_to_js(l: &Layout) -> NativeLayout {
 
 /// Columns are copied into JS-owned memory: cheaper per drain than an external buffer each
 /// (measured: ~10x on a 4 KB batch), and nothing native outlives the batch.
-fn batch_to_js(env: &Env, b: Batch) -> Result<NativeBatch<'_>> {
+fn batch_to_js(env: &Env, b: Batch) -> js::Result<NativeBatch<'_>> {
+    batch_columns(env, b).or_throw()
+}
+
+fn batch_columns(env: &Env, b: Batch) -> Result<NativeBatch<'_>> {
     Ok(NativeBatch {
         layouts: b.layouts.iter().map(|l| layout_to_js(l)).collect(),
         layout_ids: Uint32ArraySlice::copy_from(env, &b.layout_ids)?,
@@ -104,16 +157,8 @@ fn batch_to_js(env: &Env, b: Batch) -> Result<NativeBatch<'_>> {
     })
 }
 
-fn metric(name: &str) -> Result<Metric> {
-    Metric::from_name(name).ok_or_else(|| {
-        coded(
-            "ERR_INVALID_OPTION",
-            format!(
-                "unknown metric {name:?}; expected one of {}",
-                Metric::ALL.map(Metric::name).join(", ")
-            ),
-        )
-    })
+fn metric(name: &str) -> js::Result<Metric> {
+    name.parse::<Metric>().or_throw()
 }
 
 /// Parse raw text of one /proc file (`diskstats`, `vmstat`, `meminfo`, `loadavg`, `netdev`,
@@ -123,7 +168,7 @@ pub fn parse_proc(
     env: &Env,
     metric_name: String,
     text: Either<String, Buffer>,
-) -> Result<NativeBatch<'_>> {
+) -> js::Result<NativeBatch<'_>> {
     let m = metric(&metric_name)?;
     let bytes: &[u8] = match &text {
         Either::A(s) => s.as_bytes(),
@@ -159,17 +204,18 @@ impl ProcParser {
         texts: Vec<Option<Buffer>>,
         wall_ns: BigInt,
         mono_ns: BigInt,
-    ) -> Result<NativeBatch<'env>> {
+    ) -> js::Result<NativeBatch<'env>> {
         if metrics.len() != texts.len() {
-            return Err(coded(
-                "ERR_INVALID_OPTION",
-                format!("{} sections but {} texts", metrics.len(), texts.len()),
-            ));
+            return Err(CoreError::invalid_option(
+                "texts",
+                format!("has {} entries for {} metrics", texts.len(), metrics.len()),
+            ))
+            .or_throw();
         }
         let ms = metrics
             .iter()
             .map(|m| metric(m))
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<js::Result<Vec<_>>>()?;
         let sections = ms
             .into_iter()
             .zip(&texts)
@@ -186,9 +232,25 @@ pub struct SamplerOptions {
     pub interval_ms: f64,
     pub capacity: Option<u32>,
     pub metrics: Option<Vec<String>>,
+    /// Where the proc filesystem is mounted (default `/proc`).
+    pub proc_path: Option<String>,
 }
 
 type Wake = ThreadsafeFunction<(), (), (), Status, false, true>;
+
+/// Resolves `finish()`'s promise when dropped, however the callback is disposed of: a deferred
+/// never settled would hold the event loop open for ever.
+struct Settle(Option<Deferred>);
+
+type Deferred = napi::JsDeferred<(), fn(Env) -> Result<()>>;
+
+impl Drop for Settle {
+    fn drop(&mut self) {
+        if let Some(d) = self.0.take() {
+            d.resolve(|_| Ok(()));
+        }
+    }
+}
 
 /// The sampling thread. `start(onSample?)` calls `onSample` (without arguments) after each
 /// sample; the callback never keeps the event loop alive.
@@ -201,37 +263,29 @@ pub struct NativeSampler {
 #[napi]
 impl NativeSampler {
     #[napi(constructor)]
-    pub fn new(options: SamplerOptions) -> Result<Self> {
-        if !options.interval_ms.is_finite() || options.interval_ms < 10.0 {
-            return Err(coded(
-                "ERR_INVALID_OPTION",
-                format!(
-                    "intervalMs must be a number >= 10, got {}",
-                    options.interval_ms
-                ),
-            ));
-        }
-        let capacity = options.capacity.unwrap_or(4096);
-        if capacity == 0 {
-            return Err(coded("ERR_INVALID_OPTION", "capacity must be at least 1"));
-        }
+    pub fn new(options: SamplerOptions) -> js::Result<Self> {
+        let defaults = SamplerConfig::default();
+        let config = SamplerConfig {
+            interval: interval_from_ms(options.interval_ms).or_throw()?,
+            capacity: options.capacity.map_or(defaults.capacity, |c| c as usize),
+            metrics: metric_set(options.metrics)?,
+            proc_path: options.proc_path.map_or(defaults.proc_path, PathBuf::from),
+        };
+        config.check().or_throw()?;
         Ok(NativeSampler {
-            config: SamplerConfig {
-                interval: Duration::from_secs_f64(options.interval_ms / 1000.0),
-                capacity: capacity as usize,
-                metrics: metric_set(options.metrics)?,
-            },
+            config,
             sampler: None,
         })
     }
 
     #[napi]
-    pub fn start(&mut self, on_sample: Option<Function<(), ()>>) -> Result<()> {
+    pub fn start(&mut self, on_sample: Option<Function<(), ()>>) -> js::Result<()> {
         if self.sampler.is_some() {
-            return Err(coded(
-                "ERR_ALREADY_STARTED",
+            return Err(CoreError::new(
+                ErrorCode::AlreadyStarted,
                 "the sampler is already running",
-            ));
+            ))
+            .or_throw();
         }
         let notify = match on_sample {
             Some(f) => {
@@ -239,7 +293,8 @@ impl NativeSampler {
                     .build_threadsafe_function::<()>()
                     .callee_handled::<false>()
                     .weak::<true>()
-                    .build()?;
+                    .build()
+                    .or_throw()?;
                 Some(Box::new(move || {
                     // Closing (env teardown) is not an error worth reporting from this thread.
                     let _ = tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking);
@@ -247,7 +302,7 @@ impl NativeSampler {
             }
             None => None,
         };
-        self.sampler = Some(Sampler::start(self.config.clone(), notify).map_err(sampler_error)?);
+        self.sampler = Some(Sampler::start(self.config.clone(), notify).or_throw()?);
         Ok(())
     }
 
@@ -261,7 +316,7 @@ impl NativeSampler {
 
     /// Samples stored since the last drain, as one batch.
     #[napi]
-    pub fn drain<'env>(&self, env: &'env Env) -> Result<NativeBatch<'env>> {
+    pub fn drain<'env>(&self, env: &'env Env) -> js::Result<NativeBatch<'env>> {
         let b = self
             .sampler
             .as_ref()
@@ -270,9 +325,24 @@ impl NativeSampler {
         batch_to_js(env, b)
     }
 
+    /// End the sampling thread without blocking: it wakes at once and, with `finalSample`, takes
+    /// one last sample on its own thread (skipped when the previous one is under a tenth of
+    /// the interval, at most 100 ms, old). Resolves once the thread has ended; `stop()` then
+    /// returns the rest at once. The pending promise keeps the process alive until then.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn finish<'env>(&self, env: &'env Env, final_sample: bool) -> Result<Object<'env>> {
+        let (deferred, promise) = env.create_deferred()?;
+        let settle = Settle(Some(deferred));
+        // Without a running thread, `settle` is dropped here and the promise resolves at once.
+        if let Some(s) = &self.sampler {
+            s.finish(final_sample, Box::new(move || drop(settle)));
+        }
+        Ok(promise)
+    }
+
     /// Stop at once and return what was left; a second stop returns an empty batch.
     #[napi]
-    pub fn stop<'env>(&mut self, env: &'env Env) -> Result<NativeBatch<'env>> {
+    pub fn stop<'env>(&mut self, env: &'env Env) -> js::Result<NativeBatch<'env>> {
         let b = self
             .sampler
             .take()
