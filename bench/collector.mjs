@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const { TimeSeriesCollector } = require(join(here, '..', 'dist', 'collector', 'local.js'));
+const { TimeSeriesCollector } = require(join(here, '..', 'dist', 'index.js'));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

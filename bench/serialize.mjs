@@ -107,9 +107,9 @@ async function measure(fn) {
 async function worker(n) {
   const require = createRequire(import.meta.url);
   const { sampleOnce } = require(nativeModulePath());
-  const { TimeSeriesData, TimeSeriesSample } = require(join(ROOT, 'dist', 'models', 'index.js'));
-  const { stringifySample } = require(join(ROOT, 'dist', 'json', 'index.js'));
-  const { writeTimeSeriesJson, readTimeSeriesJson, JsonlSink, readTimeSeriesJsonl, timeSeriesJsonChunks } = require(join(ROOT, 'dist', 'files', 'index.js'));
+  const { TimeSeriesData, TimeSeriesSample } = require(join(ROOT, 'dist', 'index.js'));
+  const { stringifySample } = require(join(ROOT, 'dist', 'index.js'));
+  const { writeTimeSeriesJson, readTimeSeriesJson, JsonlSink, readTimeSeriesJsonl, timeSeriesJsonChunks } = require(join(ROOT, 'dist', 'index.js'));
 
   const host = hostname();
   const bases = [];

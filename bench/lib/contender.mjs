@@ -109,7 +109,7 @@ async function nodeSamplerMode(hz, secs, on) {
 }
 
 async function perturbDriver(hz, t0, phaseNs, guardNs, schedule) {
-  const { TimeSeriesCollector } = require(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'collector', 'local.js'));
+  const { TimeSeriesCollector } = require(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'index.js'));
   const now = () => process.hrtime.bigint();
   const until = async (t) => {
     const wait = Number(t - now()) / 1e6;
