@@ -28,7 +28,7 @@ describe('TimeSeriesCollector lifecycle', () => {
   });
 
   it('names bad options', () => {
-    expect(() => new TimeSeriesCollector({ intervalSeconds: 0 })).toThrow(/intervalSeconds must be a number >= 0.01, got 0/);
+    expect(() => new TimeSeriesCollector({ intervalSeconds: 0 })).toThrow(/intervalSeconds must be a number from 0.01 to 86400, got 0/);
     expect(() => new TimeSeriesCollector({ maxSamples: 1.5 })).toThrow(/maxSamples/);
     expect(() => new TimeSeriesCollector({ overflow: 'newest' as 'rolling' })).toThrow(/overflow/);
     expect(() => new TimeSeriesCollector({ collectors: [{ name: 'stat', collect: () => 1 }] })).toThrow(/reserved/);

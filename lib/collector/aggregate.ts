@@ -19,18 +19,43 @@ export interface Aggregate {
 }
 
 export function summarize(values: readonly number[], spanSeconds: number): Aggregate {
+  const input: unknown = values;
+  if (!Array.isArray(input)) throw new InvalidOptionError(`summarize: values must be an array of numbers, got ${typeof input}`);
+  const bad = values.findIndex((v) => typeof v !== 'number' || Number.isNaN(v));
+  if (bad >= 0) throw new InvalidOptionError(`summarize: values[${bad}] must be a number, got ${String(values[bad])}`);
   const n = values.length;
   if (n === 0) return { count: 0, spanSeconds, avg: NaN, min: NaN, max: NaN, p95: NaN };
   const sorted = [...values].sort((a, b) => a - b);
-  const sum = sorted.reduce((s, v) => s + v, 0);
+  const min = sorted[0];
+  const max = sorted[n - 1];
   return {
     count: n,
     spanSeconds,
-    avg: sum / n,
-    min: sorted[0],
-    max: sorted[n - 1],
+    avg: mean(sorted, min, max),
+    min,
+    max,
     p95: sorted[Math.max(0, Math.ceil(0.95 * n) - 1)],
   };
+}
+
+/**
+ * The mean, always within [min, max]. A plain running sum drifts (11 x 0.3 sums to
+ * 3.2999999999999994, so the mean falls below the minimum) and overflows near 1.8e308, so the
+ * sum is compensated (Neumaier) and scaled by n when it would overflow; the last ulp of
+ * rounding left is clamped away.
+ */
+function mean(values: readonly number[], min: number, max: number): number {
+  if (min === max) return min;
+  let sum = 0;
+  let carry = 0;
+  for (const v of values) {
+    const t = sum + v;
+    carry += Math.abs(sum) >= Math.abs(v) ? (sum - t) + v : (v - t) + sum;
+    sum = t;
+  }
+  let avg = (sum + carry) / values.length;
+  if (!Number.isFinite(avg)) avg = values.reduce((s, v) => s + v / values.length, 0);
+  return Math.min(max, Math.max(min, avg));
 }
 
 /** Lists keyed by name inside a sample (diskstats by device, netdev by interface). */

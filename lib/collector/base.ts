@@ -16,6 +16,18 @@ export interface BaseOptions extends CommonOptions {
   signal?: AbortSignal;
 }
 
+function checkSink(sink: unknown): Sink | undefined {
+  if (sink === undefined) return undefined;
+  const methods = ['open', 'write', 'flush', 'close', 'on', 'off'] as const;
+  const missing = typeof sink === 'object' && sink !== null
+    ? methods.filter((m) => typeof (sink as Record<string, unknown>)[m] !== 'function')
+    : methods;
+  if (missing.length > 0) {
+    throw new InvalidOptionError(`sink must be a Sink (e.g. new JsonlSink(path)); it lacks ${missing.map((m) => `${m}()`).join(', ')}`);
+  }
+  return sink as Sink;
+}
+
 export abstract class CollectorBase<E extends Record<keyof E, unknown[]>> extends EventEmitter<E> {
   readonly intervalSeconds: number;
   readonly maxSamples: number;
@@ -33,7 +45,10 @@ export abstract class CollectorBase<E extends Record<keyof E, unknown[]>> extend
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('collector options must be an object');
     ({ intervalSeconds: this.intervalSeconds, maxSamples: this.maxSamples, overflow: this.overflow, logger: this.logger } =
       commonOptions(options, minIntervalSeconds));
-    this.sink = options.sink;
+    this.sink = checkSink(options.sink);
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+      throw new InvalidOptionError('signal must be an AbortSignal (e.g. from new AbortController())');
+    }
     this.signal = options.signal;
   }
 

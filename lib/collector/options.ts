@@ -11,11 +11,51 @@ export interface Logger {
 
 export const defaultLogger: Logger = { warn: (m) => process.emitWarning(m, 'HostseriesWarning') };
 
+/** The shortest sampling interval (the native sampler's 10 ms floor); the CLI uses it too. */
+export const MIN_INTERVAL_SECONDS = 0.01;
+/**
+ * The longest sampling interval: one day. Longer is a typo (`-i 1e9`), not a plan: a run still
+ * gets its start and end samples (stop() takes a final one), and one day stays far below the
+ * 2^31 - 1 ms (24.8 days) that JS timers accept, so no timer of either collector can overflow.
+ */
+export const MAX_INTERVAL_SECONDS = 86_400;
+/** The longest delay a JS timer takes (longer ones fire at once, with a warning). */
+export const MAX_TIMEOUT_MS = 0x7fffffff;
+
 export function atLeast(name: string, v: unknown, min: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
     throw new InvalidOptionError(`${name} must be a number >= ${min}, got ${String(v)}`);
   }
   return v;
+}
+
+/** A finite number in [min, max], named in the error. */
+export function between(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    throw new InvalidOptionError(`${name} must be a number from ${min} to ${max}, got ${describe(v)}`);
+  }
+  return v;
+}
+
+/** A timeout in ms for a JS timer: at least 1, at most MAX_TIMEOUT_MS. */
+export function timeoutMs(name: string, v: unknown): number {
+  return between(name, v, 1, MAX_TIMEOUT_MS);
+}
+
+/** A hostname as samples carry it: a non-empty string, without control characters. */
+export function checkHostname(name: string, v: unknown): string {
+  if (typeof v !== 'string' || v.trim() === '' || /[\u0000-\u001f\u007f]/.test(v)) {
+    throw new InvalidOptionError(`${name} must be a non-empty string without control characters, got ${describe(v)}`);
+  }
+  return v;
+}
+
+/** An input as an error message shows it: strings quoted, so '' is visible. */
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (v === null || typeof v !== 'object') return String(v);
+  return Array.isArray(v) ? 'an array' : 'an object';
 }
 
 export interface CommonOptions {
@@ -27,14 +67,18 @@ export interface CommonOptions {
 
 /** The checked common options, with defaults: every 10 s, 3600 samples, keep-first. */
 export function commonOptions(o: CommonOptions, minInterval: number): Required<CommonOptions> {
-  const intervalSeconds = atLeast('intervalSeconds', o.intervalSeconds ?? 10, minInterval);
+  const intervalSeconds = between('intervalSeconds', o.intervalSeconds ?? 10, minInterval, MAX_INTERVAL_SECONDS);
   const maxSamples = o.maxSamples ?? 3600;
-  if (!Number.isInteger(maxSamples) || maxSamples < 1) throw new InvalidOptionError(`maxSamples must be a positive integer, got ${String(maxSamples)}`);
+  if (!Number.isSafeInteger(maxSamples) || maxSamples < 1) throw new InvalidOptionError(`maxSamples must be a positive integer, got ${describe(maxSamples)}`);
   const overflow = o.overflow ?? 'keep-first';
   if (overflow !== 'keep-first' && overflow !== 'rolling') {
     throw new InvalidOptionError(`overflow must be 'keep-first' or 'rolling', got ${JSON.stringify(overflow)}`);
   }
-  return { intervalSeconds, maxSamples, overflow, logger: o.logger ?? defaultLogger };
+  const logger = o.logger ?? defaultLogger;
+  if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') {
+    throw new InvalidOptionError(`logger must be an object with a warn(message) method, got ${describe(logger)}`);
+  }
+  return { intervalSeconds, maxSamples, overflow, logger };
 }
 
 /** Why `start()` may not run now, if it may not. */

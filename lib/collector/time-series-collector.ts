@@ -1,7 +1,8 @@
 /**
  * TimeSeriesCollector: the local collector a benchmark harness uses. `start()` samples at once
- * and then every interval on the native thread (drift-free); `stop()` returns promptly with
- * every sample. Samples are kept compactly and turned into objects only when asked for.
+ * and then every interval on the native thread (drift-free); `stop()` takes one last sample
+ * there, so the run is covered to its end, and returns promptly with every sample. Samples are
+ * kept compactly and turned into objects only when asked for.
  */
 import { EventEmitter } from 'node:events';
 import { hostname as osHostname } from 'node:os';
@@ -16,11 +17,12 @@ import { computeRates, type Rates } from '../rates/index.js';
 import type { Metric, SampleDict } from '../types.js';
 import { series, summarize, type Aggregate } from './aggregate.js';
 import {
-  atLeast, notStarted, startRefusal, type Logger, type OverflowPolicy,
+  atLeast, checkHostname, notStarted, startRefusal, timeoutMs, type Logger, type OverflowPolicy,
 } from './options.js';
 import { CollectorBase } from './base.js';
 import { CompactSeries, type Extras } from './compact.js';
 import { checkCollectors, runCollectors, type CustomCollector } from './custom.js';
+import { KeepAlive } from './keep-alive.js';
 import { LiveStream } from './stream.js';
 import type { Sink } from '../files/sink.js';
 
@@ -39,12 +41,15 @@ export interface TimeSeriesCollectorOptions {
   /** Receives every sample as it is collected (e.g. a JSON Lines file). */
   sink?: Sink;
   collectors?: CustomCollector[];
-  /** Bound on each custom collector per tick (default: half the interval, at most 10 s). */
+  /**
+   * Bound on each custom collector per tick (default: half the interval, at most 10 s). Also
+   * bounds how long `stop()` waits for them on the final sample.
+   */
   collectorTimeoutMs?: number;
   logger?: Logger;
   /** Aborting stops the collector. */
   signal?: AbortSignal;
-  /** Defaults to os.hostname(). */
+  /** Defaults to os.hostname(); a non-empty string. */
   hostname?: string;
 }
 
@@ -62,10 +67,17 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
   private readonly collectors: CustomCollector[];
   private readonly collectorTimeoutMs: number;
 
+  /** Built (and its options checked) with the collector; its thread runs from start() to stop(). */
+  private readonly native: NativeSampler;
+  /** The native sampler while it runs. */
   private sampler: NativeSampler | undefined;
   private readonly store: CompactSeries;
   private readonly live = new LiveStream<TimeSeriesSample>(() => this.updateFeed());
   private readonly halt = new AbortController();
+  /** Holds the event loop open for a live consumer, or while `start()` waits for the first sample. */
+  private readonly keepAlive = new KeepAlive();
+  /** Set while `start()` waits for the first sample to be taken and accepted. */
+  private onFirst: (() => void) | undefined;
   /** Custom collectors make ingestion async; this keeps samples in order. */
   private chain: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
@@ -84,9 +96,12 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
     this.collectors = checkCollectors(options.collectors);
     this.collectorTimeoutMs = options.collectorTimeoutMs === undefined
       ? Math.min(10_000, Math.max(10, this.intervalSeconds * 500))
-      : atLeast('collectorTimeoutMs', options.collectorTimeoutMs, 1);
-    this.hostname = options.hostname ?? osHostname();
+      : timeoutMs('collectorTimeoutMs', options.collectorTimeoutMs);
+    this.hostname = options.hostname === undefined ? osHostname() : checkHostname('hostname', options.hostname);
     this.store = new CompactSeries(this.hostname);
+    // Hold ten minutes of samples natively in case the JS thread is busy for a while.
+    const capacity = Math.min(1_000_000, Math.max(1024, Math.ceil(600 / this.intervalSeconds)));
+    this.native = new NativeSampler({ intervalMs: this.intervalSeconds * 1000, capacity, metrics: this.metrics, hostname: this.hostname });
     // EventEmitter's own events are outside the typed map.
     const self = this as unknown as EventEmitter;
     self.on('newListener', () => queueMicrotask(() => this.updateFeed()));
@@ -99,8 +114,11 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
    * every few seconds or when asked for, which saves a thread wake-up per tick.
    */
   private updateFeed(): void {
-    const live = this.sink !== undefined || this.collectors.length > 0 || this.live.active || this.listenerCount('sample') > 0;
+    const consumer = this.live.active || this.listenerCount('sample') > 0;
+    const live = this.onFirst !== undefined || this.sink !== undefined || this.collectors.length > 0 || consumer;
     this.sampler?.setNotifyEvery(live ? 1 : Math.max(1, Math.min(256, Math.round(5 / this.intervalSeconds))));
+    // The native thread never holds the process; a live consumer (or a pending start()) does.
+    this.keepAlive.set(this.onFirst !== undefined || (this.state === 'running' && consumer));
   }
 
   /** Take what the native thread holds now, so answers are current. */
@@ -132,15 +150,14 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
   }
 
   /**
-   * Start sampling: the first sample is taken at once, then one every interval. With a sink,
-   * the sink is opened first, so an unwritable destination fails here, before the benchmark.
+   * Start sampling: the first sample is taken at once, then one every interval; it resolves
+   * once that first sample is in (`current()` has it). With a sink, the sink is opened first,
+   * so an unwritable destination fails here, before the benchmark.
    */
   async start(): Promise<void> {
     const refusal = startRefusal(this.state, this.signal);
     if (refusal) throw refusal;
-    // Hold ten minutes of samples natively in case the JS thread is busy for a while.
-    const capacity = Math.min(1_000_000, Math.max(1024, Math.ceil(600 / this.intervalSeconds)));
-    const sampler = new NativeSampler({ intervalMs: this.intervalSeconds * 1000, capacity, metrics: this.metrics, hostname: this.hostname });
+    const sampler = this.native;
     this.state = 'running';
     this.started = new Date();
     if (this.sink) {
@@ -161,11 +178,33 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
     }
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.sampler = sampler;
-    sampler.start(() => this.pull());
+    const first = new Promise<void>((resolve) => { this.onFirst = resolve; });
+    this.updateFeed();
+    try {
+      sampler.start(() => this.pull());
+    } catch (e) {
+      // Nothing was sampled: end cleanly (the sink gets its footer) and let start() throw.
+      this.sampler = undefined;
+      await this.stop().catch((err: unknown) => this.report(err));
+      throw e;
+    }
+    await first;
+  }
+
+  /** The first sample is in, or the collector stopped before it: `start()` may resolve. */
+  private firstDone(): void {
+    const resolve = this.onFirst;
+    if (!resolve) return;
+    this.onFirst = undefined;
+    resolve();
     this.updateFeed();
   }
 
-  /** Stop at once (no waiting out the interval) and return every sample kept in memory. */
+  /**
+   * Stop at once (no waiting out the interval) and return every sample kept in memory. The
+   * native thread takes one last sample first, so the run is covered to its end (see
+   * `NativeSampler.finish`); custom collectors run for it too, bounded by `collectorTimeoutMs`.
+   */
   stop(): Promise<TimeSeriesSample[]> {
     if (this.state === 'idle') return Promise.reject(notStarted());
     // Samples are rebuilt per call rather than cached, so the collector never holds them as objects.
@@ -177,10 +216,20 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
     this.state = 'stopped';
     this.signal?.removeEventListener('abort', this.onAbort);
     const sampler = this.sampler;
-    this.sampler = undefined;
-    this.ingest(sampler?.stopBatch());
+    this.sampler = undefined; // what the final sample's wake-up would drain is taken below
+    this.updateFeed();
+    // Custom collectors still running for an earlier tick are cut short; the final sample's run afresh.
     this.halt.abort(new LifecycleError('ERR_ALREADY_STOPPED', 'the collector stopped'));
+    if (sampler) {
+      try {
+        // The last read runs on the sampler thread; this only waits for it (well under 1 ms).
+        await sampler.finish({ finalSample: true });
+      } finally {
+        this.ingest(sampler.stopBatch(), true);
+      }
+    }
     await this.chain;
+    this.firstDone();
     this.ended = new Date();
     try {
       await this.sink?.close({
@@ -226,15 +275,13 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
   }
 
   toTimeSeriesData(): TimeSeriesData {
-    const samples = this.history();
-    return new TimeSeriesData({
+    // mlpstorage's single-host shape (lib/models/data.ts): {hostname: samples}, even when empty.
+    return TimeSeriesData.forLocalHost({
       collectionIntervalSeconds: this.intervalSeconds,
       startTime: this.started ? isoSeconds(this.started.getTime()) : '',
       endTime: this.ended ? isoSeconds(this.ended.getTime()) : '',
-      samplesByHost: new Map(samples.length > 0 ? [[this.hostname, samples]] : []),
-      collectionMethod: 'local',
-      hostsRequested: [this.hostname],
-      hostsCollected: samples.length > 0 ? [this.hostname] : [],
+      hostname: this.hostname,
+      samples: this.history(),
     });
   }
 
@@ -259,7 +306,8 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
     return [...this.store.dicts(from)].map((s) => s.dict);
   }
 
-  private ingest(batch: NativeBatch | undefined): void {
+  /** `final`: the batch ends the run, and custom collectors still run for its newest sample. */
+  private ingest(batch: NativeBatch | undefined, final = false): void {
     if (!batch || batch.layoutIds.length === 0) return;
     this.nativeMissed = batch.missedTicks;
     this.nativeDropped = batch.dropped;
@@ -277,8 +325,8 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
         const skipped = Object.fromEntries(this.collectors.map((c) => [c.name, 'not collected: the event loop was busy during this tick']));
         this.accept(batch, i, { errors: { ...errors.get(i), ...skipped } });
       }
-      const r = this.state === 'running'
-        ? await runCollectors(this.collectors, this.collectorTimeoutMs, this.halt.signal)
+      const r = this.state === 'running' || final
+        ? await runCollectors(this.collectors, this.collectorTimeoutMs, final ? new AbortController().signal : this.halt.signal)
         : { values: {}, errors: Object.fromEntries(this.collectors.map((c) => [c.name, 'not collected: the collector was stopping'])) };
       const errs = { ...errors.get(n - 1), ...r.errors };
       this.accept(batch, n - 1, {
@@ -293,6 +341,7 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
     this.store.appendBounded(batch, i, extras, this.maxSamples, this.overflow);
     if (this.collected > this.maxSamples) this.warnFull();
     this.recent = [...this.recent.slice(-1), { batch, i, extras }];
+    this.firstDone();
     // Objects are built only for someone who takes them: a sink, a listener, an iterator.
     const wanted = this.sink !== undefined || this.live.active || this.listenerCount('sample') > 0;
     if (!wanted) return;
