@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { FileError, InvalidDataError, LifecycleError } from '../lib/errors.js';
+import { FileError, InvalidDataError, InvalidOptionError, LifecycleError } from '../lib/errors.js';
 import { parseJson, stringifyJson } from '../lib/json/index.js';
 import { TimeSeriesData, TimeSeriesSample } from '../lib/models/index.js';
+import { readRecording } from '../lib/files/read-recording.js';
 import {
   convertJsonlToJson, JsonlSink, readTimeSeriesJson, readTimeSeriesJsonl, writeTimeSeriesJson, writeTimeSeriesJsonl, type RunMetadata,
 } from '../lib/files/index.js';
@@ -67,6 +68,9 @@ describe('TimeSeriesData JSON file', () => {
     expect(first.diskstats!.map((e) => Object.keys(e).length)).toEqual([18, 16, 12]);
     expect(d.samplesByHost.get('node1')![2].netdev).toBeUndefined();
     expect(d.samplesByHost.get('node-02.example.org')![0].errors).toEqual({ ssh: "connexion refusée par l'hôte « node-02 »\ttab" });
+
+    // stringifyJson writes the same bytes, its floats floats (10.0), as Python's json.dump does.
+    expect(stringifyJson(d, { indent: 2 })).toBe(readFileSync(FIXTURE, 'utf8').replace(/\n$/, ''));
 
     const out = tmp('fixture.json');
     await writeTimeSeriesJson(out, d);
@@ -215,6 +219,27 @@ describe('TimeSeriesData JSON file', () => {
     expect((await rejection(readTimeSeriesJson(p3))).message).toBe(`num_samples: expected a non-negative integer, got "five" (in ${p3})`);
   });
 
+  it('refuses what is not a TimeSeriesData, or no path, with a coded error naming the argument', async () => {
+    const cases: [unknown, unknown, RegExp][] = [
+      [tmp('x.json'), {}, /data must be a TimeSeriesData, got a plain object \(TimeSeriesData\.fromDict\(dict\) builds one from a dict\)/],
+      [tmp('x.json'), data(1).toDict(), /data must be a TimeSeriesData, got a plain object/],
+      [tmp('x.json'), null, /data must be a TimeSeriesData, got null/],
+      [tmp('x.json'), [sample(0)], /data must be a TimeSeriesData, got an array/],
+      [tmp('x.json'), sample(0), /data must be a TimeSeriesData, got a TimeSeriesSample/],
+      ['', data(1), /path must be a non-empty string, got string ""/],
+      [undefined, data(1), /path must be a non-empty string, got undefined/],
+    ];
+    for (const write of [writeTimeSeriesJson, writeTimeSeriesJsonl]) {
+      for (const [p, d, message] of cases) {
+        const e = await rejection(write(p as string, d as TimeSeriesData));
+        expect(e).toBeInstanceOf(InvalidOptionError);
+        expect((e as InvalidOptionError).code).toBe('ERR_INVALID_OPTION');
+        expect(e.message).toMatch(new RegExp(`^${write.name}: ${message.source}`));
+        if (typeof p === 'string' && p !== '') expect(existsSync(p)).toBe(false);
+      }
+    }
+  });
+
   it('fails on an unwritable location with a FileError naming the path, and keeps the data', async () => {
     const d = data(3);
     for (const p of ['/sys/hostseries-test.json', join(dir, 'no', 'such', 'dir', 'x.json'), join(FIXTURE, 'x.json')]) {
@@ -228,6 +253,83 @@ describe('TimeSeriesData JSON file', () => {
     const e = await rejection(readTimeSeriesJson(join(dir, 'missing.json')));
     expect(e).toBeInstanceOf(FileError);
     expect(e.message).toContain('ENOENT');
+  });
+});
+
+describe('what is not a recording', () => {
+  /** `p` settled within `ms` (a read of a FIFO or /dev/zero used to hang). */
+  async function soon<T>(p: Promise<T>, ms = 5000): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms)));
+    try {
+      return await Promise.race([p, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  it('refuses a directory, a FIFO and a device at once with a FileError', async () => {
+    const fifo = tmp('fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const cases: [string, RegExp][] = [[dir, /a directory/], [fifo, /a FIFO/], ['/dev/zero', /a character device/]];
+    for (const [p, kind] of cases) {
+      for (const read of [readRecording, readTimeSeriesJson, readTimeSeriesJsonl]) {
+        const e = await soon(rejection(read(p)));
+        expect(e, `${read.name}(${p})`).toBeInstanceOf(FileError);
+        expect((e as FileError).path).toBe(p);
+        expect(e.message).toMatch(kind);
+        expect(e.message).toContain('not a recording file');
+      }
+    }
+  });
+
+  it('calls binary input and other text "not a recording", not truncated', async () => {
+    const binary = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919) % 256));
+    const cases: [string, Buffer, RegExp][] = [
+      ['binary', binary, /not a recording: it holds binary data/],
+      ['binary.gz', gzipSync(binary), /not a recording: it holds binary data/],
+      ['latin1', Buffer.from('{"\xe9t\xe9": 1}', 'latin1'), /not a recording: it holds binary data/],
+      ['text', Buffer.from('hello world\n'), /not a recording: it does not start with a JSON object \(it starts with "hello world/],
+      ['list', Buffer.from('[1, 2, 3]'), /not a recording: it does not start with a JSON object/],
+      ['empty', Buffer.alloc(0), /not a recording: the file is empty/],
+    ];
+    for (const [name, bytes, message] of cases) {
+      const p = tmp(name);
+      writeFileSync(p, bytes);
+      for (const read of [readRecording, readTimeSeriesJson]) {
+        const e = await rejection(read(p));
+        expect(e, `${read.name}(${name})`).toBeInstanceOf(InvalidDataError);
+        expect(e.message).toMatch(message);
+        expect(e.message).toContain(p);
+        expect(e.message).not.toMatch(/truncated/);
+      }
+    }
+  });
+
+  it('names the file once in an error from inside a sample', async () => {
+    const text = readFileSync(FIXTURE, 'utf8').replace('"load_1min": 1.0', '"load_1min": NaN'); // Python writes NaN
+    expect(text).toContain('NaN');
+    const p = tmp('nan.json');
+    writeFileSync(p, text);
+    for (const read of [readRecording, readTimeSeriesJson]) {
+      const e = await rejection(read(p));
+      expect(e).toBeInstanceOf(InvalidDataError);
+      expect(e.message.split(`(in ${p})`).length - 1, e.message).toBe(1);
+      expect(e.message).toMatch(/^samples_by_host\.node1\[\d\]: invalid JSON: /);
+    }
+  });
+
+  it('flags a num_samples that disagrees with the samples', async () => {
+    const d = data(2);
+    d.numSamples = 7;
+    const p = tmp('count.json');
+    await writeTimeSeriesJson(p, d);
+    const r = await readRecording(p);
+    expect(r.data.numSamples).toBe(7); // as the file says (it is written back the same)
+    expect(r.warnings).toEqual([`${p}: num_samples says 7, the file holds 4`]);
+    d.numSamples = 4;
+    await writeTimeSeriesJson(p, d);
+    expect((await readRecording(p)).warnings).toEqual([]);
   });
 });
 
@@ -253,7 +355,7 @@ describe('JSON Lines stream', () => {
       expect(lines.length).toBe(13); // header, 10 samples, footer, ''
       expect(JSON.parse(lines[0])).toMatchObject({ record: 'header', format: 'hostseries-jsonl', version: 1, collection_interval_seconds: 10 });
       expect(lines[0]).toContain('"collection_interval_seconds":10.0');
-      expect(lines[2]).toMatch(/^\{"record":"sample","host":"node2","sample":\{"timestamp":"2026-01-24T12:00:00Z","timestamp_ns":1769256000123456789,/);
+      expect(lines[2]).toMatch(/^\{"record":"sample","host":"node2","sample":\{"timestamp":"2026-01-24T12:00:00Z","timestamp_ns":1769256000123456768,/);
       expect(JSON.parse(lines[11])).toEqual({ record: 'footer', end_time: '2026-01-24T12:01:00Z', num_samples: 10, hosts_collected: ['node1', 'node2'] });
       const r = await readTimeSeriesJsonl(p);
       expect(r.complete).toBe(true);
@@ -308,35 +410,53 @@ describe('JSON Lines stream', () => {
     expect(r3.data.numSamples).toBeLessThan(10);
   });
 
-  it('rejects a torn line that is not the last, unless told to skip it', async () => {
+  it('skips corrupt lines in the middle, names their lines and flags num_samples; strict refuses them', async () => {
     const p = tmp('middle.jsonl');
     await writeJsonl(p, data());
     const lines = readFileSync(p, 'utf8').split('\n');
-    lines[4] = lines[4].slice(0, 100);
+    lines[4] = lines[4].slice(0, 100); // a torn line that is not the last
+    lines[6] = '\u0000\u0001 garbage \u00ff'; // binary garbage
+    const rec = parseJson(lines[8]);
+    edit(rec, ['sample', 'netdev', 1, 'rx_bytes'], -1); // valid JSON, invalid data
+    lines[8] = stringifyJson(rec);
     writeFileSync(p, lines.join('\n'));
-    const e = await rejection(readTimeSeriesJsonl(p));
-    expect(e).toBeInstanceOf(InvalidDataError);
-    expect(e.message).toContain(`${p} line 5: invalid JSON`);
-    const r = await readTimeSeriesJsonl(p, { skipInvalidLines: true });
-    expect([r.skippedLines, r.data.numSamples, r.complete]).toEqual([1, 9, true]);
+    for (const r of [await readTimeSeriesJsonl(p), await readRecording(p)]) {
+      expect(r.skipped.map((x) => x.line)).toEqual([5, 7, 9]);
+      expect(r.skipped[0].message).toMatch(/^invalid JSON: /);
+      expect(r.skipped[2].message).toBe('sample.netdev[1].rx_bytes: expected a non-negative integer, got -1');
+      expect([r.skippedLines, r.data.numSamples, r.data.countSamples(), r.complete]).toEqual([3, 7, 7, true]);
+      expect(r.warnings).toEqual([`${p}: num_samples says 10, the file holds 7 (3 lines skipped)`]);
+    }
+    for (const read of [() => readTimeSeriesJsonl(p, { strict: true }), () => readRecording(p, { strict: true })]) {
+      const e = await rejection(read());
+      expect(e).toBeInstanceOf(InvalidDataError);
+      expect(e.message).toMatch(new RegExp(`^${p} line 5: invalid JSON: `));
+    }
+    // The converter skips the same way, and refuses with strict.
+    const out = tmp('middle.json');
+    expect((await convertJsonlToJson(p, out)).skippedLines).toBe(3);
+    expect((await readTimeSeriesJson(out)).numSamples).toBe(7);
+    expect(await rejection(convertJsonlToJson(p, tmp('strict.json'), { strict: true }))).toBeInstanceOf(InvalidDataError);
+    // A torn last line (what a kill leaves) is no corruption, even for strict.
+    const torn = tmp('torn-strict.jsonl');
+    const whole = readFileSync(p.replace('middle', 'middle'), 'utf8');
+    writeFileSync(torn, whole.split('\n').slice(0, 3).join('\n') + '\n' + '{"record":"sample","host":"no');
+    const r = await readTimeSeriesJsonl(torn, { strict: true });
+    expect(r.skipped.map((x) => x.line)).toEqual([4]);
+    expect(r.skipped[0].message).toMatch(/^invalid JSON/);
+    expect([r.data.numSamples, r.complete]).toEqual([2, false]);
   });
 
-  it('rejects bad samples, streams without a header, and empty files', async () => {
+  it('rejects streams without a header and empty files', async () => {
     const p = tmp('bad.jsonl');
     await writeJsonl(p, data());
     const lines = readFileSync(p, 'utf8').split('\n');
-    const rec = parseJson(lines[3]);
-    edit(rec, ['sample', 'netdev', 1, 'rx_bytes'], -1);
-    lines[3] = stringifyJson(rec);
-    writeFileSync(p, lines.join('\n'));
-    const e = await rejection(readTimeSeriesJsonl(p));
-    expect(e).toBeInstanceOf(InvalidDataError);
-    expect(e.message).toBe(`sample.netdev[1].rx_bytes: expected a non-negative integer, got -1 (in ${p} line 4)`);
-
     writeFileSync(p, lines.slice(1).join('\n'));
     expect((await rejection(readTimeSeriesJsonl(p))).message).toContain('first line is not its header');
     writeFileSync(p, '');
     expect((await rejection(readTimeSeriesJsonl(p))).message).toContain('no header line');
+    writeFileSync(p, ['{"record":"header"', ...lines.slice(1)].join('\n'));
+    expect((await rejection(readTimeSeriesJsonl(p))).message).toMatch(new RegExp(`^${p} line 1: invalid JSON: .*not a hostseries-jsonl stream`));
   });
 
   it('never truncates an existing file (a crashed run\'s only copy) unless told to overwrite', async () => {
@@ -358,6 +478,23 @@ describe('JSON Lines stream', () => {
     over.write(sample(0), 'node1');
     await over.close({ endTime: '2026-01-24T12:00:00Z' });
     expect((await readTimeSeriesJsonl(p)).data.countSamples()).toBe(1);
+  });
+
+  it('keeps the run\'s collection_method in the footer, which supersedes the header\'s', async () => {
+    const p = tmp('method.jsonl');
+    const sink = new JsonlSink(p);
+    await sink.open({ ...META, collectionMethod: 'ssh' });
+    sink.write(sample(0), 'node1');
+    await sink.close({ endTime: '2026-01-24T12:01:00Z', collectionMethod: 'local' });
+    expect(JSON.parse(readFileSync(p, 'utf8').trim().split('\n').pop()!)).toMatchObject({ record: 'footer', collection_method: 'local' });
+    expect((await readTimeSeriesJsonl(p)).data.collectionMethod).toBe('local');
+    // A stream cut before its footer keeps the header's.
+    writeFileSync(p, readFileSync(p, 'utf8').trim().split('\n').slice(0, 2).join('\n') + '\n');
+    expect((await readTimeSeriesJsonl(p)).data.collectionMethod).toBe('ssh');
+    // writeTimeSeriesJsonl writes it too, so a JSON → JSONL → JSON trip keeps it.
+    const d = TimeSeriesData.forHosts({ collectionIntervalSeconds: 1, startTime: '', endTime: '', hostsRequested: ['a', 'b'], samplesByHost: new Map([['a', [sample(0, 'a')]], ['b', [sample(0, 'b')]]]) });
+    await writeTimeSeriesJsonl(p, d);
+    expect((await readTimeSeriesJsonl(p)).data).toEqual(d);
   });
 
   it('writes a whole stream at once (writeTimeSeriesJsonl), plain and gzipped', async () => {

@@ -38,11 +38,11 @@ describe('TimeSeriesSample', () => {
     const s = new TimeSeriesSample({
       timestamp: '2026-01-24T12:00:00Z', hostname: 'h', vmstat: { pgpgin: 5 },
       loadavg: { load_1min: 0.5, load_5min: 0.25, load_15min: 0, running_processes: 1, total_processes: 99 },
-      errors: { netdev: 'gone' }, timestampNs: 1769256000123456789n,
+      errors: { netdev: 'gone' }, timestampNs: Number(1769256000123456789n),
     });
     const d = s.toDict();
     expect(Object.keys(d)).toEqual(['timestamp', 'timestamp_ns', 'hostname', 'vmstat', 'loadavg', 'errors']);
-    expect(d.timestamp_ns).toBe(1769256000123456789n);
+    expect(d.timestamp_ns).toBe(1769256000123456768); // the nearest double: exact to 256 ns
     expect(d.vmstat).toEqual({ pgpgin: 5 });
     expect(s.toJSON()).toEqual(d);
     expect(s.date.toISOString()).toBe('2026-01-24T12:00:00.123Z');
@@ -72,12 +72,15 @@ describe('TimeSeriesSample', () => {
     expect(stringifySample(back.toDict(), 2)).toBe(text);
   });
 
-  it('reads our files through plain JSON.parse too: timestamp_ns may come back rounded, counters may not', () => {
-    const d = { ...sampleDict(0), vmstat: { pgpgin: 5 }, timestamp_ns: 1795338881377252871n };
-    const viaJsonParse = JSON.parse(stringifySample(d, 2)) as Record<string, unknown>;
+  it('reads our files through plain JSON.parse too: timestamp_ns is a number, counters may not come back rounded', () => {
+    const d = { ...sampleDict(0), vmstat: { pgpgin: 5 }, timestamp_ns: Number(1795338881377252871n) };
+    const text = stringifySample(d, 2);
+    expect(text).toContain('"timestamp_ns": 1795338881377252864,'); // the double's exact digits
+    const viaJsonParse = JSON.parse(text) as Record<string, unknown>;
     const back = TimeSeriesSample.fromDict(viaJsonParse);
-    expect(typeof back.timestampNs).toBe('bigint');
-    expect(Number(BigInt(back.timestampNs!) - 1795338881377252871n)).toBeLessThan(1000);
+    expect(back.timestampNs).toBe(1795338881377252864);
+    // An exact (bigint) timestamp, as older files and the exact reader give, becomes the same number.
+    expect(TimeSeriesSample.fromDict({ ...viaJsonParse, timestamp_ns: 1795338881377252871n }).timestampNs).toBe(1795338881377252864);
     viaJsonParse.vmstat = { big: 2 ** 60 };
     expect(() => TimeSeriesSample.fromDict(viaJsonParse)).toThrow(/vmstat\.big: expected a non-negative integer/);
   });
@@ -127,6 +130,72 @@ describe('TimeSeriesSample', () => {
   });
 });
 
+describe('JSON.stringify on samples, sample dicts and TimeSeriesData', () => {
+  // Node 22+ has JSON.rawJSON (exact big counters through JSON.stringify); Node 20 does not.
+  const hasRawJson = typeof (JSON as unknown as { rawJSON?: unknown }).rawJSON === 'function';
+  const BIG = '18446744073709551615';
+
+  it('takes a sample, its dict and a TimeSeriesData, big counters included, and gives the same values as our writer', () => {
+    const s = sample(3); // vmstat.nr_zone_write_pending is 2^64 - 1, a bigint
+    expect(typeof s.timestampNs).toBe('number');
+    const d = new TimeSeriesData({
+      collectionIntervalSeconds: 0.5, startTime: '2026-01-24T12:00:00Z', endTime: '2026-01-24T12:00:30Z',
+      collectionMethod: 'local', samplesByHost: { node1: [s, sample(4)] },
+    });
+    const cases: [unknown, boolean][] = [[s, true], [s.toDict(), true], [d, true], [d.toDict(), true], [s.toJSON(), false], [d.toJSON(), false]];
+    for (const [v, exactForUs] of cases) {
+      const text = JSON.stringify(v);
+      // JS spells the double 1769256003123456768 with its shortest digits.
+      expect(text).toContain('"timestamp_ns":1769256003123456800');
+      expect(text).toContain(`"nr_zone_write_pending":${hasRawJson ? BIG : '18446744073709552000'}`);
+      // The same document as hostseries' own writer, up to the spellings JSON.parse forgets.
+      expect(JSON.parse(text)).toEqual(JSON.parse(stringifyJson(v)));
+      // Our writer stays exact with the models and their dicts (and with rawJSON values, written
+      // as their text); what toJSON rounded on Node 20 it can only write as it is.
+      expect(stringifyJson(v)).toContain(`"nr_zone_write_pending":${exactForUs || hasRawJson ? BIG : '18446744073709551616'}`);
+      expect(stringifyJson(v)).toContain('"timestamp_ns":1769256003123456768');
+    }
+    // The models themselves are written from their exact dicts, on every runtime.
+    expect(stringifyJson(s)).toContain(`"nr_zone_write_pending":${BIG}`);
+    expect(stringifyJson(d)).toContain(`"nr_zone_write_pending":${BIG}`);
+    expect(TimeSeriesSample.fromDict(parseJson(stringifyJson(s))).vmstat!.nr_zone_write_pending).toBe(18446744073709551615n);
+    // toJSON leaves the sample alone: its counters stay bigints.
+    expect(s.vmstat!.nr_zone_write_pending).toBe(18446744073709551615n);
+    expect(Object.keys(s.toDict())).not.toContain('toJSON');
+  });
+
+  it('takes a plain sample dict without big counters as it is', () => {
+    const d = sampleDict(1);
+    delete d.vmstat;
+    expect(JSON.parse(JSON.stringify(d))).toEqual(JSON.parse(stringifySample(d)));
+  });
+});
+
+describe('stringifyJson keeps the format\'s floats floats', () => {
+  it('writes collection_interval_seconds and the load averages as Python does, without a schema', () => {
+    const s = new TimeSeriesSample({
+      timestamp: '2026-01-24T12:00:00Z', hostname: 'h',
+      loadavg: { load_1min: 1, load_5min: 0, load_15min: 2.5, running_processes: 1, total_processes: 99 },
+    });
+    const d = new TimeSeriesData({ collectionIntervalSeconds: 10, startTime: '', endTime: '', collectionMethod: 'local', samplesByHost: { h: [s] } });
+    const text = stringifyJson(d, { indent: 2 });
+    expect(text).toContain('"collection_interval_seconds": 10.0,');
+    expect(text).toContain('"load_1min": 1.0,');
+    expect(text).toContain('"load_5min": 0.0,');
+    expect(text).toContain('"running_processes": 1,');
+    expect(stringifyJson(d.toDict())).toContain('"collection_interval_seconds":10.0,');
+    expect(stringifyJson(s)).toContain('"loadavg":{"load_1min":1.0,"load_5min":0.0,"load_15min":2.5,"running_processes":1,');
+    // Other numbers keep their integer form; an explicit schema still rules.
+    expect(stringifyJson({ num_samples: 10, x: 2 })).toBe('{"num_samples":10,"x":2}');
+    expect(stringifyJson({ constructor: [{ load_1min: 1 }] })).toBe('{"constructor":[{"load_1min":1.0}]}');
+    expect(stringifyJson({ collection_interval_seconds: 10 }, { floats: {} })).toBe('{"collection_interval_seconds":10}');
+    if (hasPython) {
+      // Python's json.dumps of the same values (its floats are floats) gives the same text.
+      expect(python('import json,sys; print(json.dumps(json.load(sys.stdin), indent=2), end="")', text)).toBe(text);
+    }
+  });
+});
+
 describe('TimeSeriesData', () => {
   const data = (): TimeSeriesData => new TimeSeriesData({
     collectionIntervalSeconds: 10, startTime: '2026-01-24T12:00:00Z', endTime: '2026-01-24T12:00:30Z',
@@ -170,7 +239,7 @@ describe('TimeSeriesData', () => {
     expect(thrown(() => TimeSeriesData.fromDict(odd)).message).toBe('samples_by_host["node-02.example.org"][0].hostname: required field is missing');
 
     for (const [patch, message] of [
-      [{ collection_method: 'mpi' }, 'collection_method: expected one of "local", "ssh", got "mpi"'],
+      [{ collection_method: 'mpi' }, 'collection_method: expected one of "local", "ssh", "unknown", got "mpi"'],
       [{ num_samples: -1 }, 'num_samples: expected a non-negative integer, got -1'],
       [{ hosts_requested: ['a', 3] }, 'hosts_requested[1]: expected a string, got 3'],
       [{ start_time: 5 }, 'start_time: expected an ISO 8601 UTC time'],
@@ -181,6 +250,41 @@ describe('TimeSeriesData', () => {
     }
     // The reference writes '' for an unknown start or end time.
     expect(TimeSeriesData.fromDict({ ...data().toDict(), end_time: '' }).endTime).toBe('');
+  });
+});
+
+describe('mlpstorage\'s rules for the run metadata', () => {
+  const run = { collectionIntervalSeconds: 10, startTime: '2026-01-24T12:00:00Z', endTime: '2026-01-24T12:00:30Z' };
+  const errorSample = (host: string): TimeSeriesSample => new TimeSeriesSample({ timestamp: '2026-01-24T12:00:00Z', hostname: host, errors: { ssh: 'timeout' } });
+
+  it('single host: {hostname: samples} even when empty, hosts_collected once there is a sample, local', () => {
+    const empty = TimeSeriesData.forLocalHost({ ...run, hostname: 'node1', samples: [] });
+    expect(empty.toDict()).toMatchObject({ samples_by_host: { node1: [] }, num_samples: 0, collection_method: 'local', hosts_requested: ['node1'], hosts_collected: [] });
+    const one = TimeSeriesData.forLocalHost({ ...run, hostname: 'node1', samples: [sample(0)] });
+    expect(one.toDict()).toMatchObject({ num_samples: 1, collection_method: 'local', hosts_requested: ['node1'], hosts_collected: ['node1'] });
+  });
+
+  it('several hosts: every requested host listed, error samples count as collected, ssh only with more than one host collected', () => {
+    const d = TimeSeriesData.forHosts({
+      ...run, hostsRequested: ['a', 'b', 'c'],
+      samplesByHost: new Map([['b', [errorSample('b')]], ['a', [sample(0, 'a'), sample(1, 'a')]], ['extra', [sample(0, 'extra')]]]),
+    });
+    expect([...d.samplesByHost.keys()]).toEqual(['a', 'b', 'c', 'extra']);
+    expect(d.samplesByHost.get('c')).toEqual([]);
+    expect(d.hostsCollected).toEqual(['a', 'b', 'extra']);
+    expect([d.numSamples, d.collectionMethod]).toEqual([4, 'ssh']);
+    expect(d.hostsRequested).toEqual(['a', 'b', 'c']);
+    // One host collected is `local` in mlpstorage, whatever the method that sampled it.
+    const single = TimeSeriesData.forHosts({ ...run, hostsRequested: ['remote1', 'remote2'], samplesByHost: new Map([['remote1', [sample(0, 'remote1')]]]) });
+    expect([single.hostsCollected, single.collectionMethod]).toEqual([['remote1'], 'local']);
+    // The constructor applies the same rules where the caller does not say.
+    expect(new TimeSeriesData({ ...run, samplesByHost: { x: [sample(0)], y: [errorSample('y')] } }).collectionMethod).toBe('ssh');
+    expect(TimeSeriesData.collectionMethodFor(['x'])).toBe('local');
+  });
+
+  it('reads collection_method "unknown", the default of mlpstorage\'s from_dict', () => {
+    const dict = { ...TimeSeriesData.forLocalHost({ ...run, hostname: 'n', samples: [] }).toDict(), collection_method: 'unknown' };
+    expect(TimeSeriesData.fromDict(dict).collectionMethod).toBe('unknown');
   });
 });
 
@@ -283,7 +387,9 @@ describe.skipIf(!hasNative)('real samples of this host (native)', () => {
       const checked = TimeSeriesSample.fromDict(dict);
       expect(checked.toDict()).toEqual(dict);
       const s = TimeSeriesSample.fromTrustedDict(dict);
-      expect(typeof s.timestampNs).toBe('bigint');
+      expect(typeof s.timestampNs).toBe('number');
+      // A real sample, as the native core gives it, goes through JSON.stringify as it is.
+      expect(JSON.parse(JSON.stringify(dict))).toEqual(JSON.parse(stringifySample(dict)));
       expect(s.diskstats!.length + s.netdev!.length).toBeGreaterThan(0);
       expect(Object.keys(s.vmstat!).length).toBeGreaterThan(50);
       for (const indent of [2, undefined]) {

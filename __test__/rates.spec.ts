@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
+import { summarizeHost } from '../lib/cli/summary/host-summary.js';
 import { aggregate, summarize } from '../lib/collector/aggregate.js';
-import { computeRates } from '../lib/rates/index.js';
+import { InvalidOptionError } from '../lib/errors.js';
+import { TimeSeriesSample } from '../lib/models/index.js';
+import { computeRates, intervalSeconds } from '../lib/rates/index.js';
 import type { CpuTimes, DiskstatsEntry, NetdevEntry, SampleDict } from '../lib/types.js';
 
 function disk(name: string, v: Partial<DiskstatsEntry>): DiskstatsEntry {
@@ -10,6 +13,16 @@ function disk(name: string, v: Partial<DiskstatsEntry>): DiskstatsEntry {
     writes_completed: 0, writes_merged: 0, sectors_written: 0, time_writing_ms: 0, ios_in_progress: 0,
     time_doing_ios_ms: 0, weighted_time_doing_ios_ms: 0, ...v,
   };
+}
+
+/** The error `f` throws (fails the test if it does not throw). */
+function thrown(f: () => unknown): Error {
+  try {
+    f();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected an exception');
 }
 
 function net(name: string, v: Partial<NetdevEntry>): NetdevEntry {
@@ -23,7 +36,7 @@ function cpu(v: Partial<CpuTimes>): CpuTimes {
 }
 
 function sample(sec: number, parts: Partial<SampleDict>): SampleDict {
-  return { timestamp: new Date(sec * 1000).toISOString().slice(0, 19) + 'Z', timestamp_ns: BigInt(sec * 1e9), hostname: 'h', ...parts };
+  return { timestamp: new Date(sec * 1000).toISOString().slice(0, 19) + 'Z', timestamp_ns: sec * 1e9, hostname: 'h', ...parts };
 }
 
 const stat = (c: CpuTimes, btime = 1000) => ({ cpu: c, cpus: { cpu0: c }, intr: 0, ctxt: 0, btime, processes: 0, procs_running: 0, procs_blocked: 0 });
@@ -104,5 +117,92 @@ describe('aggregates', () => {
     expect(aggregate(s, 'rates.net.eth0.100.rx_bytes_s')).toMatchObject({ count: 2, avg: 200, min: 100, max: 300, spanSeconds: 2 });
     expect(aggregate(s, 'diskstats.sda.reads_completed')).toMatchObject({ count: 3, max: 20 });
     expect(aggregate(s, 'rates.disk.sda.r_s').avg).toBe(10);
+  });
+});
+
+describe('computeRates: bad input', () => {
+  const early = sample(100, {});
+  const late = sample(102, {});
+
+  it('refuses what is not a sample, with a coded error naming the argument', () => {
+    const cases: [unknown, unknown, RegExp][] = [
+      [null, null, /computeRates: prev must be a sample \(an object with a timestamp\), got null/],
+      [early, undefined, /computeRates: cur must be a sample .*got undefined/],
+      [{}, early, /computeRates: prev must be a sample .*got an object without a timestamp/],
+      [early, 7, /computeRates: cur must be a sample .*got number 7/],
+    ];
+    for (const [p, c, message] of cases) {
+      const e = thrown(() => computeRates(p as SampleDict, c as SampleDict));
+      expect(e).toBeInstanceOf(InvalidOptionError);
+      expect((e as InvalidOptionError).code).toBe('ERR_INVALID_OPTION');
+      expect(e.message).toMatch(message);
+    }
+  });
+
+  it('refuses a later sample before an earlier one instead of giving a negative interval', () => {
+    const e = thrown(() => computeRates(late, early));
+    expect(e).toBeInstanceOf(InvalidOptionError);
+    expect(e.message).toBe('computeRates: cur (1970-01-01T00:01:40Z) was taken 2 s before prev (1970-01-01T00:01:42Z); pass the earlier sample first');
+    // Same time is no error: no rates (a zero interval).
+    expect(computeRates(early, early).disk).toEqual({});
+  });
+});
+
+/** An mlpstorage sample: whole-second timestamp only (no timestamp_ns). */
+function coarse(seconds: number, parts: Partial<SampleDict>): SampleDict {
+  return { timestamp: new Date(Math.floor(seconds) * 1000).toISOString().slice(0, 19) + 'Z', hostname: 'h', ...parts };
+}
+
+describe('whole-second timestamps (mlpstorage files)', () => {
+  /** Sample i of a run every `interval` s: sda and loop0 (a file on sda) each read 100 per sample. */
+  const run = (interval: number, i: number): TimeSeriesSample => TimeSeriesSample.fromTrustedDict(coarse(0.25 + i * interval, {
+    diskstats: [disk('sda', { reads_completed: 100 * i }), disk('sda1', { reads_completed: 100 * i }), disk('loop0', { reads_completed: 100 * i }),
+      disk('loop1', {})],
+    meminfo: { MemTotal: 1000, MemAvailable: 500 },
+  }));
+
+  it('time each pair with the file\'s interval where the timestamps cannot resolve it', () => {
+    expect(intervalSeconds(run(0.5, 0), run(0.5, 1))).toBe(0); // both stamped 00:00:00
+    expect(intervalSeconds(run(0.5, 0), run(0.5, 1), { nominalSeconds: 0.5 })).toBe(0.5);
+    expect(intervalSeconds(run(0.5, 1), run(0.5, 2), { nominalSeconds: 0.5 })).toBe(0.5);
+    expect(computeRates(run(0.5, 0), run(0.5, 1), { nominalSeconds: 0.5 }).disk.sda.r_s).toBe(200);
+    // Drift (a 1.02 s step) makes whole-second stamps 2 s apart now and then: still one step.
+    expect(intervalSeconds(coarse(0.99, {}), coarse(2.01, {}), { nominalSeconds: 1 })).toBe(1);
+    // A real hole is longer than the timestamps' resolution: the timestamps tell it.
+    expect(intervalSeconds(coarse(0, {}), coarse(5, {}), { nominalSeconds: 1 })).toBe(5);
+    // Precise stamps always win.
+    expect(intervalSeconds(sample(1, {}), sample(3, {}), { nominalSeconds: 1 })).toBe(2);
+  });
+
+  it('summary of a 0.5 s mlpstorage run: every pair, full IOPS, no gaps; a loop device is not counted twice', () => {
+    const samples = Array.from({ length: 9 }, (_, i) => run(0.5, i));
+    const h = summarizeHost('h', samples, 0.5);
+    expect(h.gaps).toBe(0);
+    expect(h.intervalSeconds).toBe(0.5);
+    expect(h.spanSeconds).toBe(4);
+    expect(h.metrics.disk_iops.count).toBe(8);
+    expect(h.metrics.disk_iops.avg).toBe(200);
+    expect(h.metrics.disk_iops.min).toBe(200);
+    expect(h.disks).toEqual(['sda']);
+    expect(h.otherDevices).toEqual(['loop0']);
+  });
+
+  it('times a pair across an error sample by its ticks, and counts the hole as a gap', () => {
+    const samples = Array.from({ length: 9 }, (_, i) => run(0.5, i));
+    samples[4] = TimeSeriesSample.fromTrustedDict(coarse(0.25 + 4 * 0.5, { errors: { ssh: 'timeout' } }));
+    const h = summarizeHost('h', samples, 0.5);
+    expect(h.metrics.disk_iops.count).toBe(7);
+    expect([h.metrics.disk_iops.min, h.metrics.disk_iops.max]).toEqual([200, 200]);
+    expect([h.gaps, h.longestGapSeconds, h.errorSamples]).toEqual([1, 1, 1]);
+  });
+
+  it('warns about out-of-order samples and summarises them in time order, without gaps', () => {
+    const precise = Array.from({ length: 6 }, (_, i) => TimeSeriesSample.fromTrustedDict(sample(i, { diskstats: [disk('sda', { reads_completed: 50 * i })] })));
+    const shuffled = [precise[0], precise[2], precise[1], precise[3], precise[5], precise[4]];
+    const h = summarizeHost('h', shuffled, 1);
+    expect([h.gaps, h.outOfOrder]).toEqual([0, 2]);
+    expect(h.warnings).toEqual(['h: 2 samples are out of time order in the file (summarised in time order)']);
+    expect([h.metrics.disk_iops.min, h.metrics.disk_iops.max, h.metrics.disk_iops.count]).toEqual([50, 50, 5]);
+    expect(summarizeHost('h', precise, 1).warnings).toEqual([]);
   });
 });

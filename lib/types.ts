@@ -106,8 +106,11 @@ export interface StatInfo {
 /** One sample as a plain dict, keys in file order. */
 export interface SampleDict {
   timestamp: string;
-  /** Wall-clock nanoseconds since the epoch (our addition; exact, so usually a bigint). */
-  timestamp_ns?: Counter;
+  /**
+   * Wall-clock nanoseconds since the epoch (our addition), a plain number: exact to 256 ns (a
+   * double near 2^60), far finer than any sampling interval, and `JSON.stringify` takes it.
+   */
+  timestamp_ns?: number;
   hostname: string;
   diskstats?: DiskstatsEntry[];
   vmstat?: Record<string, Counter>;
@@ -121,7 +124,11 @@ export interface SampleDict {
   errors?: Record<string, string>;
 }
 
-export type CollectionMethod = 'local' | 'ssh';
+/**
+ * How a run was collected. mlpstorage writes `local` or `ssh`; its reader defaults a missing
+ * value to `unknown`, so a file may hold that too.
+ */
+export type CollectionMethod = 'local' | 'ssh' | 'unknown';
 
 export interface TimeSeriesDataDict {
   collection_interval_seconds: number;

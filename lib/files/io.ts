@@ -1,5 +1,7 @@
 /** File plumbing shared by the readers and writers: errors, full writes, gzip in and out. */
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { constants as Z, createGunzip, createGzip, type Gzip } from 'node:zlib';
@@ -69,19 +71,41 @@ export function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 }
 
+/** What a non-regular file is, for the message that refuses it. */
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+function notRegular(path: string, st: Stats): FileError {
+  return new FileError(path, `cannot read: ${kindOf(st)}, not a recording file`);
+}
+
 /**
  * The bytes of a file, gunzipped when it starts with the gzip magic. A truncated gzip stream
  * yields what it holds (the caller's parser notices the truncation) instead of failing.
+ *
+ * Only a regular file is read: a directory, FIFO or device (`/dev/zero` never ends, a FIFO
+ * blocks until a writer comes) is refused at once with a FileError. The file is opened
+ * non-blocking, so a FIFO swapped in after the check cannot hang the open either.
  */
 export async function openInput(path: string): Promise<Readable> {
   let fh: FileHandle;
   try {
-    fh = await open(path, 'r');
+    const st = await stat(path);
+    if (!st.isFile()) throw notRegular(path, st);
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     throw fileError(path, 'read', e);
   }
   let head: Buffer;
   try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw notRegular(path, st);
     const b = Buffer.alloc(2);
     const { bytesRead } = await fh.read(b, 0, 2, 0);
     head = b.subarray(0, bytesRead);
@@ -92,4 +116,28 @@ export async function openInput(path: string): Promise<Readable> {
   const raw = fh.createReadStream({ start: 0, highWaterMark: 1 << 20 });
   if (!isGzip(head)) return raw;
   return pipeline(raw, createGunzip({ finishFlush: Z.Z_SYNC_FLUSH, chunkSize: 1 << 20 }), () => undefined);
+}
+
+/**
+ * Why the first bytes of a (gunzipped) file show it is no JSON recording at all, or undefined:
+ * binary data (control bytes other than whitespace, invalid UTF-8) or text that does not start
+ * with a JSON object. Such a file is "not a recording", not a truncated one.
+ */
+export function notJsonObjectText(head: Buffer): string | undefined {
+  const n = Math.min(head.length, 4096);
+  for (let i = 0; i < n; i++) {
+    const c = head[i];
+    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return 'it holds binary data';
+  }
+  // Cut back to a whole UTF-8 sequence before checking the text decodes.
+  let end = n;
+  while (end > 0 && end > n - 4 && (head[end - 1] & 0xc0) === 0x80) end--;
+  if (end > 0 && head[end - 1] >= 0xc0) end--;
+  // Our files and Python's are ASCII (ensure_ascii); other text must at least be valid UTF-8.
+  if (head.subarray(0, end).toString('utf8').includes('\ufffd')) return 'it holds binary data';
+  let i = 0;
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) i = 3; // a UTF-8 byte order mark
+  while (i < n && (head[i] === 0x20 || head[i] === 0x09 || head[i] === 0x0a || head[i] === 0x0d)) i++;
+  if (i < n && head[i] !== 0x7b) return `it does not start with a JSON object (it starts with ${JSON.stringify(head.toString('latin1', i, Math.min(i + 12, n)))})`;
+  return undefined;
 }

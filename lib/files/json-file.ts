@@ -2,8 +2,9 @@
  * The TimeSeriesData JSON file, byte for byte as mlpstorage writes it (`json.dump(d, f, indent=2)`),
  * optionally gzipped. Written atomically and streamed both ways, so a run of any length fits.
  */
-import { InvalidDataError } from '../errors.js';
+import { InvalidDataError, InvalidOptionError } from '../errors.js';
 import { pyFloatRepr } from '../json/float.js';
+import { isSafeDict } from '../json/json-safe.js';
 import { parseJson } from '../json/parse.js';
 import { stringifySample } from '../json/sample.js';
 import { pyQuote } from '../json/string.js';
@@ -12,7 +13,7 @@ import { TimeSeriesData } from '../models/data.js';
 import { TimeSeriesSample } from '../models/sample.js';
 import { indexPath, keyPath, record } from '../models/validate.js';
 import { writeFileAtomic } from './atomic.js';
-import { fileError, openInput } from './io.js';
+import { fileError, notJsonObjectText, openInput } from './io.js';
 import { SamplesSplitter } from './json-splitter.js';
 import { buildFromText } from './parse-sample.js';
 
@@ -58,8 +59,25 @@ export function* timeSeriesJsonChunks(data: TimeSeriesData, indent = 2): Generat
     '"hosts_collected": ' + stringifyJson(data.hostsCollected, { indent, level: 1 }) + nl(0) + '}';
 }
 
+function describeArg(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') {
+    const plain = Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null || isSafeDict(v);
+    return plain ? 'a plain object (TimeSeriesData.fromDict(dict) builds one from a dict)' : `a ${v.constructor?.name ?? 'object'}`;
+  }
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** Throws an InvalidOptionError naming `fn`'s argument at fault unless `path` and `data` are what it takes. */
+export function checkWriteArgs(fn: string, path: unknown, data: unknown): asserts data is TimeSeriesData {
+  if (typeof path !== 'string' || path === '') throw new InvalidOptionError(`${fn}: path must be a non-empty string, got ${describeArg(path)}`);
+  if (!(data instanceof TimeSeriesData)) throw new InvalidOptionError(`${fn}: data must be a TimeSeriesData, got ${describeArg(data)}`);
+}
+
 /** Write `data` to `path` atomically (temp file + rename). Failures are FileErrors naming `path`. */
 export async function writeTimeSeriesJson(path: string, data: TimeSeriesData, options: WriteJsonOptions = {}): Promise<void> {
+  checkWriteArgs('writeTimeSeriesJson', path, data);
   const gzip = options.gzip ?? path.endsWith('.gz');
   await writeFileAtomic(path, timeSeriesJsonChunks(data, options.indent ?? 2), { gzip, gzipLevel: options.gzipLevel });
 }
@@ -86,7 +104,8 @@ export async function readTimeSeriesJson(path: string): Promise<TimeSeriesData> 
       try {
         sample = buildFromText(text, (v) => v, (v) => TimeSeriesSample.fromDict(v, at));
       } catch (e) {
-        if (e instanceof SyntaxError) throw new InvalidDataError(at, `invalid JSON: ${e.message} (in ${path})`);
+        // The file is named once, by the catch below (inFile).
+        if (e instanceof SyntaxError) throw new InvalidDataError(at, `invalid JSON: ${e.message}`);
         throw e;
       }
       byHost.get(host)!.push(sample);
@@ -94,13 +113,22 @@ export async function readTimeSeriesJson(path: string): Promise<TimeSeriesData> 
     (host) => byHost.set(host, []), // a repeated host key replaces the earlier one, as in JSON.parse
   );
   let skeleton: string;
+  let first = true;
   try {
-    for await (const chunk of input) splitter.push(chunk as Buffer);
+    for await (const chunk of input) {
+      if (first) {
+        first = false;
+        const why = notJsonObjectText(chunk as Buffer);
+        if (why !== undefined) throw new InvalidDataError('', `${path}: not a recording: ${why}`);
+      }
+      splitter.push(chunk as Buffer);
+    }
+    if (first) throw new InvalidDataError('', `${path}: not a recording: the file is empty`);
     skeleton = splitter.end();
   } catch (e) {
     input.destroy();
     if (e instanceof SyntaxError) throw new InvalidDataError('', `${path}: invalid JSON: ${e.message} (truncated file?)`);
-    if (e instanceof InvalidDataError) throw inFile(e, path);
+    if (e instanceof InvalidDataError) throw e.path === '' ? e : inFile(e, path);
     throw fileError(path, 'read', e);
   }
   let top: unknown;

@@ -5,15 +5,17 @@
  *    "start_time":"…","collection_method":"local","hosts_requested":["node1"]}
  *   {"record":"sample","host":"node1","sample":{…the mlpstorage sample dict…}}
  *   …
- *   {"record":"footer","end_time":"…","num_samples":N,"hosts_collected":["node1"]}
+ *   {"record":"footer","end_time":"…","num_samples":N,"hosts_collected":["node1"],"collection_method":"local"}
  *
  * `host` is the host as requested (the key in `samples_by_host`), which may differ from the
- * sample's own `hostname`. The footer is missing when the writer did not finish.
+ * sample's own `hostname`. The footer is missing when the writer did not finish; its
+ * `collection_method` (optional) supersedes the header's. docs/FORMAT.md describes it all.
  */
 import { stringifySample } from '../json/sample.js';
 import { pyQuote } from '../json/string.js';
 import { stringifyJson } from '../json/stringify.js';
 import type { TimeSeriesSample } from '../models/sample.js';
+import type { CollectionMethod } from '../types.js';
 import type { RunMetadata } from './sink.js';
 
 export const JSONL_FORMAT = 'hostseries-jsonl';
@@ -35,6 +37,9 @@ export function sampleLine(host: string, sample: TimeSeriesSample): string {
   return '{"record":"sample","host":' + pyQuote(host) + ',"sample":' + stringifySample(sample.toDict()) + '}\n';
 }
 
-export function footerLine(endTime: string, numSamples: number, hostsCollected: readonly string[]): string {
-  return stringifyJson({ record: 'footer', end_time: endTime, num_samples: numSamples, hosts_collected: hostsCollected }) + '\n';
+/** `collectionMethod`, when given, supersedes the header's (mlpstorage's rule needs the hosts collected). */
+export function footerLine(endTime: string, numSamples: number, hostsCollected: readonly string[], collectionMethod?: CollectionMethod): string {
+  return stringifyJson({
+    record: 'footer', end_time: endTime, num_samples: numSamples, hosts_collected: hostsCollected, collection_method: collectionMethod,
+  }) + '\n';
 }

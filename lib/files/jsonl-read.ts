@@ -3,7 +3,7 @@ import { InvalidDataError } from '../errors.js';
 import { TimeSeriesData } from '../models/data.js';
 import { TimeSeriesSample } from '../models/sample.js';
 import {
-  collectionMethod, count, field, isRecord, nonNegativeFloat, record, string, stringList, timestampOrEmpty,
+  collectionMethod, count, field, isRecord, nonNegativeFloat, optional, record, string, stringList, timestampOrEmpty,
 } from '../models/validate.js';
 import type { CollectionMethod } from '../types.js';
 import { fileError, openInput } from './io.js';
@@ -12,16 +12,30 @@ import { JSONL_FORMAT } from './jsonl-format.js';
 import { buildFromText } from './parse-sample.js';
 
 export interface ReadJsonlOptions {
-  /** Skip every line that is not valid JSON, not only a torn last line (default false). */
-  skipInvalidLines?: boolean;
+  /**
+   * Refuse a corrupt line (invalid JSON or invalid data followed by more lines): the first one
+   * throws an InvalidDataError naming the file and the line. Default false: such lines are
+   * skipped and listed in `skipped`. A torn last line, what a kill leaves, is skipped either way.
+   */
+  strict?: boolean;
+}
+
+/** A line the reader left out, with why. Lines count from 1. */
+export interface SkippedLine {
+  line: number;
+  message: string;
 }
 
 export interface JsonlReadResult {
   data: TimeSeriesData;
-  /** Lines skipped because they were not valid JSON (a torn last line after a kill). */
+  /** Lines left out: a torn last line (a kill) and, unless `strict`, corrupt lines. */
+  skipped: SkippedLine[];
+  /** `skipped.length`. */
   skippedLines: number;
   /** The footer was there: the writer closed the stream. */
   complete: boolean;
+  /** What the file says that disagrees with what it holds (e.g. its `num_samples`). */
+  warnings: string[];
 }
 
 interface Header {
@@ -33,7 +47,9 @@ interface Header {
 
 interface Footer {
   endTime: string;
+  numSamples: number;
   hostsCollected: string[];
+  collectionMethod: CollectionMethod | undefined;
 }
 
 function header(d: Record<string, unknown>): Header {
@@ -47,10 +63,11 @@ function header(d: Record<string, unknown>): Header {
 }
 
 function footer(d: Record<string, unknown>): Footer {
-  field(d, 'num_samples', '', count);
   return {
     endTime: field(d, 'end_time', '', timestampOrEmpty),
+    numSamples: field(d, 'num_samples', '', count),
     hostsCollected: field(d, 'hosts_collected', '', stringList),
+    collectionMethod: optional(d, 'collection_method', '', collectionMethod),
   };
 }
 
@@ -83,45 +100,50 @@ class JsonlBuilder {
   readonly byHost = new Map<string, TimeSeriesSample[]>();
   samples = 0;
   lastTime = '';
-  skipped = 0;
-  private bad: { line: number; message: string } | undefined;
+  readonly skipped: SkippedLine[] = [];
+  /** An invalid line not yet known to be the last (a torn last line is no corruption). */
+  private torn: SkippedLine | undefined;
 
-  constructor(private readonly file: string, private readonly skipInvalid: boolean) {}
+  constructor(private readonly file: string, private readonly strict: boolean) {}
+
+  /** A corrupt line: skipped and listed, or (strict) refused. */
+  private corrupt(line: number, message: string, cause?: unknown): void {
+    if (this.strict) throw new InvalidDataError('', `${this.file} line ${line}: ${message} (a corrupt line; without strict it would be skipped)`, { cause });
+    this.skipped.push({ line, message });
+  }
 
   line(text: string, n: number): void {
     if (text.trim() === '') return;
-    if (this.bad) {
-      // Only the last line can be torn by a kill; a bad line followed by more is corruption.
-      if (!this.skipInvalid) throw new InvalidDataError('', `${this.file} line ${this.bad.line}: invalid JSON: ${this.bad.message}`);
-      this.skipped++;
-      this.bad = undefined;
+    if (this.torn) {
+      // Only the last line can be torn by a kill; an invalid line followed by more is corruption.
+      const t = this.torn;
+      this.torn = undefined;
+      if (!this.head) throw new InvalidDataError('', `${this.file} line ${t.line}: ${t.message} (not a ${JSONL_FORMAT} stream?)`);
+      this.corrupt(t.line, t.message);
     }
     let r: Line;
     try {
       r = buildFromText(text, sampleOf, parseRecord);
     } catch (e) {
       if (e instanceof SyntaxError) {
-        this.bad = { line: n, message: e.message };
+        this.torn = { line: n, message: `invalid JSON: ${e.message}` };
         return;
       }
-      throw inFile(e, this.file, ` line ${n}`);
+      if (!(e instanceof InvalidDataError) || !this.head) throw inFile(e, this.file, ` line ${n}`);
+      this.corrupt(n, e.message, e);
+      return;
     }
-    try {
-      this.apply(r, n);
-    } catch (e) {
-      throw inFile(e, this.file, ` line ${n}`);
-    }
-  }
-
-  private apply(r: Line, n: number): void {
     if (r.kind === 'header') {
-      if (this.head) throw new InvalidDataError('', `second header at line ${n}`);
+      if (this.head) {
+        this.corrupt(n, 'a second header');
+        return;
+      }
       this.head = r.head;
       // As mlpstorage: every requested host has an entry, in the requested order.
       for (const h of r.head.hostsRequested) if (!this.byHost.has(h)) this.byHost.set(h, []);
       return;
     }
-    if (!this.head) throw new InvalidDataError('', `not a ${JSONL_FORMAT} stream (the first line is not its header)`);
+    if (!this.head) throw new InvalidDataError('', `${this.file} line ${n}: not a ${JSONL_FORMAT} stream (the first line is not its header)`);
     if (r.kind === 'sample') {
       let list = this.byHost.get(r.host);
       if (!list) this.byHost.set(r.host, (list = []));
@@ -135,27 +157,38 @@ class JsonlBuilder {
   }
 
   finish(): JsonlReadResult {
-    if (this.bad) this.skipped++;
+    if (this.torn) {
+      if (!this.head) throw new InvalidDataError('', `${this.file} line ${this.torn.line}: ${this.torn.message} (not a ${JSONL_FORMAT} stream?)`);
+      this.skipped.push(this.torn);
+    }
     if (!this.head) throw new InvalidDataError('', `${this.file}: no header line (empty or torn file)`);
+    const warnings: string[] = [];
+    if (this.foot && this.foot.numSamples !== this.samples) {
+      const corrupt = this.skipped.length > 0 ? ` (${this.skipped.length} line${this.skipped.length === 1 ? '' : 's'} skipped)` : '';
+      warnings.push(`${this.file}: num_samples says ${this.foot.numSamples}, the file holds ${this.samples}${corrupt}`);
+    }
     const data = new TimeSeriesData({
       ...this.head,
+      collectionMethod: this.foot?.collectionMethod ?? this.head.collectionMethod,
       endTime: this.foot?.endTime ?? this.lastTime,
       numSamples: this.samples,
       samplesByHost: this.byHost,
       hostsCollected: this.foot?.hostsCollected ?? [...this.byHost].filter(([, s]) => s.length > 0).map(([h]) => h),
     });
-    return { data, skippedLines: this.skipped, complete: this.foot !== undefined };
+    return { data, skipped: this.skipped, skippedLines: this.skipped.length, complete: this.foot !== undefined, warnings };
   }
 }
 
 /**
  * Rebuild a TimeSeriesData from a JSON Lines stream (gzipped or not). Tolerates what a kill
- * leaves: a torn last line (skipped and counted) and no footer (end time and hosts are then taken
- * from the samples). Anything else that is wrong throws an InvalidDataError naming file and line.
+ * leaves: a torn last line (skipped and listed) and no footer (end time and hosts are then taken
+ * from the samples). A corrupt line further up (invalid JSON, a sample with invalid data) is
+ * skipped and listed with its line number, or with `strict` refused; a file that is not a stream
+ * at all (no header first) throws an InvalidDataError naming file and line.
  */
 export async function readTimeSeriesJsonl(path: string, options: ReadJsonlOptions = {}): Promise<JsonlReadResult> {
   const input = await openInput(path);
-  const b = new JsonlBuilder(path, options.skipInvalidLines ?? false);
+  const b = new JsonlBuilder(path, options.strict ?? false);
   let n = 1;
   let rest: Buffer | undefined;
   try {

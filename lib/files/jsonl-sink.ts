@@ -154,7 +154,7 @@ export class JsonlSink extends EventEmitter implements Sink {
     this.runSummary = summary;
     try {
       await this.flush();
-      await this.writeRaw(footerLine(summary.endTime, summary.numSamples ?? this.received, summary.hostsCollected ?? [...this.hosts]));
+      await this.writeRaw(footerLine(summary.endTime, summary.numSamples ?? this.received, summary.hostsCollected ?? [...this.hosts], summary.collectionMethod));
       if (this.gz) await writeAll(this.fh!, await this.gz.finish());
       await this.fh!.sync();
       await this.fh!.close();

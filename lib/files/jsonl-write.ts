@@ -5,6 +5,7 @@
  */
 import type { TimeSeriesData } from '../models/data.js';
 import { writeFileAtomic } from './atomic.js';
+import { checkWriteArgs } from './json-file.js';
 import { footerLine, headerLine, sampleLine } from './jsonl-format.js';
 
 export interface WriteJsonlOptions {
@@ -22,11 +23,12 @@ export function* timeSeriesJsonlChunks(data: TimeSeriesData): Generator<string> 
     hostsRequested: data.hostsRequested,
   });
   for (const [host, samples] of data.samplesByHost) for (const s of samples) yield sampleLine(host, s);
-  yield footerLine(data.endTime, data.numSamples, data.hostsCollected);
+  yield footerLine(data.endTime, data.numSamples, data.hostsCollected, data.collectionMethod);
 }
 
 /** Write `data` to `path` as a complete JSON Lines stream, atomically. Failures are FileErrors naming `path`. */
 export async function writeTimeSeriesJsonl(path: string, data: TimeSeriesData, options: WriteJsonlOptions = {}): Promise<void> {
+  checkWriteArgs('writeTimeSeriesJsonl', path, data);
   const gzip = options.gzip ?? path.endsWith('.gz');
   await writeFileAtomic(path, timeSeriesJsonlChunks(data), { gzip, gzipLevel: options.gzipLevel });
 }

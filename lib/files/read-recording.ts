@@ -1,44 +1,72 @@
 /** Read a recording whatever its form: the JSON file or the JSON Lines stream, gzipped or not. */
 import { InvalidDataError } from '../errors.js';
 import type { TimeSeriesData } from '../models/data.js';
-import { openInput } from './io.js';
+import { notJsonObjectText, openInput } from './io.js';
 import { readTimeSeriesJson } from './json-file.js';
-import { readTimeSeriesJsonl } from './jsonl-read.js';
+import { readTimeSeriesJsonl, type ReadJsonlOptions, type SkippedLine } from './jsonl-read.js';
 
 export interface Recording {
   data: TimeSeriesData;
   format: 'json' | 'jsonl';
   /** False for a stream whose writer did not finish (killed or still running). */
   complete: boolean;
-  /** Torn lines skipped (a JSON Lines stream cut by a kill). */
+  /** Lines of a stream left out: a torn last line, corrupt lines (see `ReadJsonlOptions.strict`). */
+  skipped: SkippedLine[];
+  /** `skipped.length`. */
   skippedLines: number;
+  /** What the file says that disagrees with what it holds, e.g. a `num_samples` that is not the count of samples. */
+  warnings: string[];
 }
 
-/** A JSON Lines stream starts with its header record on one line; the JSON file does not. */
-async function looksLikeJsonl(path: string): Promise<boolean> {
+export type ReadRecordingOptions = ReadJsonlOptions;
+
+/**
+ * The first line of the (gunzipped) file, at most 64 KiB of it. Throws an InvalidDataError when
+ * the bytes show it is no recording at all (binary, empty, not a JSON object).
+ */
+async function firstLine(path: string): Promise<string> {
   const input = await openInput(path);
-  let head = '';
+  const parts: Buffer[] = [];
+  let size = 0;
   try {
     for await (const chunk of input) {
-      head += (chunk as Buffer).toString('utf8');
-      if (head.includes('\n') || head.length >= 65536) break;
+      const b = chunk as Buffer;
+      parts.push(b);
+      size += b.length;
+      if (b.includes(10) || size >= 65536) break;
     }
   } finally {
     input.destroy();
   }
-  const first = head.split('\n', 1)[0].trim();
-  return first.startsWith('{"record"');
+  const head = Buffer.concat(parts);
+  if (head.length === 0) throw new InvalidDataError('', `${path}: not a recording: the file is empty`);
+  const why = notJsonObjectText(head);
+  if (why !== undefined) throw new InvalidDataError('', `${path}: not a recording: ${why}`);
+  return head.toString('utf8').split('\n', 1)[0].trim();
 }
 
-export async function readRecording(path: string): Promise<Recording> {
-  if (await looksLikeJsonl(path)) {
-    const r = await readTimeSeriesJsonl(path);
-    return { data: r.data, format: 'jsonl', complete: r.complete, skippedLines: r.skippedLines };
+/**
+ * Read `path`, a recording in any of our forms (or mlpstorage's JSON). A directory, FIFO or device
+ * is refused at once with a FileError; bytes that are no recording give an InvalidDataError
+ * saying so. `strict` refuses a stream's corrupt lines instead of skipping them.
+ */
+export async function readRecording(path: string, options: ReadRecordingOptions = {}): Promise<Recording> {
+  // A JSON Lines stream starts with its header record on one line; the JSON file does not.
+  if ((await firstLine(path)).startsWith('{"record"')) {
+    const r = await readTimeSeriesJsonl(path, options);
+    return { data: r.data, format: 'jsonl', complete: r.complete, skipped: r.skipped, skippedLines: r.skippedLines, warnings: r.warnings };
   }
+  let data: TimeSeriesData;
   try {
-    return { data: await readTimeSeriesJson(path), format: 'json', complete: true, skippedLines: 0 };
+    data = await readTimeSeriesJson(path);
   } catch (e) {
-    if (e instanceof InvalidDataError && e.path === '') throw new InvalidDataError('', `${e.message} — is this a hostseries recording?`, { cause: e });
+    if (e instanceof InvalidDataError && e.path === '' && !e.message.includes('not a recording')) {
+      throw new InvalidDataError('', `${e.message} — is this a hostseries recording?`, { cause: e });
+    }
     throw e;
   }
+  const warnings: string[] = [];
+  const held = data.countSamples();
+  if (data.numSamples !== held) warnings.push(`${path}: num_samples says ${data.numSamples}, the file holds ${held}`);
+  return { data, format: 'json', complete: true, skipped: [], skippedLines: 0, warnings };
 }

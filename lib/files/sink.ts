@@ -34,6 +34,8 @@ export interface RunSummary {
   hostsCollected?: readonly string[];
   /** Defaults to the number of samples the sink received. */
   numSamples?: number;
+  /** Supersedes the one given to `open` (mlpstorage's rule depends on the hosts collected). */
+  collectionMethod?: CollectionMethod;
 }
 
 export interface SinkEntry {

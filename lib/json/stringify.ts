@@ -6,10 +6,13 @@
  * JS has one number type, so the caller says where floats live with a `FloatSchema`: at those
  * positions a number is always written as a float (`1` → `1.0`). Elsewhere an integral number is
  * written as an integer and any other number as a float. A bigint is written as its exact digits.
- * Like `JSON.stringify`, `toJSON()` is honoured and `undefined`/functions are left out of objects.
+ * Like `JSON.stringify`, `toJSON()` is honoured (but an object with `toDict()`, a model, is written
+ * from that exact dict) and `undefined`/functions are left out of objects; a `JSON.rawJSON` value is
+ * written as its text.
  */
 import { InvalidDataError } from '../errors.js';
 import { pyFloatRepr } from './float.js';
+import { bigintFreeToJSON, isRawJson } from './json-safe.js';
 import { pyQuote } from './string.js';
 
 /** `true` marks a float; an object maps keys (or `'*'` for any key or array index) to sub-schemas. */
@@ -20,6 +23,7 @@ export interface StringifyOptions {
   indent?: number;
   /** Nesting level the value starts at, for writing a value inside a larger document. */
   level?: number;
+  /** Where floats live (default: the format's float fields, see `stringifyJson`). */
   floats?: FloatSchema;
 }
 
@@ -50,8 +54,13 @@ function child(schema: FloatSchema | undefined, key: string): FloatSchema | unde
 
 function write(v: unknown, schema: FloatSchema | undefined, indent: number | undefined, level: number): string | undefined {
   if (level > MAX_DEPTH) throw new InvalidDataError('', 'value nested too deeply (or circular) to write as JSON');
-  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
-    v = (v as { toJSON(): unknown }).toJSON();
+  if (v !== null && typeof v === 'object') {
+    if (isRawJson(v)) return v.rawJSON;
+    const o = v as { toDict?: unknown; toJSON?: unknown };
+    // The models' exact dict (their toJSON rounds big counters where JSON.rawJSON is missing);
+    // the dicts' own bigint-free toJSON is skipped for the same reason.
+    if (typeof o.toDict === 'function') v = (o.toDict as () => unknown).call(v);
+    else if (typeof o.toJSON === 'function' && o.toJSON !== bigintFreeToJSON) v = (o.toJSON as () => unknown).call(v);
   }
   switch (typeof v) {
     case 'string':
@@ -93,9 +102,22 @@ function write(v: unknown, schema: FloatSchema | undefined, indent: number | und
   return out === '' ? '{}' : out + close + '}';
 }
 
-/** Serialise `value` as Python's json module would (see the module comment). */
+/**
+ * Where the mlpstorage format has floats, by key at any depth: without a schema from the caller,
+ * `stringifyJson(data)` writes `"collection_interval_seconds": 10.0` and `"load_1min": 1.0` as
+ * Python (and `writeTimeSeriesJson`) do, not `10` and `1`.
+ */
+const FORMAT_FLOATS: { [key: string]: FloatSchema } = Object.assign(Object.create(null) as { [key: string]: FloatSchema }, {
+  collection_interval_seconds: true, load_1min: true, load_5min: true, load_15min: true,
+} as const);
+FORMAT_FLOATS['*'] = FORMAT_FLOATS; // any other key, at any depth (no prototype: a key `constructor` is just a key)
+
+/**
+ * Serialise `value` as Python's json module would (see the module comment). Without
+ * `options.floats`, the format's float fields (interval, load averages) are written as floats.
+ */
 export function stringifyJson(value: unknown, options: StringifyOptions = {}): string {
-  const text = write(value, options.floats, options.indent, options.level ?? 0);
+  const text = write(value, options.floats ?? FORMAT_FLOATS, options.indent, options.level ?? 0);
   if (text === undefined) throw new InvalidDataError('', `cannot write ${typeof value} as JSON`);
   return text;
 }

@@ -1,5 +1,6 @@
 /** A whole recording: the samples of every host plus the run metadata, as mlpstorage writes it. */
 import type { CollectionMethod, TimeSeriesDataDict } from '../types.js';
+import { bigintFree, safeDict } from '../json/json-safe.js';
 import { TimeSeriesSample } from './sample.js';
 import {
   array, collectionMethod, count, field, keyPath, nonNegativeFloat, record, setOwn, stringList, timestampOrEmpty,
@@ -13,10 +14,19 @@ export interface TimeSeriesDataInit {
   /** Defaults to the number of samples in `samplesByHost`. */
   numSamples?: number;
   samplesByHost?: Map<string, TimeSeriesSample[]> | Record<string, TimeSeriesSample[]>;
-  collectionMethod: CollectionMethod;
+  /** Defaults to mlpstorage's rule, `TimeSeriesData.collectionMethodFor(hostsCollected)`. */
+  collectionMethod?: CollectionMethod;
   hostsRequested?: string[];
-  /** Defaults to the hosts that have at least one sample. */
+  /** Defaults to mlpstorage's rule: the hosts that have at least one sample (error samples count). */
   hostsCollected?: string[];
+}
+
+/** What a collector knows at the end of a run, for the factories below. */
+export interface RunInit {
+  collectionIntervalSeconds: number;
+  /** `YYYY-MM-DDTHH:MM:SSZ` (UTC), or `''` when unknown. */
+  startTime: string;
+  endTime: string;
 }
 
 export class TimeSeriesData {
@@ -37,9 +47,63 @@ export class TimeSeriesData {
     this.startTime = init.startTime;
     this.endTime = init.endTime;
     this.numSamples = init.numSamples ?? this.countSamples();
-    this.collectionMethod = init.collectionMethod;
     this.hostsRequested = init.hostsRequested ?? [];
-    this.hostsCollected = init.hostsCollected ?? [...this.samplesByHost].filter(([, s]) => s.length > 0).map(([h]) => h);
+    this.hostsCollected = init.hostsCollected ?? TimeSeriesData.hostsWithSamples(this.samplesByHost);
+    this.collectionMethod = init.collectionMethod ?? TimeSeriesData.collectionMethodFor(this.hostsCollected);
+  }
+
+  // mlpstorage's rules for the run metadata, in one place (its mlpstorage_py/benchmarks/base.py,
+  // Benchmark._stop_timeseries_collection, and MultiHostTimeSeriesCollector.get_hosts_with_data).
+
+  /** `hosts_collected`: the hosts with at least one sample, error samples included, in key order. */
+  static hostsWithSamples(samplesByHost: ReadonlyMap<string, readonly unknown[]>): string[] {
+    return [...samplesByHost].filter(([, s]) => s.length > 0).map(([h]) => h);
+  }
+
+  /**
+   * `collection_method`: `ssh` when more than one host was collected, else `local`. This is
+   * mlpstorage's rule: it says how many hosts there were, not how each was sampled (one remote
+   * host alone is `local`; `hostStatus()` of the collector tells the method per host).
+   */
+  static collectionMethodFor(hostsCollected: readonly string[]): CollectionMethod {
+    return hostsCollected.length > 1 ? 'ssh' : 'local';
+  }
+
+  /**
+   * A single-host run (mlpstorage without `--hosts`): `samples_by_host` is `{hostname: samples}`
+   * even with no sample, `hosts_requested` is `[hostname]`, `hosts_collected` is `[hostname]` once
+   * there is a sample, and the method is `local`. `hostname` is the samples' own (the local host's
+   * name, `os.hostname()`, as mlpstorage's `socket.gethostname()`).
+   */
+  static forLocalHost(init: RunInit & { hostname: string; samples: TimeSeriesSample[] }): TimeSeriesData {
+    return new TimeSeriesData({
+      collectionIntervalSeconds: init.collectionIntervalSeconds,
+      startTime: init.startTime,
+      endTime: init.endTime,
+      samplesByHost: new Map([[init.hostname, init.samples]]),
+      collectionMethod: 'local',
+      hostsRequested: [init.hostname],
+      hostsCollected: init.samples.length > 0 ? [init.hostname] : [],
+    });
+  }
+
+  /**
+   * A multi-host run (mlpstorage `--hosts`): every requested host has an entry in
+   * `samples_by_host` (`[]` without a sample), in the requested order, and `hosts_collected` and
+   * `collection_method` follow the rules above. Hosts with samples that were not requested are
+   * kept after them.
+   */
+  static forHosts(init: RunInit & { hostsRequested: readonly string[]; samplesByHost: ReadonlyMap<string, TimeSeriesSample[]> }): TimeSeriesData {
+    const byHost = new Map<string, TimeSeriesSample[]>();
+    for (const h of init.hostsRequested) byHost.set(h, init.samplesByHost.get(h) ?? []);
+    for (const [h, s] of init.samplesByHost) if (!byHost.has(h)) byHost.set(h, s);
+    return new TimeSeriesData({
+      collectionIntervalSeconds: init.collectionIntervalSeconds,
+      startTime: init.startTime,
+      endTime: init.endTime,
+      samplesByHost: byHost,
+      hostsRequested: [...init.hostsRequested],
+    });
   }
 
   /** The number of samples actually held (which `numSamples` normally equals). */
@@ -53,7 +117,8 @@ export class TimeSeriesData {
   toDict(): TimeSeriesDataDict {
     const byHost: Record<string, ReturnType<TimeSeriesSample['toDict']>[]> = {};
     for (const [host, samples] of this.samplesByHost) setOwn(byHost, host, samples.map((s) => s.toDict()));
-    return {
+    // Inherits a toJSON that JSON.stringify can use with big counters (see TimeSeriesSample.toJSON).
+    return Object.assign(safeDict<TimeSeriesDataDict>(), {
       collection_interval_seconds: this.collectionIntervalSeconds,
       start_time: this.startTime,
       end_time: this.endTime,
@@ -62,12 +127,12 @@ export class TimeSeriesData {
       collection_method: this.collectionMethod,
       hosts_requested: this.hostsRequested,
       hosts_collected: this.hostsCollected,
-    };
+    });
   }
 
-  /** Same as `toDict()`; see `TimeSeriesSample.toJSON` about bigints and `JSON.stringify`. */
+  /** `toDict()` for `JSON.stringify`; see `TimeSeriesSample.toJSON` about big counters. */
   toJSON(): TimeSeriesDataDict {
-    return this.toDict();
+    return bigintFree(this.toDict()) as TimeSeriesDataDict;
   }
 
   /**

@@ -1,2 +1,2 @@
 export { TimeSeriesSample, type TimeSeriesSampleInit } from './sample.js';
-export { TimeSeriesData, type TimeSeriesDataInit } from './data.js';
+export { TimeSeriesData, type RunInit, type TimeSeriesDataInit } from './data.js';

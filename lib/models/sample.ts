@@ -11,12 +11,13 @@ import {
   array, count, counter, counterDict, epochNanos, field, join, nonNegativeFloat, optional, record, setOwn, string, stringDict,
   timestamp, type Check, type Key,
 } from './validate.js';
+import { bigintFree, safeDict } from '../json/json-safe.js';
 
 export interface TimeSeriesSampleInit {
   /** Whole seconds, UTC, as the reference writes it: `2026-01-24T12:00:00Z`. */
   timestamp: string;
-  /** Wall-clock nanoseconds since the epoch (exact; usually a bigint). */
-  timestampNs?: Counter;
+  /** Wall-clock nanoseconds since the epoch, a number (exact to 256 ns). */
+  timestampNs?: number;
   hostname: string;
   diskstats?: DiskstatsEntry[];
   vmstat?: Record<string, Counter>;
@@ -128,7 +129,7 @@ const netList = list(netEntry);
 
 export class TimeSeriesSample {
   timestamp: string;
-  timestampNs: Counter | undefined;
+  timestampNs: number | undefined;
   hostname: string;
   diskstats: DiskstatsEntry[] | undefined;
   vmstat: Record<string, Counter> | undefined;
@@ -156,15 +157,17 @@ export class TimeSeriesSample {
 
   /** The sample time as a Date (from `timestampNs` when present, else `timestamp`). */
   get date(): Date {
-    return this.timestampNs !== undefined ? new Date(Number(BigInt(this.timestampNs) / 1_000_000n)) : new Date(this.timestamp);
+    return this.timestampNs !== undefined ? new Date(Math.floor(this.timestampNs / 1e6)) : new Date(this.timestamp);
   }
 
   /**
    * The mlpstorage dict: snake_case keys in file order, absent values left out. Nested objects
-   * are shared with the sample, not copied.
+   * are shared with the sample, not copied. Big counters stay bigints; the dict inherits a
+   * `toJSON` so that `JSON.stringify` takes it all the same (see `toJSON`).
    */
   toDict(): SampleDict {
-    const d = { timestamp: this.timestamp } as SampleDict;
+    const d = safeDict<SampleDict>();
+    d.timestamp = this.timestamp;
     if (this.timestampNs !== undefined) d.timestamp_ns = this.timestampNs;
     d.hostname = this.hostname;
     if (this.diskstats !== undefined) d.diskstats = this.diskstats;
@@ -179,11 +182,12 @@ export class TimeSeriesSample {
   }
 
   /**
-   * Same as `toDict()` (so hostseries' JSON writer can take a sample). Counters above 2^53 are
-   * bigints, which Node 20's `JSON.stringify` refuses: use `stringifyJson` from hostseries.
+   * `toDict()` for `JSON.stringify`, which refuses bigints: a counter above 2^53 is written with
+   * its exact digits on Node 22+ (`JSON.rawJSON`) and as the nearest number on Node 20 (no
+   * rawJSON there). `stringifyJson` and the file writers stay exact on every runtime.
    */
   toJSON(): SampleDict {
-    return this.toDict();
+    return bigintFree(this.toDict()) as SampleDict;
   }
 
   /**

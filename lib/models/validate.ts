@@ -91,7 +91,8 @@ export function timestampOrEmpty(v: unknown, path: string, key?: Key): string {
   return timestamp(v, path, key, true);
 }
 
-const METHODS: readonly string[] = ['local', 'ssh'] satisfies readonly CollectionMethod[];
+// `unknown` is what mlpstorage's from_dict reads a missing collection_method as.
+const METHODS: readonly string[] = ['local', 'ssh', 'unknown'] satisfies readonly CollectionMethod[];
 
 export function collectionMethod(v: unknown, path: string, key?: Key): CollectionMethod {
   if (typeof v !== 'string' || !METHODS.includes(v)) fail(path, `one of ${METHODS.map((m) => `"${m}"`).join(', ')}`, v, key);
@@ -110,12 +111,15 @@ export function counter(v: unknown, path: string, key?: Key): Counter {
 }
 
 /**
- * Nanoseconds since the epoch. Unlike a counter, a value that `JSON.parse` rounded (every
- * current time is above 2^53) is accepted: a few hundred ns off matter nothing for a time.
+ * Nanoseconds since the epoch, as a number. Unlike a counter, it need not be exact: every current
+ * time is above 2^53, and a double holds it to 256 ns, which matters nothing for a time. An exact
+ * bigint (from an exact parse, or an older file) is rounded to the nearest double the same way
+ * `JSON.parse` rounds the digits.
  */
-export function epochNanos(v: unknown, path: string, key?: Key): Counter {
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 64) return Number.isSafeInteger(v) ? v : BigInt(v);
-  return counter(v, path, key);
+export function epochNanos(v: unknown, path: string, key?: Key): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 64) return v;
+  if (typeof v === 'bigint' && v >= 0n && v <= U64_MAX) return Number(v);
+  return fail(path, 'a non-negative integer', v, key);
 }
 
 /** A non-negative integer that fits a JS number (counts, process numbers). */

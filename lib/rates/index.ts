@@ -3,7 +3,8 @@
  * sar -u, sar -B), over the real interval between the samples. A counter that went backwards
  * gives no rate (the field is absent), never a negative one; a zero divisor gives 0.
  */
-import type { Counter, CpuTimes, DiskstatsEntry, NetdevEntry, SampleDict } from '../types.js';
+import type { CpuTimes, DiskstatsEntry, NetdevEntry, SampleDict } from '../types.js';
+import { InvalidOptionError } from '../errors.js';
 import { delta, ratio } from './delta.js';
 
 /** iostat -x columns (`/` and `-` spelled `_`); kB are 1024 bytes, sectors 512 bytes. */
@@ -79,21 +80,57 @@ export interface Rates {
 
 /** What rates read from a sample: a SampleDict or a TimeSeriesSample alike. */
 export type RateInput = Pick<SampleDict, 'timestamp' | 'diskstats' | 'netdev' | 'stat' | 'meminfo' | 'vmstat'> & {
-  timestamp_ns?: Counter;
-  timestampNs?: Counter;
+  /** A number (a bigint, as older versions gave, is accepted too). */
+  timestamp_ns?: number | bigint;
+  timestampNs?: number | bigint;
 };
 
-function nanos(s: RateInput): bigint | undefined {
+function nanos(s: RateInput): number | undefined {
   const ns = s.timestamp_ns ?? s.timestampNs;
-  return ns === undefined ? undefined : BigInt(ns);
+  return ns === undefined ? undefined : Number(ns);
 }
 
-/** Seconds between two samples: from the precise stamps when both have them. */
-export function intervalSeconds(a: RateInput, b: RateInput): number {
+export interface IntervalOptions {
+  /**
+   * The spacing the samples were taken at (a file's `collection_interval_seconds`, times the
+   * number of ticks between the two samples). Used when the samples have only whole-second
+   * timestamps (every mlpstorage file) and those are consistent with it: they cannot resolve a
+   * 0.5 s step (they differ by 0 or 1 s), nor a 1.02 s one (1 or 2 s).
+   */
+  nominalSeconds?: number;
+}
+
+/**
+ * Seconds between two samples: from the precise stamps (`timestamp_ns`) when both have them;
+ * otherwise from the whole-second `timestamp`s, or `nominalSeconds` where those cannot tell it
+ * apart (they differ from it by no more than their 1 s resolution).
+ */
+export function intervalSeconds(a: RateInput, b: RateInput, options: IntervalOptions = {}): number {
   const na = nanos(a);
   const nb = nanos(b);
-  if (na !== undefined && nb !== undefined) return Number(nb - na) / 1e9;
-  return (Date.parse(b.timestamp) - Date.parse(a.timestamp)) / 1000;
+  if (na !== undefined && nb !== undefined) return (nb - na) / 1e9;
+  const coarse = (Date.parse(b.timestamp) - Date.parse(a.timestamp)) / 1000;
+  const nominal = options.nominalSeconds;
+  // Floored to whole seconds, stamps t apart differ by floor(t) or ceil(t): a difference within
+  // 1 s of the nominal spacing is that spacing (plus the collector's drift, which they cannot show).
+  if (nominal !== undefined && nominal > 0 && coarse >= 0 && Math.abs(coarse - nominal) <= 1) return nominal;
+  return coarse;
+}
+
+function describeInput(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object without a timestamp';
+  if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return `${typeof v} ${v}`;
+  return typeof v;
+}
+
+/** Throws unless `v` looks like a sample (a dict or a TimeSeriesSample with a string timestamp). */
+function checkInput(v: unknown, name: string): asserts v is RateInput {
+  if (typeof v !== 'object' || v === null || typeof (v as { timestamp?: unknown }).timestamp !== 'string') {
+    throw new InvalidOptionError(`computeRates: ${name} must be a sample (an object with a timestamp), got ${describeInput(v)}`);
+  }
 }
 
 /** Set `out[key]` only when the value exists. */
@@ -174,10 +211,17 @@ function byName<T>(list: T[] | undefined, key: (e: T) => string): Map<string, T>
 
 /**
  * Rates from `prev` to `cur`. Devices and interfaces present in both are compared; across a
- * reboot (btime changed) there are no rates at all.
+ * reboot (btime changed) there are no rates at all. `options.nominalSeconds`: see
+ * `intervalSeconds`. Throws an InvalidOptionError when an argument is not a sample or when `cur`
+ * was taken before `prev` (swapped arguments, or samples out of order).
  */
-export function computeRates(prev: RateInput, cur: RateInput): Rates {
-  const dt = intervalSeconds(prev, cur);
+export function computeRates(prev: RateInput, cur: RateInput, options: IntervalOptions = {}): Rates {
+  checkInput(prev, 'prev');
+  checkInput(cur, 'cur');
+  const dt = intervalSeconds(prev, cur, options);
+  if (dt < 0) {
+    throw new InvalidOptionError(`computeRates: cur (${cur.timestamp}) was taken ${-dt} s before prev (${prev.timestamp}); pass the earlier sample first`);
+  }
   const out: Rates = { intervalSeconds: dt, disk: {}, net: {}, cpu: {}, mem: {}, vm: {} };
   const mt = cur.meminfo?.MemTotal;
   const ma = cur.meminfo?.MemAvailable;

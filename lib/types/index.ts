@@ -18,7 +18,7 @@ export type { OverflowPolicy, Logger } from '../collector/options.js';
 export type { CustomCollector } from '../collector/custom.js';
 export type { Aggregate } from '../collector/aggregate.js';
 export type { MultiHostTimeSeriesCollectorOptions } from '../remote/multi-collector.js';
-export type { HostStatus, HostState, HostGap, HostReboot } from '../remote/connection.js';
+export type { HostStatus, HostState, HostGap, HostReboot } from '../remote/host-status.js';
 export type { NativeSamplerOptions, SampleOnceOptions } from '../native/sampler.js';
 export type { Rates, DiskRates, NetRates, CpuRates, MemLevels, VmRates, RateInput } from '../rates/index.js';
 export type { HostEntry, ParseHostsOptions } from '../hosts/parse.js';
