@@ -118,6 +118,12 @@ describe('aggregates', () => {
     expect(aggregate(s, 'diskstats.sda.reads_completed')).toMatchObject({ count: 3, max: 20 });
     expect(aggregate(s, 'rates.disk.sda.r_s').avg).toBe(10);
   });
+
+  it('a wall clock stepped back between two samples drops that pair\'s rate, not the aggregate', () => {
+    // 0 s, 1 s, then a step back to 0.5 s, then 1.5 s: only the pairs that go forward have rates.
+    const s = [0, 1, 0.5, 1.5].map((t, i) => sample(t, { diskstats: [disk('sda', { reads_completed: i * 10 })] }));
+    expect(aggregate(s, 'rates.disk.sda.r_s')).toMatchObject({ count: 2, min: 10, max: 10 });
+  });
 });
 
 describe('computeRates: bad input', () => {

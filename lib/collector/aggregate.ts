@@ -110,6 +110,8 @@ export function series(samples: readonly RateInput[], metric: string): { values:
   const isRate = metric.startsWith('rates.');
   const path = isRate ? metric.slice('rates.'.length) : metric;
   for (let i = isRate ? 1 : 0; i < samples.length; i++) {
+    // A wall clock stepped back between two samples gives no rate for that pair (not an error).
+    if (isRate && intervalSeconds(samples[i - 1], samples[i]) < 0) continue;
     const src = isRate ? computeRates(samples[i - 1], samples[i]) : samples[i];
     const v = valueAt(src, path);
     if (v === undefined) continue;

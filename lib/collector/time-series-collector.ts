@@ -13,7 +13,7 @@ import { TimeSeriesSample } from '../models/sample.js';
 import { NativeSampler } from '../native/sampler.js';
 import { decodeOne, isoSeconds } from '../native/decode.js';
 import type { NativeBatch } from '../native/binding.js';
-import { computeRates, type Rates } from '../rates/index.js';
+import { computeRates, intervalSeconds, type Rates } from '../rates/index.js';
 import type { Metric, SampleDict } from '../types.js';
 import { series, summarize, type Aggregate } from './aggregate.js';
 import {
@@ -260,7 +260,8 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
   /** Rates between the last two samples (sysstat formulas), if there are two. */
   currentRates(): Rates | undefined {
     const [a, b] = this.tail(2);
-    return a && b ? computeRates(a, b) : undefined;
+    // None across a wall-clock step backwards (computeRates refuses a reversed pair).
+    return a && b && intervalSeconds(a, b) >= 0 ? computeRates(a, b) : undefined;
   }
 
   /** Samples held in memory, optionally only those of the last `lastSeconds`. */
