@@ -72,6 +72,18 @@ describe('parseHosts: Open MPI hostfile lines', () => {
       writeFileSync(p, 'node01\nnode;02\n');
       expect(() => parseHostfile(p)).toThrow(new RegExp(`${p}:2: shell metacharacter`));
       expect(() => parseHostfile(join(dir, 'missing'))).toThrow(FileError);
+      // A binary file given by mistake: named by its line, its bytes never echoed (a terminal would run them).
+      for (const bytes of [Buffer.from('node01\n\x00\x01garbage\x1b[31m\n'), Buffer.from([0x6e, 0x31, 0x0a, 0x6e, 0xff, 0xfe, 0x0a])]) {
+        writeFileSync(p, bytes);
+        let err: unknown;
+        try {
+          parseHostfile(p);
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toBeInstanceOf(FileError);
+        expect((err as Error).message).toBe(`${p}: not a hostfile: line 2 holds binary bytes (a hostfile is text: [user@]host [slots=N] per line)`);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -172,6 +184,9 @@ describe('parseHosts: errors name the bad piece', () => {
     ['[fe80::1]x', /after IPv6 literal/],
     ['[fe80::zz]', /invalid IPv6 literal/],
     ['1:::2', /invalid IPv6 literal/],
+    // Two ':N' after a host is one too many slot counts, not an IPv6 literal.
+    ['node[01-02]:8:9', /^invalid host spec "node\[01-02\]:8:9": more than one ':' after the host: host:N takes a single slot count \(never a port\)$/],
+    ['node1:8:22', /more than one ':' after the host: host:N takes a single slot count \(never a port\); an IPv6 literal holds only/],
     ['a/b', /invalid character "\/"/],
     ['a@b@c', /invalid character "@"/],
     [`${'x'.repeat(64)}.com`, /longer than 63/],

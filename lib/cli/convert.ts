@@ -3,16 +3,19 @@
  * .partial.jsonl a killed recording left) as the mlpstorage TimeSeriesData JSON.
  */
 import { Command, Option } from 'commander';
-import { lstat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { FileError } from '../errors.js';
-import { convertJsonlToJson } from '../files/jsonl-read.js';
+import { timeSeriesJsonChunks, writeTimeSeriesJson } from '../files/json-file.js';
+import { readTimeSeriesJsonl } from '../files/jsonl-read.js';
 import { UsageError } from './exit.js';
-import { Reporter, verbosityOf } from './output.js';
+import { checkNewFile } from './output-file.js';
+import { Reporter, verbosityOf, writeStdout } from './output.js';
+import { fileName } from './parse-args.js';
+import { inputFile, namedAs, readWarnings } from './stdin-file.js';
 
 interface ConvertOptions {
   output?: string;
   force?: boolean;
+  strict?: boolean;
   quiet?: boolean;
 }
 
@@ -36,25 +39,40 @@ export function convertedName(input: string): string {
 export function convertCommand(): Command {
   return new Command('convert')
     .description('turn a JSON Lines stream (a .jsonl recording, or the .partial.jsonl an unfinished one left) into the mlpstorage JSON')
-    .argument('<file>', 'a JSON Lines stream written by hostseries record (gzipped or not)')
-    .addOption(new Option('-o, --output <file>', 'where to write (default: <file> named .json; .gz compresses)'))
-    .addOption(new Option('-f, --force', 'replace the output file if it exists'))
-    .addOption(new Option('-q, --quiet', 'only errors'))
+    .argument('<file>', "a JSON Lines stream written by hostseries record (gzipped or not); '-' reads stdin (then give -o)")
+    .addOption(new Option('-o, --output <file>', "where to write (default: <file> named .json; .gz compresses; '-' is stdout)").argParser(fileName))
+    .addOption(new Option('-f, --force', 'replace the output file if it exists (a regular file only: never a link, device or FIFO)'))
+    .addOption(new Option('--strict', 'refuse a stream with a corrupt line (default: skip it, say which)'))
+    .addOption(new Option('-q, --quiet', 'only errors and warnings'))
     .addHelpText('after', EXAMPLES)
     .action(async (file: string, opts: ConvertOptions) => {
       const reporter = new Reporter(verbosityOf(opts));
+      if (file === '-' && opts.output === undefined) throw new UsageError("reading stdin ('-'): give -o FILE (or -o - for stdout)");
       const out = opts.output ?? convertedName(file);
-      if (resolve(out) === resolve(file)) throw new UsageError(`the output ${out} is the stream itself; give another -o`);
-      if (!opts.force && (await lstat(out).then(() => true, () => false))) {
-        throw new FileError(out, 'exists; give --force to replace it, or -o to write elsewhere');
-      }
-      const r = await convertJsonlToJson(file, out);
-      const d = r.data;
-      const hosts = [...d.samplesByHost.keys()].length;
-      reporter.info(`wrote ${out}: ${plural(d.countSamples(), 'sample')}, ${plural(hosts, 'host')}`);
-      if (!r.complete) {
-        const torn = r.skippedLines > 0 ? `; ${plural(r.skippedLines, 'torn line')} skipped` : '';
-        reporter.info(`${file} has no footer (its writer was killed or failed, or is still running): the end time is the last sample's${torn}`);
+      const toStdout = out === '-';
+      if (!toStdout && file !== '-' && resolve(out) === resolve(file)) throw new UsageError(`the output ${out} is the stream itself; give another -o`);
+      // Before reading: a long stream is not read only to be refused.
+      if (!toStdout) await checkNewFile(out, { force: opts.force, what: 'the JSON' });
+      const input = await inputFile(file);
+      try {
+        const r = await namedAs(input, readTimeSeriesJsonl(input.path, { strict: opts.strict === true }));
+        const d = r.data;
+        for (const w of readWarnings(input.name, r)) reporter.warn(w.split(input.path).join(input.name));
+        if (toStdout) {
+          await writeStdout(timeSeriesJsonChunks(d), true);
+        } else {
+          // Checked again: what appeared there while reading is not replaced either.
+          await checkNewFile(out, { force: opts.force, what: 'the JSON' });
+          await writeTimeSeriesJson(out, d);
+        }
+        const hosts = [...d.samplesByHost.keys()].length;
+        reporter.info(`wrote ${toStdout ? 'the JSON to stdout' : out}: ${plural(d.countSamples(), 'sample')}, ${plural(hosts, 'host')}`);
+        if (!r.complete) {
+          const torn = r.skippedLines > 0 ? `; ${plural(r.skippedLines, 'line')} skipped` : '';
+          reporter.info(`${input.name} has no footer (its writer was killed or failed, or is still running): the end time is the last sample's${torn}`);
+        }
+      } finally {
+        await input.release();
       }
     });
 }

@@ -1,8 +1,8 @@
 /** The host options shared by `record` and `hosts`: -H specs, --hostfile, --slurm. */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { hostsFromSlurm, parseHostfile, parseHosts, type HostEntry } from '../hosts/parse.js';
 import { UsageError } from './exit.js';
-import { collect } from './parse-args.js';
+import { collect, fileName } from './parse-args.js';
 
 export interface HostSourceOptions {
   hosts?: string[];
@@ -10,12 +10,18 @@ export interface HostSourceOptions {
   slurm?: boolean;
 }
 
+/** -H '' names no host: an error, as the library's empty host is (not "this host" by default). */
+function hostSpec(value: string, previous: string[] | undefined): string[] {
+  if (value.trim() === '') throw new InvalidArgumentError('Expected a host spec, not an empty string.');
+  return collect(value, previous);
+}
+
 export function addHostOptions(cmd: Command, withSpecOption: boolean): Command {
   cmd.optionsGroup('Hosts:');
   if (withSpecOption) {
-    cmd.addOption(new Option('-H, --hosts <spec>', "hosts: 'a,b', 'node[01-16]', 'user@host', 'host:slots' (repeatable)").argParser(collect));
+    cmd.addOption(new Option('-H, --hosts <spec>', "hosts: 'a,b', 'node[01-16]', 'user@host', 'host:slots' (repeatable)").argParser(hostSpec));
   }
-  cmd.addOption(new Option('--hostfile <path>', 'Open MPI / MPICH hostfile (repeatable)').argParser(collect));
+  cmd.addOption(new Option('--hostfile <path>', 'Open MPI / MPICH hostfile (repeatable)').argParser((v: string, prev: string[] | undefined) => collect(fileName(v), prev)));
   cmd.addOption(new Option('--slurm', 'the nodes of the current Slurm job ($SLURM_JOB_NODELIST)'));
   return cmd;
 }

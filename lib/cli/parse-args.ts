@@ -4,13 +4,15 @@ import { METRICS, type Metric } from '../types.js';
 
 const UNIT_SECONDS: Record<string, number> = { '': 1, ms: 0.001, s: 1, m: 60, min: 60, h: 3600 };
 
-/** `1.5`, `500ms`, `30s`, `10m`, `2h` → seconds, at least `min`. */
-export function seconds(min: number): (value: string) => number {
+/** `1.5`, `500ms`, `30s`, `10m`, `2h` → seconds, from `min` to `max` (NaN, negatives and Infinity never). */
+export function seconds(min: number, max = Number.POSITIVE_INFINITY): (value: string) => number {
   return (value) => {
     const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(ms|s|m|min|h)?\s*$/i.exec(value);
     const v = m ? Number(m[1]) * UNIT_SECONDS[(m[2] ?? '').toLowerCase()] : NaN;
     if (!Number.isFinite(v)) throw new InvalidArgumentError('Expected a duration in seconds, such as 1, 0.5, 500ms, 30s, 10m or 2h.');
-    if (v < min) throw new InvalidArgumentError(`Must be at least ${min} s.`);
+    if (v < min || v > max) {
+      throw new InvalidArgumentError(max === Number.POSITIVE_INFINITY ? `Must be at least ${min} s.` : `Must be from ${min} s to ${max} s${max === 86_400 ? ' (one day)' : ''}.`);
+    }
     return v;
   };
 }
@@ -38,4 +40,10 @@ export function metricList(value: string, previous: Metric[] | undefined): Metri
 /** For repeatable string options. */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** A file name option: '' is refused (it names no file; '-' is stdout or stdin where documented). */
+export function fileName(value: string): string {
+  if (value === '') throw new InvalidArgumentError("Expected a file name (or '-'), not an empty string.");
+  return value;
 }

@@ -62,13 +62,46 @@ export function parseHosts(spec: string | readonly string[], opts: ParseHostsOpt
 
 /** An Open MPI / MPICH hostfile (`[user@]host [slots=N] [max_slots=M]`, `#` comments). */
 export function parseHostfile(path: string, opts: Omit<ParseHostsOptions, 'source'> = {}): HostEntry[] {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     throw new FileError(path, `cannot read hostfile: ${(err as Error).message}`, { cause: err });
   }
-  return parseHosts(text, { ...opts, source: path });
+  return parseHosts(hostfileText(path, bytes), { ...opts, source: path });
+}
+
+/** Control characters a text hostfile never holds (tab, CR, LF, FF, VT are text). */
+const BINARY_BYTE = /[\x00-\x08\x0e-\x1f\x7f]/;
+
+/**
+ * A hostfile's text, or a FileError naming the line when it is not text (a binary file given by
+ * mistake): its bytes are never echoed to the terminal.
+ */
+function hostfileText(path: string, bytes: Buffer): string {
+  let text: string | undefined;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    text = undefined;
+  }
+  const lines = (text ?? bytes.toString('latin1')).split('\n');
+  const bad = text === undefined
+    ? lines.findIndex((l) => !isUtf8(Buffer.from(l, 'latin1')) || BINARY_BYTE.test(l))
+    : lines.findIndex((l) => BINARY_BYTE.test(l));
+  if (bad >= 0 || text === undefined) {
+    throw new FileError(path, `not a hostfile: line ${bad + 1} holds binary bytes (a hostfile is text: [user@]host [slots=N] per line)`);
+  }
+  return text;
+}
+
+function isUtf8(b: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(b);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The hosts of the current Slurm job (`SLURM_JOB_NODELIST`, else `SLURM_NODELIST`), or undefined outside one. */
@@ -189,8 +222,11 @@ function parseToken(tok: string, where: string, budget: number): HostEntry[] {
   } else {
     const colons = countOutsideBrackets(rest, ':');
     if (colons >= 2) {
-      // A bare IPv6 literal: every ':' belongs to the address (use [addr]:N for slots).
-      if (rest.includes('[')) fail("a '[...]' range cannot be combined with an IPv6 literal");
+      // A bare IPv6 literal: every ':' belongs to the address (use [addr]:N for slots). Anything
+      // else with two ':' is a host with one ':N' too many (node[01-02]:8:9, node1:8:22).
+      if (!IPV6_RE.test(rest)) {
+        fail(`more than one ':' after the host: host:N takes a single slot count (never a port)${rest.includes('[') ? '' : '; an IPv6 literal holds only hex digits, \':\' and \'.\''}`);
+      }
       names = [checkIpv6(rest, fail)];
     } else {
       if (colons === 1) {

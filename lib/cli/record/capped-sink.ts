@@ -1,11 +1,18 @@
 /**
  * The sink `record` hands the collector: a JsonlSink behind a per-host cap (--samples), with
- * a count per host for the status line and the stop condition.
+ * a count per host for the status line and the stop condition. Only samples with data count
+ * toward the cap: an unreachable host's error samples are written, but never end a recording.
  */
 import type { HostseriesError } from '../../errors.js';
 import type { TimeSeriesSample } from '../../models/sample.js';
 import type { JsonlSink } from '../../files/jsonl-sink.js';
 import type { RunMetadata, RunSummary, Sink, SinkEntry } from '../../files/sink.js';
+
+/** A sample that holds only errors (a host that could not be read): no section of data. */
+export function isErrorSample(s: TimeSeriesSample): boolean {
+  return s.errors !== undefined && s.diskstats === undefined && s.vmstat === undefined && s.meminfo === undefined
+    && s.loadavg === undefined && s.netdev === undefined && s.stat === undefined && s.collectors === undefined;
+}
 
 export class CappedSink implements Sink {
   private readonly counts = new Map<string, number>();
@@ -26,6 +33,7 @@ export class CappedSink implements Sink {
     return this.total;
   }
 
+  /** Samples with data written for `host`. */
   count(host: string): number {
     return this.counts.get(host) ?? 0;
   }
@@ -47,7 +55,7 @@ export class CappedSink implements Sink {
   write(sample: TimeSeriesSample, host: string = sample.hostname): void {
     const n = this.count(host);
     if (n >= this.cap) return;
-    this.counts.set(host, n + 1);
+    if (!isErrorSample(sample)) this.counts.set(host, n + 1);
     this.total++;
     this.inner.write(sample, host);
     this.onSample(host, sample);

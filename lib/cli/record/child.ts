@@ -2,8 +2,8 @@
  * The benchmark `record` wraps: run with inherited stdio, signals passed on, its exit status
  * reported the way a shell reports it.
  */
-import { spawn } from 'node:child_process';
-import { constants as fsConstants, readFileSync } from 'node:fs';
+import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
+import { constants as fsConstants, existsSync, readFileSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +24,42 @@ export interface RunningCommand {
   signal(sig: NodeJS.Signals): void;
 }
 
-export function runCommand(argv: readonly string[]): RunningCommand {
-  const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });
+export interface RunOptions {
+  /** The command's stdout goes to our stderr (stdout carries the recording: `-o -`). */
+  stdoutToStderr?: boolean;
+  /** Where to say that the command is not tied to our life (no setpriv). */
+  debug?: (message: string) => void;
+}
+
+let setprivChecked: string | null | undefined;
+
+/**
+ * util-linux's setpriv, when it can set the parent-death signal: run through it, the command is
+ * sent SIGTERM when we die, even by SIGKILL (PR_SET_PDEATHSIG), instead of running on as an
+ * orphan. setpriv execs the command in place (same pid, stdio, status and signals). Null when
+ * there is none (another OS userland, or util-linux before 2.33).
+ */
+function setpriv(): string | null {
+  if (setprivChecked !== undefined) return setprivChecked;
+  setprivChecked = null;
+  for (const dir of [...(process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/')), '/usr/bin', '/bin']) {
+    const path = join(dir, 'setpriv');
+    if (!existsSync(path)) continue;
+    const probe = spawnSync(path, ['--pdeathsig', 'SIGTERM', '--', 'true'], { stdio: 'ignore', timeout: 5000 });
+    if (probe.status === 0) setprivChecked = path;
+    break;
+  }
+  return setprivChecked;
+}
+
+export function runCommand(argv: readonly string[], o: RunOptions = {}): RunningCommand {
+  const stdio: StdioOptions = ['inherit', o.stdoutToStderr ? 2 : 'inherit', 'inherit'];
+  const wrapper = setpriv();
+  if (!wrapper) o.debug?.('setpriv (util-linux) with --pdeathsig not found: if hostseries is killed with SIGKILL, the command runs on');
+  // findExecutable has checked the command: setpriv's own exec cannot fail in a way that changes its status.
+  const child = wrapper
+    ? spawn(wrapper, ['--pdeathsig', 'SIGTERM', '--', ...argv], { stdio })
+    : spawn(argv[0], argv.slice(1), { stdio });
   let running = true;
   const exited = new Promise<CommandResult>((resolve) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
@@ -91,7 +125,12 @@ export async function findExecutable(name: string): Promise<string | undefined> 
   let found = false;
   for (const c of candidates) {
     const st = await stat(c).catch(() => undefined);
-    if (!st || st.isDirectory()) continue;
+    if (!st) continue;
+    // A path to a directory is "not executable" (126) as in a shell; PATH lookup passes over them.
+    if (st.isDirectory()) {
+      if (name.includes('/')) return 'not executable';
+      continue;
+    }
     found = true;
     if (await access(c, fsConstants.X_OK).then(() => true, () => false)) return undefined;
   }

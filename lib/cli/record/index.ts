@@ -1,8 +1,9 @@
 /** `hostseries record`: record while a command runs, for a duration, or until Ctrl-C. */
 import { Command, Option } from 'commander';
+import { MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS } from '../../collector/options.js';
 import type { Metric } from '../../types.js';
 import { addHostOptions, type HostSourceOptions } from '../host-options.js';
-import { metricList, positiveInt, seconds } from '../parse-args.js';
+import { fileName, metricList, positiveInt, seconds } from '../parse-args.js';
 import { addSshOptions, type SshCliOptions } from './ssh-options.js';
 import type { OutputFormat } from './paths.js';
 import { runRecording } from './run.js';
@@ -10,6 +11,7 @@ import { runRecording } from './run.js';
 export interface RecordOptions extends HostSourceOptions, SshCliOptions {
   interval: number;
   output?: string;
+  force?: boolean;
   format?: OutputFormat;
   samples?: number;
   duration?: number;
@@ -26,12 +28,17 @@ Examples:
   $ hostseries record --hostfile hosts.txt --duration 10m
   $ hostseries record -d 30s -o idle.jsonl.gz         # no command: 30 seconds (or until Ctrl-C)
   $ hostseries record -n 100 -i 0.5 -o quick.json     # 100 samples, then stop
+  $ hostseries record -o - -- ./bench.sh | hostseries summary -
 
 The exit status is the command's. Ctrl-C and SIGTERM go to the command; the recording ends when it
-exits and the file is always completed. While recording, samples stream to <file>.partial.jsonl
-(a crash or kill loses at most one interval; \`hostseries summary\` reads it, \`hostseries convert\`
-finalises it); at the end it becomes <file>, the mlpstorage TimeSeriesData JSON. A stream left by
-an unfinished recording is never overwritten. If the disk fails or fills while recording, the
+exits (with one last sample) and the file is always completed. A command that does not exit is
+said so; a second Ctrl-C sends it SIGTERM, a third SIGKILL. If hostseries itself is killed, the
+command gets SIGTERM (Linux, with util-linux's setpriv). While recording, samples stream to
+<file>.partial.jsonl (a crash or kill loses at most one interval; \`hostseries summary\` reads it,
+\`hostseries convert\` finalises it); at the end it becomes <file>, the mlpstorage TimeSeriesData
+JSON. An existing <file> is replaced only with --force, and only a regular file (never a link,
+device or FIFO); a stream left by an unfinished recording is never overwritten. With -o - the
+JSON goes to stdout and the command's output to stderr. If the disk fails or fills while recording, the
 samples it did not take are kept in memory and written at the end, to a temporary directory if
 <file> cannot be written (the exit status is then not 0). Hosts that are this machine are
 sampled natively; others over SSH (keys from ssh-agent, ~/.ssh/config and ~/.ssh/id_*; new host
@@ -44,11 +51,13 @@ export function recordCommand(): Command {
     .argument('[command...]', 'the command to run and record (after --)')
     .passThroughOptions()
     .optionsGroup('Recording:')
-    .addOption(new Option('-i, --interval <seconds>', 'time between samples (e.g. 1, 0.5, 10s)').argParser(seconds(0.05)).default(1))
-    .addOption(new Option('-o, --output <file>', 'where to write (default hostseries-<UTC time>.json; .gz compresses)'))
+    .addOption(new Option('-i, --interval <seconds>', `time between samples (e.g. 1, 0.5, 10s; ${MIN_INTERVAL_SECONDS} s to one day)`)
+      .argParser(seconds(MIN_INTERVAL_SECONDS, MAX_INTERVAL_SECONDS)).default(1))
+    .addOption(new Option('-o, --output <file>', "where to write (default hostseries-<UTC time>.json; .gz compresses; '-' is stdout)").argParser(fileName))
+    .addOption(new Option('-f, --force', 'replace the output file if it exists (a regular file only: never a link, device or FIFO)'))
     .addOption(new Option('--format <format>', 'json (mlpstorage TimeSeriesData) or jsonl (the stream itself); default from the file name').choices(['json', 'jsonl']))
     .addOption(new Option('-d, --duration <seconds>', 'stop recording after this long (e.g. 90, 10m, 2h)').argParser(seconds(0.001)))
-    .addOption(new Option('-n, --samples <N>', 'stop after N samples per host (error samples count)').argParser(positiveInt))
+    .addOption(new Option('-n, --samples <N>', 'stop after N samples per host (error samples do not count; a host that is down is not waited for)').argParser(positiveInt))
     .addOption(new Option('-m, --metrics <list>', 'sections to read: diskstats, vmstat, meminfo, loadavg, netdev, stat (default all)').argParser(metricList))
     .addOption(new Option('-q, --quiet', 'only warnings and errors; no status line').conflicts('verbose'))
     .addOption(new Option('-v, --verbose', 'say more: hosts connecting, signals, files'));

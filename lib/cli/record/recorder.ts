@@ -30,6 +30,8 @@ export interface Recorder {
   hostCounts(): HostCounts;
   /** Hosts that gave not one sample of data (only errors). */
   hostsWithoutData(): string[];
+  /** The host cannot be reached now (retrying): --samples does not wait for it. */
+  isDown(host: string): boolean;
   /** Rates between this machine's last two samples (local recordings only). */
   latestRates(): Rates | undefined;
   /** Ticks that came due while the machine was too busy to sample (local recordings only). */
@@ -79,6 +81,7 @@ export function localRecorder(o: RecorderOptions): Recorder {
     hosts: () => [c.hostname],
     hostCounts: () => ({ total: 1, streaming: c.isRunning ? 1 : 0, down: 0 }),
     hostsWithoutData: () => [],
+    isDown: () => false,
     latestRates: () => c.currentRates(),
     missedTicks: () => c.missedTicks,
   };
@@ -124,6 +127,10 @@ export function multiHostRecorder(o: RecorderOptions & { hosts: HostEntry[]; ssh
     hostsWithoutData: () => {
       const ok = new Set(c.hostsWithData());
       return c.hosts.filter((h) => !ok.has(h));
+    },
+    isDown: (host) => {
+      const st = c.hostStatus()[host];
+      return st !== undefined && DOWN.has(st.state);
     },
     latestRates: () => undefined,
     missedTicks: () => undefined,

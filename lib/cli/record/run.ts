@@ -6,12 +6,11 @@
  * stream cannot take are kept in memory (the JsonlSink's `unwritten`), and at the end they go
  * into the final file with the ones on disk (see save.ts).
  */
-import { unlink } from 'node:fs/promises';
 import { constants } from 'node:os';
 import type { WriteStream } from 'node:tty';
 import { formatHost, type HostEntry } from '../../hosts/parse.js';
 import { isLocalhost } from '../../hosts/localhost.js';
-import type { HostseriesError } from '../../errors.js';
+import { InvalidOptionError, type HostseriesError } from '../../errors.js';
 import { JsonlSink } from '../../files/jsonl-sink.js';
 import { CappedSink } from './capped-sink.js';
 import { findExecutable, fromTerminal, inTerminalForeground, runCommand, trapSignals, type RunningCommand } from './child.js';
@@ -22,7 +21,8 @@ import { headline } from '../view/headline.js';
 import { hostEntries } from '../host-options.js';
 import { Reporter, verbosityOf } from '../output.js';
 import type { RecordOptions } from './index.js';
-import { checkOutput, existingStream, planOutput, type OutputPlan } from './paths.js';
+import { LeftoverStream, prepareOutput, releaseOutput, type OutputPlan } from './paths.js';
+import { longTimeout } from './long-timer.js';
 import { saveRecording } from './save.js';
 import { localRecorder, multiHostRecorder, type Recorder } from './recorder.js';
 import { sshOptions } from './ssh-options.js';
@@ -62,13 +62,6 @@ export async function runRecording(argv: string[], o: RecordOptions): Promise<nu
   const reporter = new Reporter(verbosityOf(o));
   const entries = hostEntries(o);
   if (o.forceSsh && entries.length === 0) throw new UsageError('--force-ssh needs hosts (-H, --hostfile or --slurm)');
-  const plan = planOutput(o.output, o.format);
-  await checkOutput(plan);
-  const leftover = await existingStream(plan);
-  if (leftover) {
-    reporter.error(leftover);
-    return EXIT_USAGE;
-  }
   if (argv.length > 0) {
     const problem = await findExecutable(argv[0]);
     if (problem) {
@@ -77,7 +70,28 @@ export async function runRecording(argv: string[], o: RecordOptions): Promise<nu
     }
   }
   const remote = o.forceSsh === true || (await anyRemote(entries));
-  return new Recording(argv, o, reporter, plan, entries, remote).run();
+  // Last, as it creates the (empty) stream: every check that can refuse has been made.
+  let plan: OutputPlan;
+  try {
+    plan = await prepareOutput(o.output, o.format, o.force === true);
+  } catch (e) {
+    if (!(e instanceof LeftoverStream)) throw e;
+    reporter.error(e.message);
+    return EXIT_USAGE;
+  }
+  let recording: Recording;
+  try {
+    recording = new Recording(argv, o, reporter, plan, entries, remote);
+  } catch (e) {
+    // A collector refusing its options (e.g. an interval the multi-host collector does not take),
+    // said in the CLI's words.
+    await releaseOutput(plan);
+    if (e instanceof InvalidOptionError && e.message.startsWith('intervalSeconds ')) {
+      throw new UsageError(`-i/--interval ${e.message.slice('intervalSeconds '.length)}${remote ? ' (with remote hosts)' : ''}`);
+    }
+    throw e;
+  }
+  return recording.run();
 }
 
 class Recording {
@@ -88,6 +102,10 @@ class Recording {
   private cmd: RunningCommand | undefined;
   private finishing = false;
   private startedAt = 0;
+  /** Stop signals received while the command runs (the second sends SIGTERM, the third SIGKILL). */
+  private signalsToCommand = 0;
+  /** The last signal sent to (or meant for) the command, for the status line. */
+  private waitingFor: NodeJS.Signals | undefined;
 
   constructor(
     private readonly argv: string[],
@@ -97,11 +115,17 @@ class Recording {
     private readonly entries: HostEntry[],
     private readonly remote: boolean,
   ) {
-    this.jsonl = new JsonlSink(plan.stream);
+    // prepareOutput created the stream, empty: it is ours to write.
+    this.jsonl = new JsonlSink(plan.stream, { overwrite: true });
     this.jsonl.on('error', this.onStreamError);
     const cap = o.samples ?? Number.POSITIVE_INFINITY;
+    // --samples: every host has that many samples with data, or is down (it is not waited for;
+    // at least one host must have them: a run where no host answers goes on, retrying).
     this.sink = new CappedSink(this.jsonl, cap, () => {
-      if (o.samples !== undefined && this.recorder.hosts().every((h) => this.sink.count(h) >= cap)) this.stopper.stop('samples');
+      if (o.samples === undefined) return;
+      const hosts = this.recorder.hosts();
+      const done = (h: string): boolean => this.sink.count(h) >= cap;
+      if (hosts.some(done) && hosts.every((h) => done(h) || this.recorder.isDown(h))) this.stopper.stop('samples');
     });
     const common = { intervalSeconds: o.interval, metrics: o.metrics, sink: this.sink, reporter, onError: this.onCollectorError };
     this.recorder = remote
@@ -133,11 +157,30 @@ class Recording {
     if (e !== this.jsonl.error) this.reporter.warn(e.message);
   };
 
+  /**
+   * A signal while the command runs goes to it (the recording ends when it exits). A command
+   * that does not exit is not waited for blindly: we say so, the second signal sends it SIGTERM,
+   * the third SIGKILL; the recording is completed either way.
+   */
   private readonly onSignal = (sig: NodeJS.Signals): void => {
-    if (this.cmd?.running) {
-      // A terminal's Ctrl-C has reached the command already (same foreground job): not twice.
-      if (!(fromTerminal(sig) && inTerminalForeground())) this.cmd.signal(sig);
-      this.reporter.debug(`${sig}: passed to the command; the recording ends when it exits`);
+    const cmd = this.cmd;
+    if (cmd?.running) {
+      this.signalsToCommand++;
+      if (this.signalsToCommand === 1) {
+        // A terminal's Ctrl-C has reached the command already (same foreground job): not twice.
+        if (!(fromTerminal(sig) && inTerminalForeground())) cmd.signal(sig);
+        this.reporter.debug(`${sig}: passed to the command; the recording ends when it exits`);
+        this.waitingFor = sig;
+        const tell = setTimeout(() => {
+          if (cmd.running) this.reporter.warn(`the command is still running after ${sig} (it may ignore it); the recording goes on until it exits — ${sig === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again sends it SIGTERM, a third time SIGKILL`);
+        }, 1000);
+        tell.unref();
+        return;
+      }
+      const next: NodeJS.Signals = this.signalsToCommand === 2 ? 'SIGTERM' : 'SIGKILL';
+      this.reporter.warn(`${sig} again: sending ${next} to the command${next === 'SIGTERM' ? ' (once more: SIGKILL)' : ''}`);
+      this.waitingFor = next;
+      cmd.signal(next);
     } else if (this.finishing) {
       this.reporter.info(`${sig}: completing ${this.plan.output} first, one moment`);
     } else {
@@ -147,7 +190,7 @@ class Recording {
 
   private async record(): Promise<number> {
     const { reporter, plan, o } = this;
-    const where = plan.stream === plan.output ? plan.output : `${plan.output} (streaming to ${plan.stream})`;
+    const where = plan.stream === plan.output ? plan.output : `${plan.tempDir ? 'stdout' : plan.output} (streaming to ${plan.stream})`;
     reporter.info(`recording ${describeHosts(this.entries, this.remote)} every ${duration(o.interval)} to ${where}`);
     reporter.debug(this.remote ? 'collector: multi-host (SSH for remote hosts, native for this one)' : 'collector: the native sampler of this host');
 
@@ -160,13 +203,14 @@ class Recording {
     const hideStatus = this.showStatus();
     if (this.argv.length > 0) {
       reporter.debug(`running: ${this.argv.join(' ')}`);
-      this.cmd = runCommand(this.argv);
+      // With -o - stdout carries the recording: the command's output goes to stderr.
+      this.cmd = runCommand(this.argv, { stdoutToStderr: plan.tempDir !== undefined, debug: (m) => reporter.debug(m) });
       void this.cmd.exited.then(() => this.stopper.stop('command'));
     }
     // A little past the duration, so that the sample due at exactly `duration` is in.
-    const timer = o.duration === undefined ? undefined : setTimeout(() => this.stopper.stop('duration'), o.duration * 1000 + Math.min(200, o.interval * 500));
+    const cancelTimer = o.duration === undefined ? undefined : longTimeout(o.duration * 1000 + Math.min(200, o.interval * 500), () => this.stopper.stop('duration'));
     const reason = await this.stopper.stopped;
-    clearTimeout(timer);
+    cancelTimer?.();
     hideStatus();
     reporter.debug(`stopping: ${reason}`);
     const ok = await this.complete();
@@ -184,15 +228,19 @@ class Recording {
   private async start(): Promise<NodeJS.Signals | undefined> {
     const starting = this.recorder.start();
     starting.catch(() => undefined); // handled below, or moot once interrupted
-    const first = await Promise.race([starting.then(() => undefined), this.stopper.stopped]);
+    // Only a signal interrupts the start: --samples reached while connecting (say, a host that is
+    // down) is no reason not to run the command.
+    const signalled = this.stopper.stopped.then((r) => (r === 'command' || r === 'duration' || r === 'samples' ? new Promise<never>(() => undefined) : r));
+    // (A failed start is handled below, where the stream it made is removed.)
+    const first = await Promise.race([starting.then(() => undefined, () => undefined), signalled]);
     if (first !== undefined) {
       // The multi-host collector can be stopped mid-start (complete() does); the local one starts in an instant.
       if (!this.remote) await starting.catch(() => undefined);
-      return first as NodeJS.Signals;
+      return first;
     }
     await starting.catch(async (e: unknown) => {
-      // Only a stream this run created (never a file that was there: 'wx').
-      if (this.jsonl.created) await unlink(this.plan.stream).catch(() => undefined);
+      // The stream this run created (prepareOutput made it new: never a file that was there).
+      await releaseOutput(this.plan);
       throw e;
     });
     return undefined;
@@ -219,11 +267,15 @@ class Recording {
   private statusText(): string {
     const rec = this.recorder;
     const parts = [`recording ${clock(Date.now() - this.startedAt)}`, plural(this.sink.samples, 'sample')];
+    if (this.waitingFor && this.cmd?.running) {
+      const again = this.signalsToCommand < 3 ? `; again: ${this.signalsToCommand === 1 ? 'SIGTERM' : 'SIGKILL'}` : '';
+      parts.push(`waiting for the command to exit (${this.waitingFor} sent${again})`);
+    }
     const c = rec.hostCounts();
     if (rec.method === 'ssh') parts.push(`${c.streaming}/${c.total} hosts streaming${c.down ? `, ${c.down} down` : ''}`);
     const r = rec.latestRates();
     if (r) {
-      const h = headline(r, wholeDisks(Object.keys(r.disk), (n) => (r.disk[n]?.iops ?? 0) > 0));
+      const h = headline(r, wholeDisks(Object.keys(r.disk)));
       const mb = (h.disk_read_mb_s ?? 0) + (h.disk_write_mb_s ?? 0);
       parts.push(`cpu ${num(h.cpu_busy_pct, 0)}%`, `disk ${num(h.disk_iops, 0)} IOPS ${num(mb, 1)} MB/s`);
     }
@@ -245,18 +297,24 @@ class Recording {
     const missed = recorder.missedTicks();
     if (missed !== undefined) reporter.debug(`the sampler missed ${plural(missed, 'tick')} (due while the machine was too busy to sample)`);
     if (!this.jsonl.meta || !this.jsonl.created) {
+      await releaseOutput(plan);
       reporter.info('stopped before recording began; nothing written');
       return false;
     }
     const saved = await saveRecording(plan, this.jsonl, reporter);
     // Elsewhere (a temporary directory) or nowhere: saveRecording has said where and why.
     if (saved.path !== plan.output) return false;
+    if (plan.tempDir) await releaseOutput(plan);
     const silent = recorder.hostsWithoutData();
+    if (silent.length > 0 && silent.length === recorder.hosts().length) {
+      reporter.error(`no data from any host (${silent.join(', ')}): ${saved.path === '-' ? 'the recording' : saved.path} holds only error samples`);
+      return false;
+    }
     if (silent.length > 0) reporter.warn(`no data from ${silent.join(', ')}`);
     const elapsed = this.startedAt ? `, ${duration((Date.now() - this.startedAt) / 1000)}` : '';
     const n = saved.data?.countSamples() ?? this.sink.samples;
     const memory = saved.fromMemory > 0 ? ` (${plural(saved.fromMemory, 'sample')} the stream could not take came from memory)` : '';
-    reporter.info(`wrote ${saved.path}: ${plural(n, 'sample')}, ${plural(recorder.hosts().length, 'host')}${elapsed}${memory}`);
+    reporter.info(`wrote ${saved.path === '-' ? 'the recording to stdout' : saved.path}: ${plural(n, 'sample')}, ${plural(recorder.hosts().length, 'host')}${elapsed}${memory}`);
     return saved.ok;
   }
 }

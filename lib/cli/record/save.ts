@@ -3,17 +3,18 @@
  * could not take (a full or failing disk: the JsonlSink keeps them in `unwritten`). Written
  * where asked; when that fails, to a new temporary directory, so that no sample is lost.
  */
-import { mkdtemp, unlink } from 'node:fs/promises';
+import { mkdtemp, rename, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { TimeSeriesData } from '../../models/data.js';
 import type { TimeSeriesSample } from '../../models/sample.js';
-import { writeTimeSeriesJson } from '../../files/json-file.js';
+import { timeSeriesJsonChunks, writeTimeSeriesJson } from '../../files/json-file.js';
 import { readTimeSeriesJsonl } from '../../files/jsonl-read.js';
 import type { JsonlSink } from '../../files/jsonl-sink.js';
-import { writeTimeSeriesJsonl } from '../../files/jsonl-write.js';
+import { timeSeriesJsonlChunks, writeTimeSeriesJsonl } from '../../files/jsonl-write.js';
 import { errorMessage } from '../exit.js';
-import type { Reporter } from '../output.js';
+import { checkNewFile } from '../output-file.js';
+import { writeStdout, type Reporter } from '../output.js';
 import type { OutputPlan } from './paths.js';
 
 const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
@@ -87,20 +88,50 @@ function writer(plan: OutputPlan, data: TimeSeriesData): (path: string, gzip?: b
     : (path, gzip) => writeTimeSeriesJson(path, data, { gzip });
 }
 
+/** The file checked again just before it is written: what appeared there mid-run is not replaced either. */
+async function writeOutput(plan: OutputPlan, data: TimeSeriesData): Promise<void> {
+  if (plan.tempDir) {
+    await writeStdout(plan.format === 'jsonl' ? timeSeriesJsonlChunks(data) : timeSeriesJsonChunks(data), true);
+    return;
+  }
+  // The stream itself (--format jsonl) is this run's own file: it may be replaced by the whole.
+  await checkNewFile(plan.output, { force: plan.force || plan.output === plan.stream, what: 'the recording' });
+  await writer(plan, data)(plan.output);
+}
+
+/** A .jsonl recording whose stream was written beside its final name (--force, or -o -). */
+async function moveStream(plan: OutputPlan, reporter: Reporter): Promise<Saved> {
+  try {
+    if (plan.tempDir) {
+      const r = await readTimeSeriesJsonl(plan.stream);
+      await writeStdout(timeSeriesJsonlChunks(r.data), true);
+    } else {
+      await checkNewFile(plan.output, { force: plan.force, what: 'the recording' });
+      await rename(plan.stream, plan.output);
+    }
+    return { ok: true, path: plan.output, data: undefined, fromMemory: 0 };
+  } catch (e) {
+    reporter.error(`${errorMessage(e)}; the recording is in ${plan.stream}`);
+    return { ok: false, path: plan.stream, data: undefined, fromMemory: 0 };
+  }
+}
+
 /**
  * Complete the recording once the collector has stopped (the sink is closed). Reports each
  * failure once, on one line.
  */
 export async function saveRecording(plan: OutputPlan, sink: JsonlSink, reporter: Reporter): Promise<Saved> {
   // The normal end of a .jsonl recording: the stream is the file, footer and all.
-  if (plan.format === 'jsonl' && !sink.error) return { ok: true, path: plan.output, data: undefined, fromMemory: 0 };
+  if (plan.format === 'jsonl' && !sink.error) {
+    return plan.stream === plan.output ? { ok: true, path: plan.output, data: undefined, fromMemory: 0 } : await moveStream(plan, reporter);
+  }
 
   const { data, fromMemory, streamRead } = await assemble(plan, sink, reporter);
   const write = writer(plan, data);
   // A .jsonl stream that cannot be read back is not replaced by what memory holds.
   if (streamRead || plan.output !== plan.stream) {
     try {
-      await write(plan.output);
+      await writeOutput(plan, data);
       if (plan.stream !== plan.output && streamRead) await unlink(plan.stream).catch(() => undefined);
       return { ok: streamRead, path: plan.output, data, fromMemory };
     } catch (e) {
@@ -116,7 +147,7 @@ export async function saveRecording(plan: OutputPlan, sink: JsonlSink, reporter:
     reporter.error(`cannot create a temporary directory for the recording: ${errorMessage(e)}`);
     return lost(plan, sink, reporter, data);
   }
-  const name = basename(plan.output);
+  const name = plan.tempDir ? `recording.${plan.format}` : basename(plan.output);
   const tries: [string, boolean | undefined][] = [[join(dir, name), undefined]];
   if (!name.endsWith('.gz')) tries.push([join(dir, `${name}.gz`), true]);
   for (const [path, gzip] of tries) {

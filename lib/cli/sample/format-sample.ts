@@ -2,7 +2,6 @@
 import type { CpuTimes, SampleDict } from '../../types.js';
 import { countedInterface, wholeDisks } from '../view/devices.js';
 import { bytes, num, table } from '../view/format.js';
-import { ioCount } from '../view/headline.js';
 
 const MAX_ITEMS = 8;
 const n = (v: number | bigint | undefined): string => (v === undefined ? '-' : typeof v === 'bigint' ? v.toLocaleString('en-US') : num(v, 0));
@@ -44,7 +43,7 @@ export function sampleText(d: SampleDict): string[] {
   }
   if (d.diskstats) {
     const byName = new Map(d.diskstats.map((e) => [e.device_name, e]));
-    const disks = wholeDisks([...byName.keys()], (name) => ioCount(byName.get(name)!) > 0n);
+    const disks = wholeDisks([...byName.keys()]);
     const lines = table(disks.map((name) => {
       const e = byName.get(name)!;
       return [`${name}:`, `${n(e.reads_completed)} reads (${bytes(BigInt(e.sectors_read) * 512n)}),`,

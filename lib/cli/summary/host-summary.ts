@@ -2,7 +2,7 @@
 import { summarize, type Aggregate } from '../../collector/aggregate.js';
 import type { TimeSeriesSample } from '../../models/sample.js';
 import { computeRates, intervalSeconds } from '../../rates/index.js';
-import { wholeDisks } from '../view/devices.js';
+import { uncountedDevices, wholeDisks } from '../view/devices.js';
 import { HEADLINE_METRICS, headline, ioCount, type HeadlineKey } from '../view/headline.js';
 
 export interface HostSummary {
@@ -18,9 +18,20 @@ export interface HostSummary {
   /** Samples carrying an error (a host down, a /proc file unreadable), by source. */
   errorSamples: number;
   errors: Record<string, { count: number; first: string }>;
-  /** The devices the disk figures add up. */
+  /** The devices the disk figures add up: physical disks. */
   disks: string[];
+  /** Devices that did I/O but are not in the totals (loop, zram, dm, md: their I/O is also a disk's, or memory). */
+  otherDevices: string[];
+  /** Samples whose time is before the one before them in the file (summarised in time order). */
+  outOfOrder: number;
+  /** Things worth saying about the data (out-of-order samples), one line each. */
+  warnings: string[];
   metrics: Record<HeadlineKey, Aggregate>;
+}
+
+/** Sample time in ns, for ordering: the precise stamp, else the whole-second timestamp. */
+function timeNs(s: TimeSeriesSample): number {
+  return s.timestampNs ?? Date.parse(s.timestamp) * 1e6;
 }
 
 function hasData(s: TimeSeriesSample): boolean {
@@ -49,7 +60,19 @@ function devicesWithIo(samples: readonly TimeSeriesSample[]): Set<string> {
   return out;
 }
 
-export function summarizeHost(host: string, samples: readonly TimeSeriesSample[], nominalInterval: number): HostSummary {
+/**
+ * Summarise one host's samples. `nominalInterval` is the file's `collection_interval_seconds`:
+ * where samples carry only whole-second timestamps (mlpstorage files) it times each pair, as the
+ * timestamps cannot (one tick per sample, error samples included, as mlpstorage takes them).
+ */
+export function summarizeHost(host: string, inFileOrder: readonly TimeSeriesSample[], nominalInterval: number): HostSummary {
+  // Time order (stable: equal whole-second stamps keep their file order); say what was out of it.
+  let outOfOrder = 0;
+  for (let i = 1; i < inFileOrder.length; i++) if (timeNs(inFileOrder[i]) < timeNs(inFileOrder[i - 1])) outOfOrder++;
+  const samples = outOfOrder === 0 ? inFileOrder : [...inFileOrder].sort((a, b) => timeNs(a) - timeNs(b));
+  const warnings = outOfOrder === 0 ? [] : [`${host}: ${outOfOrder} sample${outOfOrder === 1 ? ' is' : 's are'} out of time order in the file (summarised in time order)`];
+  const nominal = (ticks: number): { nominalSeconds?: number } => (nominalInterval > 0 ? { nominalSeconds: ticks * nominalInterval } : {});
+
   const errors: HostSummary['errors'] = {};
   let errorSamples = 0;
   for (const s of samples) {
@@ -62,11 +85,19 @@ export function summarizeHost(host: string, samples: readonly TimeSeriesSample[]
     }
   }
   const steps: number[] = [];
-  for (let i = 1; i < samples.length; i++) steps.push(intervalSeconds(samples[i - 1], samples[i]));
+  for (let i = 1; i < samples.length; i++) steps.push(intervalSeconds(samples[i - 1], samples[i], nominal(1)));
   const interval = median(steps);
-  const spanSeconds = samples.length > 1 ? intervalSeconds(samples[0], samples[samples.length - 1]) : 0;
+  const spanSeconds = samples.length > 1 ? intervalSeconds(samples[0], samples[samples.length - 1], nominal(samples.length - 1)) : 0;
 
-  const data = samples.filter(hasData);
+  // Samples with data, with their tick (index among all samples) to time the pairs across error samples.
+  const data: TimeSeriesSample[] = [];
+  const ticks: number[] = [];
+  samples.forEach((s, i) => {
+    if (hasData(s)) {
+      data.push(s);
+      ticks.push(i);
+    }
+  });
   const names: string[] = [];
   const seen = new Set<string>();
   for (const s of data) for (const d of s.diskstats ?? []) if (!seen.has(d.device_name)) {
@@ -74,7 +105,8 @@ export function summarizeHost(host: string, samples: readonly TimeSeriesSample[]
     names.push(d.device_name);
   }
   const io = devicesWithIo(data);
-  const disks = wholeDisks(names, (n) => io.has(n));
+  const disks = wholeDisks(names);
+  const otherDevices = uncountedDevices(names, (n) => io.has(n));
 
   const values = Object.fromEntries(HEADLINE_METRICS.map((m) => [m.key, [] as number[]])) as Record<HeadlineKey, number[]>;
   const expected = nominalInterval > 0 ? nominalInterval : (interval ?? 0);
@@ -82,7 +114,7 @@ export function summarizeHost(host: string, samples: readonly TimeSeriesSample[]
   let longestGapSeconds = 0;
   for (let i = 0; i < data.length; i++) {
     // Rates pair each sample with the previous one that has data: a hole widens the interval, the average stays right.
-    const r = computeRates(i > 0 ? data[i - 1] : data[i], data[i]);
+    const r = computeRates(i > 0 ? data[i - 1] : data[i], data[i], i > 0 ? nominal(ticks[i] - ticks[i - 1]) : {});
     const h = headline(r, disks);
     for (const m of HEADLINE_METRICS) {
       const v = h[m.key];
@@ -94,5 +126,8 @@ export function summarizeHost(host: string, samples: readonly TimeSeriesSample[]
     }
   }
   const metrics = Object.fromEntries(HEADLINE_METRICS.map((m) => [m.key, summarize(values[m.key], spanSeconds)])) as Record<HeadlineKey, Aggregate>;
-  return { host, samples: samples.length, spanSeconds, intervalSeconds: interval, gaps, longestGapSeconds, errorSamples, errors, disks, metrics };
+  return {
+    host, samples: samples.length, spanSeconds, intervalSeconds: interval, gaps, longestGapSeconds, errorSamples, errors,
+    disks, otherDevices, outOfOrder, warnings, metrics,
+  };
 }

@@ -4,9 +4,12 @@ import { summarizeHost, type HostSummary } from './host-summary.js';
 import { HEADLINE_METRICS } from '../view/headline.js';
 import { duration, num, table } from '../view/format.js';
 import { readRecording, type Recording } from '../../files/read-recording.js';
+import { Reporter } from '../output.js';
+import { inputFile, namedAs, readWarnings } from '../stdin-file.js';
 
 interface SummaryOptions {
   json?: boolean;
+  strict?: boolean;
 }
 
 const EXAMPLES = `
@@ -14,6 +17,7 @@ Examples:
   $ hostseries summary hostseries-20250101T120000Z.json
   $ hostseries summary run.jsonl.gz            # a stream, even one cut short by a crash
   $ hostseries summary run.json --json | jq '.hosts[].metrics.disk_iops.p95'
+  $ hostseries record -o - -- ./bench.sh | hostseries summary -
 
 Disk figures add up whole disks (partitions, dm-*/md* and idle loop/ram devices are left out, so
 no I/O is counted twice); %util is the busiest disk's; net counts every interface but lo. MB are
@@ -22,11 +26,21 @@ MiB, as iostat prints them.`;
 export function summaryCommand(): Command {
   return new Command('summary')
     .description('summarise a recording (.json or .jsonl, gzipped or not): coverage and headline rates per host')
-    .argument('<file>', 'a recording written by hostseries record (or mlpstorage)')
+    .argument('<file>', "a recording written by hostseries record (or mlpstorage); '-' reads stdin")
     .addOption(new Option('--json', 'print the summary as JSON'))
+    .addOption(new Option('--strict', 'refuse a stream with a corrupt line (default: skip it, say which)'))
     .addHelpText('after', EXAMPLES)
     .action(async (file: string, opts: SummaryOptions) => {
-      const rec = await readRecording(file);
+      const input = await inputFile(file);
+      let rec: Recording;
+      try {
+        rec = await namedAs(input, readRecording(input.path, { strict: opts.strict === true }));
+      } finally {
+        await input.release();
+      }
+      file = input.name;
+      const reporter = new Reporter('normal');
+      for (const w of readWarnings(input.name, rec)) reporter.warn(w.split(input.path).join(input.name));
       const hosts = [...hostOrder(rec)].map((h) => summarizeHost(h, rec.data.samplesByHost.get(h) ?? [], rec.data.collectionIntervalSeconds));
       process.stdout.write(opts.json ? JSON.stringify(asJson(file, rec, hosts), null, 2) + '\n' : asText(file, rec, hosts).join('\n') + '\n');
     });
@@ -44,6 +58,8 @@ function asJson(file: string, rec: Recording, hosts: HostSummary[]): unknown {
     format: rec.format,
     complete: rec.complete,
     skipped_lines: rec.skippedLines,
+    skipped: rec.skipped,
+    warnings: rec.warnings,
     collection_method: d.collectionMethod,
     collection_interval_seconds: d.collectionIntervalSeconds,
     start_time: d.startTime,
@@ -85,7 +101,7 @@ function asText(file: string, rec: Recording, hosts: HostSummary[]): string[] {
   const d = rec.data;
   const method = d.collectionMethod === 'ssh' ? 'over SSH' : 'locally';
   const out = [`${file}: ${hosts.length} host${hosts.length === 1 ? '' : 's'}, ${d.startTime || '?'} to ${d.endTime || '?'}, every ${duration(d.collectionIntervalSeconds)}, collected ${method}`];
-  if (!rec.complete) out.push(`(the stream was not finished: its writer was killed or is still running${rec.skippedLines ? `; ${rec.skippedLines} torn line skipped` : ''})`);
+  if (!rec.complete) out.push(`(the stream was not finished: its writer was killed or is still running${rec.skippedLines ? `; ${rec.skippedLines} line${rec.skippedLines === 1 ? '' : 's'} skipped` : ''})`);
   // One table over every host, so the columns line up across hosts.
   const rows: string[][] = [['', 'avg', 'min', 'max', 'p95']];
   for (const h of hosts) {

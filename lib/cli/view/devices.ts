@@ -1,12 +1,13 @@
 /**
  * Which block devices and interfaces the headline numbers add up, so that no I/O is counted
- * twice: whole disks only (a partition is skipped when its disk is listed; dm-* and md* sit on
- * top of disks that already count their I/O), loop/ram/zram devices only if they did I/O, and
- * every interface but loopback.
+ * twice: physical disks only. A partition is skipped when its disk is listed; dm-* and md* sit on
+ * top of disks that already count their I/O; a loop device's I/O is also its backing file's disk's,
+ * and ram/zram devices are memory. Those others are listed apart when they did I/O. Every
+ * interface but loopback counts.
  */
 
 const STACKED = /^(dm-\d+|md\d+(p\d+)?)$/;
-const RAMLIKE = /^(loop\d+|ram\d+|zram\d+)$/;
+const RAMLIKE = /^(loop\d+(p\d+)?|ram\d+|zram\d+)$/;
 
 /** The disk a partition belongs to, when that disk is in `present`. */
 export function partitionParent(name: string, present: ReadonlySet<string>): string | undefined {
@@ -19,18 +20,18 @@ export function partitionParent(name: string, present: ReadonlySet<string>): str
   return undefined;
 }
 
-/**
- * The devices to sum, in the order given. `didIo(name)` says whether a device completed any
- * read or write during the recording (loop/ram devices count only then).
- */
-export function wholeDisks(names: readonly string[], didIo: (name: string) => boolean): string[] {
+/** The devices to sum, in the order given: physical disks only (see the module comment). */
+export function wholeDisks(names: readonly string[]): string[] {
   const present = new Set(names);
-  return names.filter((n) => {
-    if (STACKED.test(n)) return false;
-    if (partitionParent(n, present) !== undefined) return false;
-    if (RAMLIKE.test(n)) return didIo(n);
-    return true;
-  });
+  return names.filter((n) => !STACKED.test(n) && !RAMLIKE.test(n) && partitionParent(n, present) === undefined);
+}
+
+/**
+ * Devices left out of the totals that did I/O (`didIo(name)`) and are worth listing beside them:
+ * loop, ram and zram devices and dm-N/mdN stacks (partitions are shown by their disk).
+ */
+export function uncountedDevices(names: readonly string[], didIo: (name: string) => boolean): string[] {
+  return names.filter((n) => (STACKED.test(n) || RAMLIKE.test(n)) && didIo(n));
 }
 
 export function countedInterface(name: string): boolean {
