@@ -226,6 +226,19 @@ export class TestSshd {
     return pids;
   }
 
+  /** Freeze only what runs in the sessions (the remote shells), not sshd: SSH itself still answers. */
+  stallLoops(): number[] {
+    const pids = this.sessionPids().filter((pid) => {
+      try {
+        return !readFileSync(`/proc/${pid}/comm`, 'latin1').startsWith('sshd');
+      } catch {
+        return false; // exited meanwhile
+      }
+    });
+    signalAll(pids, 'SIGSTOP');
+    return pids;
+  }
+
   /** Kill every session (the remote loops die with them); the listener keeps accepting. */
   killSessions(): number[] {
     const pids = this.sessionPids();

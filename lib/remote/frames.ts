@@ -24,7 +24,12 @@ export interface SampleFrame {
   bytes: number;
 }
 
-export type Frame = HelloFrame | SampleFrame;
+/** The answer to a keep-alive `p` line. */
+export interface PongFrame {
+  kind: 'pong';
+}
+
+export type Frame = HelloFrame | SampleFrame | PongFrame;
 
 /** Bytes kept while waiting for a marker; beyond it, older noise is dropped. */
 const MAX_PENDING = 4 << 20;
@@ -73,10 +78,10 @@ export class FrameParser {
       // Every frame starts with the marker here; its kind is the byte after `M:`.
       const kind = this.buf[this.marker.length + 1];
       if (kind === undefined) return frames;
-      if (kind === 0x48 /* H */) {
+      if (kind === 0x48 /* H */ || kind === 0x50 /* P */) {
         const nl = this.buf.indexOf(0x0a);
         if (nl < 0) return this.guard(frames);
-        frames.push(this.hello(this.buf.subarray(this.marker.length + 3, nl).toString('latin1')));
+        frames.push(kind === 0x50 ? { kind: 'pong' } : this.hello(this.buf.subarray(this.marker.length + 3, nl).toString('latin1')));
         this.buf = this.buf.subarray(nl + 1);
         this.scanned = 0;
         continue;

@@ -6,12 +6,13 @@
  * Samples are stored compactly (CompactSeries, as locally) and become objects only when asked
  * for or when a sink, listener or iterator wants them.
  */
-import { readFileSync } from 'node:fs';
+import type { EventEmitter } from 'node:events';
 
 import { HostseriesError, InvalidOptionError, type SshError } from '../errors.js';
 import { CompactSeries } from '../collector/compact.js';
 import { TimeSeriesCollector } from '../collector/time-series-collector.js';
 import { CollectorBase } from '../collector/base.js';
+import { KeepAlive } from '../collector/keep-alive.js';
 import { notStarted, startRefusal, type Logger, type OverflowPolicy } from '../collector/options.js';
 import { LiveStream } from '../collector/stream.js';
 import { formatHost, parseHosts, type HostEntry } from '../hosts/parse.js';
@@ -20,17 +21,19 @@ import { TimeSeriesSample } from '../models/sample.js';
 import { decodeOne, isoSeconds } from '../native/decode.js';
 import type { Sink } from '../files/sink.js';
 import { METRICS, type Metric } from '../types.js';
-import { WallClock } from './clock.js';
-import { HostConnection, type HostReboot, type HostState, type HostStatus, type Tick } from './connection.js';
+import { HostConnection } from './connection.js';
+import { connectionParams, KnownHostsPool } from './connection-params.js';
 import { FrameAssembler, type AssembledFrame } from './frame-batch.js';
 import type { SampleFrame } from './frames.js';
 import { KeyStore } from './keys.js';
-import { KnownHosts } from './known-hosts.js';
+import { localBootId, rebootMessage, SharedKernels } from './kernels.js';
 import { Limiter } from './limiter.js';
 import { resolveSshOptions, type ResolvedSshOptions, type SshOptions } from './options.js';
-import { hostKeys, resolveTargets, type HostKeyCheck, type RemoteTarget, type Target } from './targets.js';
+import type { HostReboot, HostState, HostStatus } from './host-status.js';
+import { hostKeys, resolveTargets, type RemoteTarget, type Target } from './targets.js';
+import { TickSchedule, type Tick } from './tick-schedule.js';
 
-export type { HostStatus, HostState, HostGap, HostReboot } from './connection.js';
+export type { HostStatus, HostState, HostGap, HostReboot } from './host-status.js';
 
 export interface MultiHostTimeSeriesCollectorOptions {
   /** A host spec (see parseHosts), several, or parsed entries. */
@@ -67,20 +70,6 @@ interface RemoteHost {
   withData: number;
 }
 
-/** This machine's boot_id (for locally sampled hosts), or undefined when unreadable. */
-function localBootId(): string | undefined {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** `errors.reboot` of the first sample after a reboot (its counters restarted). */
-export function rebootMessage(r: Pick<HostReboot, 'previousBootId' | 'bootId'>): string {
-  return `boot_id changed from ${r.previousBootId} to ${r.bootId}`;
-}
-
 export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implements AsyncIterable<TimeSeriesSample> {
   readonly forceSsh: boolean;
   /** The hosts as requested, in order (the keys of samplesByHost). */
@@ -92,21 +81,17 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
   private targets: Target[] = [];
   private readonly remote = new Map<string, RemoteHost>();
   private readonly local = new Map<string, TimeSeriesCollector>();
-  private readonly live = new LiveStream<TimeSeriesSample>();
-  private iterated = false;
+  private readonly live = new LiveStream<TimeSeriesSample>(() => this.updateHold());
+  /** Holds the event loop while start() or stop() runs, or while someone consumes samples live. */
+  private readonly hold = new KeepAlive();
+  private finishing = false;
   private starting: Promise<void> | undefined;
   private wakeStart: (() => void) | undefined;
   private sinkOpen = false;
   private stopping: Promise<Record<string, TimeSeriesSample[]>> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private t0 = 0;
-  private nextIndex = 0;
-  private missed = 0;
+  private schedule: TickSchedule | undefined;
   private total = 0;
-  private readonly clock = new WallClock();
-  /** boot_id → the hosts seen running on it (two or more: one kernel sampled twice). */
-  private readonly boots = new Map<string, Set<string>>();
-  private readonly warnedBoots = new Set<string>();
+  private readonly kernels: SharedKernels;
   private localBoot: string | undefined;
   private readonly onAbort = (): void => void this.stop().catch((e: unknown) => this.report(e));
   private readonly onSinkError = (e: HostseriesError): void => this.report(e);
@@ -125,11 +110,26 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     this.forceSsh = options.forceSsh ?? false;
     this.ssh = resolveSshOptions(options.ssh, interval);
     this.hosts = Object.freeze(hostKeys(this.entries));
+    this.kernels = new SharedKernels(this.hosts, (m) => this.logger.warn(m));
+    // EventEmitter's own events are outside the typed map.
+    const self = this as unknown as EventEmitter;
+    self.on('newListener', () => queueMicrotask(() => this.updateHold()));
+    self.on('removeListener', () => this.updateHold());
+  }
+
+  /**
+   * The event-loop rule (collector/keep-alive.ts): a `for await` or an on('sample') listener
+   * keeps the process alive while the collector runs, and so do start() and stop() until they
+   * settle; nothing else does (every timer and socket of the collector is unref'd).
+   */
+  private updateHold(): void {
+    const consumed = this.state === 'running' && (this.live.active || this.listenerCount('sample') > 0);
+    this.hold.set(this.state === 'starting' || this.finishing || consumed);
   }
 
   /** Ticks the timer could not fire on time (the event loop was blocked for over an interval). */
   get missedTicks(): number {
-    return this.missed;
+    return this.schedule?.missedTicks ?? 0;
   }
 
   /**
@@ -141,6 +141,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     const refusal = startRefusal(this.state, this.signal);
     if (refusal) return Promise.reject(refusal);
     this.state = 'starting';
+    this.updateHold();
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.starting = this.begin().catch(async (e: unknown) => {
       await this.abandonStart();
@@ -156,7 +157,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
    */
   private async abandonStart(): Promise<void> {
     if (this.state !== 'starting') return;
-    clearTimeout(this.timer);
+    this.schedule?.stop();
     this.wakeStart?.();
     const conns = [...this.remote.values()].map((h) => h.conn);
     const locals = [...this.local.values()];
@@ -167,7 +168,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     ]);
     this.remote.clear();
     this.local.clear();
-    this.boots.clear();
+    this.kernels.clear();
     this.total = 0;
     if (this.sinkOpen) {
       this.sinkOpen = false;
@@ -175,6 +176,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     }
     this.sink?.off('error', this.onSinkError);
     this.state = 'idle';
+    this.updateHold();
     this.signal?.removeEventListener('abort', this.onAbort);
   }
 
@@ -184,18 +186,9 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     const keyStore = new KeyStore(this.ssh.passphrase);
     this.targets = await resolveTargets(this.entries, this.ssh, this.forceSsh, keyStore);
     const remotes = this.targets.filter((t): t is RemoteTarget => t.kind === 'ssh');
-    // One KnownHosts per distinct set of files and policy, shared by its hosts: loaded once, and
-    // a key accepted for one connection is known to the next.
-    const knownHosts = new Map<string, KnownHosts>();
-    const knownHostsFor = (c: HostKeyCheck): KnownHosts => {
-      const id = JSON.stringify([c.userFiles, c.globalFiles, c.policy]);
-      let kh = knownHosts.get(id);
-      if (!kh) knownHosts.set(id, (kh = new KnownHosts({ userFiles: c.userFiles, globalFiles: c.globalFiles, policy: c.policy, hashNew: this.ssh.hashKnownHosts })));
-      return kh;
-    };
-    for (const t of remotes) knownHostsFor(t.hostKey);
-    const loadWarnings = [...knownHosts.values()].flatMap((kh) => kh.warnings);
-    for (const w of [...keyStore.warnings, ...new Set(loadWarnings), ...remotes.flatMap((t) => t.warnings)]) this.logger.warn(`hostseries: ${w}`);
+    const knownHosts = new KnownHostsPool(this.ssh.hashKnownHosts);
+    for (const t of remotes) knownHosts.for(t.hostKey);
+    for (const w of [...keyStore.warnings, ...knownHosts.warnings, ...remotes.flatMap((t) => t.warnings)]) this.logger.warn(`hostseries: ${w}`);
     if (this.state !== 'starting') return; // stopped meanwhile
     if (this.targets.some((t) => t.kind === 'local')) {
       this.localBoot = localBootId();
@@ -215,8 +208,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     if (this.state !== 'starting') return; // stopped meanwhile
 
     const handshakes = new Limiter(this.ssh.maxConcurrentHandshakes);
-    const intervalMs = this.intervalSeconds * 1000;
-    const stallTimeoutMs = this.stallTimeoutMs();
+    const run = { metrics: this.metrics, intervalSeconds: this.intervalSeconds, stallTimeoutMs: this.stallTimeoutMs() };
     let settled = 0;
     let allSettled: () => void = () => {};
     const ready = new Promise<void>((resolve) => {
@@ -226,27 +218,9 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     const firstOutcome = new Set<string>();
     for (const t of remotes) {
       const conn = new HostConnection(
+        connectionParams(t, this.ssh, run),
         {
-          key: t.key,
-          address: t.address,
-          port: t.port,
-          username: t.username,
-          keys: t.keys,
-          agent: t.agent,
-          metrics: this.metrics,
-          intervalMs,
-          deadmanSeconds: Math.max(10, this.ssh.deadmanTicks * this.intervalSeconds),
-          connectTimeoutMs: this.ssh.connectTimeoutSeconds * 1000,
-          keepaliveIntervalMs: this.ssh.keepaliveIntervalSeconds * 1000,
-          keepaliveCountMax: 3,
-          stallTimeoutMs,
-          stallTicks: this.ssh.stallTicks,
-          ...(t.hostKey.alias ? { hostKeyAlias: t.hostKey.alias } : {}),
-          backoff: { initialMs: this.ssh.backoffInitialSeconds * 1000, maxMs: this.ssh.backoffMaxSeconds * 1000 },
-          remoteShell: this.ssh.remoteShell,
-        },
-        {
-          knownHosts: knownHostsFor(t.hostKey),
+          knownHosts: knownHosts.for(t.hostKey),
           handshakes,
           startedAt,
           onFrame: (key, tick, frame, reboot) => this.onFrame(key, tick, frame, reboot),
@@ -279,7 +253,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     if (remotes.length > 0) {
       // Set-ups run maxConcurrentHandshakes at a time, each bounded by connectTimeoutSeconds.
       const rounds = Math.ceil(remotes.length / this.ssh.maxConcurrentHandshakes);
-      const bound = setTimeout(allSettled, rounds * this.ssh.connectTimeoutSeconds * 1000 + 1000);
+      const bound = setTimeout(allSettled, rounds * this.ssh.connectTimeoutSeconds * 1000 + 1000).unref();
       await ready;
       clearTimeout(bound);
     }
@@ -304,10 +278,12 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     // stop() may have come during the last await: then finish() owns the end, never 'running'.
     if (this.state !== 'starting') return;
     this.state = 'running';
-    this.warnSharedBoots();
-    this.t0 = performance.now();
-    this.nextIndex = 0;
-    this.fire();
+    this.kernels.warnShared();
+    this.schedule = new TickSchedule(this.intervalSeconds * 1000, (tick) => {
+      for (const h of this.remote.values()) h.conn.tick(tick);
+    });
+    this.schedule.start();
+    this.updateHold();
   }
 
   /** Stop every host (remote loops end by stdin EOF) and return every sample kept, by host. */
@@ -321,7 +297,12 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
   private async finish(): Promise<Record<string, TimeSeriesSample[]>> {
     const wasStarting = this.state === 'starting';
     this.state = 'stopped';
-    clearTimeout(this.timer);
+    this.finishing = true;
+    this.updateHold();
+    // One last tick, so a run shorter than the interval still has an end sample (and rates). A
+    // host that is down gets its error sample at once; the others' frames are waited for below.
+    const last = this.schedule?.stopWithLastTick();
+    if (last) for (const h of this.remote.values()) h.conn.tick(last);
     this.signal?.removeEventListener('abort', this.onAbort);
     if (wasStarting) {
       this.wakeStart?.();
@@ -341,6 +322,8 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     } finally {
       this.sink?.off('error', this.onSinkError);
       this.live.end();
+      this.finishing = false;
+      this.updateHold();
     }
     const result = this.samplesByHost;
     this.emit('stop', result);
@@ -348,7 +331,6 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
   }
 
   [Symbol.asyncIterator](): AsyncIterator<TimeSeriesSample> {
-    this.iterated = true;
     return this.live.iterate();
   }
 
@@ -409,26 +391,6 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
 
   // ---- ticks and samples ------------------------------------------------------------------
 
-  /** Tick every remote host, then schedule the next tick on an absolute deadline (no drift). */
-  private fire(): void {
-    if (this.state !== 'running') return;
-    const intervalMs = this.intervalSeconds * 1000;
-    // Wall time from the real-time clock at every tick (NTP steps included); intervals from monoNs.
-    const tick: Tick = { seq: this.nextIndex + 1, wallNs: this.clock.nowNs(), monoNs: process.hrtime.bigint() };
-    for (const h of this.remote.values()) h.conn.tick(tick);
-    this.nextIndex++;
-    const now = performance.now();
-    let due = this.t0 + this.nextIndex * intervalMs;
-    if (due < now - intervalMs / 2) {
-      // Blocked for over an interval: skip the ticks that are already past, and say so.
-      const skip = Math.floor((now - due) / intervalMs);
-      this.missed += skip;
-      this.nextIndex += skip;
-      due = this.t0 + this.nextIndex * intervalMs;
-    }
-    this.timer = setTimeout(() => this.fire(), Math.max(0, due - now));
-  }
-
   private onFrame(key: string, tick: Tick, frame: SampleFrame, reboot?: HostReboot): void {
     const h = this.remote.get(key);
     if (!h) return;
@@ -445,31 +407,10 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     return Math.max(this.intervalSeconds, this.ssh.stallTimeoutSeconds) * 1000;
   }
 
-  /** Record that `key` runs on kernel `bootId` (from its remote loop's hello, or this machine's). */
+  /** During start() the hosts are still saying hello: warn once they all have, with every name. */
   private noteBoot(key: string, bootId: string): void {
-    for (const [id, hosts] of this.boots) if (id !== bootId) hosts.delete(key); // rebooted
-    let hosts = this.boots.get(bootId);
-    if (!hosts) this.boots.set(bootId, (hosts = new Set()));
-    hosts.add(key);
-    // During start() the hosts are still saying hello: warn once they all have, with every name.
-    if (this.state === 'running') this.warnSharedBoots();
-  }
-
-  /** Warn once per boot_id that two or more hosts share: one kernel sampled more than once. */
-  private warnSharedBoots(): void {
-    for (const [bootId, hosts] of this.boots) {
-      if (hosts.size < 2 || this.warnedBoots.has(bootId)) continue;
-      this.warnedBoots.add(bootId);
-      const names = [...hosts].sort((a, b) => this.hosts.indexOf(a) - this.hosts.indexOf(b));
-      // Name a handful; a fan-out of hundreds on one test machine would otherwise print them all.
-      const list = names.length <= 6
-        ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`
-        : `${names.slice(0, 5).join(', ')} and ${names.length - 5} more hosts`;
-      this.logger.warn(
-        `hostseries: ${list} run on one kernel (boot_id ${bootId}): the same machine, or containers sharing a kernel, ` +
-          `sampled more than once; every sample is kept, but do not add their disk, network or CPU figures up`,
-      );
-    }
+    this.kernels.note(key, bootId);
+    if (this.state === 'running') this.kernels.warnShared();
   }
 
   private onSlotError(key: string, tick: Tick, message: string): void {
@@ -484,7 +425,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     if (hasData) h.withData++;
     h.store.appendBounded(a.batch, 0, { errors }, this.maxSamples, this.overflow);
     if (h.collected > this.maxSamples) this.warnFull(true);
-    if (!this.sink && !this.iterated && this.listenerCount('sample') === 0) {
+    if (!this.sink && !this.live.active && this.listenerCount('sample') === 0) {
       this.total++;
       return;
     }

@@ -34,8 +34,10 @@ export interface SshOptions {
   /** Connection set-ups in flight at once, handshake to first frame (default 8; sshd's MaxStartups drops excess handshakes at random). */
   maxConcurrentHandshakes?: number;
   /**
-   * SSH keepalive period; 3 unanswered ones drop the connection. Default 0 (off): every tick
-   * already expects an answer, and `stallTicks` unanswered ones drop the connection.
+   * Keep-alive period: after each period in which nothing came from the host, a line that its
+   * remote loop answers (so a hung loop counts, not only a dead sshd); 3 unanswered in a row drop
+   * the connection. Default 0 (off): every tick already expects an answer, and `stallTicks`
+   * unanswered ones drop the connection.
    */
   keepaliveIntervalSeconds?: number;
   /**

@@ -6,11 +6,12 @@
  * without a tick (bash: `read -t`; dash has none, so a background watchdog that sleeps the whole
  * period, one `sleep` per period, and checks whether the loop ran since).
  *
- * Input lines: a tick number (answered by a frame), or `p` (keep-alive, no answer).
+ * Input lines: a tick number (answered by a frame), or `p` (keep-alive, answered by `M:P`).
  * Frames, M being `@@HS-<nonce>` (random per connection, so no file text can forge it):
  *   M:H 1 <boot_id> <hostname> [bash]     once, first thing
  *   M:F <tick>                            then per section `M:f <metric>` + text, or `M:x <metric>`
  *   M:E <tick>                            (missing/unreadable file)
+ *   M:P                                   the answer to a `p` line
  */
 import { randomBytes } from 'node:crypto';
 import type { Metric } from '../types.js';
@@ -67,8 +68,9 @@ export function buildRemoteScript(opts: RemoteScriptOptions): string {
     'fi;',
     'boot=; hn=; read -r boot < /proc/sys/kernel/random/boot_id; read -r hn < /proc/sys/kernel/hostname;',
     `printf '%s:H ${PROTOCOL_VERSION} %s %s %s\\n' "$M" "$boot" "$hn" "\${BASH_VERSION:+bash}";`,
-    // `p` only resets the dead-man timer (the collector is alive but not ticking yet).
-    'while tick; do case $t in p) continue;; ""|*[!0-9]*) exit 0;; esac; b="$M:F $t$NL";',
+    // `p` resets the dead-man timer (the collector is alive but not ticking) and is answered
+    // (the collector's keep-alive: the loop, not only sshd, still runs).
+    'while tick; do case $t in p) printf \'%s:P\\n\' "$M"; continue;; ""|*[!0-9]*) exit 0;; esac; b="$M:F $t$NL";',
     `${reads};`,
     `printf '%s%s:E %s\\n' "$b" "$M" "$t"; done`,
   ];

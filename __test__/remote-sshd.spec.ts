@@ -1,27 +1,23 @@
 /**
  * Remote collection against real sshd instances on loopback addresses (127.0.0.x), started and
- * stopped here. Without sshd these tests fail in CI and are skipped (loudly) elsewhere.
+ * stopped here. Without sshd these tests fail in CI and are skipped (loudly) elsewhere. The
+ * pieces that need no sshd are in remote-units.spec.ts and remote-ledger.spec.ts.
  */
-import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { Client, type PublicKeyAuthMethod } from 'ssh2';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { TimeSeriesCollector } from '../lib/collector/time-series-collector.js';
 import { LifecycleError } from '../lib/errors.js';
-import { backoffDelay } from '../lib/remote/backoff.js';
-import { WallClock } from '../lib/remote/clock.js';
-import type { HostReboot } from '../lib/remote/connection.js';
+import { computeRates } from '../lib/rates/index.js';
+import type { HostReboot } from '../lib/remote/host-status.js';
 import { FrameParser } from '../lib/remote/frames.js';
-import { globToRegExp } from '../lib/remote/glob.js';
 import { KeyStore } from '../lib/remote/keys.js';
-import { fingerprint, KnownHosts, knownHostsName } from '../lib/remote/known-hosts.js';
-import { Limiter } from '../lib/remote/limiter.js';
 import { MultiHostTimeSeriesCollector, type MultiHostTimeSeriesCollectorOptions } from '../lib/remote/multi-collector.js';
-import { bootstrapCommand, buildRemoteScript, markerFor, newNonce } from '../lib/remote/script.js';
-import { hostKeyPolicy, resolveSshConfig, viaParser } from '../lib/remote/ssh-config.js';
+import { bootstrapCommand, buildRemoteScript, newNonce } from '../lib/remote/script.js';
 import type { TimeSeriesSample } from '../lib/models/sample.js';
 import { JsonlSink } from '../lib/files/jsonl-sink.js';
 import { readTimeSeriesJsonl } from '../lib/files/jsonl-read.js';
@@ -31,256 +27,28 @@ import {
 } from './support/sshd.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const VITE_NODE = join(__dirname, '..', 'node_modules', 'vite-node', 'vite-node.mjs');
+const CHILD = join(__dirname, 'support', 'remote-child.ts');
 
-// ---- pieces that need no sshd ----------------------------------------------------------------
+interface ChildRun { code: number | null; out: string; err: string; killed: boolean }
 
-describe('frames', () => {
-  const nonce = 'aabbccddeeff0011';
-  const M = markerFor(nonce);
-  const frame = (t: number, body = `${M}:f loadavg\n0.1 0.2 0.3 1/2 3\n`) => `${M}:F ${t}\n${body}${M}:E ${t}\n`;
-
-  it('skips rc-file noise, then cuts frames across chunk boundaries', () => {
-    const p = new FrameParser(nonce);
-    const text = `Welcome!\nsome @@HS- noise\n${M}:H 1 boot-1 node1 bash\n${frame(1)}${frame(2, `${M}:f vmstat\nnr_free_pages 5\n${M}:x netdev\n`)}`;
-    const frames = [];
-    for (let i = 0; i < text.length; i += 7) frames.push(...p.push(Buffer.from(text.slice(i, i + 7))));
-    expect(frames.map((f) => f.kind)).toEqual(['hello', 'sample', 'sample']);
-    expect(frames[0]).toMatchObject({ bootId: 'boot-1', hostname: 'node1', shell: 'bash', version: 1 });
-    expect(frames[1]).toMatchObject({ tick: 1, missing: [] });
-    expect(frames[1].kind === 'sample' && frames[1].sections.loadavg!.toString()).toBe('0.1 0.2 0.3 1/2 3\n');
-    expect(frames[2].kind === 'sample' && frames[2].missing).toEqual(['netdev']);
-    expect(p.noiseBytes).toBeGreaterThan(20);
-  });
-
-  it('ignores markers of another nonce and marks torn frames', () => {
-    const p = new FrameParser(nonce);
-    const other = markerFor('0000000000000000');
-    const got = p.push(Buffer.from(`${other}:H 1 x y\n${M}:H 1 b h\n${M}:F 5\n${M}:E 6\n`));
-    expect(got.map((f) => (f.kind === 'sample' ? f.tick : f.kind))).toEqual(['hello', -1]);
-  });
-});
-
-describe('script', () => {
-  it('is one line, and the exec command carries no host, user or nonce', () => {
-    const nonce = newNonce();
-    const s = buildRemoteScript({ nonce, metrics: ['loadavg', 'netdev'], deadmanSeconds: 10 });
-    expect(s).not.toContain('\n');
-    expect(s).toContain('/proc/net/dev');
-    expect(s).not.toContain('/proc/vmstat');
-    expect(bootstrapCommand()).not.toContain(nonce);
-    expect(() => buildRemoteScript({ nonce: 'x; rm', metrics: ['loadavg'], deadmanSeconds: 1 })).toThrow();
-  });
-});
-
-describe('known_hosts', () => {
-  const keyA = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), randomBytes(32)]);
-  const keyB = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), randomBytes(32)]);
-  let env: SshTestEnv;
-  beforeAll(() => {
-    env = makeSshTestEnv();
-  });
-  afterAll(() => env.cleanup());
-
-  const hashed = (name: string) => {
-    const salt = randomBytes(20);
-    return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
-  };
-
-  it('matches plain, hashed, [host]:port and wildcard names', () => {
-    const f = join(env.dir, 'kh1');
-    writeFileSync(f, [
-      `# comment`,
-      `plain.example ssh-ed25519 ${keyA.toString('base64')}`,
-      `${hashed('hashed.example')} ssh-ed25519 ${keyA.toString('base64')}`,
-      `${hashed('[ported.example]:2222')} ssh-ed25519 ${keyA.toString('base64')}`,
-      `*.wild.example,!bad.wild.example ssh-ed25519 ${keyA.toString('base64')}`,
-      `garbage line`,
-      '',
-    ].join('\n'));
-    const kh = new KnownHosts({ userFiles: [f], policy: 'yes' });
-    expect(kh.verify('plain.example', 22, keyA)).toEqual({ ok: true, status: 'known' });
-    expect(kh.verify('hashed.example', 22, keyA)).toEqual({ ok: true, status: 'known' });
-    expect(kh.verify('ported.example', 2222, keyA)).toEqual({ ok: true, status: 'known' });
-    expect(kh.verify('ported.example', 22, keyA).ok).toBe(false);
-    expect(kh.verify('a.wild.example', 22, keyA).ok).toBe(true);
-    expect(kh.verify('bad.wild.example', 22, keyA).ok).toBe(false);
-    expect(kh.warnings.join()).toMatch(/malformed/);
-    expect(knownHostsName('h', 22)).toBe('h');
-    expect(knownHostsName('h', 2200)).toBe('[h]:2200');
-  });
-
-  it('refuses a changed key under every policy, naming both sides', () => {
-    const f = join(env.dir, 'kh2');
-    writeFileSync(f, `${hashed('[10.1.1.1]:2200')} ssh-ed25519 ${keyA.toString('base64')}\n`);
-    for (const policy of ['yes', 'accept-new'] as const) {
-      const v = new KnownHosts({ userFiles: [f], policy }).verify('10.1.1.1', 2200, keyB, 'node7');
-      expect(v.ok).toBe(false);
-      if (!v.ok) {
-        expect(v.error.phase).toBe('host-key');
-        expect(v.error.message).toMatch(/^node7: host-key: HOST KEY CHANGED for \[10\.1\.1\.1\]:2200/);
-        expect(v.error.message).toContain(fingerprint(keyB));
-      }
-    }
-  });
-
-  it("accept-new appends (plain or hashed) and 'yes' refuses the unknown", () => {
-    const f = join(env.dir, 'kh3');
-    const kh = new KnownHosts({ userFiles: [f], policy: 'accept-new' });
-    expect(kh.verify('new.example', 2200, keyA)).toEqual({ ok: true, status: 'added' });
-    expect(kh.verify('new.example', 2200, keyA)).toEqual({ ok: true, status: 'known' });
-    expect(readFileSync(f, 'utf8')).toBe(`[new.example]:2200 ssh-ed25519 ${keyA.toString('base64')}\n`);
-    const g = join(env.dir, 'kh4');
-    new KnownHosts({ userFiles: [g], policy: 'accept-new', hashNew: true }).verify('h.example', 22, keyA);
-    expect(readFileSync(g, 'utf8')).toMatch(/^\|1\|/);
-    expect(new KnownHosts({ userFiles: [g], policy: 'yes' }).verify('h.example', 22, keyA).ok).toBe(true);
-    const v = new KnownHosts({ userFiles: [f], policy: 'yes' }).verify('other.example', 22, keyA);
-    expect(v.ok === false && v.error.message).toMatch(/no known host key .* 'yes'/);
-    expect(new KnownHosts({ userFiles: [f], policy: 'no' }).verify('other.example', 22, keyB)).toEqual({ ok: true, status: 'unchecked' });
-  });
-
-  it('refuses a @revoked key even with policy no', () => {
-    const f = join(env.dir, 'kh5');
-    writeFileSync(f, `@revoked * ssh-ed25519 ${keyA.toString('base64')}\n`);
-    const v = new KnownHosts({ userFiles: [f], policy: 'no' }).verify('x', 22, keyA);
-    expect(v.ok === false && v.error.message).toMatch(/@revoked/);
-  });
-});
-
-describe('ssh config', () => {
-  let env: SshTestEnv;
-  beforeAll(() => {
-    env = makeSshTestEnv();
-  });
-  afterAll(() => env.cleanup());
-
-  it('parses Host blocks with patterns, negation, first value wins, Include', () => {
-    const inc = join(env.dir, 'extra.conf');
-    writeFileSync(inc, 'Host db*\n  User dbadmin\n');
-    const cfg = join(env.dir, 'config');
-    writeFileSync(cfg, [
-      `Include ${inc}`,
-      'Host alpha',
-      '  HostName 10.0.0.5',
-      '  Port 2200',
-      '  IdentityFile ~/.ssh/alpha_key',
-      'Host *.lab !secret.lab',
-      '  User labuser',
-      'Match exec "false"',
-      '  User never',
-      'Host *',
-      '  User fallback',
-      '  Port 22',
-      '  IdentityFile %d/.ssh/id_test',
-      '',
-    ].join('\n'));
-    const a = viaParser('alpha', cfg);
-    expect(a).toMatchObject({ hostname: '10.0.0.5', port: 2200, user: 'fallback', identityFilesExplicit: true });
-    expect(a.identityFiles[0]).toMatch(/\.ssh\/alpha_key$/);
-    expect(a.identityFiles).toHaveLength(2);
-    expect(viaParser('x.lab', cfg).user).toBe('labuser');
-    expect(viaParser('secret.lab', cfg).user).toBe('fallback');
-    expect(viaParser('db1', cfg).user).toBe('dbadmin');
-  });
-
-  it('uses ssh -G when ssh is installed (same answers)', async () => {
-    const cfg = join(env.dir, 'config2');
-    writeFileSync(cfg, 'Host beta\n  HostName 127.0.0.9\n  Port 2201\n  User bob\n  IdentityFile /tmp/k1\n');
-    const r = await resolveSshConfig('beta', { configPath: cfg });
-    expect(r).toMatchObject({ hostname: '127.0.0.9', port: 2201, user: 'bob', identityFiles: ['/tmp/k1'], identityFilesExplicit: true });
-    const p = await resolveSshConfig('beta', { configPath: cfg, sshBinary: false });
-    expect(p).toMatchObject({ hostname: '127.0.0.9', port: 2201, user: 'bob', identityFiles: ['/tmp/k1'], source: 'parser' });
-  });
-
-  it('falls back to the parser when ssh -G fails, and says why with ssh\'s own error', async () => {
-    const cfg = join(env.dir, 'config-bad');
-    writeFileSync(cfg, 'Host gamma\n  HostName 127.0.0.9\n  Port 2202\n  NoSuchOption yes\n');
-    const r = await resolveSshConfig('gamma', { configPath: cfg });
-    expect(r).toMatchObject({ hostname: '127.0.0.9', port: 2202, source: 'parser' });
-    expect(r.warnings).toHaveLength(1);
-    expect(r.warnings[0]).toMatch(/^gamma: `ssh -G` failed \(.*Bad configuration option: nosuchoption/);
-    expect(r.warnings[0]).not.toMatch(/Pseudo-terminal/);
-    // A config ssh accepts: no warning.
-    expect((await resolveSshConfig('beta', { configPath: join(env.dir, 'config2') })).warnings).toEqual([]);
-  });
-
-  it('reads the host key settings (ssh -G and the parser agree)', async () => {
-    const cfg = join(env.dir, 'config-kh');
-    writeFileSync(cfg, [
-      'Host delta',
-      '  HostName 127.0.0.9',
-      '  UserKnownHostsFile /tmp/kh_a /tmp/kh_b',
-      '  GlobalKnownHostsFile /tmp/kh_g',
-      '  StrictHostKeyChecking yes',
-      '  HostKeyAlias delta-key',
-      '',
-    ].join('\n'));
-    for (const sshBinary of [undefined, false] as const) {
-      const r = await resolveSshConfig('delta', { configPath: cfg, sshBinary });
-      expect(r).toMatchObject({ userKnownHostsFiles: ['/tmp/kh_a', '/tmp/kh_b'], globalKnownHostsFiles: ['/tmp/kh_g'], hostKeyAlias: 'delta-key' });
-      expect(hostKeyPolicy(r.strictHostKeyChecking)).toBe('yes');
-    }
-    expect([hostKeyPolicy('true'), hostKeyPolicy('false'), hostKeyPolicy('accept-new'), hostKeyPolicy('ask'), hostKeyPolicy(undefined)])
-      .toEqual(['yes', 'no', 'accept-new', undefined, undefined]);
-  });
-});
-
-describe('glob', () => {
-  it('one helper for Host patterns, known_hosts names and Include files', () => {
-    expect(globToRegExp('*.lab').test('X.LAB')).toBe(true);
-    expect(globToRegExp('*.lab', false).test('X.LAB')).toBe(false);
-    expect(globToRegExp('node?').test('node7')).toBe(true);
-    expect(globToRegExp('node?').test('node17')).toBe(false);
-    // Everything but * and ? is literal.
-    expect(globToRegExp('a+b(c)[1].d$').test('a+b(c)[1].d$')).toBe(true);
-    expect(globToRegExp('a.b').test('axb')).toBe(false);
-  });
-});
-
-describe('wall clock', () => {
-  it('follows the real-time clock (steps included) with sub-millisecond detail between readings', () => {
-    let real = 1_700_000_000_000;
-    let mono = 5_000;
-    const c = new WallClock(() => real, () => mono);
-    expect(c.nowNs()).toBe(1_700_000_000_000_000_000n);
-    mono += 10.25;
-    real += 10; // Date.now() is whole ms
-    expect(c.nowNs()).toBe(1_700_000_000_010_250_000n);
-    // NTP steps the clock back 5 s: the next reading follows it.
-    mono += 1;
-    real += 1 - 5_000;
-    expect(c.nowNs()).toBe(1_699_999_995_011_000_000n);
-    // A step forward too.
-    mono += 0.5;
-    real += 3_600_000;
-    expect(c.nowNs() / 1_000_000n).toBe(1_700_003_595_011n);
-  });
-});
-
-describe('backoff and limiter', () => {
-  it('doubles up to the cap, with jitter between half and all of it', () => {
-    const o = { initialMs: 100, maxMs: 1000 };
-    expect(backoffDelay(0, o, () => 0)).toBe(50);
-    expect(backoffDelay(0, o, () => 1)).toBe(100);
-    expect(backoffDelay(3, o, () => 1)).toBe(800);
-    expect(backoffDelay(10, o, () => 1)).toBe(1000);
-    expect(backoffDelay(50, o, () => 0)).toBe(500);
-  });
-  it('caps work in flight', async () => {
-    const l = new Limiter(2);
-    const a = await l.acquire();
-    await l.acquire();
-    let third = false;
-    void l.acquire().then(() => (third = true));
-    await sleep(5);
-    expect([l.inFlight, l.queued, third]).toEqual([2, 1, false]);
-    a();
-    a();
-    await sleep(5);
-    expect([l.inFlight, l.queued, third]).toEqual([2, 0, true]);
-  });
-});
-
-// ---- a real sshd --------------------------------------------------------------------------------
+/** remote-child.ts in a process of its own; killed (`killed: true`) if it has not exited after `timeoutMs`. */
+function runChild(args: string[], timeoutMs: number): Promise<ChildRun> {
+  const child = spawn(process.execPath, [VITE_NODE, CHILD, ...args], { cwd: join(__dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  return new Promise((resolve) => child.on('close', (code) => {
+    clearTimeout(timer);
+    resolve({ code, out, err, killed });
+  }));
+}
 
 const missing = sshdMissing();
 if (missing) {
@@ -581,8 +349,10 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     expect(s.length).toBe(a.length);
     // Cadence: every healthy slot present, ticks 0.2 s apart on average (absolute deadlines), and
     // no tick held back by the stalled host (timer jitter only, generous for loaded CI machines).
-    const gaps = a.slice(1).map((x, i) => Number(ns(x) - ns(a[i])) / 1e6);
-    const span = Number(ns(a[a.length - 1]) - ns(a[0])) / 1e6;
+    // The last sample is stop()'s own, off the cadence.
+    const ticked = a.slice(0, -1);
+    const gaps = ticked.slice(1).map((x, i) => Number(ns(x) - ns(ticked[i])) / 1e6);
+    const span = Number(ns(ticked[ticked.length - 1]) - ns(ticked[0])) / 1e6;
     expect(span / gaps.length).toBeGreaterThan(190);
     expect(span / gaps.length).toBeLessThan(210);
     expect(Math.max(...gaps)).toBeLessThan(350);
@@ -598,6 +368,26 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     expect(st.stalledTicks).toBe(3);
     expect(s.some((x) => /no frame for 3 ticks in a row \(host stalled\); reconnecting/.test(x.errors?.ssh ?? ''))).toBe(true);
   }, 90_000);
+
+  it('drops and re-makes a connection whose remote loop stops answering keep-alives between ticks', async () => {
+    // Ticks 5 s apart, a 20 s stall deadline: only the keep-alive can notice in time.
+    const c = collector(['127.0.0.6'], { intervalSeconds: 5, ssh: { keepaliveIntervalSeconds: 0.3, stallTimeoutSeconds: 20 } });
+    await c.start();
+    await waitFor(() => (c.hostStatus()['127.0.0.6']?.samples ?? 0) >= 1, 10_000, 'the first frame');
+    // sshd itself still answers (an SSH-level keep-alive would see nothing wrong); the loop does not.
+    const frozen = stally.stallLoops();
+    expect(frozen.length).toBeGreaterThan(0);
+    try {
+      await waitFor(() => (c.hostStatus()['127.0.0.6']?.connects ?? 0) >= 2, 20_000, 'the host to be reconnected');
+    } finally {
+      stally.resume(frozen);
+    }
+    const st = c.hostStatus()['127.0.0.6'];
+    expect(st.lastError).toMatchObject({ phase: 'timeout', message: '127.0.0.6: timeout: no answer to 3 keep-alives 300 ms apart' });
+    const got = (await c.stop())['127.0.0.6'];
+    expect(got.length).toBeGreaterThanOrEqual(2);
+    expect(isData(got[got.length - 1])).toBe(true);
+  }, 60_000);
 
   it('fills every slot of a healthy host whose round trip is longer than the interval', async () => {
     // 150 ms each way: a 300+ ms round trip at a 200 ms interval.
@@ -929,17 +719,21 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     });
     try {
       const run = (shell: 'auto' | 'sh', sendEof: boolean, deadmanSeconds: number, keepAliveMs = 0) =>
-        new Promise<{ ms: number; frames: number }>((resolve, reject) => {
+        new Promise<{ ms: number; frames: number; pongs: number }>((resolve, reject) => {
           conn.exec(bootstrapCommand(shell), (err, ch) => {
             if (err) return reject(err);
             const nonce = newNonce();
             const p = new FrameParser(nonce);
             let frames = 0;
+            let pongs = 0;
             const t = performance.now();
             ch.on('data', (d: Buffer) => {
-              frames += p.push(d).length;
+              for (const f of p.push(d)) {
+                if (f.kind === 'pong') pongs++;
+                else frames++;
+              }
             });
-            ch.on('close', () => resolve({ ms: performance.now() - t, frames }));
+            ch.on('close', () => resolve({ ms: performance.now() - t, frames, pongs }));
             ch.write(`${buildRemoteScript({ nonce, metrics: ['loadavg'], deadmanSeconds })}\n1\n`);
             if (keepAliveMs) {
               // 'p' lines for keepAliveMs, then one more tick, then EOF.
@@ -964,6 +758,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
         // Keep-alive lines hold it open past the dead-man period; the tick after them is answered.
         const kept = await run(shell, false, 1, 3000);
         expect(kept.frames).toBe(3); // hello + ticks 1 and 2
+        expect(kept.pongs).toBeGreaterThanOrEqual(10); // each `p` answered
         expect(kept.ms).toBeGreaterThan(3000);
       }
     } finally {
@@ -971,6 +766,68 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
       await new Promise<void>((r) => conn.once('close', () => r()));
     }
   }, 90_000);
+
+  describe('the event loop: a live consumer holds it, nothing else does', () => {
+    const options = () => ({
+      hosts: ['127.0.0.2', '127.0.0.3'],
+      intervalSeconds: 0.25,
+      forceSsh: true,
+      ssh: { configPath: sshConfig, knownHostsPath: env.knownHosts, agent: false, connectTimeoutSeconds: 3, keepaliveIntervalSeconds: 1 },
+    });
+
+    it('a started collector that is never stopped lets the process exit', async () => {
+      const r = await runChild(['forget', JSON.stringify(options())], 20_000);
+      expect(r.out).toBe('started\n');
+      expect([r.killed, r.code, r.err]).toEqual([false, 0, '']);
+    });
+
+    it('`for await` gets its samples, and once it breaks the process exits', async () => {
+      const r = await runChild(['iterate', JSON.stringify(options()), '3'], 20_000);
+      expect(r.out).toBe('started\ngot 3\n');
+      expect([r.killed, r.code, r.err]).toEqual([false, 0, '']);
+    });
+
+    it("an on('sample') listener keeps the process alive until stop()", async () => {
+      const r = await runChild(['listen', JSON.stringify(options()), '1500'], 20_000);
+      expect([r.killed, r.code, r.err]).toEqual([false, 0, '']);
+      const [started, stopped] = r.out.trim().split('\n');
+      expect(started).toBe('started');
+      // Two hosts, 0.25 s apart for 1.5 s.
+      expect(Number(/^stopped (\d+)$/.exec(stopped ?? '')?.[1])).toBeGreaterThanOrEqual(8);
+    });
+  });
+
+  it('stop() takes a last sample of every host, so a run shorter than the interval has two (and rates)', async () => {
+    // 127.0.0.9 is down: its last slot is an error sample, and it does not hold stop() up.
+    const c = collector(['127.0.0.2', '127.0.0.3', '127.0.0.9'], { intervalSeconds: 5 });
+    await c.start();
+    await sleep(1000);
+    const t0 = performance.now();
+    const got = await c.stop();
+    expect(performance.now() - t0).toBeLessThan(3000);
+    for (const h of ['127.0.0.2', '127.0.0.3']) {
+      expect(got[h].map(isData)).toEqual([true, true]);
+      const gap = Number(ns(got[h][1]) - ns(got[h][0])) / 1e6;
+      expect(gap).toBeGreaterThan(900);
+      expect(gap).toBeLessThan(4000);
+      const rates = computeRates(got[h][0], got[h][1]);
+      expect(rates.intervalSeconds).toBeCloseTo(gap / 1000, 3);
+      expect(rates.net.lo?.rx_bytes_s).toBeGreaterThanOrEqual(0);
+      expect(rates.cpu.all).toBeDefined();
+    }
+    expect(got['127.0.0.9']).toHaveLength(2);
+    expect(got['127.0.0.9'].every((x) => /ECONNREFUSED/.test(x.errors?.ssh ?? ''))).toBe(true);
+    // One last tick for all: the end samples share a timestamp.
+    expect(ns(got['127.0.0.2'][1])).toBe(ns(got['127.0.0.9'][1]));
+
+    // This machine, sampled natively beside an SSH host ('alpha'), ends with its own last sample too.
+    const d = collector(['localhost', 'alpha'], { forceSsh: false, intervalSeconds: 5 });
+    await d.start();
+    await sleep(1000);
+    const both = await d.stop();
+    expect(both.localhost.map((x) => x.vmstat !== undefined)).toEqual([true, true]);
+    expect(both.alpha.map(isData)).toEqual([true, true]);
+  });
 
   it('uses a public key blob the test sshd accepts (sanity of the fixture)', () => {
     expect(publicKeyBlob(`${healthy.hostKey}.pub`).subarray(4, 15).toString()).toBe('ssh-ed25519');
