@@ -114,3 +114,33 @@ describe('--strict (summary, convert): a corrupt line in a .jsonl', () => {
     expect(() => readFileSync(p('corrupt-strict.json'))).toThrow();
   });
 });
+
+describe('summary: what the totals leave out, and samples out of time order', () => {
+  it('lists loop devices as not in totals and warns about out-of-order samples', async () => {
+    const { TimeSeriesData, TimeSeriesSample } = await import('../lib/models/index.js');
+    const { writeTimeSeriesJson } = await import('../lib/files/json-file.js');
+    const disk = (name: string, sectors: number) => ({
+      device_name: name, reads_completed: 0, reads_merged: 0, sectors_read: 0, time_reading_ms: 0, writes_completed: sectors / 8,
+      writes_merged: 0, sectors_written: sectors, time_writing_ms: 0, ios_in_progress: 0, time_doing_ios_ms: 0, weighted_time_doing_ios_ms: 0,
+    });
+    // The loop device's writes are also sda's: 2048 sectors a second on each.
+    const at = (sec: number) => TimeSeriesSample.fromDict({
+      timestamp: new Date(sec * 1000).toISOString().slice(0, 19) + 'Z', timestamp_ns: sec * 1e9, hostname: 'h',
+      diskstats: [disk('sda', sec * 2048), disk('loop0', sec * 2048)],
+    });
+    const samples = [at(100), at(102), at(101), at(103)];
+    await writeTimeSeriesJson(p('ooo.json'), new TimeSeriesData({
+      collectionIntervalSeconds: 1, startTime: samples[0].timestamp, endTime: samples[3].timestamp,
+      samplesByHost: new Map([['h', samples]]), hostsRequested: ['h'],
+    }));
+    const s = cli(['summary', p('ooo.json')]);
+    expect(s.status, s.stderr).toBe(0);
+    expect(s.stderr).toMatch(/warning: h: 1 sample is out of time order in the file \(summarised in time order\)/);
+    expect(s.stdout).toMatch(/no gaps/);
+    expect(s.stdout).toMatch(/not in totals.*loop0/);
+    const j = JSON.parse(cli(['summary', '--json', p('ooo.json')]).stdout) as { hosts: Array<{ disks: string[]; not_in_totals: string[]; out_of_order: number; metrics: { disk_write_mb_s: { avg: number } } }> };
+    expect(j.hosts[0]).toMatchObject({ disks: ['sda'], not_in_totals: ['loop0'], out_of_order: 1 });
+    // 2048 sectors/s = 1 MiB/s: sda alone, not sda + loop0.
+    expect(j.hosts[0].metrics.disk_write_mb_s.avg).toBeCloseTo(1, 5);
+  });
+});

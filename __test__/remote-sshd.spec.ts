@@ -3,6 +3,7 @@
  * stopped here. Without sshd these tests fail in CI and are skipped (loudly) elsewhere. The
  * pieces that need no sshd are in remote-units.spec.ts and remote-ledger.spec.ts.
  */
+import { hostname as osHostname } from 'node:os';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -243,7 +244,8 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     expect(st.localhost?.method).toBe('local');
     expect(st.alpha?.method).toBe('ssh');
     expect(got.localhost.length).toBeGreaterThanOrEqual(3);
-    expect(got.localhost.every((s) => s.hostname === 'localhost' && s.vmstat !== undefined)).toBe(true);
+    // mlpstorage's rule: a local host's samples carry the machine's own name (the key stays as asked).
+    expect(got.localhost.every((s) => s.hostname === osHostname() && s.vmstat !== undefined)).toBe(true);
     expect(got.alpha.every(isData)).toBe(true);
     expect(Math.abs(got.localhost.length - got.alpha.length)).toBeLessThanOrEqual(1);
     const data = c.toTimeSeriesData();
@@ -280,7 +282,8 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     expect(st.reconnects).toBeGreaterThanOrEqual(2);
     expect(st.gaps).toHaveLength(1);
     expect(c.hostsWithData()).toEqual(['127.0.0.2']);
-    expect(c.toTimeSeriesData().hostsCollected).toEqual(['127.0.0.2']);
+    // mlpstorage's hosts_collected counts error samples too (its get_hosts_with_data()).
+    expect(c.toTimeSeriesData().hostsCollected).toEqual(['127.0.0.2', '127.0.0.9']);
   });
 
   it('refuses a host whose key changed, with a clear error, and keeps going for the others', async () => {
@@ -698,7 +701,7 @@ describe.skipIf(missing !== undefined)('remote collection through a real sshd', 
     expect(data.collectionMethod).toBe('ssh');
     expect(data.collectionIntervalSeconds).toBe(0.25);
     expect(data.hostsRequested).toEqual(['127.0.0.2', '127.0.0.9']);
-    expect(data.hostsCollected).toEqual(['127.0.0.2']);
+    expect(data.hostsCollected).toEqual(['127.0.0.2', '127.0.0.9']);
     expect(data.numSamples).toBe(n);
     expect([...data.samplesByHost.keys()]).toEqual(['127.0.0.2', '127.0.0.9']);
     // Every sample, as kept in memory, error samples included.

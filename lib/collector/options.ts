@@ -101,3 +101,12 @@ export function fullWarning(maxSamples: number, overflow: OverflowPolicy, hasSin
 export function asHostseriesError(e: unknown): HostseriesError {
   return e instanceof HostseriesError ? e : new HostseriesError('ERR_INTERNAL', String(e), { cause: e });
 }
+
+/**
+ * A final sample at stop() closer than this to the previous one is not taken: within one 10 ms
+ * jiffy its rates are noise. The native sampler's rule (`final_sample_min_gap` in
+ * crates/core/src/sampler.rs), for the collectors that tick from JS (remote hosts).
+ */
+export function finalSampleMinGapMs(intervalMs: number): number {
+  return Math.min(intervalMs / 10, 10);
+}

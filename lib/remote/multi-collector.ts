@@ -7,6 +7,7 @@
  * for or when a sink, listener or iterator wants them.
  */
 import type { EventEmitter } from 'node:events';
+import { hostname as osHostname } from 'node:os';
 
 import { HostseriesError, InvalidOptionError, type SshError } from '../errors.js';
 import { CompactSeries } from '../collector/compact.js';
@@ -20,7 +21,7 @@ import { TimeSeriesData } from '../models/data.js';
 import { TimeSeriesSample } from '../models/sample.js';
 import { decodeOne, isoSeconds } from '../native/decode.js';
 import type { Sink } from '../files/sink.js';
-import { METRICS, type Metric } from '../types.js';
+import { METRICS, type CollectionMethod, type Metric } from '../types.js';
 import { HostConnection } from './connection.js';
 import { connectionParams, KnownHostsPool } from './connection-params.js';
 import { FrameAssembler, type AssembledFrame } from './frame-batch.js';
@@ -161,7 +162,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     this.wakeStart?.();
     const conns = [...this.remote.values()].map((h) => h.conn);
     const locals = [...this.local.values()];
-    const summary = { endTime: isoSeconds(Date.now()), numSamples: this.total, hostsCollected: this.hostsWithData() };
+    const summary = { endTime: isoSeconds(Date.now()), numSamples: this.total, ...this.runSummaryHosts() };
     await Promise.all([
       ...conns.map((c) => c.stop()),
       ...locals.map((c) => (c.isRunning ? c.stop().then(() => undefined, (err: unknown) => this.report(err)) : undefined)),
@@ -200,7 +201,8 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
       await this.sink.open({
         collectionIntervalSeconds: this.intervalSeconds,
         startTime: isoSeconds(this.started.getTime()),
-        collectionMethod: remotes.length > 0 ? 'ssh' : 'local',
+        // Provisional: the footer states the method of the hosts actually collected.
+        collectionMethod: TimeSeriesData.collectionMethodFor(this.hosts),
         hostsRequested: this.hosts,
       });
       this.sinkOpen = true;
@@ -267,7 +269,9 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
         maxSamples: this.maxSamples,
         overflow: this.overflow,
         metrics: this.metrics,
-        hostname: t.key,
+        // The samples carry the machine's own name (mlpstorage: socket.gethostname()); the
+        // requested name stays the key of samples_by_host.
+        hostname: osHostname(),
         logger: this.logger,
       });
       c.on('sample', (s) => this.deliver(t.key, s));
@@ -316,7 +320,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     await Promise.all(conns.map((c) => c.stop()));
     this.ended = new Date();
     try {
-      if (this.sinkOpen) await this.sink?.close({ endTime: isoSeconds(this.ended.getTime()), numSamples: this.total, hostsCollected: this.hostsWithData() });
+      if (this.sinkOpen) await this.sink?.close({ endTime: isoSeconds(this.ended.getTime()), numSamples: this.total, ...this.runSummaryHosts() });
     } catch (e) {
       this.report(e);
     } finally {
@@ -377,16 +381,23 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
   toTimeSeriesData(): TimeSeriesData {
     const byHost = new Map<string, TimeSeriesSample[]>();
     for (const key of this.hosts) byHost.set(key, this.samplesOf(key));
-    const withData = this.hostsWithData();
-    return new TimeSeriesData({
+    // hosts_collected and collection_method by mlpstorage's rules (TimeSeriesData.forHosts).
+    return TimeSeriesData.forHosts({
       collectionIntervalSeconds: this.intervalSeconds,
       startTime: this.started ? isoSeconds(this.started.getTime()) : '',
       endTime: this.ended ? isoSeconds(this.ended.getTime()) : '',
+      hostsRequested: this.hosts,
       samplesByHost: byHost,
-      collectionMethod: withData.some((k) => this.remote.has(k)) ? 'ssh' : 'local',
-      hostsRequested: [...this.hosts],
-      hostsCollected: withData,
     });
+  }
+
+  /**
+   * The stream's footer: mlpstorage's `hosts_collected` (every host with a sample, error samples
+   * included, counted over the whole run whatever maxSamples kept) and the method it implies.
+   */
+  private runSummaryHosts(): { hostsCollected: string[]; collectionMethod: CollectionMethod } {
+    const hostsCollected = this.hosts.filter((k) => (this.remote.get(k)?.collected ?? this.local.get(k)?.sampleCount ?? 0) > 0);
+    return { hostsCollected, collectionMethod: TimeSeriesData.collectionMethodFor(hostsCollected) };
   }
 
   // ---- ticks and samples ------------------------------------------------------------------

@@ -4,6 +4,7 @@
  * loop was too busy to fire are skipped and counted, never fired late in a burst. Its timer is
  * unref'd: ticking alone does not keep the process alive. stop() may end with one last tick.
  */
+import { finalSampleMinGapMs } from '../collector/options.js';
 import { WallClock } from './clock.js';
 
 /** One slot of the collector's clock. */
@@ -21,6 +22,7 @@ export class TickSchedule {
   private nextIndex = 0;
   private missed = 0;
   private running = false;
+  private lastMonoNs = 0n;
 
   constructor(
     private readonly intervalMs: number,
@@ -52,16 +54,22 @@ export class TickSchedule {
     this.timer = undefined;
   }
 
-  /** Stop, and return one last tick now (the run covered to its end), unless it was not running. */
+  /**
+   * Stop, and return one last tick now (the run covered to its end), unless it was not running
+   * or the previous tick is too recent to give anything but noise (the local sampler's rule).
+   */
   stopWithLastTick(): Tick | undefined {
     const wasRunning = this.running;
     this.stop();
-    return wasRunning ? this.tickNow(++this.nextIndex) : undefined;
+    if (!wasRunning) return undefined;
+    const sinceMs = Number(process.hrtime.bigint() - this.lastMonoNs) / 1e6;
+    return sinceMs < finalSampleMinGapMs(this.intervalMs) ? undefined : this.tickNow(++this.nextIndex);
   }
 
   /** Wall time from the real-time clock at every tick (NTP steps included); intervals from monoNs. */
   private tickNow(seq: number): Tick {
-    return { seq, wallNs: this.clock.nowNs(), monoNs: process.hrtime.bigint() };
+    this.lastMonoNs = process.hrtime.bigint();
+    return { seq, wallNs: this.clock.nowNs(), monoNs: this.lastMonoNs };
   }
 
   /** Tick, then schedule the next tick on its absolute deadline. */

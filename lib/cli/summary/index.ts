@@ -19,8 +19,9 @@ Examples:
   $ hostseries summary run.json --json | jq '.hosts[].metrics.disk_iops.p95'
   $ hostseries record -o - -- ./bench.sh | hostseries summary -
 
-Disk figures add up whole disks (partitions, dm-*/md* and idle loop/ram devices are left out, so
-no I/O is counted twice); %util is the busiest disk's; net counts every interface but lo. MB are
+Disk figures add up physical disks only (partitions, dm-*/md* and loop/ram/zram devices sit on
+them or on files, so their I/O is left out of the totals and listed as "not in totals": no I/O is
+counted twice); %util is the busiest disk's; net counts every interface but lo. MB are
 MiB, as iostat prints them.`;
 
 export function summaryCommand(): Command {
@@ -42,6 +43,7 @@ export function summaryCommand(): Command {
       const reporter = new Reporter('normal');
       for (const w of readWarnings(input.name, rec)) reporter.warn(w.split(input.path).join(input.name));
       const hosts = [...hostOrder(rec)].map((h) => summarizeHost(h, rec.data.samplesByHost.get(h) ?? [], rec.data.collectionIntervalSeconds));
+      for (const h of hosts) for (const w of h.warnings) reporter.warn(w);
       process.stdout.write(opts.json ? JSON.stringify(asJson(file, rec, hosts), null, 2) + '\n' : asText(file, rec, hosts).join('\n') + '\n');
     });
 }
@@ -77,6 +79,9 @@ function asJson(file: string, rec: Recording, hosts: HostSummary[]): unknown {
       error_samples: h.errorSamples,
       errors: h.errors,
       disks: h.disks,
+      not_in_totals: h.otherDevices,
+      out_of_order: h.outOfOrder,
+      warnings: h.warnings,
       // NaN (no values) becomes null in JSON.
       metrics: Object.fromEntries(HEADLINE_METRICS.map(({ key }) => {
         const a = h.metrics[key];
@@ -99,7 +104,7 @@ function coverage(h: HostSummary): string {
 
 function asText(file: string, rec: Recording, hosts: HostSummary[]): string[] {
   const d = rec.data;
-  const method = d.collectionMethod === 'ssh' ? 'over SSH' : 'locally';
+  const method = d.collectionMethod === 'ssh' ? 'over SSH' : d.collectionMethod === 'local' ? 'locally' : '(method not recorded)';
   const out = [`${file}: ${hosts.length} host${hosts.length === 1 ? '' : 's'}, ${d.startTime || '?'} to ${d.endTime || '?'}, every ${duration(d.collectionIntervalSeconds)}, collected ${method}`];
   if (!rec.complete) out.push(`(the stream was not finished: its writer was killed or is still running${rec.skippedLines ? `; ${rec.skippedLines} line${rec.skippedLines === 1 ? '' : 's'} skipped` : ''})`);
   // One table over every host, so the columns line up across hosts.
@@ -124,6 +129,7 @@ function asText(file: string, rec: Recording, hosts: HostSummary[]): string[] {
       continue;
     }
     if (h.disks.length > 0) out.push(`  disks: ${h.disks.join(', ')}`);
+    if (h.otherDevices.length > 0) out.push(`  not in totals (their I/O is on the disks above): ${h.otherDevices.join(', ')}`);
     out.push('  ' + header, ...block.map((l) => '  ' + l));
   }
   return out;
