@@ -117,7 +117,7 @@ describe('--strict (summary, convert): a corrupt line in a .jsonl', () => {
 
 describe('summary: what the totals leave out, and samples out of time order', () => {
   it('lists loop devices as not in totals and warns about out-of-order samples', async () => {
-    const { TimeSeriesData, TimeSeriesSample } = await import('../lib/models/index.js');
+    const { TimeSeriesData, TimeSeriesSample } = await import('../lib/index.js');
     const { writeTimeSeriesJson } = await import('../lib/files/json-file.js');
     const disk = (name: string, sectors: number) => ({
       device_name: name, reads_completed: 0, reads_merged: 0, sectors_read: 0, time_reading_ms: 0, writes_completed: sectors / 8,

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJson } from '../lib/json/parse.js';
 import { readTimeSeriesJson } from '../lib/files/json-file.js';
 import { TimeSeriesData } from '../lib/models/data.js';
-import type { TimeSeriesDataDict } from '../lib/types.js';
+import type { TimeSeriesDataDict } from '../lib/types/sample.js';
 import { buildCli, cli as run, start as startCli, type Result } from './support/cli.js';
 
 let dir: string;

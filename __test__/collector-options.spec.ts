@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 
 import { summarize } from '../lib/collector/aggregate.js';
 import { MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS } from '../lib/collector/options.js';
-import { TimeSeriesCollector, type TimeSeriesCollectorOptions } from '../lib/collector/time-series-collector.js';
+import { TimeSeriesCollector } from '../lib/collector/time-series-collector.js';
 import { InvalidOptionError } from '../lib/errors.js';
+import type { TimeSeriesCollectorOptions } from '../lib/types/collector.js';
 
 function refusal(options: unknown): InvalidOptionError {
   try {

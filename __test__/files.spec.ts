@@ -6,12 +6,13 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { FileError, InvalidDataError, InvalidOptionError, LifecycleError } from '../lib/errors.js';
-import { parseJson, stringifyJson } from '../lib/json/index.js';
-import { TimeSeriesData, TimeSeriesSample } from '../lib/models/index.js';
+import { parseJson } from '../lib/json/parse.js';
+import { stringifyJson } from '../lib/json/stringify.js';
+import { TimeSeriesData, TimeSeriesSample } from '../lib/index.js';
 import { readRecording } from '../lib/files/read-recording.js';
 import {
   convertJsonlToJson, JsonlSink, readTimeSeriesJson, readTimeSeriesJsonl, writeTimeSeriesJson, writeTimeSeriesJsonl, type RunMetadata,
-} from '../lib/files/index.js';
+} from '../lib/index.js';
 import { SamplesSplitter } from '../lib/files/json-splitter.js';
 import { sample, T0_NS } from './fixtures/samples.js';
 

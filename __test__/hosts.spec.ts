@@ -3,9 +3,10 @@ import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileError, InvalidHostError } from '../lib/errors.js';
-import { formatHost, hostsFromSlurm, parseHostfile, parseHosts, USER_NAME_RE, type HostEntry } from '../lib/hosts/parse.js';
+import { formatHost, hostsFromSlurm, parseHostfile, parseHosts, USER_NAME_RE } from '../lib/hosts/parse.js';
 import { isLocalhost, isLocalhostSync } from '../lib/hosts/localhost.js';
 import { resolveSshOptions } from '../lib/remote/options.js';
+import type { HostEntry } from '../lib/types/hosts.js';
 
 /** Compact form of an entry for the tables: user@host:slots/maxSlots. */
 function show(e: HostEntry): string {

@@ -4,10 +4,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { HostseriesError, InvalidDataError } from '../lib/errors.js';
-import { parseJson, parseJsonExact, pyFloatRepr, pyQuote, stringifyJson, stringifySample, type FloatSchema } from '../lib/json/index.js';
-import { TimeSeriesData, TimeSeriesSample } from '../lib/models/index.js';
-import type { SampleDict } from '../lib/types.js';
+import { parseJson } from '../lib/json/parse.js';
+import { parseJsonExact } from '../lib/json/tokenizer.js';
+import { pyFloatRepr } from '../lib/json/float.js';
+import { pyQuote } from '../lib/json/string.js';
+import { stringifyJson } from '../lib/json/stringify.js';
+import { stringifySample } from '../lib/json/sample.js';
+import { TimeSeriesData, TimeSeriesSample } from '../lib/index.js';
+import type { SampleDict } from '../lib/types/sample.js';
 import { sample, sampleDict } from './fixtures/samples.js';
+import type { FloatSchema } from '../lib/types/files.js';
 
 const ROOT = join(__dirname, '..');
 // python3 checks our JSON against json.dumps; in CI its absence is a failure, not a skip.

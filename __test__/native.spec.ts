@@ -7,11 +7,10 @@ import { describe, expect, it } from 'vitest';
 
 import { HostseriesError, InvalidOptionError, LifecycleError, NativeError } from '../lib/errors.js';
 import { readTimeSeriesJson, writeTimeSeriesJson } from '../lib/files/json-file.js';
-import { TimeSeriesData, TimeSeriesSample } from '../lib/models/index.js';
+import { TimeSeriesData, TimeSeriesSample } from '../lib/index.js';
 import { binding, toHostseriesError } from '../lib/native/binding.js';
-import {
-  LayoutCache, NativeSampler, type NativeSamplerOptions, decodeBatch, parseDiskstats, parseLoadavg, parseMeminfo, parseNetDev, parseStat, parseVmstat, sampleOnce,
-} from '../lib/native/sampler.js';
+import { LayoutCache, NativeSampler, decodeBatch, parseDiskstats, parseLoadavg, parseMeminfo, parseNetDev, parseStat, parseVmstat, sampleOnce } from '../lib/native/sampler.js';
+import type { NativeSamplerOptions } from '../lib/types/native.js';
 
 const root = join(__dirname, '..');
 

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { summarizeHost } from '../lib/cli/summary/host-summary.js';
 import { aggregate, summarize } from '../lib/collector/aggregate.js';
 import { InvalidOptionError } from '../lib/errors.js';
-import { TimeSeriesSample } from '../lib/models/index.js';
+import { TimeSeriesSample } from '../lib/index.js';
 import { computeRates, intervalSeconds } from '../lib/rates/index.js';
-import type { CpuTimes, DiskstatsEntry, NetdevEntry, SampleDict } from '../lib/types.js';
+import type { CpuTimes, DiskstatsEntry, NetdevEntry, SampleDict } from '../lib/types/sample.js';
 
 function disk(name: string, v: Partial<DiskstatsEntry>): DiskstatsEntry {
   return {

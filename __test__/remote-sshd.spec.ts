@@ -14,10 +14,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { TimeSeriesCollector } from '../lib/collector/time-series-collector.js';
 import { LifecycleError } from '../lib/errors.js';
 import { computeRates } from '../lib/rates/index.js';
-import type { HostReboot } from '../lib/remote/host-status.js';
+import type { HostReboot } from '../lib/types/host-status.js';
 import { FrameParser } from '../lib/remote/frames.js';
 import { KeyStore } from '../lib/remote/keys.js';
-import { MultiHostTimeSeriesCollector, type MultiHostTimeSeriesCollectorOptions } from '../lib/remote/multi-collector.js';
+import { MultiHostTimeSeriesCollector } from '../lib/remote/multi-collector.js';
 import { bootstrapCommand, buildRemoteScript, newNonce } from '../lib/remote/script.js';
 import type { TimeSeriesSample } from '../lib/models/sample.js';
 import { JsonlSink } from '../lib/files/jsonl-sink.js';
@@ -26,6 +26,7 @@ import { DelayProxy } from './support/delay-proxy.js';
 import {
   descendants, freePort, makeSshTestEnv, publicKeyBlob, sshdMissing, TestSshd, waitFor, type SshTestEnv,
 } from './support/sshd.js';
+import type { MultiHostTimeSeriesCollectorOptions } from '../lib/types/collector.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const VITE_NODE = join(__dirname, '..', 'node_modules', 'vite-node', 'vite-node.mjs');

@@ -1,4 +1,5 @@
 /** Every error hostseries throws is a HostseriesError with a stable `code`. */
+import type { LifecycleCode, SshPhase } from './types/errors.js';
 export class HostseriesError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -15,8 +16,6 @@ export class InvalidOptionError extends HostseriesError {
   }
 }
 
-/** start/stop called in the wrong state. */
-export type LifecycleCode = 'ERR_ALREADY_STARTED' | 'ERR_ALREADY_STOPPED' | 'ERR_NOT_STARTED';
 export class LifecycleError extends HostseriesError {
   constructor(code: LifecycleCode, message: string) {
     super(code, message);
@@ -50,8 +49,6 @@ export class InvalidHostError extends HostseriesError {
   }
 }
 
-/** A failure talking to a remote host over SSH; `phase` says where it failed. */
-export type SshPhase = 'dns' | 'connect' | 'timeout' | 'handshake' | 'host-key' | 'auth' | 'channel' | 'stream' | 'closed';
 export class SshError extends HostseriesError {
   readonly host: string;
   readonly phase: SshPhase;

@@ -33,7 +33,10 @@ export { JsonlSink } from './files/jsonl-sink.js';
 export { readTimeSeriesJsonl, convertJsonlToJson } from './files/jsonl-read.js';
 export { writeTimeSeriesJsonl, timeSeriesJsonlChunks } from './files/jsonl-write.js';
 export { JSONL_FORMAT, JSONL_VERSION } from './files/jsonl-format.js';
-export { stringifyJson, parseJson, stringifySample } from './json/index.js';
+export { stringifyJson } from './json/stringify.js';
+export { parseJson } from './json/parse.js';
+export { stringifySample } from './json/sample.js';
+export { readRecording } from './files/read-recording.js';
 
 // The /proc parsers (the native ones the sampler uses).
 export { parseDiskstats, parseVmstat, parseMeminfo, parseLoadavg, parseNetDev, parseStat } from './native/sampler.js';
@@ -47,15 +50,15 @@ export { KnownHosts, knownHostsName, fingerprint } from './remote/known-hosts.js
 export type {
   // samples and files
   Counter, Metric, DiskstatsEntry, NetdevEntry, Loadavg, CpuTimes, StatInfo, SampleDict, CollectionMethod,
-  TimeSeriesDataDict, TimeSeriesSampleInit, TimeSeriesDataInit,
-  RunMetadata, RunSummary, Sink, SinkEntry, JsonlSinkOptions, JsonlReadResult, ReadJsonlOptions, WriteJsonlOptions,
-  WriteJsonOptions, FloatSchema, StringifyOptions,
+  TimeSeriesDataDict, TimeSeriesSampleInit, TimeSeriesDataInit, RunInit,
+  RunMetadata, RunSummary, Sink, SinkEntry, JsonlSinkOptions, JsonlReadResult, ReadJsonlOptions, SkippedLine, WriteJsonlOptions,
+  WriteJsonOptions, Recording, ReadRecordingOptions, FloatSchema, StringifyOptions,
   // collectors
   TimeSeriesCollectorOptions, OverflowPolicy, Logger, CustomCollector, Aggregate,
   MultiHostTimeSeriesCollectorOptions, HostStatus, HostState, HostGap, HostReboot,
   NativeSamplerOptions, SampleOnceOptions,
   // rates
-  Rates, DiskRates, NetRates, CpuRates, MemLevels, VmRates, RateInput,
+  Rates, DiskRates, NetRates, CpuRates, MemLevels, VmRates, RateInput, IntervalOptions,
   // hosts and SSH
   HostEntry, ParseHostsOptions, SshOptions, StrictHostKeyChecking, HostKeyVerdict, ResolvedSshConfig, SshConfigOptions,
   // errors

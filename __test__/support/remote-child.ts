@@ -8,7 +8,8 @@
  *   listen <options-json> <ms>   an on('sample') listener; stop() from an unref'd timer after ms,
  *                                then print "stopped <samples seen>"
  */
-import { MultiHostTimeSeriesCollector, type MultiHostTimeSeriesCollectorOptions } from '../../lib/remote/multi-collector.js';
+import { MultiHostTimeSeriesCollector } from '../../lib/remote/multi-collector.js';
+import type { MultiHostTimeSeriesCollectorOptions } from '../../lib/types/collector.js';
 
 const [mode, json, arg] = process.argv.slice(2) as [string, string, string | undefined];
 const c = new MultiHostTimeSeriesCollector({ ...(JSON.parse(json) as MultiHostTimeSeriesCollectorOptions), logger: { warn: () => {} } });

@@ -1,8 +1,9 @@
 /** The host options shared by `record` and `hosts`: -H specs, --hostfile, --slurm. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { hostsFromSlurm, parseHostfile, parseHosts, type HostEntry } from '../hosts/parse.js';
+import { hostsFromSlurm, parseHostfile, parseHosts } from '../hosts/parse.js';
 import { UsageError } from './exit.js';
 import { collect, fileName } from './parse-args.js';
+import type { HostEntry } from '../types/hosts.js';
 
 export interface HostSourceOptions {
   hosts?: string[];

@@ -7,7 +7,7 @@
  * whose reader left (2>&-, 2>/dev/full, 2>&1 | true) never stops a recording nor changes the
  * exit status; such write errors are dropped.
  */
-import type { Logger } from '../collector/time-series-collector.js';
+import type { Logger } from '../types/collector.js';
 
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
 

@@ -1,6 +1,6 @@
 /** Parsers for option values; they throw commander's InvalidArgumentError, shown with usage (exit 2). */
 import { InvalidArgumentError } from 'commander';
-import { METRICS, type Metric } from '../types.js';
+import { METRICS, type Metric } from '../types/sample.js';
 
 const UNIT_SECONDS: Record<string, number> = { '': 1, ms: 0.001, s: 1, m: 60, min: 60, h: 3600 };
 

@@ -4,19 +4,9 @@
  * derived rates between consecutive samples (`rates.disk.sda.util`, `rates.cpu.all.busy`).
  */
 import { InvalidOptionError } from '../errors.js';
-import { computeRates, intervalSeconds, type RateInput } from '../rates/index.js';
-
-export interface Aggregate {
-  count: number;
-  /** Seconds from the first to the last sample the values came from. */
-  spanSeconds: number;
-  /** NaN when count is 0. */
-  avg: number;
-  min: number;
-  max: number;
-  /** Nearest-rank 95th percentile. */
-  p95: number;
-}
+import { computeRates, intervalSeconds } from '../rates/index.js';
+import type { RateInput } from '../types/rates.js';
+import type { Aggregate } from '../types/collector.js';
 
 export function summarize(values: readonly number[], spanSeconds: number): Aggregate {
   const input: unknown = values;

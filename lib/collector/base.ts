@@ -5,16 +5,11 @@
 import { EventEmitter } from 'node:events';
 
 import { InvalidOptionError, type HostseriesError } from '../errors.js';
-import type { Sink } from '../files/sink.js';
-import { asHostseriesError, commonOptions, fullWarning, type CommonOptions, type Logger, type OverflowPolicy } from './options.js';
+import type { Sink } from '../types/sink.js';
+import { asHostseriesError, commonOptions, fullWarning } from './options.js';
+import type { BaseOptions, Logger, OverflowPolicy } from '../types/collector.js';
 
 export type CollectorState = 'idle' | 'starting' | 'running' | 'stopped';
-
-export interface BaseOptions extends CommonOptions {
-  sink?: Sink;
-  /** Aborting stops the collector. */
-  signal?: AbortSignal;
-}
 
 function checkSink(sink: unknown): Sink | undefined {
   if (sink === undefined) return undefined;

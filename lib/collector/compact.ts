@@ -8,7 +8,7 @@
  */
 import type { NativeBatch, NativeLayout } from '../native/binding.js';
 import { Cursor, decodeSections, LayoutCache, stamp, type LayoutInfo } from '../native/decode.js';
-import type { SampleDict } from '../types.js';
+import type { SampleDict } from '../types/sample.js';
 
 const CHUNK = 128;
 const KEYFRAME = 1;

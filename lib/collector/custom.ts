@@ -3,13 +3,7 @@
  * a throw or a timeout lands in the sample's `errors[name]` and never stops collection.
  */
 import { InvalidOptionError } from '../errors.js';
-
-export interface CustomCollector<T = unknown> {
-  /** Key under `collectors` (values) and `errors` (failures) in each sample. */
-  name: string;
-  /** Aborted when the tick's timeout expires or the collector stops. */
-  collect(signal: AbortSignal): T | Promise<T>;
-}
+import type { CustomCollector } from '../types/collector.js';
 
 export interface CustomResults {
   values: Record<string, unknown>;

@@ -1,13 +1,6 @@
 /** What the local and multi-host collectors share: option checks, defaults, lifecycle errors. */
 import { HostseriesError, InvalidOptionError, LifecycleError } from '../errors.js';
-
-/** What happens past `maxSamples`: keep the first ones (as the reference does) or the latest. */
-export type OverflowPolicy = 'keep-first' | 'rolling';
-
-export interface Logger {
-  warn(message: string): void;
-  debug?(message: string): void;
-}
+import type { CommonOptions, Logger, OverflowPolicy } from '../types/collector.js';
 
 export const defaultLogger: Logger = { warn: (m) => process.emitWarning(m, 'HostseriesWarning') };
 
@@ -56,13 +49,6 @@ function describe(v: unknown): string {
   if (typeof v === 'bigint') return `${v}n`;
   if (v === null || typeof v !== 'object') return String(v);
   return Array.isArray(v) ? 'an array' : 'an object';
-}
-
-export interface CommonOptions {
-  intervalSeconds?: number;
-  maxSamples?: number;
-  overflow?: OverflowPolicy;
-  logger?: Logger;
 }
 
 /** The checked common options, with defaults: every 10 s, 3600 samples, keep-first. */

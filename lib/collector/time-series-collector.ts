@@ -13,53 +13,25 @@ import { TimeSeriesSample } from '../models/sample.js';
 import { NativeSampler } from '../native/sampler.js';
 import { decodeOne, isoSeconds } from '../native/decode.js';
 import type { NativeBatch } from '../native/binding.js';
-import { computeRates, intervalSeconds, type Rates } from '../rates/index.js';
-import type { Metric, SampleDict } from '../types.js';
-import { series, summarize, type Aggregate } from './aggregate.js';
-import {
-  atLeast, checkHostname, notStarted, startRefusal, timeoutMs, type Logger, type OverflowPolicy,
-} from './options.js';
+import { computeRates, intervalSeconds } from '../rates/index.js';
+import type { Metric, SampleDict } from '../types/sample.js';
+import { series, summarize } from './aggregate.js';
+import { atLeast, checkHostname, notStarted, startRefusal, timeoutMs } from './options.js';
 import { CollectorBase } from './base.js';
 import { CompactSeries, type Extras } from './compact.js';
-import { checkCollectors, runCollectors, type CustomCollector } from './custom.js';
+import { checkCollectors, runCollectors } from './custom.js';
 import { KeepAlive } from './keep-alive.js';
 import { LiveStream } from './stream.js';
-import type { Sink } from '../files/sink.js';
+import type { Aggregate, CustomCollector } from '../types/collector.js';
+import type { Rates } from '../types/rates.js';
+import type { TimeSeriesCollectorOptions } from '../types/collector.js';
 
-
-export type { Logger, OverflowPolicy } from './options.js';
-
-export interface TimeSeriesCollectorOptions {
-  /** Seconds between samples (default 10, at least 0.01). */
-  intervalSeconds?: number;
-  /** Samples kept in memory (default 3600). A sink still receives every sample. */
-  maxSamples?: number;
-  /** Default 'keep-first', as mlpstorage. */
-  overflow?: OverflowPolicy;
-  /** /proc files to read (default all). */
-  metrics?: readonly Metric[];
-  /** Receives every sample as it is collected (e.g. a JSON Lines file). */
-  sink?: Sink;
-  collectors?: CustomCollector[];
-  /**
-   * Bound on each custom collector per tick (default: half the interval, at most 10 s). Also
-   * bounds how long `stop()` waits for them on the final sample.
-   */
-  collectorTimeoutMs?: number;
-  logger?: Logger;
-  /** Aborting stops the collector. */
-  signal?: AbortSignal;
-  /** Defaults to os.hostname(); a non-empty string. */
-  hostname?: string;
-}
 
 interface Events {
   sample: [TimeSeriesSample];
   error: [HostseriesError];
   stop: [TimeSeriesSample[]];
 }
-
-
 
 export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncIterable<TimeSeriesSample> {
   readonly hostname: string;

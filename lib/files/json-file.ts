@@ -16,14 +16,7 @@ import { writeFileAtomic } from './atomic.js';
 import { fileError, notJsonObjectText, openInput } from './io.js';
 import { SamplesSplitter } from './json-splitter.js';
 import { buildFromText } from './parse-sample.js';
-
-export interface WriteJsonOptions {
-  /** Gzip the file (default: when the path ends with `.gz`). */
-  gzip?: boolean;
-  gzipLevel?: number;
-  /** Spaces per level (default 2, as mlpstorage). */
-  indent?: number;
-}
+import type { WriteJsonOptions } from '../types/files.js';
 
 /** The document in pieces (one per sample), in the exact layout of Python's `json.dump`. */
 export function* timeSeriesJsonChunks(data: TimeSeriesData, indent = 2): Generator<string> {

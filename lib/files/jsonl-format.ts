@@ -15,8 +15,8 @@ import { stringifySample } from '../json/sample.js';
 import { pyQuote } from '../json/string.js';
 import { stringifyJson } from '../json/stringify.js';
 import type { TimeSeriesSample } from '../models/sample.js';
-import type { CollectionMethod } from '../types.js';
-import type { RunMetadata } from './sink.js';
+import type { CollectionMethod } from '../types/sample.js';
+import type { RunMetadata } from '../types/sink.js';
 
 export const JSONL_FORMAT = 'hostseries-jsonl';
 export const JSONL_VERSION = 1;

@@ -5,38 +5,13 @@ import { TimeSeriesSample } from '../models/sample.js';
 import {
   collectionMethod, count, field, isRecord, nonNegativeFloat, optional, record, string, stringList, timestampOrEmpty,
 } from '../models/validate.js';
-import type { CollectionMethod } from '../types.js';
+import type { CollectionMethod } from '../types/sample.js';
 import { fileError, openInput } from './io.js';
-import { inFile, writeTimeSeriesJson, type WriteJsonOptions } from './json-file.js';
+import { inFile, writeTimeSeriesJson } from './json-file.js';
 import { JSONL_FORMAT } from './jsonl-format.js';
 import { buildFromText } from './parse-sample.js';
-
-export interface ReadJsonlOptions {
-  /**
-   * Refuse a corrupt line (invalid JSON or invalid data followed by more lines): the first one
-   * throws an InvalidDataError naming the file and the line. Default false: such lines are
-   * skipped and listed in `skipped`. A torn last line, what a kill leaves, is skipped either way.
-   */
-  strict?: boolean;
-}
-
-/** A line the reader left out, with why. Lines count from 1. */
-export interface SkippedLine {
-  line: number;
-  message: string;
-}
-
-export interface JsonlReadResult {
-  data: TimeSeriesData;
-  /** Lines left out: a torn last line (a kill) and, unless `strict`, corrupt lines. */
-  skipped: SkippedLine[];
-  /** `skipped.length`. */
-  skippedLines: number;
-  /** The footer was there: the writer closed the stream. */
-  complete: boolean;
-  /** What the file says that disagrees with what it holds (e.g. its `num_samples`). */
-  warnings: string[];
-}
+import type { WriteJsonOptions } from '../types/files.js';
+import type { JsonlReadResult, ReadJsonlOptions, SkippedLine } from '../types/files.js';
 
 interface Header {
   collectionIntervalSeconds: number;

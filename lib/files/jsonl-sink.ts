@@ -20,17 +20,8 @@ import { FileError, LifecycleError, type HostseriesError } from '../errors.js';
 import type { TimeSeriesSample } from '../models/sample.js';
 import { fileError, GzipBatches, writeAll } from './io.js';
 import { footerLine, headerLine, sampleLine } from './jsonl-format.js';
-import type { RunMetadata, RunSummary, Sink, SinkEntry } from './sink.js';
-
-export interface JsonlSinkOptions {
-  /** Gzip the stream (default: when the path ends with `.gz`). */
-  gzip?: boolean;
-  gzipLevel?: number;
-  /** Longest time between fsyncs, ms (default 10 000; 0: after every write; Infinity: at close only). */
-  fsyncIntervalMs?: number;
-  /** Replace an existing file (default false: refuse it with a FileError, EEXIST). */
-  overwrite?: boolean;
-}
+import type { RunMetadata, RunSummary, Sink, SinkEntry } from '../types/sink.js';
+import type { JsonlSinkOptions } from '../types/files.js';
 
 interface Queued extends SinkEntry {
   line: string;

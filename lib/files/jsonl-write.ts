@@ -7,12 +7,7 @@ import type { TimeSeriesData } from '../models/data.js';
 import { writeFileAtomic } from './atomic.js';
 import { checkWriteArgs } from './json-file.js';
 import { footerLine, headerLine, sampleLine } from './jsonl-format.js';
-
-export interface WriteJsonlOptions {
-  /** Gzip the file (default: when the path ends with `.gz`). */
-  gzip?: boolean;
-  gzipLevel?: number;
-}
+import type { WriteJsonlOptions } from '../types/files.js';
 
 /** The stream in pieces: the header, one line per sample (host by host), the footer. */
 export function* timeSeriesJsonlChunks(data: TimeSeriesData): Generator<string> {

@@ -3,22 +3,8 @@ import { InvalidDataError } from '../errors.js';
 import type { TimeSeriesData } from '../models/data.js';
 import { notJsonObjectText, openInput } from './io.js';
 import { readTimeSeriesJson } from './json-file.js';
-import { readTimeSeriesJsonl, type ReadJsonlOptions, type SkippedLine } from './jsonl-read.js';
-
-export interface Recording {
-  data: TimeSeriesData;
-  format: 'json' | 'jsonl';
-  /** False for a stream whose writer did not finish (killed or still running). */
-  complete: boolean;
-  /** Lines of a stream left out: a torn last line, corrupt lines (see `ReadJsonlOptions.strict`). */
-  skipped: SkippedLine[];
-  /** `skipped.length`. */
-  skippedLines: number;
-  /** What the file says that disagrees with what it holds, e.g. a `num_samples` that is not the count of samples. */
-  warnings: string[];
-}
-
-export type ReadRecordingOptions = ReadJsonlOptions;
+import { readTimeSeriesJsonl } from './jsonl-read.js';
+import type { ReadRecordingOptions, Recording } from '../types/files.js';
 
 /**
  * The first line of the (gunzipped) file, at most 64 KiB of it. Throws an InvalidDataError when

@@ -6,24 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { FileError, InvalidHostError } from '../errors.js';
-
-export interface HostEntry {
-  /** Host name or address, without brackets (`::1`, not `[::1]`). */
-  host: string;
-  user?: string;
-  /** `host:N`, `slots=N`: a process slot count, never a port. */
-  slots?: number;
-  maxSlots?: number;
-  /** The token as written (a range token for every host it expands to). */
-  raw: string;
-}
-
-export interface ParseHostsOptions {
-  /** Refuse a spec that expands to more hosts than this (default 100000). */
-  maxHosts?: number;
-  /** Named in error messages (e.g. a hostfile path). */
-  source?: string;
-}
+import type { HostEntry, ParseHostsOptions } from '../types/hosts.js';
 
 const DEFAULT_MAX_HOSTS = 100_000;
 const SHELL_META = new Set([...';&|`$()<>\\\'"*?!{}~#^\n\r\t ']);

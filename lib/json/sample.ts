@@ -6,10 +6,11 @@
  * used there and checked, and anything it cannot write the Python way (a bigint, a non-ASCII
  * character, a non-integral number, `null`) falls back to the general writer.
  */
-import type { Loadavg, SampleDict } from '../types.js';
+import type { Loadavg, SampleDict } from '../types/sample.js';
 import { pyFloatRepr } from './float.js';
 import { pyQuote } from './string.js';
-import { newline, numberText, stringifyJson, type FloatSchema } from './stringify.js';
+import { newline, numberText, stringifyJson } from './stringify.js';
+import type { FloatSchema } from '../types/files.js';
 
 /** A float (or an exponent) in `JSON.stringify` output: JS and Python may print it differently. */
 const FLOAT_LIKE = /\d[.eE]/;

@@ -14,18 +14,7 @@ import { InvalidDataError } from '../errors.js';
 import { pyFloatRepr } from './float.js';
 import { bigintFreeToJSON, isRawJson } from './json-safe.js';
 import { pyQuote } from './string.js';
-
-/** `true` marks a float; an object maps keys (or `'*'` for any key or array index) to sub-schemas. */
-export type FloatSchema = true | { readonly [key: string]: FloatSchema | undefined };
-
-export interface StringifyOptions {
-  /** Spaces per level (Python's `indent`); omit for the compact one-line form. */
-  indent?: number;
-  /** Nesting level the value starts at, for writing a value inside a larger document. */
-  level?: number;
-  /** Where floats live (default: the format's float fields, see `stringifyJson`). */
-  floats?: FloatSchema;
-}
+import type { FloatSchema, StringifyOptions } from '../types/files.js';
 
 const MAX_DEPTH = 512;
 

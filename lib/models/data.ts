@@ -1,33 +1,11 @@
 /** A whole recording: the samples of every host plus the run metadata, as mlpstorage writes it. */
-import type { CollectionMethod, TimeSeriesDataDict } from '../types.js';
+import type { CollectionMethod, TimeSeriesDataDict } from '../types/sample.js';
 import { bigintFree, safeDict } from '../json/json-safe.js';
 import { TimeSeriesSample } from './sample.js';
 import {
   array, collectionMethod, count, field, keyPath, nonNegativeFloat, record, setOwn, stringList, timestampOrEmpty,
 } from './validate.js';
-
-export interface TimeSeriesDataInit {
-  collectionIntervalSeconds: number;
-  /** `YYYY-MM-DDTHH:MM:SSZ` (UTC), or `''` when unknown (as the reference writes it). */
-  startTime: string;
-  endTime: string;
-  /** Defaults to the number of samples in `samplesByHost`. */
-  numSamples?: number;
-  samplesByHost?: Map<string, TimeSeriesSample[]> | Record<string, TimeSeriesSample[]>;
-  /** Defaults to mlpstorage's rule, `TimeSeriesData.collectionMethodFor(hostsCollected)`. */
-  collectionMethod?: CollectionMethod;
-  hostsRequested?: string[];
-  /** Defaults to mlpstorage's rule: the hosts that have at least one sample (error samples count). */
-  hostsCollected?: string[];
-}
-
-/** What a collector knows at the end of a run, for the factories below. */
-export interface RunInit {
-  collectionIntervalSeconds: number;
-  /** `YYYY-MM-DDTHH:MM:SSZ` (UTC), or `''` when unknown. */
-  startTime: string;
-  endTime: string;
-}
+import type { RunInit, TimeSeriesDataInit } from '../types/sample.js';
 
 export class TimeSeriesData {
   collectionIntervalSeconds: number;

@@ -1,33 +1,18 @@
 /**
  * One sample of one host. Top-level properties are camelCase; the nested /proc records
  * (diskstats and netdev entries, vmstat/meminfo dicts, loadavg, stat) keep the snake_case and
- * kernel names they have in the file (typed by lib/types.ts), so the same objects serve the model
+ * kernel names they have in the file (typed by lib/types/sample.ts), so the same objects serve the model
  * and the dict without renaming 600 keys per sample.
  */
 import {
   type Counter, type CpuTimes, type DiskstatsEntry, type Loadavg, type NetdevEntry, type SampleDict, type StatInfo,
-} from '../types.js';
+  type TimeSeriesSampleInit,
+} from '../types/sample.js';
 import {
   array, count, counter, counterDict, epochNanos, field, join, nonNegativeFloat, optional, record, setOwn, string, stringDict,
   timestamp, type Check, type Key,
 } from './validate.js';
 import { bigintFree, safeDict } from '../json/json-safe.js';
-
-export interface TimeSeriesSampleInit {
-  /** Whole seconds, UTC, as the reference writes it: `2026-01-24T12:00:00Z`. */
-  timestamp: string;
-  /** Wall-clock nanoseconds since the epoch, a number (exact to 256 ns). */
-  timestampNs?: number;
-  hostname: string;
-  diskstats?: DiskstatsEntry[];
-  vmstat?: Record<string, Counter>;
-  meminfo?: Record<string, Counter>;
-  loadavg?: Loadavg;
-  netdev?: NetdevEntry[];
-  stat?: StatInfo;
-  collectors?: Record<string, unknown>;
-  errors?: Record<string, string>;
-}
 
 // The nested records are rebuilt with their known fields in file order (unknown keys dropped).
 

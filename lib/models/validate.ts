@@ -6,7 +6,7 @@
  * checks).
  */
 import { InvalidDataError } from '../errors.js';
-import type { CollectionMethod, Counter } from '../types.js';
+import type { CollectionMethod, Counter } from '../types/sample.js';
 
 export const U64_MAX = 18446744073709551615n;
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);

@@ -12,7 +12,7 @@
 import {
   CPU_FIELDS, DISKSTATS_FIELDS, NETDEV_FIELDS,
   type Counter, type CpuTimes, type DiskstatsEntry, type Loadavg, type NetdevEntry, type SampleDict, type StatInfo,
-} from '../types.js';
+} from '../types/sample.js';
 import { NativeError } from '../errors.js';
 import type { NativeBatch, NativeLayout } from './binding.js';
 

@@ -12,7 +12,8 @@ import { decodeBatch, LayoutCache, type DecodedBatch } from './decode.js';
 import {
   METRICS,
   type Counter, type DiskstatsEntry, type Loadavg, type Metric, type NetdevEntry, type SampleDict, type StatInfo,
-} from '../types.js';
+} from '../types/sample.js';
+import type { NativeSamplerOptions, SampleOnceOptions } from '../types/native.js';
 
 export { decodeBatch, isoSeconds, LayoutCache, type DecodedBatch } from './decode.js';
 
@@ -39,15 +40,6 @@ function rawOptions(options: NativeSamplerOptions): RawSamplerOptions {
   if (procPath !== undefined && typeof procPath !== 'string') throw new InvalidOptionError(`procPath must be a string, got ${shown(procPath)}`);
   return { intervalMs, capacity, metrics: metrics && [...metrics], procPath };
 }
-
-export interface SampleOnceOptions {
-  metrics?: readonly Metric[];
-  /** Where the proc filesystem is mounted (default `/proc`; e.g. `/host/proc` in a container). */
-  procPath?: string;
-  /** Defaults to os.hostname(), as the reference uses socket.gethostname(). */
-  hostname?: string;
-}
-
 
 /**
  * One sample of this host. The reads run on a short-lived native sampler thread (its first
@@ -92,21 +84,6 @@ export const parseMeminfo = (text: ProcText): Record<string, Counter> => parseSe
 export const parseLoadavg = (text: ProcText): Loadavg => parseSection('loadavg', text).loadavg!;
 export const parseNetDev = (text: ProcText): NetdevEntry[] => parseSection('netdev', text).netdev ?? [];
 export const parseStat = (text: ProcText): StatInfo => parseSection('stat', text).stat!;
-
-export interface NativeSamplerOptions {
-  /** Sampling period in ms, at least 10. */
-  intervalMs: number;
-  /** Samples held natively between drains; the oldest is dropped (and counted) beyond it. */
-  capacity?: number;
-  metrics?: readonly Metric[];
-  hostname?: string;
-  /**
-   * Where the proc filesystem is mounted (default `/proc`; e.g. `/host/proc` in a container
-   * that samples its host). A file under it that cannot be read is an entry in the sample's
-   * `errors`; a directory that cannot be read makes `start()` throw ERR_PROC_READ.
-   */
-  procPath?: string;
-}
 
 /**
  * The native sampling thread. `start(onSample?)` begins sampling at once; `drain()` takes what

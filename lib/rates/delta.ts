@@ -1,5 +1,5 @@
 /** Exact counter arithmetic for rates: counters may be bigint above 2^53. */
-import type { Counter } from '../types.js';
+import type { Counter } from '../types/sample.js';
 
 /** b - a, or undefined when the counter went backwards (reset, wrap, reboot). */
 export function delta(a: Counter | undefined, b: Counter | undefined): number | undefined {

@@ -2,7 +2,7 @@
  * From the collector's options to each host's connection: its ConnectionParams (dial, remote
  * loop, stall and backoff settings) and the known_hosts it is checked against.
  */
-import type { Metric } from '../types.js';
+import type { Metric } from '../types/sample.js';
 import type { ConnectionParams } from './connection.js';
 import { KnownHosts } from './known-hosts.js';
 import type { ResolvedSshOptions } from './options.js';

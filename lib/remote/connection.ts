@@ -12,11 +12,11 @@
 import type { ClientChannel, ParsedKey } from 'ssh2';
 import { SshError } from '../errors.js';
 import { isoSeconds } from '../native/decode.js';
-import type { Metric } from '../types.js';
+import type { Metric } from '../types/sample.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { dial, hint, type Dialled, type DialParams } from './dial.js';
 import { FrameParser, type HelloFrame, type SampleFrame } from './frames.js';
-import type { HostReboot, HostState, HostStatus } from './host-status.js';
+import type { HostReboot, HostState, HostStatus } from '../types/host-status.js';
 import type { KnownHosts } from './known-hosts.js';
 import type { Limiter } from './limiter.js';
 import { bootstrapCommand, buildRemoteScript, newNonce } from './script.js';

@@ -9,8 +9,9 @@
  */
 import { Socket } from 'node:net';
 import { Client, type AgentAuthMethod, type ConnectConfig, type ParsedKey, type PublicKeyAuthMethod } from 'ssh2';
-import { SshError, type SshPhase } from '../errors.js';
+import { SshError } from '../errors.js';
 import { hostKeyAlgorithmsFor, type KnownHosts } from './known-hosts.js';
+import type { SshPhase } from '../types/errors.js';
 
 /** Pinned: curve25519/ECDH cost ~5 ms of client CPU; DH group exchange ~1.8 s. */
 export const KEX_ALGORITHMS = [

@@ -4,7 +4,7 @@
  * interned between frames and sends a layout only when a disk, interface or key set changes.
  */
 import { binding, type NativeBatch, type RawProcParser } from '../native/binding.js';
-import type { Metric } from '../types.js';
+import type { Metric } from '../types/sample.js';
 import type { SampleFrame } from './frames.js';
 
 export interface AssembledFrame {

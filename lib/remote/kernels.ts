@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-import type { HostReboot } from './host-status.js';
+import type { HostReboot } from '../types/host-status.js';
 
 /** This machine's boot_id (for locally sampled hosts), or undefined when unreadable. */
 export function localBootId(): string | undefined {

@@ -10,8 +10,7 @@ import { dirname } from 'node:path';
 import type { ServerHostKeyAlgorithm } from 'ssh2';
 import { SshError } from '../errors.js';
 import { globToRegExp, isGlob } from './glob.js';
-
-export type StrictHostKeyChecking = 'yes' | 'accept-new' | 'no';
+import type { HostKeyVerdict, StrictHostKeyChecking } from '../types/hosts.js';
 
 interface KnownEntry {
   patterns: string[];
@@ -21,10 +20,6 @@ interface KnownEntry {
   file: string;
   line: number;
 }
-
-export type HostKeyVerdict =
-  | { ok: true; status: 'known' | 'added' | 'unchecked' }
-  | { ok: false; error: SshError };
 
 /** The name known_hosts stores: `host`, or `[host]:port` when the port is not 22. */
 export function knownHostsName(host: string, port: number): string {

@@ -14,14 +14,13 @@ import { CompactSeries } from '../collector/compact.js';
 import { TimeSeriesCollector } from '../collector/time-series-collector.js';
 import { CollectorBase } from '../collector/base.js';
 import { KeepAlive } from '../collector/keep-alive.js';
-import { notStarted, startRefusal, type Logger, type OverflowPolicy } from '../collector/options.js';
+import { notStarted, startRefusal } from '../collector/options.js';
 import { LiveStream } from '../collector/stream.js';
-import { formatHost, parseHosts, type HostEntry } from '../hosts/parse.js';
+import { formatHost, parseHosts } from '../hosts/parse.js';
 import { TimeSeriesData } from '../models/data.js';
 import { TimeSeriesSample } from '../models/sample.js';
 import { decodeOne, isoSeconds } from '../native/decode.js';
-import type { Sink } from '../files/sink.js';
-import { METRICS, type CollectionMethod, type Metric } from '../types.js';
+import { METRICS, type CollectionMethod, type Metric } from '../types/sample.js';
 import { HostConnection } from './connection.js';
 import { connectionParams, KnownHostsPool } from './connection-params.js';
 import { FrameAssembler, type AssembledFrame } from './frame-batch.js';
@@ -29,30 +28,14 @@ import type { SampleFrame } from './frames.js';
 import { KeyStore } from './keys.js';
 import { localBootId, rebootMessage, SharedKernels } from './kernels.js';
 import { Limiter } from './limiter.js';
-import { resolveSshOptions, type ResolvedSshOptions, type SshOptions } from './options.js';
-import type { HostReboot, HostState, HostStatus } from './host-status.js';
+import { resolveSshOptions, type ResolvedSshOptions } from './options.js';
+import type { HostReboot, HostState, HostStatus } from '../types/host-status.js';
 import { hostKeys, resolveTargets, type RemoteTarget, type Target } from './targets.js';
 import { TickSchedule, type Tick } from './tick-schedule.js';
+import type { MultiHostTimeSeriesCollectorOptions } from '../types/collector.js';
+import type { HostEntry } from '../types/hosts.js';
 
-export type { HostStatus, HostState, HostGap, HostReboot } from './host-status.js';
-
-export interface MultiHostTimeSeriesCollectorOptions {
-  /** A host spec (see parseHosts), several, or parsed entries. */
-  hosts: string | readonly string[] | readonly HostEntry[];
-  /** Seconds between samples (default 10, at least 0.05). */
-  intervalSeconds?: number;
-  /** Samples kept in memory per host (default 3600). A sink still receives every sample. */
-  maxSamples?: number;
-  overflow?: OverflowPolicy;
-  metrics?: readonly Metric[];
-  ssh?: SshOptions;
-  /** Reach local hosts over SSH too (tests on loopback addresses, containers sharing a kernel). */
-  forceSsh?: boolean;
-  sink?: Sink;
-  logger?: Logger;
-  /** Aborting stops the collector. */
-  signal?: AbortSignal;
-}
+export type { HostStatus, HostState, HostGap, HostReboot } from '../types/host-status.js';
 
 interface Events {
   sample: [TimeSeriesSample, string];

@@ -1,61 +1,8 @@
 /** SSH options of the multi-host collector, their defaults and their checks. */
 import { InvalidOptionError } from '../errors.js';
 import { USER_NAME_RE } from '../hosts/parse.js';
-import type { StrictHostKeyChecking } from './known-hosts.js';
-
-export interface SshOptions {
-  /** Remote user when the host spec has none (`user@host` wins); else ~/.ssh/config, else the local user. */
-  username?: string;
-  /** Port for every host (else ~/.ssh/config's Port, else 22). */
-  port?: number;
-  /** Private key tried first; the config's IdentityFile keys follow. */
-  privateKeyPath?: string;
-  passphrase?: string;
-  /** ssh-agent socket; default $SSH_AUTH_SOCK; false: never use an agent. */
-  agent?: string | false;
-  /**
-   * known_hosts to check and append to (/etc/ssh/ssh_known_hosts is read too). Default: per host,
-   * the ssh config's UserKnownHostsFile and GlobalKnownHostsFile (OpenSSH's defaults unless set).
-   * The config's HostKeyAlias names the host in either case.
-   */
-  knownHostsPath?: string;
-  /**
-   * Unknown keys: 'yes' refuses them, 'accept-new' adds them, 'no' does not check; a changed key
-   * is always refused. Default: the ssh config's StrictHostKeyChecking, else 'accept-new' (the
-   * config's `ask`, OpenSSH's default, cannot prompt here and counts as unset).
-   */
-  strictHostKeyChecking?: StrictHostKeyChecking;
-  /** Append new keys hashed (`|1|...`). Default false. */
-  hashKnownHosts?: boolean;
-  /** ssh config file (default ~/.ssh/config); false: ignore ssh config entirely. */
-  configPath?: string | false;
-  /** Handshake + authentication bound, and the bound on the remote loop's start (default 10). */
-  connectTimeoutSeconds?: number;
-  /** Connection set-ups in flight at once, handshake to first frame (default 8; sshd's MaxStartups drops excess handshakes at random). */
-  maxConcurrentHandshakes?: number;
-  /**
-   * Keep-alive period: after each period in which nothing came from the host, a line that its
-   * remote loop answers (so a hung loop counts, not only a dead sshd); 3 unanswered in a row drop
-   * the connection. Default 0 (off): every tick already expects an answer, and `stallTicks`
-   * unanswered ones drop the connection.
-   */
-  keepaliveIntervalSeconds?: number;
-  /**
-   * How long a tick may wait for its frame before its slot becomes an error sample (the host
-   * stalled), counted from the tick; at least one interval. Several ticks may be in flight at
-   * once, so a round trip longer than the interval costs nothing. Default 3.
-   */
-  stallTimeoutSeconds?: number;
-  /** Ticks in a row that hit stallTimeoutSeconds before the connection is re-made (default: 10 s worth, at least 3). */
-  stallTicks?: number;
-  /** The remote loop exits after this many ticks without one (default: 30 s worth, at least 10 s). */
-  deadmanTicks?: number;
-  /** Reconnect backoff, doubling from initial to max, with jitter (default 1 and 30 s). */
-  backoffInitialSeconds?: number;
-  backoffMaxSeconds?: number;
-  /** 'auto' runs the loop under bash when the remote has it (cheaper reads), else /bin/sh. */
-  remoteShell?: 'auto' | 'sh';
-}
+import type { StrictHostKeyChecking } from '../types/hosts.js';
+import type { SshOptions } from '../types/hosts.js';
 
 export interface ResolvedSshOptions
   extends Required<Omit<SshOptions, 'username' | 'port' | 'privateKeyPath' | 'passphrase' | 'agent' | 'knownHostsPath' | 'strictHostKeyChecking'>> {

@@ -14,7 +14,7 @@
  *   M:P                                   the answer to a `p` line
  */
 import { randomBytes } from 'node:crypto';
-import type { Metric } from '../types.js';
+import type { Metric } from '../types/sample.js';
 
 export const PROC_FILES: Readonly<Record<Metric, string>> = {
   diskstats: '/proc/diskstats',

@@ -7,39 +7,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import type { StrictHostKeyChecking } from './known-hosts.js';
 import { globToRegExp } from './glob.js';
-
-export interface ResolvedSshConfig {
-  hostname: string;
-  user?: string;
-  port?: number;
-  /** IdentityFile values, `~` and `%` tokens expanded, in order. */
-  identityFiles: string[];
-  /** True when the config named them (not ssh's built-in defaults). */
-  identityFilesExplicit: boolean;
-  userKnownHostsFiles?: string[];
-  globalKnownHostsFiles?: string[];
-  /** StrictHostKeyChecking as written (`ssh -G` says true/false/ask/accept-new); see hostKeyPolicy(). */
-  strictHostKeyChecking?: string;
-  /** HostKeyAlias: the name the host key is looked up (and stored) under, instead of `[host]:port`. */
-  hostKeyAlias?: string;
-  identitiesOnly?: boolean;
-  /** ProxyJump/ProxyCommand are not followed by ssh2; recorded so the caller can say so. */
-  proxy?: string;
-  source: 'ssh -G' | 'parser' | 'none';
-  /** Why `ssh -G` could not be used (its own error text), when the fallback parser answered instead. */
-  warnings: string[];
-}
-
-export interface SshConfigOptions {
-  /** Config file (`ssh -F`); default ~/.ssh/config. */
-  configPath?: string;
-  /** The ssh binary; false never runs it. Default 'ssh' from PATH when present. */
-  sshBinary?: string | false;
-  /** Kill `ssh -G` after this long (ms). */
-  timeoutMs?: number;
-}
+import type { StrictHostKeyChecking } from '../types/hosts.js';
+import type { ResolvedSshConfig, SshConfigOptions } from '../types/hosts.js';
 
 const DEFAULT_IDENTITIES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
 

@@ -5,12 +5,11 @@
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { isLocalhost } from '../hosts/localhost.js';
-import type { HostEntry } from '../hosts/parse.js';
 import type { ParsedKey } from 'ssh2';
 import type { KeyStore } from './keys.js';
-import type { StrictHostKeyChecking } from './known-hosts.js';
 import type { ResolvedSshOptions } from './options.js';
-import { hostKeyPolicy, resolveSshConfig, type ResolvedSshConfig } from './ssh-config.js';
+import { hostKeyPolicy, resolveSshConfig } from './ssh-config.js';
+import type { HostEntry, ResolvedSshConfig, StrictHostKeyChecking } from '../types/hosts.js';
 
 /** How one host's key is checked: OpenSSH's files and policy as the options and ssh config say. */
 export interface HostKeyCheck {

@@ -11,7 +11,7 @@
  * No I/O here: it is driven by the connection and tested on its own. Its timers are unref'd.
  */
 import { isoSeconds } from '../native/decode.js';
-import type { HostGap } from './host-status.js';
+import type { HostGap } from '../types/host-status.js';
 import type { Tick } from './tick-schedule.js';
 
 export interface TickLedgerOptions {

@@ -6,7 +6,7 @@
 import type { HostseriesError } from '../../errors.js';
 import type { TimeSeriesSample } from '../../models/sample.js';
 import type { JsonlSink } from '../../files/jsonl-sink.js';
-import type { RunMetadata, RunSummary, Sink, SinkEntry } from '../../files/sink.js';
+import type { RunMetadata, RunSummary, Sink, SinkEntry } from '../../types/sink.js';
 
 /** A sample that holds only errors (a host that could not be read): no section of data. */
 export function isErrorSample(s: TimeSeriesSample): boolean {

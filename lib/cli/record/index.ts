@@ -1,7 +1,7 @@
 /** `hostseries record`: record while a command runs, for a duration, or until Ctrl-C. */
 import { Command, Option } from 'commander';
 import { MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS } from '../../collector/options.js';
-import type { Metric } from '../../types.js';
+import type { Metric } from '../../types/sample.js';
 import { addHostOptions, type HostSourceOptions } from '../host-options.js';
 import { fileName, metricList, positiveInt, seconds } from '../parse-args.js';
 import { addSshOptions, type SshCliOptions } from './ssh-options.js';

@@ -5,15 +5,14 @@
  * Samples the file could not take (a failing disk) stay in the sink's `unwritten`, not here.
  */
 import type { HostseriesError } from '../../errors.js';
-import type { Logger } from '../../collector/time-series-collector.js';
 import { TimeSeriesCollector } from '../../collector/time-series-collector.js';
-import type { HostEntry } from '../../hosts/parse.js';
-import type { Rates } from '../../rates/index.js';
 import { MultiHostTimeSeriesCollector, type HostState } from '../../remote/multi-collector.js';
-import type { SshOptions } from '../../remote/options.js';
-import type { Sink } from '../../files/sink.js';
-import type { Metric } from '../../types.js';
+import type { Sink } from '../../types/sink.js';
+import type { Metric } from '../../types/sample.js';
 import type { Reporter } from '../output.js';
+import type { Logger } from '../../types/collector.js';
+import type { HostEntry, SshOptions } from '../../types/hosts.js';
+import type { Rates } from '../../types/rates.js';
 
 export interface HostCounts {
   total: number;

@@ -8,7 +8,7 @@
  */
 import { constants } from 'node:os';
 import type { WriteStream } from 'node:tty';
-import { formatHost, type HostEntry } from '../../hosts/parse.js';
+import { formatHost } from '../../hosts/parse.js';
 import { isLocalhost } from '../../hosts/localhost.js';
 import { InvalidOptionError, type HostseriesError } from '../../errors.js';
 import { JsonlSink } from '../../files/jsonl-sink.js';
@@ -27,6 +27,7 @@ import { saveRecording } from './save.js';
 import { localRecorder, multiHostRecorder, type Recorder } from './recorder.js';
 import { sshOptions } from './ssh-options.js';
 import { StatusLine } from './status-line.js';
+import type { HostEntry } from '../../types/hosts.js';
 
 type StopReason = 'command' | 'duration' | 'samples' | NodeJS.Signals;
 

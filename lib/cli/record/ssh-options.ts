@@ -1,8 +1,8 @@
 /** The SSH options of `record`, mapped onto the multi-host collector's `ssh` options. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { accessSync, constants, statSync } from 'node:fs';
-import type { SshOptions } from '../../remote/options.js';
 import { positiveInt, seconds } from '../parse-args.js';
+import type { SshOptions } from '../../types/hosts.js';
 
 export interface SshCliOptions {
   user?: string;

@@ -1,5 +1,5 @@
 /** One sample as a few readable lines per section (counters are totals since boot). */
-import type { CpuTimes, SampleDict } from '../../types.js';
+import type { CpuTimes, SampleDict } from '../../types/sample.js';
 import { countedInterface, wholeDisks } from '../view/devices.js';
 import { bytes, num, table } from '../view/format.js';
 

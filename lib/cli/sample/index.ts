@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { stringifySample } from '../../json/sample.js';
 import { sampleOnce } from '../../native/sampler.js';
-import type { Metric } from '../../types.js';
+import type { Metric } from '../../types/sample.js';
 import { metricList } from '../parse-args.js';
 import { sampleText } from './format-sample.js';
 

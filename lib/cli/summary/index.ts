@@ -3,9 +3,10 @@ import { Command, Option } from 'commander';
 import { summarizeHost, type HostSummary } from './host-summary.js';
 import { HEADLINE_METRICS } from '../view/headline.js';
 import { duration, num, table } from '../view/format.js';
-import { readRecording, type Recording } from '../../files/read-recording.js';
+import { readRecording } from '../../files/read-recording.js';
 import { Reporter } from '../output.js';
 import { inputFile, namedAs, readWarnings } from '../stdin-file.js';
+import type { Recording } from '../../types/files.js';
 
 interface SummaryOptions {
   json?: boolean;

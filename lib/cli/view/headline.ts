@@ -3,9 +3,9 @@
  * disk's %util, net MB/s (non-loopback), CPU busy % and memory used %. Shared by `summary`,
  * `sample` and the live status line.
  */
-import type { Rates } from '../../rates/index.js';
-import type { Counter, DiskstatsEntry } from '../../types.js';
+import type { Counter, DiskstatsEntry } from '../../types/sample.js';
 import { countedInterface } from './devices.js';
+import type { Rates } from '../../types/rates.js';
 
 export const HEADLINE_METRICS = [
   { key: 'disk_iops', label: 'disk IOPS', digits: 1 },

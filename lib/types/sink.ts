@@ -16,7 +16,7 @@
  */
 import type { HostseriesError } from '../errors.js';
 import type { TimeSeriesSample } from '../models/sample.js';
-import type { CollectionMethod } from '../types.js';
+import type { CollectionMethod } from './sample.js';
 
 /** What is known when a run starts (the header of a streamed file). */
 export interface RunMetadata {

@@ -2,7 +2,7 @@
  * What a remote host's status says (public types): its connection state, the gaps in its
  * samples and the reboots seen. HostConnection fills it; the collector's hostStatus() returns it.
  */
-import type { SshPhase } from '../errors.js';
+import type { SshPhase } from './errors.js';
 
 export type HostState = 'idle' | 'connecting' | 'starting' | 'streaming' | 'backoff' | 'failed' | 'stopped';
 

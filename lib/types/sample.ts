@@ -5,6 +5,8 @@
  * Number.MAX_SAFE_INTEGER (2^53 - 1) and a `bigint` above, so no digit is ever lost; the JSON
  * writer and reader keep such values exact.
  */
+import type { TimeSeriesSample } from '../models/sample.js';
+
 export type Counter = number | bigint;
 
 /** The /proc files the native core reads; `stat` is /proc/stat (CPU time). */
@@ -139,4 +141,33 @@ export interface TimeSeriesDataDict {
   collection_method: CollectionMethod;
   hosts_requested: string[];
   hosts_collected: string[];
+}
+
+/** What a TimeSeriesSample is built from: the dict's fields, camelCase at the top level. */
+export type TimeSeriesSampleInit = Omit<SampleDict, 'timestamp_ns'> & {
+  /** Wall-clock nanoseconds since the epoch, a number (exact to 256 ns). */
+  timestampNs?: number;
+};
+
+export interface TimeSeriesDataInit {
+  collectionIntervalSeconds: number;
+  /** `YYYY-MM-DDTHH:MM:SSZ` (UTC), or `''` when unknown (as the reference writes it). */
+  startTime: string;
+  endTime: string;
+  /** Defaults to the number of samples in `samplesByHost`. */
+  numSamples?: number;
+  samplesByHost?: Map<string, TimeSeriesSample[]> | Record<string, TimeSeriesSample[]>;
+  /** Defaults to mlpstorage's rule, `TimeSeriesData.collectionMethodFor(hostsCollected)`. */
+  collectionMethod?: CollectionMethod;
+  hostsRequested?: string[];
+  /** Defaults to mlpstorage's rule: the hosts that have at least one sample (error samples count). */
+  hostsCollected?: string[];
+}
+
+/** What a collector knows at the end of a run, for the factories below. */
+export interface RunInit {
+  collectionIntervalSeconds: number;
+  /** `YYYY-MM-DDTHH:MM:SSZ` (UTC), or `''` when unknown. */
+  startTime: string;
+  endTime: string;
 }

@@ -1,0 +1,86 @@
+/** Options and results of the collectors (TimeSeriesCollector, MultiHostTimeSeriesCollector). */
+import type { Metric } from './sample.js';
+import type { Sink } from './sink.js';
+import type { HostEntry, SshOptions } from './hosts.js';
+
+/** What happens past `maxSamples`: keep the first ones (as the reference does) or the latest. */
+export type OverflowPolicy = 'keep-first' | 'rolling';
+
+export interface Logger {
+  warn(message: string): void;
+  debug?(message: string): void;
+}
+
+export interface CommonOptions {
+  intervalSeconds?: number;
+  maxSamples?: number;
+  overflow?: OverflowPolicy;
+  logger?: Logger;
+}
+
+export interface BaseOptions extends CommonOptions {
+  sink?: Sink;
+  /** Aborting stops the collector. */
+  signal?: AbortSignal;
+}
+
+export interface TimeSeriesCollectorOptions {
+  /** Seconds between samples (default 10, at least 0.01). */
+  intervalSeconds?: number;
+  /** Samples kept in memory (default 3600). A sink still receives every sample. */
+  maxSamples?: number;
+  /** Default 'keep-first', as mlpstorage. */
+  overflow?: OverflowPolicy;
+  /** /proc files to read (default all). */
+  metrics?: readonly Metric[];
+  /** Receives every sample as it is collected (e.g. a JSON Lines file). */
+  sink?: Sink;
+  collectors?: CustomCollector[];
+  /**
+   * Bound on each custom collector per tick (default: half the interval, at most 10 s). Also
+   * bounds how long `stop()` waits for them on the final sample.
+   */
+  collectorTimeoutMs?: number;
+  logger?: Logger;
+  /** Aborting stops the collector. */
+  signal?: AbortSignal;
+  /** Defaults to os.hostname(); a non-empty string. */
+  hostname?: string;
+}
+
+export interface CustomCollector<T = unknown> {
+  /** Key under `collectors` (values) and `errors` (failures) in each sample. */
+  name: string;
+  /** Aborted when the tick's timeout expires or the collector stops. */
+  collect(signal: AbortSignal): T | Promise<T>;
+}
+
+export interface Aggregate {
+  count: number;
+  /** Seconds from the first to the last sample the values came from. */
+  spanSeconds: number;
+  /** NaN when count is 0. */
+  avg: number;
+  min: number;
+  max: number;
+  /** Nearest-rank 95th percentile. */
+  p95: number;
+}
+
+export interface MultiHostTimeSeriesCollectorOptions {
+  /** A host spec (see parseHosts), several, or parsed entries. */
+  hosts: string | readonly string[] | readonly HostEntry[];
+  /** Seconds between samples (default 10, at least 0.05). */
+  intervalSeconds?: number;
+  /** Samples kept in memory per host (default 3600). A sink still receives every sample. */
+  maxSamples?: number;
+  overflow?: OverflowPolicy;
+  metrics?: readonly Metric[];
+  ssh?: SshOptions;
+  /** Reach local hosts over SSH too (tests on loopback addresses, containers sharing a kernel). */
+  forceSsh?: boolean;
+  sink?: Sink;
+  logger?: Logger;
+  /** Aborting stops the collector. */
+  signal?: AbortSignal;
+}
