@@ -2,7 +2,7 @@
  * The `hostseries` CLI, run as users run it: the built dist/cli/main.js in a child process,
  * real files in a temp dir, real signals, a real sshd on loopback for the remote case.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,47 +12,15 @@ import { readTimeSeriesJson } from '../lib/files/json-file.js';
 import { readTimeSeriesJsonl } from '../lib/files/jsonl-read.js';
 import type { TimeSeriesSample } from '../lib/models/sample.js';
 import { computeRates } from '../lib/rates/index.js';
-import { buildCli, MAIN, ROOT } from './support/cli.js';
+import { buildCli, cli as runCli, ENV, MAIN, ROOT, start as startCli, type Result, type Started } from './support/cli.js';
 import { makeSshTestEnv, sshdMissing, TestSshd, waitFor, type SshTestEnv } from './support/sshd.js';
 
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
-interface Result {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 let dir: string;
 
-/** The environment of every run: no ssh-agent, never a terminal. */
-const ENV = { ...process.env, SSH_AUTH_SOCK: '', NODE_OPTIONS: '' };
-
-function cli(args: string[], opts: { timeoutMs?: number } = {}): Result {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: dir, env: ENV, encoding: 'utf8', timeout: opts.timeoutMs ?? 20_000 });
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
-
-interface StartOptions {
-  env?: NodeJS.ProcessEnv;
-  /** Run under `ulimit -f` (512-byte blocks): writes past that size fail with EFBIG, as on a full disk. */
-  fileSizeBlocks?: number;
-}
-
-/** A CLI run in the background, in its own process group (so no terminal signal reaches it). */
-function start(args: string[], opts: StartOptions = {}): { child: ChildProcess; done: Promise<Result>; stderr: () => string } {
-  const [cmd, argv] = opts.fileSizeBlocks === undefined
-    ? [process.execPath, [MAIN, ...args]]
-    : ['sh', ['-c', `ulimit -f ${opts.fileSizeBlocks} && exec "$0" "$@"`, process.execPath, MAIN, ...args]];
-  const child = spawn(cmd, argv, { cwd: dir, env: opts.env ?? ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const done = new Promise<Result>((res) => child.once('close', (status, signal) => res({ status, signal, stdout, stderr })));
-  return { child, done, stderr: () => stderr };
-}
+const cli = (args: string[], opts: { timeoutMs?: number } = {}): Result => runCli(args, { cwd: dir, timeoutMs: opts.timeoutMs });
+const start = (args: string[], opts: { env?: NodeJS.ProcessEnv; fileSizeBlocks?: number } = {}): Started => startCli(args, { cwd: dir, ...opts });
 
 /** Sample lines in a JSON Lines stream written so far. */
 function streamedSamples(path: string): number {

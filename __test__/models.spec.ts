@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { thrown } from './support/thrown.js';
 
 import { HostseriesError, InvalidDataError } from '../lib/errors.js';
 import { parseJson } from '../lib/json/parse.js';
@@ -29,15 +30,6 @@ function python(code: string, input: string): string {
 
 const SAMPLE_FLOATS: FloatSchema = { loadavg: { load_1min: true, load_5min: true, load_15min: true } };
 
-/** The error `f` throws (fails the test if it does not throw). */
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an exception');
-}
 
 describe('TimeSeriesSample', () => {
   it('toDict gives snake_case keys in file order and leaves absent values out', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { thrown } from './support/thrown.js';
 
 import { summarizeHost } from '../lib/cli/summary/host-summary.js';
 import { aggregate, summarize } from '../lib/collector/aggregate.js';
@@ -15,15 +16,6 @@ function disk(name: string, v: Partial<DiskstatsEntry>): DiskstatsEntry {
   };
 }
 
-/** The error `f` throws (fails the test if it does not throw). */
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an exception');
-}
 
 function net(name: string, v: Partial<NetdevEntry>): NetdevEntry {
   const zero = Object.fromEntries(['rx_bytes', 'rx_packets', 'rx_errors', 'rx_dropped', 'rx_fifo', 'rx_frame', 'rx_compressed', 'rx_multicast',

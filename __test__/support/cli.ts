@@ -74,6 +74,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** stdio for spawnSync (default: pipes). */
   stdio?: StdioOptions;
+  /** start() only: run under `ulimit -f` (512-byte blocks): writes past that size fail with EFBIG, as on a full disk. */
+  fileSizeBlocks?: number;
 }
 
 export function cli(args: string[], o: RunOptions): Result {
@@ -97,7 +99,10 @@ export interface Started {
 
 /** A CLI run in the background, in its own process group (so no terminal signal reaches it). */
 export function start(args: string[], o: RunOptions): Started {
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd: o.cwd, env: o.env ?? ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, argv] = o.fileSizeBlocks === undefined
+    ? [process.execPath, [MAIN, ...args]]
+    : ['sh', ['-c', `ulimit -f ${o.fileSizeBlocks} && exec "$0" "$@"`, process.execPath, MAIN, ...args]];
+  const child = spawn(cmd, argv, { cwd: o.cwd, env: o.env ?? ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));

@@ -4,22 +4,11 @@
  * directory, symbolic link, device, FIFO or socket never is. A missing or unwritable directory
  * is named as the user gave it (not by the temporary file the atomic writer would create in it).
  */
-import { constants, type Stats } from 'node:fs';
+import { constants } from 'node:fs';
 import { access, lstat, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FileError } from '../errors.js';
-
-/** What a non-regular file is, in words; undefined for a regular file. */
-export function specialKind(st: Stats): string | undefined {
-  if (st.isFile()) return undefined;
-  if (st.isDirectory()) return 'a directory';
-  if (st.isSymbolicLink()) return 'a symbolic link';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
+import { specialKind } from '../files/io.js';
 
 export interface NewFileOptions {
   /** Replace an existing regular file. */

@@ -71,18 +71,20 @@ export function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 }
 
-/** What a non-regular file is, for the message that refuses it. */
-function kindOf(st: Stats): string {
+/** What a non-regular file is, in words (for messages that refuse it); undefined for a regular file. */
+export function specialKind(st: Stats): string | undefined {
+  if (st.isFile()) return undefined;
   if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSymbolicLink()) return 'a symbolic link';
   if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
   if (st.isSocket()) return 'a socket';
   return 'not a regular file';
 }
 
 function notRegular(path: string, st: Stats): FileError {
-  return new FileError(path, `cannot read: ${kindOf(st)}, not a recording file`);
+  return new FileError(path, `cannot read: ${specialKind(st) ?? 'not a regular file'}, not a recording file`);
 }
 
 /**
