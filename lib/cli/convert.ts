@@ -11,6 +11,7 @@ import { checkNewFile } from './output-file.js';
 import { Reporter, verbosityOf, writeStdout } from './output.js';
 import { fileName } from './parse-args.js';
 import { inputFile, namedAs, readWarnings } from './stdin-file.js';
+import { plural } from './view/format.js';
 
 interface ConvertOptions {
   output?: string;
@@ -27,8 +28,6 @@ Examples:
 
 A stream cut short by a kill converts too: a torn last line is skipped, and without the footer the
 end time is the last sample's. The stream itself is left as it is.`;
-
-const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** run.partial.jsonl → run.json, x.jsonl.gz → x.json.gz, anything else → <name>.json */
 export function convertedName(input: string): string {

@@ -7,7 +7,6 @@
  * into the final file with the ones on disk (see save.ts).
  */
 import { constants } from 'node:os';
-import type { WriteStream } from 'node:tty';
 import { formatHost } from '../../hosts/parse.js';
 import { isLocalhost } from '../../hosts/localhost.js';
 import { InvalidOptionError, type HostseriesError } from '../../errors.js';
@@ -16,7 +15,7 @@ import { CappedSink } from './capped-sink.js';
 import { findExecutable, fromTerminal, inTerminalForeground, runCommand, trapSignals, type RunningCommand } from './child.js';
 import { wholeDisks } from '../view/devices.js';
 import { EXIT_CANNOT_RUN, EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, UsageError, errorMessage } from '../exit.js';
-import { clock, duration, num } from '../view/format.js';
+import { clock, duration, num, plural } from '../view/format.js';
 import { headline } from '../view/headline.js';
 import { hostEntries } from '../host-options.js';
 import { Reporter, verbosityOf } from '../output.js';
@@ -26,25 +25,9 @@ import { longTimeout } from './long-timer.js';
 import { saveRecording } from './save.js';
 import { localRecorder, multiHostRecorder, type Recorder } from './recorder.js';
 import { sshOptions } from './ssh-options.js';
-import { StatusLine } from './status-line.js';
+import { showStatusLine } from './status-line.js';
+import { Stopper } from './stopper.js';
 import type { HostEntry } from '../../types/hosts.js';
-
-type StopReason = 'command' | 'duration' | 'samples' | NodeJS.Signals;
-
-const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
-
-/** The first reason to stop wins. */
-class Stopper {
-  reason: StopReason | undefined;
-  private resolve: (r: StopReason) => void = () => undefined;
-  readonly stopped = new Promise<StopReason>((r) => (this.resolve = r));
-
-  stop(reason: StopReason): void {
-    if (this.reason) return;
-    this.reason = reason;
-    this.resolve(reason);
-  }
-}
 
 async function anyRemote(entries: readonly HostEntry[]): Promise<boolean> {
   const local = await Promise.all(entries.map((e) => isLocalhost(e.host)));
@@ -249,20 +232,8 @@ class Recording {
 
   /** The live status line, on a terminal only; returns the function that removes it. */
   private showStatus(): () => void {
-    const err = process.stderr as WriteStream;
-    if (!err.isTTY || this.reporter.verbosity === 'quiet') return () => undefined;
-    // With a command the line needs the bottom row, so the terminal's size must be known.
-    const mode = this.argv.length > 0 ? 'bottom' : 'inline';
-    if (mode === 'bottom' && !(err.rows >= 3)) return () => undefined;
-    const line = new StatusLine(err, mode, this.reporter);
-    const update = (): void => line.update(this.statusText());
-    const first = setTimeout(update, 250); // once the first sample is in
-    const every = setInterval(update, 1000);
-    return () => {
-      clearTimeout(first);
-      clearInterval(every);
-      line.close();
-    };
+    // With a command the line needs the bottom row (the command's output scrolls above it).
+    return showStatusLine(this.reporter, this.argv.length > 0 ? 'bottom' : 'inline', () => this.statusText());
   }
 
   private statusText(): string {

@@ -16,8 +16,7 @@ import { errorMessage } from '../exit.js';
 import { checkNewFile } from '../output-file.js';
 import { writeStdout, type Reporter } from '../output.js';
 import type { OutputPlan } from './paths.js';
-
-const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+import { plural } from '../view/format.js';
 
 export interface Saved {
   /** Every sample is in the file the user asked for. */

@@ -76,3 +76,23 @@ export class StatusLine {
     this.draw();
   }
 }
+
+/**
+ * Show a status line on stderr when it is a terminal (and not --quiet), first once the first
+ * sample is in, then every second; returns the function that removes it.
+ */
+export function showStatusLine(reporter: Reporter, mode: 'inline' | 'bottom', text: () => string): () => void {
+  const err = process.stderr as WriteStream;
+  if (!err.isTTY || reporter.verbosity === 'quiet') return () => undefined;
+  // The bottom row needs the terminal's size.
+  if (mode === 'bottom' && !(err.rows >= 3)) return () => undefined;
+  const line = new StatusLine(err, mode, reporter);
+  const update = (): void => line.update(text());
+  const first = setTimeout(update, 250);
+  const every = setInterval(update, 1000);
+  return () => {
+    clearTimeout(first);
+    clearInterval(every);
+    line.close();
+  };
+}

@@ -53,3 +53,6 @@ export function table(rows: readonly (readonly string[])[], align: readonly Alig
     }).join('  '),
   );
 }
+
+/** `1 sample`, `2 samples`. */
+export const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
