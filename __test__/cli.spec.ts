@@ -11,7 +11,7 @@ import { parseJson } from '../lib/json/parse.js';
 import { readTimeSeriesJson } from '../lib/files/json-file.js';
 import { readTimeSeriesJsonl } from '../lib/files/jsonl-read.js';
 import type { TimeSeriesSample } from '../lib/models/sample.js';
-import { computeRates } from '../lib/rates/index.js';
+import { computeRates } from '../lib/rates/compute.js';
 import { buildCli, cli as runCli, ENV, MAIN, ROOT, start as startCli, type Result, type Started } from './support/cli.js';
 import { makeSshTestEnv, sshdMissing, TestSshd, waitFor, type SshTestEnv } from './support/sshd.js';
 

@@ -14,7 +14,7 @@ import { NativeError } from '../lib/errors.js';
 import { JsonlSink } from '../lib/files/jsonl-sink.js';
 import { readTimeSeriesJsonl } from '../lib/files/jsonl-read.js';
 import { NativeSampler } from '../lib/native/sampler.js';
-import { computeRates } from '../lib/rates/index.js';
+import { computeRates } from '../lib/rates/compute.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const quiet = { warn: (): void => undefined };

@@ -5,7 +5,7 @@ import { summarizeHost } from '../lib/cli/summary/host-summary.js';
 import { aggregate, summarize } from '../lib/collector/aggregate.js';
 import { InvalidOptionError } from '../lib/errors.js';
 import { TimeSeriesSample } from '../lib/index.js';
-import { computeRates, intervalSeconds } from '../lib/rates/index.js';
+import { computeRates, intervalSeconds } from '../lib/rates/compute.js';
 import type { CpuTimes, DiskstatsEntry, NetdevEntry, SampleDict } from '../lib/types/sample.js';
 
 function disk(name: string, v: Partial<DiskstatsEntry>): DiskstatsEntry {

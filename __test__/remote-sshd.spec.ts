@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 
 import { TimeSeriesCollector } from '../lib/collector/time-series-collector.js';
 import { LifecycleError } from '../lib/errors.js';
-import { computeRates } from '../lib/rates/index.js';
+import { computeRates } from '../lib/rates/compute.js';
 import type { HostReboot } from '../lib/types/host-status.js';
 import { FrameParser } from '../lib/remote/frames.js';
 import { KeyStore } from '../lib/remote/keys.js';

@@ -24,7 +24,7 @@ export { TimeSeriesData } from './models/data.js';
 export { METRICS, DISKSTATS_FIELDS, NETDEV_FIELDS, CPU_FIELDS } from './types/index.js';
 
 // Derived rates and aggregates.
-export { computeRates, intervalSeconds } from './rates/index.js';
+export { computeRates, intervalSeconds } from './rates/compute.js';
 export { aggregate, summarize, series, valueAt } from './collector/aggregate.js';
 
 // Files: the TimeSeriesData JSON, the crash-safe JSON Lines stream, and the exact JSON text.

@@ -4,7 +4,7 @@
  * derived rates between consecutive samples (`rates.disk.sda.util`, `rates.cpu.all.busy`).
  */
 import { InvalidOptionError } from '../errors.js';
-import { computeRates, intervalSeconds } from '../rates/index.js';
+import { computeRates, intervalSeconds } from '../rates/compute.js';
 import type { RateInput } from '../types/rates.js';
 import type { Aggregate } from '../types/collector.js';
 

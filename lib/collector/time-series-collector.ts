@@ -13,7 +13,7 @@ import { TimeSeriesSample } from '../models/sample.js';
 import { NativeSampler } from '../native/sampler.js';
 import { decodeOne, isoSeconds } from '../native/decode.js';
 import type { NativeBatch } from '../native/binding.js';
-import { computeRates, intervalSeconds } from '../rates/index.js';
+import { computeRates, intervalSeconds } from '../rates/compute.js';
 import type { Metric, SampleDict } from '../types/sample.js';
 import { series, summarize } from './aggregate.js';
 import { atLeast, checkHostname, notStarted, startRefusal, timeoutMs } from './options.js';

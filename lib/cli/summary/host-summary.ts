@@ -1,7 +1,7 @@
 /** Per-host summary of a recording: coverage (samples, span, interval, gaps, errors) and headline aggregates. */
 import { summarize } from '../../collector/aggregate.js';
 import type { TimeSeriesSample } from '../../models/sample.js';
-import { computeRates, intervalSeconds } from '../../rates/index.js';
+import { computeRates, intervalSeconds } from '../../rates/compute.js';
 import { uncountedDevices, wholeDisks } from '../view/devices.js';
 import { HEADLINE_METRICS, headline, ioCount, type HeadlineKey } from '../view/headline.js';
 import type { Aggregate } from '../../types/collector.js';
