@@ -90,6 +90,34 @@ describe('maxSamples', () => {
 });
 
 describe('live use', () => {
+  it('for await over a collector never started is refused (ERR_NOT_STARTED), not a silent wait', async () => {
+    const c = new TimeSeriesCollector({ intervalSeconds: 0.05 });
+    const run = async (): Promise<number> => {
+      let n = 0;
+      for await (const _ of c) n++;
+      return n;
+    };
+    await expect(run()).rejects.toMatchObject({ code: 'ERR_NOT_STARTED' });
+  });
+
+  it('subscribing in the same turn as start() misses nothing', async () => {
+    const c = new TimeSeriesCollector({ intervalSeconds: 0.05 });
+    const got = (async () => {
+      const seen: number[] = [];
+      for await (const s of c) {
+        seen.push(s.timestampNs!);
+        if (seen.length === 3) break;
+      }
+      return seen;
+    })();
+    await c.start();
+    const seen = await got;
+    await c.stop();
+    expect(seen).toHaveLength(3);
+    // The first sample start() took is among them.
+    expect(seen[0]).toBe(c.samples[0].timestampNs);
+  });
+
   it('async iteration, sample events, AbortSignal and await using', async () => {
     const ac = new AbortController();
     const events: number[] = [];

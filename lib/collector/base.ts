@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 
 import { InvalidOptionError, type HostseriesError } from '../errors.js';
 import type { Sink } from '../types/sink.js';
-import { asHostseriesError, commonOptions, fullWarning } from './options.js';
+import { asHostseriesError, commonOptions, fullWarning, notStarted } from './options.js';
+import type { LiveStream } from './stream.js';
 import type { BaseOptions, Logger, OverflowPolicy } from '../types/collector.js';
 
 export type CollectorState = 'idle' | 'starting' | 'running' | 'stopped';
@@ -63,6 +64,17 @@ export abstract class CollectorBase<E extends Record<keyof E, unknown[]>> extend
 
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.state === 'running' || this.state === 'starting') await this.stop();
+  }
+
+  /**
+   * `for await` over the collector. Iterating a collector that is never started would wait for
+   * ever (and a script whose only work it is would just end): refused with ERR_NOT_STARTED unless
+   * start() is called in the same turn (subscribing first, so that no sample is missed, works).
+   */
+  protected async *iterateLive<T>(live: LiveStream<T>): AsyncGenerator<T, void, undefined> {
+    if (this.state === 'idle') await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.state === 'idle') throw notStarted('iterating (for await) needs start() first');
+    yield* live.iterate();
   }
 
   /** To the 'error' listeners, or to the logger when nobody listens (never an unheard throw). */

@@ -75,7 +75,8 @@ export function startRefusal(state: string, signal: AbortSignal | undefined): Li
   return undefined;
 }
 
-export const notStarted = (): LifecycleError => new LifecycleError('ERR_NOT_STARTED', 'the collector was never started');
+export const notStarted = (what?: string): LifecycleError =>
+  new LifecycleError('ERR_NOT_STARTED', `the collector was never started${what ? `: ${what}` : ''}`);
 
 /** The one-time warning when maxSamples is reached. */
 export function fullWarning(maxSamples: number, overflow: OverflowPolicy, hasSink: boolean, perHost = false): string {

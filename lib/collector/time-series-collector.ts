@@ -220,7 +220,7 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
   }
 
   [Symbol.asyncIterator](): AsyncIterator<TimeSeriesSample> {
-    return this.live.iterate();
+    return this.iterateLive(this.live);
   }
 
   /** The latest sample, if any. */

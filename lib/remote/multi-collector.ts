@@ -318,7 +318,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
   }
 
   [Symbol.asyncIterator](): AsyncIterator<TimeSeriesSample> {
-    return this.live.iterate();
+    return this.iterateLive(this.live);
   }
 
   /** Every requested host's samples kept in memory (error samples included; [] for none), in requested order. */
