@@ -102,6 +102,10 @@ describe('aggregates', () => {
     expect(aggregate(samples, 'loadavg.load_1min')).toEqual({ count: 5, spanSeconds: 4, avg: 30, min: 10, max: 50, p95: 50 });
     expect(aggregate(samples, 'meminfo.MemFree').count).toBe(0);
     expect(() => aggregate(samples, 'loadavg..x')).toThrow(/dotted path/);
+    // A typo in the section is an error, not "no data".
+    expect(() => aggregate(samples, 'nonsense.path')).toThrow(/no such section/);
+    expect(() => aggregate(samples, 'rates.disks.sda.util')).toThrow(/rates\.disk, rates\.net/);
+    expect(aggregate(samples, 'diskstats.nvme9n1.reads_completed').count).toBe(0);
   });
 
   it('over rates and names with dots', () => {

@@ -7,6 +7,7 @@ import { InvalidOptionError } from '../errors.js';
 import { computeRates, intervalSeconds } from '../rates/compute.js';
 import type { RateInput } from '../types/rates.js';
 import type { Aggregate } from '../types/collector.js';
+import { METRICS } from '../types/sample.js';
 
 export function summarize(values: readonly number[], spanSeconds: number): Aggregate {
   const input: unknown = values;
@@ -84,9 +85,20 @@ export function valueAt(obj: unknown, path: string): number | undefined {
   return asNumber(walk(obj, path.split('.')));
 }
 
+const SAMPLE_SECTIONS: readonly string[] = [...METRICS, 'collectors'];
+const RATE_SECTIONS: readonly string[] = ['disk', 'net', 'cpu', 'mem', 'vm'];
+
 export function checkPath(metric: unknown): string {
   if (typeof metric !== 'string' || metric.length === 0 || metric.split('.').some((s) => s === '')) {
     throw new InvalidOptionError(`metric must be a dotted path such as "meminfo.MemAvailable" or "rates.disk.sda.util", got ${JSON.stringify(metric)}`);
+  }
+  // A typo in the section is an error; past it, a name the samples lack is only "no data" (a
+  // disk or counter may come and go).
+  const [section, sub] = metric.split('.');
+  const known = section === 'rates' ? RATE_SECTIONS.includes(sub ?? '') : SAMPLE_SECTIONS.includes(section ?? '');
+  if (!known) {
+    const choices = section === 'rates' ? RATE_SECTIONS.map((s) => `rates.${s}`) : [...SAMPLE_SECTIONS, 'rates'];
+    throw new InvalidOptionError(`metric ${JSON.stringify(metric)}: no such section; it starts with one of ${choices.join(', ')}`);
   }
   return metric;
 }
