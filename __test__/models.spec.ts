@@ -15,6 +15,7 @@ import { TimeSeriesData, TimeSeriesSample } from '../lib/index.js';
 import type { SampleDict } from '../lib/types/sample.js';
 import { sample, sampleDict } from './fixtures/samples.js';
 import type { FloatSchema } from '../lib/types/files.js';
+import type { TimeSeriesSampleInit } from '../lib/types/sample.js';
 
 const ROOT = join(__dirname, '..');
 // python3 checks our JSON against json.dumps; in CI its absence is a failure, not a skip.
@@ -32,6 +33,13 @@ const SAMPLE_FLOATS: FloatSchema = { loadavg: { load_1min: true, load_5min: true
 
 
 describe('TimeSeriesSample', () => {
+  it('refuses a construction without its timestamp or hostname, with a coded error', () => {
+    const build = (init: unknown) => () => new TimeSeriesSample(init as TimeSeriesSampleInit);
+    expect(thrown(build(undefined))).toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/init must be an object/) });
+    expect(thrown(build({}))).toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/init\.timestamp/) });
+    expect(thrown(build({ timestamp: '2026-01-01T00:00:00Z' }))).toMatchObject({ message: expect.stringMatching(/init\.hostname/) });
+  });
+
   it('toDict gives snake_case keys in file order and leaves absent values out', () => {
     const s = new TimeSeriesSample({
       timestamp: '2026-01-24T12:00:00Z', hostname: 'h', vmstat: { pgpgin: 5 },

@@ -13,6 +13,7 @@ import {
   timestamp, type Check, type Key,
 } from './validate.js';
 import { bigintFree, safeDict } from '../json/json-safe.js';
+import { InvalidOptionError } from '../errors.js';
 
 // The nested records are rebuilt with their known fields in file order (unknown keys dropped).
 
@@ -127,6 +128,10 @@ export class TimeSeriesSample {
   errors: Record<string, string> | undefined;
 
   constructor(init: TimeSeriesSampleInit) {
+    // The two fields every sample has; the sections are the caller's (fromDict checks them all).
+    if (typeof init !== 'object' || init === null) throw new InvalidOptionError(`new TimeSeriesSample(init): init must be an object, got ${init === null ? 'null' : typeof init}`);
+    if (typeof init.timestamp !== 'string') throw new InvalidOptionError('new TimeSeriesSample(init): init.timestamp must be a string (YYYY-MM-DDTHH:MM:SSZ)');
+    if (typeof init.hostname !== 'string') throw new InvalidOptionError('new TimeSeriesSample(init): init.hostname must be a string');
     this.timestamp = init.timestamp;
     this.timestampNs = init.timestampNs;
     this.hostname = init.hostname;
