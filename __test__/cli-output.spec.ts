@@ -37,6 +37,16 @@ function recordStream(name: string): string {
 }
 
 describe('record -o: an existing file', () => {
+  it('a name ending with / (a directory\'s, there or not) is refused naming what was given', () => {
+    writeFileSync(p('plain.json'), 'x\n');
+    for (const given of [p('newdir') + '/', p('plain.json') + '/']) {
+      const r = cli(['record', '-n', '1', '-i', '0.1', '-o', given]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`hostseries: ${given}: cannot write the recording: a file name is needed, not a directory (it ends with /)\n`);
+    }
+    expect(existsSync(p('newdir'))).toBe(false);
+  });
+
   it('is not replaced without --force: exit 1, one line, the command never runs, the file as it was', () => {
     writeFileSync(p('kept.json'), 'precious\n');
     const r = cli(['record', '-n', '1', '-i', '0.1', '-o', p('kept.json'), '--', 'touch', p('kept.marker')]);

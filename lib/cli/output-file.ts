@@ -22,6 +22,9 @@ export interface NewFileOptions {
  * regular file replaced). Returns true when a regular file is there (and `force` allows it).
  */
 export async function checkNewFile(path: string, o: NewFileOptions): Promise<boolean> {
+  // `newdir/` or `run.json/`: a directory's name, whatever is there; the stream beside it would
+  // otherwise be reported under a name the user never gave (`newdir/.partial.jsonl`).
+  if (path.endsWith('/')) throw new FileError(path, `cannot write ${o.what}: a file name is needed, not a directory (it ends with /)`);
   const st = await lstat(path).catch((e: NodeJS.ErrnoException) => e);
   if (!(st instanceof Error)) {
     const kind = specialKind(st);

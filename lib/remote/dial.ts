@@ -118,7 +118,7 @@ export function dial(p: DialParams, knownHosts: KnownHosts, on: DialHandlers): D
 
   const auth = authMethods(p);
   if (auth.length === 0) {
-    const err = new SshError(p.key, 'auth', 'no usable private key or agent (set ssh.privateKeyPath or ssh.agent)');
+    const err = new SshError(p.key, 'auth', 'no usable private key or agent (set ssh.privateKeyPath or ssh.agent; on the command line: --identity FILE, or an ssh-agent in SSH_AUTH_SOCK)');
     process.nextTick(() => d.fail(err));
     return d;
   }
