@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, type Stats, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -9,6 +10,7 @@ import { FileError, InvalidDataError, InvalidOptionError, LifecycleError } from 
 import { parseJson } from '../lib/json/parse.js';
 import { stringifyJson } from '../lib/json/stringify.js';
 import { TimeSeriesData, TimeSeriesSample } from '../lib/index.js';
+import { writeFileAtomic } from '../lib/files/atomic.js';
 import { readRecording } from '../lib/files/read-recording.js';
 import {
   convertJsonlToJson, JsonlSink, readTimeSeriesJson, readTimeSeriesJsonl, writeTimeSeriesJson, writeTimeSeriesJsonl, type RunMetadata,
@@ -20,6 +22,7 @@ const ROOT = join(__dirname, '..');
 const FIXTURE = join(__dirname, 'fixtures', 'mlpstorage_timeseries.json');
 const CHILD = join(__dirname, 'fixtures', 'sink-child.ts');
 const VITE_NODE = join(ROOT, 'node_modules', 'vite-node', 'vite-node.mjs');
+const isRoot = process.getuid?.() === 0;
 const hasPython = spawnSync('python3', ['-c', 'import json'], { stdio: 'ignore' }).status === 0;
 
 const dir = mkdtempSync(join(tmpdir(), 'hostseries-files-'));
@@ -168,7 +171,7 @@ describe('TimeSeriesData JSON file', () => {
   it('replaces a file atomically and leaves no temp file', async () => {
     const p = tmp('replace.json');
     writeFileSync(p, 'old content');
-    await writeTimeSeriesJson(p, data(2));
+    await writeTimeSeriesJson(p, data(2), { overwrite: true });
     expect((await readTimeSeriesJson(p)).numSamples).toBe(4);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
@@ -248,12 +251,184 @@ describe('TimeSeriesData JSON file', () => {
       expect(e, p).toBeInstanceOf(FileError);
       expect((e as FileError).path).toBe(p);
       expect((e as FileError).code).toBe('ERR_FILE');
-      expect(e.message).toMatch(/^.+: cannot write: E(ACCES|NOENT|NOTDIR|ROFS|PERM)/);
+      expect(e.message).toMatch(/^.+: cannot write: (no permission to create a file in|the directory .* does not exist|.* is not a directory|the directory .* is on a read-only)/);
+      expect(e.message).not.toMatch(/\.tmp/);
     }
     expect(d.countSamples()).toBe(6);
     const e = await rejection(readTimeSeriesJson(join(dir, 'missing.json')));
     expect(e).toBeInstanceOf(FileError);
     expect(e.message).toContain('ENOENT');
+  });
+});
+
+describe('writers never replace what exists unless told to, and never a special file', () => {
+  const EXISTS = (p: string): string => `${p}: already exists; pass \`overwrite: true\` to replace it`;
+  const NEVER = (p: string, kind: string): string => `${p}: cannot write: it is ${kind}, which is never replaced`;
+  let stream: string | undefined;
+  async function jsonlStream(): Promise<string> {
+    if (stream === undefined) {
+      stream = tmp('source.jsonl');
+      await writeTimeSeriesJsonl(stream, data(1));
+    }
+    return stream;
+  }
+  const WRITERS: [string, (p: string, o?: { overwrite?: boolean }) => Promise<unknown>][] = [
+    ['writeTimeSeriesJson', (p, o) => writeTimeSeriesJson(p, data(1), o)],
+    ['writeTimeSeriesJsonl', (p, o) => writeTimeSeriesJsonl(p, data(1), o)],
+    ['convertJsonlToJson', async (p, o) => convertJsonlToJson(await jsonlStream(), p, o)],
+  ];
+
+  /** Every writer, with overwrite absent, false and true, is refused at `p` and leaves it as `intact` says. */
+  async function expectNeverReplaced(p: string, kind: string, intact: () => void): Promise<void> {
+    const before = readdirSync(dirname(p)).sort();
+    for (const [name, write] of WRITERS) {
+      for (const o of [undefined, { overwrite: false }, { overwrite: true }]) {
+        const e = await rejection(write(p, o));
+        const label = `${name} ${JSON.stringify(o)}`;
+        expect(e, label).toBeInstanceOf(FileError);
+        expect((e as FileError).code).toBe('ERR_FILE');
+        expect((e as FileError).path).toBe(p);
+        expect(e.message, label).toBe(NEVER(p, kind));
+        intact();
+      }
+    }
+    expect(readdirSync(dirname(p)).sort()).toEqual(before); // no temp file left
+  }
+
+  it.skipIf(!isRoot)('never replaces a device node (one made with mknod in a temp dir), even with overwrite', async () => {
+    const p = join(mkdtempSync(join(dir, 'dev-')), 'mynull');
+    expect(spawnSync('mknod', [p, 'c', '1', '3']).status).toBe(0);
+    const { rdev } = lstatSync(p);
+    await expectNeverReplaced(p, 'a character device', () => {
+      expect(lstatSync(p).isCharacterDevice()).toBe(true);
+      expect(lstatSync(p).rdev).toBe(rdev);
+    });
+  });
+
+  it('never replaces a FIFO, even with overwrite (and never opens it: that would block)', async () => {
+    const p = join(mkdtempSync(join(dir, 'fifo-')), 'pipe.json');
+    expect(spawnSync('mkfifo', [p]).status).toBe(0);
+    await expectNeverReplaced(p, 'a FIFO (named pipe)', () => expect(lstatSync(p).isFIFO()).toBe(true));
+  });
+
+  it('never replaces a symbolic link, even with overwrite, and leaves the file it points to untouched', async () => {
+    const sub = mkdtempSync(join(dir, 'link-'));
+    const target = join(sub, 'precious.json');
+    writeFileSync(target, 'the only copy');
+    const p = join(sub, 'link.json');
+    symlinkSync(target, p);
+    await expectNeverReplaced(p, 'a symbolic link', () => {
+      expect(readlinkSync(p)).toBe(target);
+      expect(readFileSync(target, 'utf8')).toBe('the only copy');
+    });
+    // A dangling link is a link all the same: it is not followed to create its target either.
+    const dangling = join(sub, 'dangling.json');
+    symlinkSync(join(sub, 'nowhere.json'), dangling);
+    await expectNeverReplaced(dangling, 'a symbolic link', () => expect(existsSync(join(sub, 'nowhere.json'))).toBe(false));
+  });
+
+  it('never replaces a socket, even with overwrite', async () => {
+    const p = join(mkdtempSync(join(dir, 'sock-')), 'listening.json');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(p, resolve));
+    try {
+      await expectNeverReplaced(p, 'a socket', () => expect(lstatSync(p).isSocket()).toBe(true));
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('never replaces a directory, even with overwrite', async () => {
+    const p = join(mkdtempSync(join(dir, 'dir-')), 'out.json');
+    mkdirSync(p);
+    writeFileSync(join(p, 'inside'), 'kept');
+    await expectNeverReplaced(p, 'a directory', () => expect(readdirSync(p)).toEqual(['inside']));
+  });
+
+  it('refuses an existing file without overwrite, and replaces it with overwrite: true', async () => {
+    for (const [name, write] of WRITERS) {
+      const sub = mkdtempSync(join(dir, 'exists-'));
+      const p = join(sub, name.endsWith('Jsonl') ? 'out.jsonl' : 'out.json');
+      writeFileSync(p, 'mine');
+      for (const o of [undefined, {}, { overwrite: false }]) {
+        const e = await rejection(write(p, o));
+        expect(e, name).toBeInstanceOf(FileError);
+        expect((e as FileError).path).toBe(p);
+        expect(e.message).toBe(EXISTS(p));
+        expect(readFileSync(p, 'utf8')).toBe('mine');
+      }
+      await write(p, { overwrite: true });
+      const back = name.endsWith('Jsonl') ? (await readTimeSeriesJsonl(p)).data : await readTimeSeriesJson(p);
+      expect(back).toEqual(data(1));
+      expect(readdirSync(sub)).toEqual([basename(p)]);
+    }
+  });
+
+  it('convertJsonlToJson refuses an existing JSON before it reads the stream', async () => {
+    const p = tmp('exists.json');
+    writeFileSync(p, 'mine');
+    const e = await rejection(convertJsonlToJson(join(dir, 'no-such-stream.jsonl'), p));
+    expect(e.message).toBe(EXISTS(p));
+  });
+
+  it('refuses a file that appears while it writes (published with link: race-free), and a link that appears with overwrite', async () => {
+    const sub = mkdtempSync(join(dir, 'race-'));
+    function* appearing(appear: () => void): Generator<string> {
+      yield '{"a": 1';
+      appear(); // after the check made before writing, before the file is published
+      yield '}';
+    }
+    const p = join(sub, 'x.json');
+    const e = await rejection(writeFileAtomic(p, appearing(() => writeFileSync(p, 'theirs'))));
+    expect(e.message).toBe(EXISTS(p));
+    expect(readFileSync(p, 'utf8')).toBe('theirs');
+    expect(readdirSync(sub)).toEqual(['x.json']);
+
+    const target = join(sub, 'target');
+    writeFileSync(target, 'keep');
+    const q = join(sub, 'y.json');
+    const e2 = await rejection(writeFileAtomic(q, appearing(() => symlinkSync(target, q)), { overwrite: true }));
+    expect(e2.message).toBe(NEVER(q, 'a symbolic link'));
+    expect(readlinkSync(q)).toBe(target);
+    expect(readFileSync(target, 'utf8')).toBe('keep');
+    expect(readdirSync(sub).sort()).toEqual(['target', 'x.json', 'y.json']);
+  });
+
+  it('names the path it was given, not its temp file, when the directory is missing or not a directory', async () => {
+    const missing = join(dir, 'no-such-dir');
+    for (const [parent, why] of [
+      [missing, `the directory ${missing} does not exist`],
+      [join(missing, 'deeper'), `the directory ${join(missing, 'deeper')} does not exist`],
+      [FIXTURE, `${FIXTURE} is not a directory`],
+      [join(FIXTURE, 'sub'), `the directory ${join(FIXTURE, 'sub')} does not exist (part of its path is not a directory)`],
+    ]) {
+      const p = join(parent, 'x.json');
+      for (const [name, write] of WRITERS) {
+        const e = await rejection(write(p));
+        expect(e, name).toBeInstanceOf(FileError);
+        expect((e as FileError).path).toBe(p);
+        expect(e.message, name).toBe(`${p}: cannot write: ${why}`);
+      }
+    }
+  });
+
+  it('writes a file whose name is as long as the file system allows (the temp name stays short enough)', async () => {
+    const sub = mkdtempSync(join(dir, 'long-'));
+    const p = join(sub, 'x'.repeat(250) + '.json');
+    await writeTimeSeriesJson(p, data(1));
+    expect(await readTimeSeriesJson(p)).toEqual(data(1));
+    expect(readdirSync(sub)).toEqual([basename(p)]);
+  });
+
+  it('takes overwrite as a boolean only (a truthy string replaces nothing)', async () => {
+    const p = tmp('typed.json');
+    writeFileSync(p, 'mine');
+    for (const [name, write] of WRITERS) {
+      const e = await rejection(write(p, { overwrite: 'yes' as unknown as boolean }));
+      expect(e, name).toBeInstanceOf(InvalidOptionError);
+      expect(e.message).toBe(`${name}: overwrite must be true or false, got string "yes"`);
+      expect(readFileSync(p, 'utf8')).toBe('mine');
+    }
   });
 });
 
@@ -329,7 +504,7 @@ describe('what is not a recording', () => {
     expect(r.data.numSamples).toBe(7); // as the file says (it is written back the same)
     expect(r.warnings).toEqual([`${p}: num_samples says 7, the file holds 4`]);
     d.numSamples = 4;
-    await writeTimeSeriesJson(p, d);
+    await writeTimeSeriesJson(p, d, { overwrite: true });
     expect((await readRecording(p)).warnings).toEqual([]);
   });
 });
@@ -481,6 +656,40 @@ describe('JSON Lines stream', () => {
     expect((await readTimeSeriesJsonl(p)).data.countSamples()).toBe(1);
   });
 
+  it('with overwrite, truncates a regular file only: never a symbolic link, device, FIFO or directory', async () => {
+    const sub = mkdtempSync(join(dir, 'sink-special-'));
+    const target = join(sub, 'precious.jsonl');
+    writeFileSync(target, 'the only copy');
+    const link = join(sub, 'link.jsonl');
+    symlinkSync(target, link);
+    const fifo = join(sub, 'fifo.jsonl');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const folder = join(sub, 'dir.jsonl');
+    mkdirSync(folder);
+    const cases: [string, string, (st: Stats) => boolean][] = [
+      [link, 'a symbolic link', (st) => st.isSymbolicLink()],
+      [fifo, 'a FIFO (named pipe)', (st) => st.isFIFO()],
+      [folder, 'a directory', (st) => st.isDirectory()],
+    ];
+    const dev = join(sub, 'mynull');
+    if (isRoot && spawnSync('mknod', [dev, 'c', '1', '3']).status === 0) cases.push([dev, 'a character device', (st) => st.isCharacterDevice()]);
+    // Not opened: refused on its lstat (a device is never written, as it would be by a truncating open).
+    if (existsSync('/dev/full')) cases.push(['/dev/full', 'a character device', (st) => st.isCharacterDevice()]);
+    for (const [p, kind, still] of cases) {
+      const sink = new JsonlSink(p, { overwrite: true });
+      const events: Error[] = [];
+      sink.on('error', (e) => events.push(e));
+      const e = await rejection(sink.open(META));
+      expect(e, kind).toBeInstanceOf(FileError);
+      expect(e.message).toBe(`${p}: cannot write: it is ${kind}, which is never replaced`);
+      expect(events).toEqual([e]);
+      expect(sink.created).toBe(false);
+      expect(still(lstatSync(p)), kind).toBe(true);
+    }
+    expect(readFileSync(target, 'utf8')).toBe('the only copy');
+    expect(readdirSync(folder)).toEqual([]);
+  });
+
   it('keeps the run\'s collection_method in the footer, which supersedes the header\'s', async () => {
     const p = tmp('method.jsonl');
     const sink = new JsonlSink(p);
@@ -494,7 +703,7 @@ describe('JSON Lines stream', () => {
     expect((await readTimeSeriesJsonl(p)).data.collectionMethod).toBe('ssh');
     // writeTimeSeriesJsonl writes it too, so a JSON → JSONL → JSON trip keeps it.
     const d = TimeSeriesData.forHosts({ collectionIntervalSeconds: 1, startTime: '', endTime: '', hostsRequested: ['a', 'b'], samplesByHost: new Map([['a', [sample(0, 'a')]], ['b', [sample(0, 'b')]]]) });
-    await writeTimeSeriesJsonl(p, d);
+    await writeTimeSeriesJsonl(p, d, { overwrite: true });
     expect((await readTimeSeriesJsonl(p)).data).toEqual(d);
   });
 
@@ -518,22 +727,6 @@ describe('JSON Lines stream', () => {
     expect(() => sink.write(sample(0))).toThrow(LifecycleError);
   });
 
-  it.skipIf(!existsSync('/dev/full'))('on a full disk: FileError with the path, as an event and a rejection, and no sample lost', async () => {
-    const sink = new JsonlSink('/dev/full', { gzip: false, overwrite: true });
-    const events: Error[] = [];
-    sink.on('error', (e) => events.push(e));
-    const e = await rejection(sink.open(META));
-    expect(e).toBeInstanceOf(FileError);
-    expect((e as FileError).path).toBe('/dev/full');
-    expect(((e as FileError).cause as NodeJS.ErrnoException).code).toBe('ENOSPC');
-    expect(events).toEqual([e]);
-    for (let i = 0; i < 3; i++) sink.write(sample(i));
-    await expect(sink.flush()).rejects.toBe(e);
-    await expect(sink.close({ endTime: '2026-01-24T12:00:00Z' })).rejects.toBe(e);
-    expect(sink.unwritten.map((u) => indexOf(u.sample.timestampNs))).toEqual([0, 1, 2]);
-    expect(sink.unwritten[0].sample).toEqual(sample(0));
-  });
-
   it('on an unwritable location: FileError at open, samples kept', async () => {
     for (const p of ['/sys/hostseries-test.jsonl', join(dir, 'missing-dir', 'x.jsonl')]) {
       const sink = new JsonlSink(p);
@@ -553,6 +746,7 @@ describe.skipIf(!existsSync(VITE_NODE))('writers in a child process', () => {
     written: number;
     unwritten: number[];
     events: { name: string; path: string; cause: string }[];
+    openError?: { name: string; path: string; cause: string };
     flushError?: { name: string; path: string; cause: string };
     closeError?: { name: string };
   }
@@ -623,6 +817,17 @@ describe.skipIf(!existsSync(VITE_NODE))('writers in a child process', () => {
       got.forEach((s, i) => expect(s).toEqual(sample(i)));
     }, 60_000);
   }
+
+  it('a disk full from the start: FileError at open, as an event and a rejection, and no sample lost', async () => {
+    const p = tmp('full-at-open.jsonl');
+    const report = JSON.parse(await runChild(['fill-jsonl', p, 'plain', '3'], 0)) as FillReport;
+    expect(report.openError).toMatchObject({ name: 'FileError', path: p, cause: 'EFBIG' });
+    expect(report.events).toEqual([report.openError]);
+    expect(report.flushError).toEqual(report.openError);
+    expect(report.closeError).toEqual(report.openError);
+    expect(report.written).toBe(0);
+    expect(report.unwritten).toEqual([0, 1, 2]);
+  }, 60_000);
 
   it('a JSON write that hits the file size limit leaves the old file and no temp file', async () => {
     const sub = mkdtempSync(join(dir, 'limit-'));

@@ -62,7 +62,7 @@ export function convertCommand(): Command {
         } else {
           // Checked again: what appeared there while reading is not replaced either.
           await checkNewFile(out, { force: opts.force, what: 'the JSON' });
-          await writeTimeSeriesJson(out, d);
+          await writeTimeSeriesJson(out, d, { overwrite: opts.force === true });
         }
         const hosts = [...d.samplesByHost.keys()].length;
         reporter.info(`wrote ${toStdout ? 'the JSON to stdout' : out}: ${plural(d.countSamples(), 'sample')}, ${plural(hosts, 'host')}`);

@@ -1,6 +1,6 @@
 /** File plumbing shared by the readers and writers: errors, full writes, gzip in and out. */
 import { constants } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, open, stat, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
@@ -81,6 +81,46 @@ export function specialKind(st: Stats): string | undefined {
   if (st.isFIFO()) return 'a FIFO (named pipe)';
   if (st.isSocket()) return 'a socket';
   return 'not a regular file';
+}
+
+/** The refusal of a special file as a write target: it is never replaced, with or without overwrite. */
+export function neverReplaced(path: string, kind: string): FileError {
+  return new FileError(path, `cannot write: it is ${kind}, which is never replaced`);
+}
+
+/**
+ * Open `path` to be written from its start: created if missing, an existing regular file
+ * truncated. A symbolic link (not followed: O_NOFOLLOW), directory, device, FIFO or socket is
+ * refused with a FileError and left as it is. O_NONBLOCK: a FIFO swapped in after the lstat
+ * cannot hang the open; the handle's fstat refuses it (or a device) before anything is written.
+ */
+export async function openTruncating(path: string): Promise<FileHandle> {
+  const st = await lstat(path).catch(() => undefined);
+  const kind = st && specialKind(st);
+  if (kind) throw neverReplaced(path, kind);
+  let fh: FileHandle;
+  try {
+    fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw neverReplaced(path, 'a symbolic link');
+    if (code === 'ENXIO') {
+      // A FIFO with no reader (O_NONBLOCK refuses it) or a socket, swapped in after the lstat.
+      const now = await lstat(path).then(specialKind, () => undefined);
+      throw neverReplaced(path, now ?? 'a FIFO (named pipe)');
+    }
+    if (code === 'EISDIR') throw neverReplaced(path, 'a directory');
+    throw e;
+  }
+  try {
+    const now = specialKind(await fh.stat());
+    if (now) throw neverReplaced(path, now);
+    await fh.truncate(0);
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    throw e;
+  }
+  return fh;
 }
 
 function notRegular(path: string, st: Stats): FileError {

@@ -68,11 +68,22 @@ export function checkWriteArgs(fn: string, path: unknown, data: unknown): assert
   if (!(data instanceof TimeSeriesData)) throw new InvalidOptionError(`${fn}: data must be a TimeSeriesData, got ${describeArg(data)}`);
 }
 
-/** Write `data` to `path` atomically (temp file + rename). Failures are FileErrors naming `path`. */
+/** Throws an InvalidOptionError unless `overwrite` is a boolean or absent (a truthy string must not replace a file). */
+export function checkOverwrite(fn: string, overwrite: unknown): boolean {
+  if (overwrite === undefined) return false;
+  if (typeof overwrite !== 'boolean') throw new InvalidOptionError(`${fn}: overwrite must be true or false, got ${describeArg(overwrite)}`);
+  return overwrite;
+}
+
+/**
+ * Write `data` to `path` atomically (see atomic.ts). An existing path is refused unless
+ * `overwrite` (a regular file only). Failures are FileErrors naming `path`.
+ */
 export async function writeTimeSeriesJson(path: string, data: TimeSeriesData, options: WriteJsonOptions = {}): Promise<void> {
   checkWriteArgs('writeTimeSeriesJson', path, data);
+  const overwrite = checkOverwrite('writeTimeSeriesJson', options.overwrite);
   const gzip = options.gzip ?? path.endsWith('.gz');
-  await writeFileAtomic(path, timeSeriesJsonChunks(data, options.indent ?? 2), { gzip, gzipLevel: options.gzipLevel });
+  await writeFileAtomic(path, timeSeriesJsonChunks(data, options.indent ?? 2), { gzip, gzipLevel: options.gzipLevel, overwrite });
 }
 
 /** Re-throw a data error found in `file` with the file named (the field path stays in `.path`). */

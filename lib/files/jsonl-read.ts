@@ -7,7 +7,8 @@ import {
 } from '../models/validate.js';
 import type { CollectionMethod } from '../types/sample.js';
 import { fileError, openInput } from './io.js';
-import { inFile, writeTimeSeriesJson } from './json-file.js';
+import { checkTarget } from './atomic.js';
+import { checkOverwrite, inFile, writeTimeSeriesJson } from './json-file.js';
 import { JSONL_FORMAT } from './jsonl-format.js';
 import { buildFromText } from './parse-sample.js';
 import type { WriteJsonOptions } from '../types/files.js';
@@ -193,8 +194,13 @@ export async function readTimeSeriesJsonl(path: string, options: ReadJsonlOption
   return b.finish();
 }
 
-/** Convert a finished (or killed) JSON Lines stream into the mlpstorage JSON file. */
+/**
+ * Convert a finished (or killed) JSON Lines stream into the mlpstorage JSON file. An existing
+ * `jsonPath` is refused unless `overwrite` (a regular file only): checked before the stream is
+ * read, so a long stream is not read only to be refused, and again when the file is written.
+ */
 export async function convertJsonlToJson(jsonlPath: string, jsonPath: string, options: ReadJsonlOptions & WriteJsonOptions = {}): Promise<JsonlReadResult> {
+  if (typeof jsonPath === 'string' && jsonPath !== '') await checkTarget(jsonPath, checkOverwrite('convertJsonlToJson', options.overwrite));
   const result = await readTimeSeriesJsonl(jsonlPath, options);
   await writeTimeSeriesJson(jsonPath, result.data, options);
   return result;

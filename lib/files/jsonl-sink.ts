@@ -8,7 +8,8 @@
  * `fsyncIntervalMs` and at close, so it does not add I/O to the benchmark being measured.
  *
  * The file is created new (an existing file is refused unless `overwrite`): after a crash the
- * stream is the only copy of a run, and a second run must not truncate it.
+ * stream is the only copy of a run, and a second run must not truncate it. `overwrite` truncates
+ * a regular file only: a symbolic link, directory, device, FIFO or socket is refused always.
  *
  * After a write fails, the file is cut back to the end of the last complete batch (so it holds
  * exactly `samplesWritten` samples, every line whole) and nothing more is written to it; every
@@ -18,7 +19,7 @@ import { EventEmitter } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
 import { FileError, LifecycleError, type HostseriesError } from '../errors.js';
 import type { TimeSeriesSample } from '../models/sample.js';
-import { fileError, GzipBatches, writeAll } from './io.js';
+import { fileError, GzipBatches, openTruncating, writeAll } from './io.js';
 import { footerLine, headerLine, sampleLine } from './jsonl-format.js';
 import type { RunMetadata, RunSummary, Sink, SinkEntry } from '../types/sink.js';
 import type { JsonlSinkOptions } from '../types/files.js';
@@ -107,7 +108,8 @@ export class JsonlSink extends EventEmitter implements Sink {
     this.state = 'opening';
     this.runMeta = meta;
     try {
-      this.fh = await open(this.path, this.overwrite ? 'w' : 'wx', 0o644);
+      // Replacing truncates a regular file only: a link is not followed, a device or FIFO not written.
+      this.fh = this.overwrite ? await openTruncating(this.path) : await open(this.path, 'wx', 0o644);
       this.createdFile = true;
       this.gz = this.gzip ? new GzipBatches(this.gzipLevel) : undefined;
       await this.writeRaw(headerLine(meta));

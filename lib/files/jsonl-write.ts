@@ -5,7 +5,7 @@
  */
 import type { TimeSeriesData } from '../models/data.js';
 import { writeFileAtomic } from './atomic.js';
-import { checkWriteArgs } from './json-file.js';
+import { checkOverwrite, checkWriteArgs } from './json-file.js';
 import { footerLine, headerLine, sampleLine } from './jsonl-format.js';
 import type { WriteJsonlOptions } from '../types/files.js';
 
@@ -21,9 +21,13 @@ export function* timeSeriesJsonlChunks(data: TimeSeriesData): Generator<string> 
   yield footerLine(data.endTime, data.numSamples, data.hostsCollected, data.collectionMethod);
 }
 
-/** Write `data` to `path` as a complete JSON Lines stream, atomically. Failures are FileErrors naming `path`. */
+/**
+ * Write `data` to `path` as a complete JSON Lines stream, atomically. An existing path is refused
+ * unless `overwrite` (a regular file only). Failures are FileErrors naming `path`.
+ */
 export async function writeTimeSeriesJsonl(path: string, data: TimeSeriesData, options: WriteJsonlOptions = {}): Promise<void> {
   checkWriteArgs('writeTimeSeriesJsonl', path, data);
+  const overwrite = checkOverwrite('writeTimeSeriesJsonl', options.overwrite);
   const gzip = options.gzip ?? path.endsWith('.gz');
-  await writeFileAtomic(path, timeSeriesJsonlChunks(data), { gzip, gzipLevel: options.gzipLevel });
+  await writeFileAtomic(path, timeSeriesJsonlChunks(data), { gzip, gzipLevel: options.gzipLevel, overwrite });
 }

@@ -7,7 +7,10 @@ export interface JsonlSinkOptions {
   gzipLevel?: number;
   /** Longest time between fsyncs, ms (default 10 000; 0: after every write; Infinity: at close only). */
   fsyncIntervalMs?: number;
-  /** Replace an existing file (default false: refuse it with a FileError, EEXIST). */
+  /**
+   * Replace an existing regular file (default false: refuse it with a FileError, EEXIST). A
+   * directory, symbolic link, device, FIFO or socket is never replaced.
+   */
   overwrite?: boolean;
 }
 
@@ -42,6 +45,11 @@ export interface WriteJsonlOptions {
   /** Gzip the file (default: when the path ends with `.gz`). */
   gzip?: boolean;
   gzipLevel?: number;
+  /**
+   * Replace an existing regular file (default false: an existing path is refused with a
+   * FileError). A directory, symbolic link, device, FIFO or socket is never replaced.
+   */
+  overwrite?: boolean;
 }
 
 export interface WriteJsonOptions {
@@ -50,6 +58,11 @@ export interface WriteJsonOptions {
   gzipLevel?: number;
   /** Spaces per level (default 2, as mlpstorage). */
   indent?: number;
+  /**
+   * Replace an existing regular file (default false: an existing path is refused with a
+   * FileError). A directory, symbolic link, device, FIFO or socket is never replaced.
+   */
+  overwrite?: boolean;
 }
 
 export interface Recording {

@@ -81,10 +81,10 @@ async function assemble(plan: OutputPlan, sink: JsonlSink, reporter: Reporter): 
   return { data, fromMemory, streamRead };
 }
 
-function writer(plan: OutputPlan, data: TimeSeriesData): (path: string, gzip?: boolean) => Promise<void> {
+function writer(plan: OutputPlan, data: TimeSeriesData): (path: string, gzip?: boolean, overwrite?: boolean) => Promise<void> {
   return plan.format === 'jsonl'
-    ? (path, gzip) => writeTimeSeriesJsonl(path, data, { gzip })
-    : (path, gzip) => writeTimeSeriesJson(path, data, { gzip });
+    ? (path, gzip, overwrite) => writeTimeSeriesJsonl(path, data, { gzip, overwrite })
+    : (path, gzip, overwrite) => writeTimeSeriesJson(path, data, { gzip, overwrite });
 }
 
 /** The file checked again just before it is written: what appeared there mid-run is not replaced either. */
@@ -94,8 +94,9 @@ async function writeOutput(plan: OutputPlan, data: TimeSeriesData): Promise<void
     return;
   }
   // The stream itself (--format jsonl) is this run's own file: it may be replaced by the whole.
-  await checkNewFile(plan.output, { force: plan.force || plan.output === plan.stream, what: 'the recording' });
-  await writer(plan, data)(plan.output);
+  const force = plan.force || plan.output === plan.stream;
+  await checkNewFile(plan.output, { force, what: 'the recording' });
+  await writer(plan, data)(plan.output, undefined, force);
 }
 
 /** A .jsonl recording whose stream was written beside its final name (--force, or -o -). */
