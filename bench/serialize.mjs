@@ -59,13 +59,14 @@ function gauges(d, i) {
 /** Sample i: base sample (i mod bases) moved i seconds forward. */
 function makeSampleDict(bases, i) {
   const b = bases[i % bases.length];
-  const ns = bases[0].timestamp_ns + BigInt(i) * 1_000_000_000n;
+  // timestamp_ns is a number of nanoseconds (exact to 256 ns).
+  const ns = bases[0].timestamp_ns + i * 1e9;
   const named = (e, key) => {
     const { [key]: name, ...counters } = e;
     return { [key]: name, ...advance(counters, i, name) };
   };
   const d = {
-    timestamp: new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19) + 'Z',
+    timestamp: new Date(Math.floor(ns / 1e6)).toISOString().slice(0, 19) + 'Z',
     timestamp_ns: ns,
     hostname: b.hostname,
   };
