@@ -42,6 +42,12 @@ export declare class ProcParser {
   parse(metrics: Array<string>, texts: Array<Buffer | undefined | null>, wallNs: bigint, monoNs: bigint): NativeBatch
 }
 
+/**
+ * Samples' lines of the JSON Lines stream as the core formats them, beside the samples
+ * themselves, so that a test can compare them with the JS writer's. Not a public API.
+ */
+export declare function formatSampleLines(options: SampleLinesOptions): SampleLines
+
 export interface NativeBatch {
   layouts: Array<NativeLayout>
   layoutIds: Uint32Array
@@ -79,6 +85,36 @@ export interface NativeSampleError {
  * `stat`) with the sampler's own parsers.
  */
 export declare function parseProc(metricName: string, text: string | Buffer): NativeBatch
+
+export interface SampleLines {
+  /** Per sample, its line of the JSON Lines stream (ASCII, ending in a newline). */
+  lines: Array<Buffer>
+  /** The same samples, every layout included, for the TypeScript decoder. */
+  batch: NativeBatch
+}
+
+export interface SampleLinesOptions {
+  /** The stream's `host` (the host as requested). */
+  host: string
+  /** The samples' own `hostname`. */
+  hostname: string
+  /** Samples to read from the proc filesystem when no `frames` are given (default 1). */
+  count?: number
+  /**
+   * Where the proc filesystem is mounted (default `/proc`); a missing file is an error in
+   * the sample, as in the sampler.
+   */
+  procPath?: string
+  /** Sections to read (default all); with `frames`, the section of each text. */
+  metrics?: Array<string>
+  /**
+   * Text instead of reads, one sample per frame: `frames[i][j]` is the text of section
+   * `metrics[j]` (null: absent). Parsed in order with one name table, as `ProcParser` does.
+   */
+  frames?: Array<Array<Buffer | undefined | null>>
+  /** Per frame, its wall time in ns since the epoch (default: now). */
+  wallNs?: Array<bigint>
+}
 
 export interface SamplerOptions {
   intervalMs: number

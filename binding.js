@@ -837,4 +837,5 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeSampler = nativeBinding.NativeSampler
 module.exports.ProcParser = nativeBinding.ProcParser
+module.exports.formatSampleLines = nativeBinding.formatSampleLines
 module.exports.parseProc = nativeBinding.parseProc

@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod error;
 pub mod intern;
+pub mod jsonl;
 pub mod layout;
 pub mod metrics;
 mod num;

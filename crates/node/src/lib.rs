@@ -6,10 +6,13 @@
 use std::path::PathBuf;
 
 use hostseries_core::clock::{mono_ns, wall_ns};
+use hostseries_core::jsonl::SampleLineFormatter;
+use hostseries_core::layout::LayoutTracker;
 use hostseries_core::sampler::interval_from_ms;
+use hostseries_core::store::{SampleError, Store};
 use hostseries_core::{
-    Batch, Error as CoreError, ErrorCode, Layout, Metric, MetricSet, Sampler, SamplerConfig,
-    TextSampler,
+    Batch, Error as CoreError, ErrorCode, Layout, Metric, MetricSet, ProcReader, Sampler,
+    SamplerConfig, Snapshot, TextSampler,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -225,6 +228,113 @@ impl ProcParser {
             .sample(sections, wall_ns.get_u64().1, mono_ns.get_u64().1);
         batch_to_js(env, b)
     }
+}
+
+#[napi(object)]
+pub struct SampleLinesOptions {
+    /// The stream's `host` (the host as requested).
+    pub host: String,
+    /// The samples' own `hostname`.
+    pub hostname: String,
+    /// Samples to read from the proc filesystem when no `frames` are given (default 1).
+    pub count: Option<u32>,
+    /// Where the proc filesystem is mounted (default `/proc`); a missing file is an error in
+    /// the sample, as in the sampler.
+    pub proc_path: Option<String>,
+    /// Sections to read (default all); with `frames`, the section of each text.
+    pub metrics: Option<Vec<String>>,
+    /// Text instead of reads, one sample per frame: `frames[i][j]` is the text of section
+    /// `metrics[j]` (null: absent). Parsed in order with one name table, as `ProcParser` does.
+    pub frames: Option<Vec<Vec<Option<Buffer>>>>,
+    /// Per frame, its wall time in ns since the epoch (default: now).
+    pub wall_ns: Option<Vec<BigInt>>,
+}
+
+#[napi(object, object_from_js = false)]
+pub struct SampleLines<'env> {
+    /// Per sample, its line of the JSON Lines stream (ASCII, ending in a newline).
+    pub lines: Vec<Buffer>,
+    /// The same samples, every layout included, for the TypeScript decoder.
+    pub batch: NativeBatch<'env>,
+}
+
+/// Samples' lines of the JSON Lines stream as the core formats them, beside the samples
+/// themselves, so that a test can compare them with the JS writer's. Not a public API.
+#[napi]
+pub fn format_sample_lines(env: &Env, options: SampleLinesOptions) -> js::Result<SampleLines<'_>> {
+    let mut formatter = SampleLineFormatter::new(&options.host, &options.hostname);
+    let mut layouts = LayoutTracker::default();
+    let mut values = Vec::new();
+    let mut lines = Vec::new();
+    let walls: Vec<u64> = options
+        .wall_ns
+        .unwrap_or_default()
+        .iter()
+        .map(|w| w.get_u64().1)
+        .collect();
+    let capacity = options
+        .frames
+        .as_ref()
+        .map_or(options.count.unwrap_or(1), |f| f.len() as u32);
+    let mut store = Store::new(capacity as usize);
+    let mut sample = |snap: &Snapshot, wall: u64, errors: &mut Vec<SampleError>| {
+        let layout = layouts.for_snapshot(snap).clone();
+        values.clear();
+        layout.encode(snap, &mut values);
+        let mut line = Vec::new();
+        formatter.write(&mut line, &layout, wall, &values, errors);
+        lines.push(Buffer::from(line));
+        store.push(&layout, wall, mono_ns(), snap, errors);
+    };
+    match &options.frames {
+        Some(frames) => {
+            let Some(names) = &options.metrics else {
+                return Err(CoreError::invalid_option(
+                    "metrics",
+                    "must name the section of each text when frames are given",
+                ))
+                .or_throw();
+            };
+            let ms = names
+                .iter()
+                .map(|m| metric(m))
+                .collect::<js::Result<Vec<_>>>()?;
+            let mut reader = ProcReader::new(MetricSet::EMPTY);
+            let mut snap = Snapshot::default();
+            for (i, frame) in frames.iter().enumerate() {
+                if frame.len() != ms.len() {
+                    return Err(CoreError::invalid_option(
+                        "frames",
+                        format!("[{i}] has {} texts for {} metrics", frame.len(), ms.len()),
+                    ))
+                    .or_throw();
+                }
+                snap.present = MetricSet::EMPTY;
+                snap.shape_changed = false;
+                for (m, text) in ms.iter().zip(frame) {
+                    if let Some(t) = text {
+                        reader.parse(*m, t, &mut snap);
+                    }
+                }
+                let wall = walls.get(i).copied().unwrap_or_else(wall_ns);
+                sample(&snap, wall, &mut Vec::new());
+            }
+        }
+        None => {
+            let proc = options.proc_path.as_deref().unwrap_or("/proc");
+            let mut reader =
+                ProcReader::with_proc(std::path::Path::new(proc), metric_set(options.metrics)?);
+            for _ in 0..capacity {
+                let mut errors = Vec::new();
+                reader.read(&mut errors);
+                sample(reader.snapshot(), wall_ns(), &mut errors);
+            }
+        }
+    }
+    Ok(SampleLines {
+        lines,
+        batch: batch_to_js(env, store.drain())?,
+    })
 }
 
 #[napi(object)]
