@@ -3,8 +3,8 @@
  * command's exit, -d of any length, a closed or full stderr, SIGKILL (no orphaned command),
  * Ctrl-C to a command that ignores it, hosts that never answer. Run as users run it.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,61 @@ function alive(pid: number): boolean {
   }
 }
 
+/** `pid` and every process descended from it now (from the ppid field of /proc/<pid>/stat). */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let st: string;
+    try {
+      st = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []));
+  return tree;
+}
+
+/** The tree of the command that wrote its pid (`echo $$`) to `pidFile`, once it has `size` processes. */
+async function commandTree(pidFile: string, size: number): Promise<number[]> {
+  const pid = (): number => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n') ? Number(readFileSync(pidFile, 'utf8')) : 0);
+  await waitFor(() => pid() > 0 && processTree(pid()).length >= size, 10_000, `the command's ${size} processes`);
+  return processTree(pid());
+}
+
+function killAll(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone, as it should be
+    }
+  }
+}
+
+/** Whatever a test asserted, nothing of the run is left: record's group, and the tree seen under it. */
+function cleanUp(run: ReturnType<typeof start>, tree: () => readonly number[]): void {
+  onTestFinished(() => {
+    if (run.child.exitCode === null && run.child.signalCode === null) process.kill(-run.child.pid!, 'SIGKILL');
+    killAll(tree());
+  });
+}
+
+/**
+ * Once record has exited: what of `tree` is still running a moment later (then killed, so that
+ * record's stdio pipes, which it holds too, close).
+ */
+async function leftOf(child: ChildProcess, tree: readonly number[]): Promise<number[]> {
+  if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+  await waitFor(() => tree.every((pid) => !alive(pid)), 3000, 'the whole tree to end').catch(() => undefined);
+  const left = tree.filter(alive);
+  killAll(left);
+  return left;
+}
+
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
   const srv = createServer();
@@ -77,6 +132,26 @@ describe('the end of a run is in the file', () => {
     expect(span).toBeLessThan(5);
   });
 
+  it('-d stops at the duration: the sample due then is the last, no extra one after it', async () => {
+    const r = cli(['record', '-q', '-d', '1', '-i', '0.2', '-o', p('d-exact.json')]);
+    expect(r.status, r.stderr).toBe(0);
+    const samples = (await readTimeSeriesJson(p('d-exact.json'))).samplesByHost.get(hostname())!;
+    const at = samples.map((s) => (Number(s.timestampNs) - Number(samples[0].timestampNs)) / 1e9);
+    // 0, 0.2, ..., 1.0 s: six; a seventh only when the stop came over a jiffy (10 ms) after the
+    // sample due at 1 s (a busy machine), the collector's rule for a final sample.
+    const late = at.length === 7 && at[6] - at[5] >= 0.01;
+    expect(at.length, at.join(' ')).toBe(late ? 7 : 6);
+    expect(at[5]).toBeGreaterThanOrEqual(0.99);
+    // No padding after the duration (it was 100 ms here).
+    expect(at[at.length - 1]).toBeLessThan(1.05);
+    // Shorter than a tick: the start, and the end if it is a jiffy later.
+    const r2 = cli(['record', '-q', '-d', '0.001', '-i', '1', '-o', p('d-tiny.json')]);
+    expect(r2.status, r2.stderr).toBe(0);
+    const n = (await readTimeSeriesJson(p('d-tiny.json'))).samplesByHost.get(hostname())!.length;
+    expect(n).toBeGreaterThanOrEqual(1);
+    expect(n).toBeLessThanOrEqual(2);
+  });
+
   it('several hosts (the multi-host collector): the end sample too, for every host', async () => {
     const r = cli(['record', '-q', '-i', '5', '-o', p('mh.json'), '-H', 'localhost,node-unreachable.invalid', '--no-ssh-config', '--connect-timeout', '1', '--', 'sleep', '1']);
     expect(r.status, r.stderr).toBe(0);
@@ -103,14 +178,14 @@ describe('a closed, full or broken stderr never stops a recording', () => {
     ['closed (2>&-)', '2>&-'],
   ])('%s: the command runs, its exit status is ours, the file is complete', async (_what, redirect) => {
     const name = `err-${redirect.replace(/\W/g, '')}`;
-    const r = shell(`$HS record -n 2 -i 0.1 -o ${name}.json -- sh -c 'echo ran > ${name}.marker; exit 3' ${redirect}`, { cwd: dir });
+    const r = shell(`$HS record -n 2 -i 0.1 -o ${name}.json -- sh -c 'echo ran > ${name}.marker; sleep 0.2; exit 3' ${redirect}`, { cwd: dir });
     expect(r.status, r.stderr).toBe(3);
     expect(readFileSync(p(`${name}.marker`), 'utf8')).toBe('ran\n');
     expect((await readTimeSeriesJson(p(`${name}.json`))).samplesByHost.get(hostname())!.length).toBe(2);
   });
 
   it('a pipe whose reader is gone (2>&1 | true)', async () => {
-    const child = spawn(process.execPath, [MAIN, 'record', '-n', '2', '-i', '0.1', '-o', p('epipe.json'), '--', 'sh', '-c', `echo ran > ${p('epipe.marker')}; exit 3`],
+    const child = spawn(process.execPath, [MAIN, 'record', '-n', '2', '-i', '0.1', '-o', p('epipe.json'), '--', 'sh', '-c', `echo ran > ${p('epipe.marker')}; sleep 0.2; exit 3`],
       { cwd: dir, env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.destroy(); // the reader leaves before anything is written
     const status = await new Promise<number | null>((r) => child.once('close', (code) => r(code)));
@@ -121,31 +196,51 @@ describe('a closed, full or broken stderr never stops a recording', () => {
 });
 
 describe('signals', () => {
-  it('SIGKILL of record does not leave the command running as an orphan', async () => {
+  it('SIGKILL of record does not leave the command, nor anything it started, running as an orphan', async () => {
     const pidFile = p('orphan.pid');
-    const run1 = start(['record', '-i', '0.2', '-o', p('orphan.json'), '--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 30`]);
-    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 10_000, 'the command');
-    const pid = Number(readFileSync(pidFile, 'utf8'));
-    expect(alive(pid)).toBe(true);
+    const run1 = start(['record', '-i', '0.2', '-o', p('orphan.json'), '--', 'sh', '-c',
+      `sh -c 'sleep 31; echo done' & echo $$ > ${pidFile}; sleep 32; echo done`]);
+    let tree: number[] = [];
+    cleanUp(run1, () => tree);
+    await commandTree(pidFile, 4); // sh, sh, sleep, sleep
+    tree = processTree(run1.child.pid!).slice(1); // all of record's (the command's, and any helper of record's)
     run1.child.kill('SIGKILL'); // record only, not its group
-    await run1.done;
-    try {
-      await waitFor(() => !alive(pid), 3000, 'the command to end');
-    } finally {
-      if (alive(pid)) process.kill(pid, 'SIGKILL');
-    }
+    expect(await leftOf(run1.child, tree), `left running of ${tree.join(' ')}`).toEqual([]);
+    const r = await run1.done;
+    expect(r.stdout).not.toContain('done');
     // The stream is there, as after any kill.
     expect((await readTimeSeriesJsonl(p('orphan.partial.jsonl'))).complete).toBe(false);
   });
 
+  it('SIGTERM of record (no terminal) reaches the command\'s whole process tree: nothing is left running', async () => {
+    const pidFile = p('tree.pids');
+    // A script with a worker in the background and one in the foreground, each a shell with a
+    // sleep under it: SIGTERM kills a shell, not the children it waits for.
+    const worker = (n: number): string => `sh -c 'sleep 3${n}; echo after'`;
+    const run1 = start(['record', '-i', '0.2', '-o', p('tree.json'), '--', 'sh', '-c',
+      `${worker(1)} & ${worker(2)} & echo $$ > ${pidFile}; ${worker(3)}; wait`]);
+    let tree: number[] = [];
+    cleanUp(run1, () => tree);
+    await commandTree(pidFile, 7); // the script, three shells and their sleeps
+    tree = processTree(run1.child.pid!).slice(1); // all of record's (the command's, and any helper of record's)
+    run1.child.kill('SIGTERM');
+    expect(await leftOf(run1.child, tree), `left running of ${tree.join(' ')}`).toEqual([]);
+    const r = await run1.done;
+    expect(r.status, r.stderr).toBe(128 + 15);
+    expect(r.stdout).not.toContain('after');
+    expect((await readTimeSeriesJson(p('tree.json'))).samplesByHost.get(hostname())!.length).toBeGreaterThanOrEqual(1);
+  });
+
   it('Ctrl-C to a command that ignores it: said so; the second sends SIGTERM, the third SIGKILL; the file is complete', async () => {
     const out = p('ignores.json');
-    const run1 = start(['record', '-i', '0.2', '-o', out, '--', 'sh', '-c', "trap '' INT TERM; echo ready; while :; do sleep 0.1; done"]);
-    // A failed assertion must not leave the command looping: its whole group goes then.
-    onTestFinished(() => {
-      if (run1.child.exitCode === null && run1.child.signalCode === null) process.kill(-run1.child.pid!, 'SIGKILL');
-    });
+    // A background worker too (it inherits the ignored signals): the escalation reaches it.
+    const pidFile = p('ignores.pid');
+    const run1 = start(['record', '-i', '0.2', '-o', out, '--', 'sh', '-c', `trap '' INT TERM; sleep 30 & echo $$ > ${pidFile}; while :; do sleep 0.1; done`]);
+    let tree: number[] = [];
+    cleanUp(run1, () => tree);
     await waitFor(() => streamedSamples(p('ignores.partial.jsonl')) >= 2, 10_000, 'two samples');
+    await commandTree(pidFile, 2); // sh and its worker (sleep 30)
+    tree = processTree(run1.child.pid!).slice(1);
     run1.child.kill('SIGINT');
     await waitFor(() => run1.stderr().includes('still running after SIGINT'), 5000, 'the note that the command ignores it');
     expect(run1.stderr()).toMatch(/again sends it SIGTERM, a third time SIGKILL/);
@@ -154,6 +249,7 @@ describe('signals', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(run1.child.exitCode).toBeNull(); // it ignores SIGTERM too
     run1.child.kill('SIGINT');
+    expect(await leftOf(run1.child, tree), `left running of ${tree.join(' ')}`).toEqual([]);
     const r = await run1.done;
     expect(r.stderr).toContain('sending SIGKILL to the command');
     expect(r.status, r.stderr).toBe(128 + 9);

@@ -136,7 +136,7 @@ describe('record', () => {
     expect(name).toBeDefined();
     const data = await readTimeSeriesJson(p(name!));
     const n = data.samplesByHost.get(hostname())!.length;
-    expect(n).toBeLessThanOrEqual(6); // 0, 0.25, ..., 1.0 s and the last at the stop (fewer when the machine is loaded)
+    expect(n).toBeLessThanOrEqual(6); // 0, 0.25, ..., 1.0 s (a 6th when the stop at 1 s came over a jiffy late; fewer when the machine is loaded)
     expect(n).toBeGreaterThanOrEqual(3);
   });
 
@@ -308,7 +308,10 @@ describe('record on a failing disk: warned at once, recording goes on, no sample
     expect(m, stderr).not.toBeNull();
     const t = samples.map((x) => Number(x.timestampNs) / 1e9);
     for (let i = 1; i < t.length; i++) expect(t[i]).toBeGreaterThan(t[i - 1]);
-    const ticks = Math.round((t[t.length - 1] - t[0]) / INTERVAL) + 1;
+    // The last sample is stop()'s own, off the tick grid, when it came sooner than a tick would.
+    const last = t.length - 1;
+    const final = last > 0 && t[last] - t[last - 1] < INTERVAL * 0.75 ? 1 : 0;
+    const ticks = Math.round((t[last - final] - t[0]) / INTERVAL) + 1 + final;
     expect(samples.length + Number(m![1])).toBe(ticks);
     expect(samples.length).toBeGreaterThanOrEqual(atLeast);
   }

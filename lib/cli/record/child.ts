@@ -1,13 +1,15 @@
 /**
- * The benchmark `record` wraps: run with inherited stdio, signals passed on, its exit status
- * reported the way a shell reports it.
+ * The benchmark `record` wraps: run with inherited stdio, signals passed on to its whole process
+ * tree (and SIGTERM to it if we die, see process-tree.ts), its exit status reported the way a
+ * shell reports it.
  */
-import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
-import { constants as fsConstants, existsSync, readFileSync } from 'node:fs';
+import { spawn, type StdioOptions } from 'node:child_process';
+import { constants as fsConstants, readFileSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { EXIT_CANNOT_RUN, EXIT_NOT_FOUND } from '../exit.js';
+import { guardTree, signalTree } from './process-tree.js';
 
 export interface CommandResult {
   /** Exit status as a shell gives it: the code, 128 + signal number, 127 not found, 126 not runnable. */
@@ -21,53 +23,33 @@ export interface RunningCommand {
   readonly pid: number | undefined;
   readonly running: boolean;
   readonly exited: Promise<CommandResult>;
+  /** Send `sig` to the command and every process it started (see signalTree). */
   signal(sig: NodeJS.Signals): void;
 }
 
 export interface RunOptions {
   /** The command's stdout goes to our stderr (stdout carries the recording: `-o -`). */
   stdoutToStderr?: boolean;
-  /** Where to say that the command is not tied to our life (no setpriv). */
+  /** Where to say that the command is not tied to our life (its guard did not start). */
   debug?: (message: string) => void;
-}
-
-let setprivChecked: string | null | undefined;
-
-/**
- * util-linux's setpriv, when it can set the parent-death signal: run through it, the command is
- * sent SIGTERM when we die, even by SIGKILL (PR_SET_PDEATHSIG), instead of running on as an
- * orphan. setpriv execs the command in place (same pid, stdio, status and signals). Null when
- * there is none (another OS userland, or util-linux before 2.33).
- */
-function setpriv(): string | null {
-  if (setprivChecked !== undefined) return setprivChecked;
-  setprivChecked = null;
-  for (const dir of [...(process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/')), '/usr/bin', '/bin']) {
-    const path = join(dir, 'setpriv');
-    if (!existsSync(path)) continue;
-    const probe = spawnSync(path, ['--pdeathsig', 'SIGTERM', '--', 'true'], { stdio: 'ignore', timeout: 5000 });
-    if (probe.status === 0) setprivChecked = path;
-    break;
-  }
-  return setprivChecked;
 }
 
 export function runCommand(argv: readonly string[], o: RunOptions = {}): RunningCommand {
   const stdio: StdioOptions = ['inherit', o.stdoutToStderr ? 2 : 'inherit', 'inherit'];
-  const wrapper = setpriv();
-  if (!wrapper) o.debug?.('setpriv (util-linux) with --pdeathsig not found: if hostseries is killed with SIGKILL, the command runs on');
-  // findExecutable has checked the command: setpriv's own exec cannot fail in a way that changes its status.
-  const child = wrapper
-    ? spawn(wrapper, ['--pdeathsig', 'SIGTERM', '--', ...argv], { stdio })
-    : spawn(argv[0], argv.slice(1), { stdio });
+  // findExecutable has checked the command.
+  const child = spawn(argv[0], argv.slice(1), { stdio });
+  // Killed or crashed, we leave no orphans: the guard sends the command's tree SIGTERM.
+  const guard = child.pid === undefined ? undefined : guardTree(child.pid, (e) => o.debug?.(`the guard of the command did not start (${e.message}): if hostseries is killed, the command runs on`));
   let running = true;
   const exited = new Promise<CommandResult>((resolve) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
       running = false;
+      guard?.stop();
       resolve({ status: error.code === 'ENOENT' ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN, error });
     });
     child.once('exit', (code, signal) => {
       running = false;
+      guard?.stop();
       if (signal) resolve({ status: 128 + (constants.signals[signal] ?? 0), signal });
       else resolve({ status: code ?? 0 });
     });
@@ -81,7 +63,7 @@ export function runCommand(argv: readonly string[], o: RunOptions = {}): Running
     },
     exited,
     signal: (sig) => {
-      if (running) child.kill(sig);
+      if (running) signalTree(child.pid, sig, (s) => child.kill(s));
     },
   };
 }

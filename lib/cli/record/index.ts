@@ -30,10 +30,10 @@ Examples:
   $ hostseries record -n 100 -i 0.5 -o quick.json     # 100 samples, then stop
   $ hostseries record -o - -- ./bench.sh | hostseries summary -
 
-The exit status is the command's. Ctrl-C and SIGTERM go to the command; the recording ends when it
-exits (with one last sample) and the file is always completed. A command that does not exit is
-said so; a second Ctrl-C sends it SIGTERM, a third SIGKILL. If hostseries itself is killed, the
-command gets SIGTERM (Linux, with util-linux's setpriv). While recording, samples stream to
+The exit status is the command's. Ctrl-C and SIGTERM go to the command and all it started; the
+recording ends when it exits (with one last sample) and the file is always completed. A command
+that does not exit is said so; a second Ctrl-C sends SIGTERM, a third SIGKILL. If hostseries is
+killed, even by SIGKILL, the command gets SIGTERM. While recording, samples stream to
 <file>.partial.jsonl (a crash or kill loses at most one interval; \`hostseries summary\` reads it,
 \`hostseries convert\` finalises it); at the end it becomes <file>, the mlpstorage TimeSeriesData
 JSON. An existing <file> is replaced only with --force, and only a regular file (never a link,

@@ -86,6 +86,8 @@ class Recording {
   private cmd: RunningCommand | undefined;
   private finishing = false;
   private startedAt = 0;
+  /** The first sample's time (ms, wall clock): --duration counts from it. */
+  private firstSampleAt: number | undefined;
   /** Stop signals received while the command runs (the second sends SIGTERM, the third SIGKILL). */
   private signalsToCommand = 0;
   /** The last signal sent to (or meant for) the command, for the status line. */
@@ -105,7 +107,8 @@ class Recording {
     const cap = o.samples ?? Number.POSITIVE_INFINITY;
     // --samples: every host has that many samples with data, or is down (it is not waited for;
     // at least one host must have them: a run where no host answers goes on, retrying).
-    this.sink = new CappedSink(this.jsonl, cap, () => {
+    this.sink = new CappedSink(this.jsonl, cap, (_host, sample) => {
+      this.firstSampleAt ??= sample.date.getTime();
       if (o.samples === undefined) return;
       const hosts = this.recorder.hosts();
       const done = (h: string): boolean => this.sink.count(h) >= cap;
@@ -142,9 +145,9 @@ class Recording {
   };
 
   /**
-   * A signal while the command runs goes to it (the recording ends when it exits). A command
-   * that does not exit is not waited for blindly: we say so, the second signal sends it SIGTERM,
-   * the third SIGKILL; the recording is completed either way.
+   * A signal while the command runs goes to it and every process it started (the recording ends
+   * when it exits). A command that does not exit is not waited for blindly: we say so, the second
+   * signal sends its process tree SIGTERM, the third SIGKILL; the recording is completed either way.
    */
   private readonly onSignal = (sig: NodeJS.Signals): void => {
     const cmd = this.cmd;
@@ -191,8 +194,9 @@ class Recording {
       this.cmd = runCommand(this.argv, { stdoutToStderr: plan.tempDir !== undefined, debug: (m) => reporter.debug(m) });
       void this.cmd.exited.then(() => this.stopper.stop('command'));
     }
-    // A little past the duration, so that the sample due at exactly `duration` is in.
-    const cancelTimer = o.duration === undefined ? undefined : longTimeout(o.duration * 1000 + Math.min(200, o.interval * 500), () => this.stopper.stop('duration'));
+    // At the duration exactly, counted from the first sample: stop()'s final sample is the end
+    // (or, when the sample due then has just been taken, that one is).
+    const cancelTimer = o.duration === undefined ? undefined : longTimeout(this.durationLeftMs(o.duration), () => this.stopper.stop('duration'));
     const reason = await this.stopper.stopped;
     cancelTimer?.();
     hideStatus();
@@ -206,6 +210,13 @@ class Recording {
     else reporter.debug(`the command exited with status ${result.status}${result.signal ? ` (${result.signal})` : ''}`);
     // The command's status, unless it succeeded and the recording did not.
     return !ok && result.status === 0 ? EXIT_FAILURE : result.status;
+  }
+
+  /** Milliseconds from now to `seconds` after the first sample (or after now, if none is in yet). */
+  private durationLeftMs(seconds: number): number {
+    const now = Date.now();
+    const from = Math.min(now, this.firstSampleAt ?? now);
+    return Math.max(0, from + seconds * 1000 - now);
   }
 
   /** Start collecting; the signal that interrupted the start (connecting to hosts), if one did. */
