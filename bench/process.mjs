@@ -5,10 +5,10 @@
 //
 //   node bench/process.mjs [--quick]        (after `npm ci`; peers: scripts/install-bench-deps.sh)
 //
-// Each round starts every contender at once (they are light at these rates, so they hardly
-// disturb each other), lets them warm up, then reads each process's CPU from outside:
-// /proc/<pid>/task/*/schedstat (ns, every thread) at the start and the end of the window, and
-// its RSS at the end. A peer that is not installed is left out of the table, and says so.
+// Every contender starts at once (they are light at these rates, so they hardly disturb each
+// other) and warms up for a minute (steady state: see session()); then each round is a window
+// over which each process's CPU is read from outside, /proc/<pid>/task/*/schedstat (ns, every
+// thread) at its start and end, and its RSS at its end. A peer that is not installed is left out of the table, and says so.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -109,28 +109,42 @@ async function scrapeLoop(port, hz, until) {
   }
 }
 
-async function round(list, hz, warmS, windowS) {
-  const total = warmS + windowS + 2;
+/**
+ * One set of contenders at `hz`: started together, warmed up, then measured over `rounds`
+ * consecutive windows. Warm-up matters: a Node process that has just loaded a large module keeps
+ * V8's background threads busy (memory reducer, GC, code flushing) for tens of seconds, ~0.6 ms
+ * of CPU a second at first and ~0.04 ms after 40 s, measured on this machine: a short warm-up
+ * measures start-up, not the steady state a long benchmark run sees.
+ */
+async function session(list, hz, warmS, windowS, rounds) {
+  const total = warmS + windowS * rounds + 2;
   const port = 19100 + Math.floor(Math.random() * 800);
   const live = list.filter((c) => !c.missing && (!c.only || c.only.includes(hz)));
   const procs = live.map((c) => ({ c, p: c.start(hz, total, port) }));
-  const scraper = live.some((c) => c.scrape) ? scrapeLoop(port, hz, Date.now() + (warmS + windowS + 1) * 1000) : null;
-  await sleep(warmS * 1000);
-  const before = procs.map(({ p }) => taskTimes(p.pid));
-  const m0 = cpuTimes();
-  await sleep(windowS * 1000);
-  const after = procs.map(({ p }) => taskTimes(p.pid));
-  const rss = procs.map(({ p }) => rssKiB(p.pid));
-  const cond = conditions(m0, cpuTimes());
-  for (const { p } of procs) p.kill('SIGTERM');
-  await scraper;
-  await Promise.all(procs.map(({ p }) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', r)))));
-  const out = {};
-  procs.forEach(({ c }, i) => {
-    if (after[i].size === 0) throw new BenchError(`bench: ${c.name} exited during the window`);
-    out[c.key] = { msPerSample: spent(before[i], after[i]) / 1e6 / (windowS * hz), rssKiB: rss[i] };
-  });
-  return { out, cond };
+  const scraper = live.some((c) => c.scrape) ? scrapeLoop(port, hz, Date.now() + (total - 1) * 1000) : null;
+  const results = [];
+  try {
+    await sleep(warmS * 1000);
+    for (let r = 0; r < rounds; r++) {
+      const before = procs.map(({ p }) => taskTimes(p.pid));
+      const m0 = cpuTimes();
+      await sleep(windowS * 1000);
+      const after = procs.map(({ p }) => taskTimes(p.pid));
+      const rss = procs.map(({ p }) => rssKiB(p.pid));
+      const cond = conditions(m0, cpuTimes());
+      const out = {};
+      procs.forEach(({ c }, i) => {
+        if (after[i].size === 0) throw new BenchError(`bench: ${c.name} exited during the window`);
+        out[c.key] = { msPerSample: spent(before[i], after[i]) / 1e6 / (windowS * hz), rssKiB: rss[i] };
+      });
+      results.push({ out, cond });
+    }
+  } finally {
+    for (const { p } of procs) p.kill('SIGTERM');
+    await scraper;
+    await Promise.all(procs.map(({ p }) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', r)))));
+  }
+  return results;
 }
 
 export async function run({ quick = process.argv.includes('--quick') } = {}) {
@@ -140,14 +154,13 @@ export async function run({ quick = process.argv.includes('--quick') } = {}) {
   const rounds = quick ? 1 : 5;
   const list = contenders(floor, dir);
   const cadences = [
-    { hz: 1, warmS: quick ? 3 : 5, windowS: quick ? 5 : 30 },
-    { hz: 10, warmS: quick ? 2 : 5, windowS: quick ? 3 : 15 },
+    { hz: 1, warmS: quick ? 3 : 60, windowS: quick ? 5 : 30 },
+    { hz: 10, warmS: quick ? 2 : 60, windowS: quick ? 3 : 15 },
   ];
   const tables = [];
   try {
     for (const { hz, warmS, windowS } of cadences) {
-      const rs = [];
-      for (let r = 0; r < rounds; r++) rs.push(await round(list, hz, warmS, windowS));
+      const rs = await session(list, hz, warmS, windowS, rounds);
       const keys = Object.keys(rs[0].out);
       const rows = keys.map((k) => {
         const c = list.find((x) => x.key === k);
@@ -157,7 +170,7 @@ export async function run({ quick = process.argv.includes('--quick') } = {}) {
         return `| ${c.name} | ${fmt(ms, 3)} ms | ${fmt(ratio, 2)}× | ${fmt(rss / 1024, 1)} MiB |`;
       });
       tables.push([
-        `### ${hz} Hz (window ${windowS} s after ${warmS} s of warm-up, ${rounds} round${rounds > 1 ? 's' : ''})`,
+        `### ${hz} Hz (${rounds} consecutive window${rounds > 1 ? 's' : ''} of ${windowS} s after ${warmS} s of warm-up)`,
         '',
         '| process | CPU per sample (all threads, median) | × the paced C floor (median of per-round ratios) | RSS |',
         '|---|---|---|---|',
@@ -176,9 +189,10 @@ export async function run({ quick = process.argv.includes('--quick') } = {}) {
     '',
     `Command: \`node bench/process.mjs${quick ? ' --quick' : ''}\`, ${new Date().toISOString()}.`,
     '',
-    'Every contender runs at once in each round; CPU is each process\'s own, all threads, from',
-    '`/proc/<pid>/task/*/schedstat` over the window; the ratio divides by the C floor of the same',
-    'round. Targets (issue 12): idle harness ≤ 1.3×, `record` ≤ 1.5× the paced floor. node_exporter',
+    'Every contender runs at once, warmed up for a minute first (a Node process that has just loaded',
+    'a large module spends ~0.6 ms a second in V8 background work at first, ~0.04 ms after 40 s);',
+    'each round is a window over which CPU is each process\'s own, all threads, from',
+    '`/proc/<pid>/task/*/schedstat`; the ratio divides by the C floor of the same window. Targets (issue 12): idle harness ≤ 1.3×, `record` ≤ 1.5× the paced floor. node_exporter',
     'is scraped by the benchmark process at the same rate (the scraper\'s own parsing is not counted).',
     'mlpstorage\'s collector is left out: it is not vendored here.',
     missing.length ? `\nNot installed here, so not measured: ${missing.join('; ')} (scripts/install-bench-deps.sh).` : '',
