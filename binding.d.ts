@@ -23,7 +23,7 @@ export declare class NativeSampler {
   /**
    * End the sampling thread without blocking: it wakes at once and, with `finalSample`, takes
    * one last sample on its own thread (skipped when the previous one is under a tenth of
-   * the interval, at most 100 ms, old). Resolves once the thread has ended; `stop()` then
+   * the interval, at most 10 ms, old). Resolves once the thread has ended; `stop()` then
    * returns the rest at once. The pending promise keeps the process alive until then.
    */
   finish(finalSample: boolean): Promise<void>

@@ -133,7 +133,7 @@ export class NativeSampler {
 
   /**
    * End the thread without blocking the JS thread: it wakes at once and, with `finalSample`,
-   * takes one last sample (skipped if the previous one is under min(interval / 10, 100 ms)
+   * takes one last sample (skipped if the previous one is under min(interval / 10, 10 ms)
    * old). Resolves once the thread has ended; `stop()` then returns the rest at once.
    */
   finish(options: { finalSample?: boolean } = {}): Promise<void> {
