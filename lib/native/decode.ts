@@ -50,11 +50,14 @@ const OWN = { enumerable: true, writable: true, configurable: true } as const;
 
 function record<K extends string>(keys: readonly K[], c: Cursor, n = keys.length): Record<K, Counter> {
   const out = {} as Record<K, Counter>;
-  for (let i = 0; i < n; i++) {
-    const k = keys[i];
-    if (k === '__proto__') Object.defineProperty(out, k, { ...OWN, value: c.counter() });
-    else out[k] = c.counter();
-  }
+  for (let i = 0; i < n; i++) out[keys[i]] = c.counter();
+  return out;
+}
+
+/** `record` for a layout whose names include `__proto__` (known once per layout, off the hot path). */
+function recordOwn(keys: readonly string[], c: Cursor): Record<string, Counter> {
+  const out: Record<string, Counter> = {};
+  for (const k of keys) Object.defineProperty(out, k, { ...OWN, value: c.counter() });
   return out;
 }
 
@@ -73,6 +76,8 @@ export interface LayoutInfo {
   sections: Set<string>;
   /** Values per sample. */
   size: number;
+  /** A vmstat/meminfo name is `__proto__`: those dicts are built with defineProperty. */
+  protoKey: boolean;
 }
 
 export function layoutInfo(l: NativeLayout): LayoutInfo {
@@ -80,19 +85,20 @@ export function layoutInfo(l: NativeLayout): LayoutInfo {
   let size = l.diskFields.reduce((a, b) => a + b, 0) + l.vmstat.length + l.meminfo.length + l.net.length * NETDEV_FIELDS.length;
   if (sections.has('loadavg')) size += 5;
   if (sections.has('stat')) size += l.cpus.length * CPU_FIELDS.length + 6;
-  return { l, sections, size };
+  return { l, sections, size, protoKey: l.vmstat.includes('__proto__') || l.meminfo.includes('__proto__') };
 }
 
 /** Fill `s` with the sections of one sample whose values start at `c.pos`. */
-export function decodeSections({ l, sections }: LayoutInfo, c: Cursor, s: SampleDict): void {
+export function decodeSections({ l, sections, protoKey }: LayoutInfo, c: Cursor, s: SampleDict): void {
+  const dict = protoKey ? recordOwn : record;
   if (sections.has('diskstats')) {
     s.diskstats = l.disks.map((name, d): DiskstatsEntry => {
       const fields = record(DISKSTATS_FIELDS, c, l.diskFields[d]);
       return { device_name: name, ...fields };
     });
   }
-  if (sections.has('vmstat')) s.vmstat = record(l.vmstat, c);
-  if (sections.has('meminfo')) s.meminfo = record(l.meminfo, c);
+  if (sections.has('vmstat')) s.vmstat = dict(l.vmstat, c);
+  if (sections.has('meminfo')) s.meminfo = dict(l.meminfo, c);
   if (sections.has('loadavg')) {
     const la: Loadavg = {
       load_1min: c.float(),
