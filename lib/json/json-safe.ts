@@ -7,6 +7,8 @@
  * anyway). hostseries' own writers never go through it: they write every bigint exactly.
  */
 
+import { setOwn } from './own.js';
+
 interface RawJsonApi {
   rawJSON?: (text: string) => unknown;
   isRawJSON?: (v: unknown) => boolean;
@@ -18,11 +20,6 @@ export function isRawJson(v: unknown): v is { readonly rawJSON: string } {
   return api.isRawJSON !== undefined && api.isRawJSON(v);
 }
 
-function put(o: Record<string, unknown>, k: string, v: unknown): void {
-  // A key `__proto__` is data here, as in JSON.parse (plain assignment would set the prototype).
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}
 
 /** `v` with every bigint replaced (see the module comment); parts without one are shared, not copied. */
 export function bigintFree(v: unknown, depth = 0): unknown {
@@ -46,9 +43,9 @@ export function bigintFree(v: unknown, depth = 0): unknown {
     if (y === x) continue;
     if (out === undefined) {
       out = {};
-      for (const c in o) if (Object.prototype.hasOwnProperty.call(o, c)) put(out, c, o[c]);
+      for (const c in o) if (Object.prototype.hasOwnProperty.call(o, c)) setOwn(out, c, o[c]);
     }
-    put(out, k, y);
+    setOwn(out, k, y);
   }
   return out ?? v;
 }

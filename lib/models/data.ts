@@ -3,9 +3,10 @@ import type { CollectionMethod, TimeSeriesDataDict } from '../types/sample.js';
 import { bigintFree, safeDict } from '../json/json-safe.js';
 import { TimeSeriesSample } from './sample.js';
 import {
-  array, collectionMethod, count, field, keyPath, nonNegativeFloat, record, setOwn, stringList, timestampOrEmpty,
+  array, collectionMethod, count, field, keyPath, nonNegativeFloat, record, stringList, timestampOrEmpty,
 } from './validate.js';
 import type { RunInit, TimeSeriesDataInit } from '../types/sample.js';
+import { setOwn } from '../json/own.js';
 
 export class TimeSeriesData {
   collectionIntervalSeconds: number;

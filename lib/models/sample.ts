@@ -9,11 +9,12 @@ import {
   type TimeSeriesSampleInit,
 } from '../types/sample.js';
 import {
-  array, count, counter, counterDict, epochNanos, field, join, nonNegativeFloat, optional, record, setOwn, string, stringDict,
+  array, count, counter, counterDict, epochNanos, field, join, nonNegativeFloat, optional, record, string, stringDict,
   timestamp, type Check, type Key,
 } from './validate.js';
 import { bigintFree, safeDict } from '../json/json-safe.js';
 import { InvalidOptionError } from '../errors.js';
+import { setOwn } from '../json/own.js';
 
 // The nested records are rebuilt with their known fields in file order (unknown keys dropped).
 

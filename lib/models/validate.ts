@@ -7,6 +7,7 @@
  */
 import { InvalidDataError } from '../errors.js';
 import type { CollectionMethod, Counter } from '../types/sample.js';
+import { setOwn } from '../json/own.js';
 
 export const U64_MAX = 18446744073709551615n;
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -44,11 +45,6 @@ export function fail(path: string, expected: string, got: unknown, key?: Key): n
   throw new InvalidDataError(join(path, key), `expected ${expected}, got ${describe(got)}`);
 }
 
-/** `o[k] = v`, also for a key named `__proto__` (which plain assignment would not store). */
-export function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

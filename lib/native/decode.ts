@@ -15,6 +15,7 @@ import {
 } from '../types/sample.js';
 import { NativeError } from '../errors.js';
 import type { NativeBatch, NativeLayout } from './binding.js';
+import { setOwn } from '../json/own.js';
 
 const TWO32 = 4294967296;
 /** hi word limit below which hi * 2^32 + lo is a safe integer. */
@@ -45,9 +46,6 @@ export class Cursor {
   }
 }
 
-/** Own data property, also for `__proto__` (which plain assignment takes as the prototype). */
-const OWN = { enumerable: true, writable: true, configurable: true } as const;
-
 function record<K extends string>(keys: readonly K[], c: Cursor, n = keys.length): Record<K, Counter> {
   const out = {} as Record<K, Counter>;
   for (let i = 0; i < n; i++) out[keys[i]] = c.counter();
@@ -57,7 +55,7 @@ function record<K extends string>(keys: readonly K[], c: Cursor, n = keys.length
 /** `record` for a layout whose names include `__proto__` (known once per layout, off the hot path). */
 function recordOwn(keys: readonly string[], c: Cursor): Record<string, Counter> {
   const out: Record<string, Counter> = {};
-  for (const k of keys) Object.defineProperty(out, k, { ...OWN, value: c.counter() });
+  for (const k of keys) setOwn(out, k, c.counter());
   return out;
 }
 

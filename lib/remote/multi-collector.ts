@@ -34,6 +34,7 @@ import { hostKeys, resolveTargets, type RemoteTarget, type Target } from './targ
 import { TickSchedule, type Tick } from './tick-schedule.js';
 import type { MultiHostTimeSeriesCollectorOptions } from '../types/collector.js';
 import type { HostEntry } from '../types/hosts.js';
+import { setOwn } from '../json/own.js';
 
 export type { HostStatus, HostState, HostGap, HostReboot } from '../types/host-status.js';
 
@@ -325,7 +326,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
   get samplesByHost(): Record<string, TimeSeriesSample[]> {
     const out: Record<string, TimeSeriesSample[]> = {};
     for (const key of this.hosts) {
-      Object.defineProperty(out, key, { value: this.samplesOf(key), enumerable: true, writable: true, configurable: true });
+      setOwn(out, key, this.samplesOf(key));
     }
     return out;
   }
@@ -355,7 +356,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
           ...(this.localBoot ? { bootId: this.localBoot } : {}),
         };
       }
-      if (s) Object.defineProperty(out, key, { value: s, enumerable: true, writable: true, configurable: true });
+      if (s) setOwn(out, key, s);
     }
     return out;
   }

@@ -5,6 +5,7 @@ import { computeRates, intervalSeconds } from '../../rates/compute.js';
 import { uncountedDevices, wholeDisks } from '../view/devices.js';
 import { HEADLINE_METRICS, headline, ioCount, type HeadlineKey } from '../view/headline.js';
 import type { Aggregate } from '../../types/collector.js';
+import { setOwn } from '../../json/own.js';
 
 export interface HostSummary {
   host: string;
@@ -80,9 +81,9 @@ export function summarizeHost(host: string, inFileOrder: readonly TimeSeriesSamp
     const entries = Object.entries(s.errors ?? {});
     if (entries.length > 0) errorSamples++;
     for (const [source, message] of entries) {
-      const e = errors[source];
+      const e = Object.hasOwn(errors, source) ? errors[source] : undefined;
       if (e) e.count++;
-      else Object.defineProperty(errors, source, { value: { count: 1, first: message }, enumerable: true, writable: true, configurable: true });
+      else setOwn(errors, source, { count: 1, first: message });
     }
   }
   const steps: number[] = [];
