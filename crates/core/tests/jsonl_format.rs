@@ -8,6 +8,7 @@ use std::sync::Arc;
 use hostseries_core::jsonl::SampleLineFormatter;
 use hostseries_core::jsonl::{CPU_KEYS, DISKSTATS_KEYS, NETDEV_KEYS};
 use hostseries_core::layout::Layout;
+use hostseries_core::snapshot::STAT_SCALARS;
 use hostseries_core::store::SampleError;
 use hostseries_core::{Metric, MetricSet};
 use proptest::prelude::*;
@@ -190,15 +191,7 @@ fn reference(
             }),
         );
         st.set("cpus", cpus.done());
-        let keys = [
-            "intr",
-            "ctxt",
-            "btime",
-            "processes",
-            "procs_running",
-            "procs_blocked",
-        ];
-        fields(&mut st, &keys, &take(6));
+        fields(&mut st, &STAT_SCALARS, &take(STAT_SCALARS.len()));
         s.set("stat", st.done());
     }
     if !errors.is_empty() {
