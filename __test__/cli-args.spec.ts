@@ -3,25 +3,17 @@
  * that are no number refused, a missing --identity key an error before anything starts, --strict
  * for corrupt JSON Lines streams, a bad hostfile never echoed.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS } from '../lib/collector/options.js';
-import { buildCli, cli as run, type Result } from './support/cli.js';
+import { cliWorkdir, cli as run, type Result } from './support/cli.js';
 
 let dir: string;
 const p = (name: string): string => join(dir, name);
 const cli = (args: string[]): Result => run(args, { cwd: dir });
 
-beforeAll(async () => {
-  await buildCli();
-  dir = mkdtempSync(join(tmpdir(), 'hs-cli-args-'));
-}, 120_000);
-
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+cliWorkdir('hs-cli-args-', (d) => (dir = d));
 
 /** Exit 2, one line naming the problem, then the usage. */
 function expectUsage(r: Result, message: RegExp): void {

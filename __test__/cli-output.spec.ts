@@ -4,28 +4,21 @@
  * '' is refused; '-' is stdout (and stdin for `summary` / `convert`). Run as users run it.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseJson } from '../lib/json/parse.js';
 import { readTimeSeriesJson } from '../lib/files/json-file.js';
 import { TimeSeriesData } from '../lib/models/data.js';
 import type { TimeSeriesDataDict } from '../lib/types/sample.js';
-import { buildCli, cli as run, start as startCli, type Result } from './support/cli.js';
+import { cliWorkdir, cli as run, start as startCli, type Result } from './support/cli.js';
 
 let dir: string;
 const p = (name: string): string => join(dir, name);
 const cli = (args: string[], input?: string): Result => run(args, { cwd: dir, input });
 
-beforeAll(async () => {
-  await buildCli();
-  dir = mkdtempSync(join(tmpdir(), 'hs-cli-out-'));
-}, 120_000);
-
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+cliWorkdir('hs-cli-out-', (d) => (dir = d));
 
 const isRoot = process.getuid?.() === 0;
 

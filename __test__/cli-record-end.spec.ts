@@ -4,14 +4,14 @@
  * Ctrl-C to a command that ignores it, hosts that never answer. Run as users run it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { readTimeSeriesJson } from '../lib/files/json-file.js';
 import { readTimeSeriesJsonl } from '../lib/files/jsonl-read.js';
-import { buildCli, cli as run, ENV, MAIN, sh as shell, start as startCli, type Result } from './support/cli.js';
+import { cliWorkdir, cli as run, ENV, MAIN, sh as shell, start as startCli, type Result } from './support/cli.js';
 import { waitFor } from './support/sshd.js';
 
 let dir: string;
@@ -19,14 +19,7 @@ const p = (name: string): string => join(dir, name);
 const cli = (args: string[], timeoutMs?: number): Result => run(args, { cwd: dir, timeoutMs });
 const start = (args: string[]): ReturnType<typeof startCli> => startCli(args, { cwd: dir });
 
-beforeAll(async () => {
-  await buildCli();
-  dir = mkdtempSync(join(tmpdir(), 'hs-cli-end-'));
-}, 120_000);
-
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+cliWorkdir('hs-cli-end-', (d) => (dir = d));
 
 function streamedSamples(path: string): number {
   if (!existsSync(path)) return 0;

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJson } from '../lib/json/parse.js';
@@ -12,7 +12,7 @@ import { readTimeSeriesJson } from '../lib/files/json-file.js';
 import { readTimeSeriesJsonl } from '../lib/files/jsonl-read.js';
 import type { TimeSeriesSample } from '../lib/models/sample.js';
 import { computeRates } from '../lib/rates/compute.js';
-import { buildCli, cli as runCli, ENV, MAIN, ROOT, start as startCli, type Result, type Started } from './support/cli.js';
+import { cliWorkdir, cli as runCli, ENV, MAIN, ROOT, start as startCli, type Result, type Started } from './support/cli.js';
 import { makeSshTestEnv, sshdMissing, TestSshd, waitFor, type SshTestEnv } from './support/sshd.js';
 
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -30,15 +30,8 @@ function streamedSamples(path: string): number {
 
 const p = (name: string): string => join(dir, name);
 
-beforeAll(async () => {
-  // The tests run the CLI as installed: build it first, so a fresh `npm test` works.
-  await buildCli();
-  dir = mkdtempSync(join(tmpdir(), 'hs-cli-'));
-}, 120_000);
-
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+// The tests run the CLI as installed: it is built first, so a fresh `npm test` works.
+cliWorkdir('hs-cli-', (d) => (dir = d));
 
 describe('help and version', () => {
   it('--version prints the package version', () => {

@@ -4,8 +4,10 @@
  * source is newer than the last build (spec files run in parallel workers).
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = resolve(__dirname, '..', '..');
 /** HOSTSERIES_CLI_MAIN runs the specs against another build (e.g. the code before a fix); no build then. */
@@ -109,4 +111,20 @@ export function start(args: string[], o: RunOptions): Started {
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   const done = new Promise<Result>((res) => child.once('close', (status, signal) => res({ status, signal, stdout, stderr })));
   return { child, done, stderr: () => stderr };
+}
+
+/**
+ * For a CLI spec file: build the CLI, then make a scratch directory (`use` gets its path) before
+ * the file's tests; remove it after them.
+ */
+export function cliWorkdir(prefix: string, use: (dir: string) => void): void {
+  let dir: string | undefined;
+  beforeAll(async () => {
+    await buildCli();
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    use(dir);
+  }, 120_000);
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 }
