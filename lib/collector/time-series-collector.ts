@@ -22,9 +22,8 @@ import { CompactSeries, type Extras } from './compact.js';
 import { checkCollectors, runCollectors } from './custom.js';
 import { KeepAlive } from './keep-alive.js';
 import { LiveStream } from './stream.js';
-import type { Aggregate, CustomCollector } from '../types/collector.js';
+import type { Aggregate, CustomCollector, TimeSeriesCollectorOptions } from '../types/collector.js';
 import type { Rates } from '../types/rates.js';
-import type { TimeSeriesCollectorOptions } from '../types/collector.js';
 
 
 interface Events {

@@ -11,8 +11,7 @@ import { checkTarget } from './atomic.js';
 import { checkOverwrite, inFile, writeTimeSeriesJson } from './json-file.js';
 import { JSONL_FORMAT } from './jsonl-format.js';
 import { buildFromText } from './parse-sample.js';
-import type { WriteJsonOptions } from '../types/files.js';
-import type { JsonlReadResult, ReadJsonlOptions, SkippedLine } from '../types/files.js';
+import type { JsonlReadResult, ReadJsonlOptions, SkippedLine, WriteJsonOptions } from '../types/files.js';
 
 interface Header {
   collectionIntervalSeconds: number;

@@ -1,11 +1,10 @@
 /** A whole recording: the samples of every host plus the run metadata, as mlpstorage writes it. */
-import type { CollectionMethod, TimeSeriesDataDict } from '../types/sample.js';
+import type { CollectionMethod, RunInit, TimeSeriesDataDict, TimeSeriesDataInit } from '../types/sample.js';
 import { bigintFree, safeDict } from '../json/json-safe.js';
 import { TimeSeriesSample } from './sample.js';
 import {
   array, collectionMethod, count, field, keyPath, nonNegativeFloat, record, stringList, timestampOrEmpty,
 } from './validate.js';
-import type { RunInit, TimeSeriesDataInit } from '../types/sample.js';
 import { setOwn } from '../json/own.js';
 
 export class TimeSeriesData {

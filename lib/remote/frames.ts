@@ -3,8 +3,7 @@
  * first marker (login banners, rc-file output) is skipped; section text stays as Buffers (no
  * string copy) until the native parsers read it.
  */
-import type { Metric } from '../types/sample.js';
-import { METRICS } from '../types/sample.js';
+import { METRICS, type Metric } from '../types/sample.js';
 import { markerFor } from './script.js';
 
 export interface HelloFrame {

@@ -36,7 +36,6 @@ import type { MultiHostTimeSeriesCollectorOptions } from '../types/collector.js'
 import type { HostEntry } from '../types/hosts.js';
 import { setOwn } from '../json/own.js';
 
-export type { HostStatus, HostState, HostGap, HostReboot } from '../types/host-status.js';
 
 interface Events {
   sample: [TimeSeriesSample, string];

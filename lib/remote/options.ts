@@ -1,8 +1,7 @@
 /** SSH options of the multi-host collector, their defaults and their checks. */
 import { InvalidOptionError } from '../errors.js';
 import { USER_NAME_RE } from '../hosts/parse.js';
-import type { StrictHostKeyChecking } from '../types/hosts.js';
-import type { SshOptions } from '../types/hosts.js';
+import type { SshOptions, StrictHostKeyChecking } from '../types/hosts.js';
 
 export interface ResolvedSshOptions
   extends Required<Omit<SshOptions, 'username' | 'port' | 'privateKeyPath' | 'passphrase' | 'agent' | 'knownHostsPath' | 'strictHostKeyChecking'>> {

@@ -8,8 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { globToRegExp } from './glob.js';
-import type { StrictHostKeyChecking } from '../types/hosts.js';
-import type { ResolvedSshConfig, SshConfigOptions } from '../types/hosts.js';
+import type { ResolvedSshConfig, SshConfigOptions, StrictHostKeyChecking } from '../types/hosts.js';
 
 const DEFAULT_IDENTITIES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
 

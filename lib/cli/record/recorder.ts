@@ -6,7 +6,8 @@
  */
 import type { HostseriesError } from '../../errors.js';
 import { TimeSeriesCollector } from '../../collector/time-series-collector.js';
-import { MultiHostTimeSeriesCollector, type HostState } from '../../remote/multi-collector.js';
+import { MultiHostTimeSeriesCollector } from '../../remote/multi-collector.js';
+import type { HostState } from '../../types/host-status.js';
 import type { Sink } from '../../types/sink.js';
 import type { Metric } from '../../types/sample.js';
 import type { Reporter } from '../output.js';
