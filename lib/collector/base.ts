@@ -71,10 +71,12 @@ export abstract class CollectorBase<E extends Record<keyof E, unknown[]>> extend
    * ever (and a script whose only work it is would just end): refused with ERR_NOT_STARTED unless
    * start() is called in the same turn (subscribing first, so that no sample is missed, works).
    */
-  protected async *iterateLive<T>(live: LiveStream<T>): AsyncGenerator<T, void, undefined> {
-    if (this.state === 'idle') await new Promise<void>((resolve) => setImmediate(resolve));
-    if (this.state === 'idle') throw notStarted('iterating (for await) needs start() first');
-    yield* live.iterate();
+  protected iterateLive<T>(live: LiveStream<T>): AsyncGenerator<T, void, undefined> {
+    // Subscribed at the first next(), before the check: a sample start() takes meanwhile is kept.
+    return live.iterate(async () => {
+      if (this.state === 'idle') await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.state === 'idle') throw notStarted('iterating (for await) needs start() first');
+    });
   }
 
   /** To the 'error' listeners, or to the logger when nobody listens (never an unheard throw). */

@@ -23,11 +23,16 @@ export class LiveStream<T> {
     for (const s of this.subscribers) s.wake?.();
   }
 
-  async *iterate(): AsyncGenerator<T, void, undefined> {
+  /**
+   * Items from the first `next()` on. `ready`, when given, is awaited after subscribing and
+   * before the first item (items pushed meanwhile are kept); if it rejects, so does iteration.
+   */
+  async *iterate(ready?: () => Promise<void>): AsyncGenerator<T, void, undefined> {
     const sub: { queue: T[]; wake?: () => void } = { queue: [] };
     this.subscribers.add(sub);
     this.onChange();
     try {
+      if (ready) await ready();
       for (;;) {
         while (sub.queue.length > 0) yield sub.queue.shift()!;
         if (this.ended) return;
