@@ -14,6 +14,7 @@ pub mod procfile;
 pub mod reader;
 pub mod sampler;
 mod scan;
+pub mod series;
 pub mod snapshot;
 pub mod store;
 pub mod text;

@@ -15,6 +15,7 @@ pub struct SampleError {
 
 struct Record {
     layout: Arc<Layout>,
+    seq: u64,
     wall_ns: u64,
     mono_ns: u64,
     values: Vec<u64>,
@@ -28,6 +29,8 @@ pub struct Batch {
     pub layouts: Vec<Arc<Layout>>,
     /// Per sample: its layout's id.
     pub layout_ids: Vec<u32>,
+    /// Per sample: its sequence number (samples taken before it since the start).
+    pub seqs: Vec<u64>,
     pub wall_ns: Vec<u64>,
     pub mono_ns: Vec<u64>,
     /// Per sample `i`, its values are `values[offsets[i]..offsets[i + 1]]`.
@@ -73,6 +76,7 @@ pub struct Store {
     records: VecDeque<Record>,
     pool: Vec<Vec<u64>>,
     dropped: u64,
+    pushed: u64,
 }
 
 impl Store {
@@ -82,6 +86,7 @@ impl Store {
             records: VecDeque::new(),
             pool: Vec::new(),
             dropped: 0,
+            pushed: 0,
         }
     }
 
@@ -106,22 +111,60 @@ impl Store {
         snap: &Snapshot,
         errors: &mut Vec<SampleError>,
     ) {
+        let values = self.take_buffer(layout.value_count());
+        layout.encode(snap, values);
+        let seq = self.pushed;
+        self.commit(layout, seq, wall_ns, mono_ns, std::mem::take(errors));
+    }
+
+    /// Add a sample already encoded (`values` in `layout`'s order) under its sequence number.
+    pub fn push_values(
+        &mut self,
+        layout: &Arc<Layout>,
+        seq: u64,
+        wall_ns: u64,
+        mono_ns: u64,
+        values: &[u64],
+        errors: Vec<SampleError>,
+    ) {
+        self.take_buffer(values.len()).extend_from_slice(values);
+        self.commit(layout, seq, wall_ns, mono_ns, errors);
+    }
+
+    /// A recycled value buffer, empty, parked at the back of the pool for `commit`.
+    fn take_buffer(&mut self, n: usize) -> &mut Vec<u64> {
         if self.records.len() >= self.capacity {
             if let Some(old) = self.records.pop_front() {
                 self.pool.push(old.values);
                 self.dropped += 1;
             }
         }
-        let mut values = self.pool.pop().unwrap_or_default();
+        if self.pool.is_empty() {
+            self.pool.push(Vec::new());
+        }
+        let values = self.pool.last_mut().expect("one at least");
         values.clear();
-        values.reserve(layout.value_count());
-        layout.encode(snap, &mut values);
+        values.reserve(n);
+        values
+    }
+
+    fn commit(
+        &mut self,
+        layout: &Arc<Layout>,
+        seq: u64,
+        wall_ns: u64,
+        mono_ns: u64,
+        errors: Vec<SampleError>,
+    ) {
+        let values = self.pool.pop().expect("take_buffer left one");
+        self.pushed = seq + 1;
         self.records.push_back(Record {
             layout: layout.clone(),
+            seq,
             wall_ns,
             mono_ns,
             values,
-            errors: std::mem::take(errors),
+            errors,
         });
     }
 
@@ -131,6 +174,7 @@ impl Store {
         let total: usize = self.records.iter().map(|r| r.values.len()).sum();
         let mut b = Batch {
             layout_ids: Vec::with_capacity(n),
+            seqs: Vec::with_capacity(n),
             wall_ns: Vec::with_capacity(n),
             mono_ns: Vec::with_capacity(n),
             offsets: Vec::with_capacity(n + 1),
@@ -144,6 +188,7 @@ impl Store {
                 b.layouts.push(r.layout.clone());
             }
             b.layout_ids.push(r.layout.id);
+            b.seqs.push(r.seq);
             b.wall_ns.push(r.wall_ns);
             b.mono_ns.push(r.mono_ns);
             b.values.extend_from_slice(&r.values);
