@@ -15,9 +15,25 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  */
 export declare class NativeSampler {
   constructor(options: SamplerOptions)
-  start(onSample?: (() => void) | undefined | null): void
+  start(onSample?: (() => void) | undefined | null, stream?: StreamOptions | undefined | null): void
+  /** The native stream's state (see `start`'s `stream`), if there is one. */
+  streamStatus(): StreamStatusInfo | null
+  /** The samples the stream accepted and could not write (after a failure). */
+  streamUnwritten(): NativeBatch
   /** Call `onSample` only once `n` samples wait undrained (default 1: after every sample). */
   setNotifyEvery(n: number): void
+  /** Feed `drain` (the default) or not (samples are retained either way, see `retainSamples`). */
+  setFeed(on: boolean): void
+  /** Call `onSample` once when the `n`th sample has been taken (Infinity: never). */
+  setWakeAt(n: number): void
+  /**
+   * The retained samples from sequence number `from` on, optionally only those of the last
+   * `lastMs` before the newest; also after `stop()`.
+   */
+  history(from: number, lastMs?: number | undefined | null): NativeBatch
+  /** The last `n` (at most 2) samples taken, retained or not. */
+  tail(n: number): NativeBatch
+  counts(): SamplerCounts
   /** Samples stored since the last drain, as one batch. */
   drain(): NativeBatch
   /**
@@ -27,7 +43,10 @@ export declare class NativeSampler {
    * returns the rest at once. The pending promise keeps the process alive until then.
    */
   finish(finalSample: boolean): Promise<void>
-  /** Stop at once and return what was left; a second stop returns an empty batch. */
+  /**
+   * Stop at once and return what was left; a second stop returns an empty batch. The
+   * retained samples stay (`history`).
+   */
   stop(): NativeBatch
   get running(): boolean
 }
@@ -37,9 +56,19 @@ export declare class NativeSampler {
  * between frames: names are interned once and a layout crosses only when it is new.
  */
 export declare class ProcParser {
-  constructor()
-  /** One sample: `texts[i]` is the text of section `metrics[i]` (null: absent). */
-  parse(metrics: Array<string>, texts: Array<Buffer | undefined | null>, wallNs: bigint, monoNs: bigint): NativeBatch
+  constructor(options?: ProcParserOptions | undefined | null)
+  /**
+   * One sample: `texts[i]` is the text of section `metrics[i]` (null: absent); `errors` are
+   * the sample's own (a section missing, a lost connection), kept with it.
+   */
+  parse(metrics: Array<string>, texts: Array<Buffer | undefined | null>, wallNs: bigint, monoNs: bigint, errors?: Array<SampleErrorInit> | undefined | null): NativeBatch
+  /**
+   * The retained samples from sequence number `from` on, optionally only those of the last
+   * `lastMs` before the newest.
+   */
+  history(from: number, lastMs?: number | undefined | null): NativeBatch
+  /** Samples parsed, and those retained (within the retention's bound). */
+  counts(): SamplerCounts
 }
 
 /**
@@ -51,6 +80,8 @@ export declare function formatSampleLines(options: SampleLinesOptions): SampleLi
 export interface NativeBatch {
   layouts: Array<NativeLayout>
   layoutIds: Uint32Array
+  /** Per sample: its sequence number since the start. */
+  seqs: Float64Array
   wallNs: BigUint64Array
   monoNs: BigUint64Array
   offsets: Uint32Array
@@ -86,6 +117,18 @@ export interface NativeSampleError {
  */
 export declare function parseProc(metricName: string, text: string | Buffer): NativeBatch
 
+export interface ProcParserOptions {
+  /** Keep the samples natively too, at most this many (Infinity: no bound; see `history`). */
+  retainSamples?: number
+  /** What a full retention does: `keep-first` (the default) or `rolling`. */
+  overflow?: string
+}
+
+export interface SampleErrorInit {
+  source: string
+  message: string
+}
+
 export interface SampleLines {
   /** Per sample, its line of the JSON Lines stream (ASCII, ending in a newline). */
   lines: Array<Buffer>
@@ -116,10 +159,55 @@ export interface SampleLinesOptions {
   wallNs?: Array<bigint>
 }
 
+export interface SamplerCounts {
+  taken: number
+  retained: number
+  retainedBytes: number
+  missedTicks: number
+  feedDropped: number
+  skippedLines: number
+}
+
 export interface SamplerOptions {
   intervalMs: number
   capacity?: number
   metrics?: Array<string>
   /** Where the proc filesystem is mounted (default `/proc`). */
   procPath?: string
+  /** Keep the samples natively too, at most this many (Infinity: no bound; see `history`). */
+  retainSamples?: number
+  /** What a full retention does: `keep-first` (the default) or `rolling`. */
+  overflow?: string
+}
+
+export interface StreamFailureInfo {
+  /** The OS errno (0 for a failure of the writer itself). */
+  errno: number
+  /** `write`, `fsync` or `format`. */
+  action: string
+  message: string
+}
+
+/** Where `start` appends each sample's line of the JSON Lines stream, natively. */
+export interface StreamOptions {
+  /**
+   * An open descriptor of the stream, positioned after its header (duplicated: the caller
+   * keeps its own, which shares the offset, for the footer).
+   */
+  fd: number
+  host: string
+  hostname: string
+  /** Bytes of the file known good (the header), to cut back to after a failed write. */
+  goodBytes: number
+  fsyncIntervalMs: number
+  /** Samples past this many are neither written nor kept (default: no cap). */
+  maxSamples?: number
+}
+
+export interface StreamStatusInfo {
+  written: number
+  accepted: number
+  goodBytes: number
+  batches: number
+  failure?: StreamFailureInfo
 }

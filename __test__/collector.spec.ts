@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { TimeSeriesCollector } from '../lib/collector/time-series-collector.js';
-import { CompactSeries } from '../lib/collector/compact.js';
-import { NativeSampler, decodeBatch } from '../lib/native/sampler.js';
+import { NativeSampler } from '../lib/native/sampler.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -172,35 +171,53 @@ describe('live use', () => {
   });
 });
 
-describe('compact store', () => {
-  it('gives back exactly what the sampler produced, across keyframes and dropped chunks', async () => {
-    const sampler = new NativeSampler({ intervalMs: 10, capacity: 100_000 });
+describe('native retention', () => {
+  it('gives back exactly what the live feed gave, across keyframes, and windows by time', async () => {
+    const sampler = new NativeSampler({ intervalMs: 10, capacity: 100_000, retainSamples: Infinity });
     sampler.start();
-    await sleep(400);
-    // Make the numbers move in all the ways they can: stretch of unchanged, small, large.
-    const batch = sampler.stopBatch();
-    const expected = decodeBatch(batch, 'h').samples;
-    expect(expected.length).toBeGreaterThan(20);
-    const series = new CompactSeries('h');
-    series.addLayouts(batch.layouts);
-    // Repeat the batch so that the store crosses several chunks (keyframes every 128).
-    const rounds = Math.ceil(300 / expected.length);
-    for (let r = 0; r < rounds; r++) for (let i = 0; i < expected.length; i++) series.append(batch, i);
-    const all = [...series.dicts()].map((d) => d.dict);
-    expect(all).toHaveLength(rounds * expected.length);
-    for (let k = 0; k < all.length; k++) expect(all[k]).toEqual(expected[k % expected.length]);
-    // Windows by time come from the stored clocks: same answer as filtering decoded samples.
-    const clocks = [...series.dicts()].map((d) => d.monoNs);
-    const newest = clocks[clocks.length - 1];
+    await sleep(1600);
+    // The live feed (every sample as taken) against the retained series (chunks of 128).
+    const fed = sampler.drain();
+    await sampler.finish();
+    const rest = sampler.stop();
+    const expected = [...fed.samples, ...rest.samples];
+    const seqs = [...fed.seqs, ...rest.seqs];
+    const monoNs = [...fed.monoNs, ...rest.monoNs];
+    expect(expected.length).toBeGreaterThan(130);
+    expect(seqs).toEqual(expected.map((_, i) => i));
+    const kept = sampler.history();
+    expect(kept.samples).toEqual(expected);
+    expect(kept.seqs).toEqual(seqs);
+    // Windows by time come from the stored clocks: same answer as filtering the fed samples.
+    const newest = monoNs[monoNs.length - 1];
     for (const secs of [0, 0.05, 0.2, 1e6]) {
-      const expectedFrom = clocks.findIndex((t) => t >= newest - BigInt(Math.round(secs * 1e9)));
-      expect(series.indexWithin(secs)).toBe(expectedFrom);
+      const from = monoNs.findIndex((t) => t >= newest - BigInt(Math.round(secs * 1e9)));
+      expect(sampler.history({ lastSeconds: secs }).samples).toEqual(expected.slice(from));
     }
-    const before = series.length;
-    const dropped = series.dropOldestChunk();
-    expect(dropped).toBe(series.chunkSize);
-    expect(series.length).toBe(before - dropped);
-    const rest = [...series.dicts(5)].map((d) => d.dict);
-    expect(rest[0]).toEqual(expected[(dropped + 5) % expected.length]);
+    expect(sampler.history({ fromSeq: 100 }).samples).toEqual(expected.slice(100));
+    expect(sampler.counts()).toMatchObject({ taken: expected.length, retained: expected.length });
+    expect(sampler.counts().retainedBytes).toBeLessThan(expected.length * 1024);
+  });
+
+  it('rolling keeps the latest, keep-first the first, and the last two are always there', async () => {
+    const roll = new NativeSampler({ intervalMs: 10, retainSamples: 3, overflow: 'rolling' });
+    const first = new NativeSampler({ intervalMs: 10, retainSamples: 3 });
+    roll.start();
+    first.start();
+    await sleep(300);
+    const r = roll.stop();
+    const f = first.stop();
+    expect(roll.history().seqs).toEqual([r.seqs.length - 3, r.seqs.length - 2, r.seqs.length - 1]);
+    expect(roll.history().samples).toEqual(r.samples.slice(-3));
+    expect(first.history().samples).toEqual(f.samples.slice(0, 3));
+    expect(first.decode(first.tailBatch(2)).samples.map((s) => s.timestamp_ns))
+      .toEqual(f.samples.slice(-2).map((s) => s.timestamp_ns));
+  });
+
+  it('refuses a bad retention, naming the option', () => {
+    for (const bad of [0, -1, 1.5, NaN, '3']) {
+      expect(() => new NativeSampler({ intervalMs: 10, retainSamples: bad as number })).toThrow(/^retainSamples must be a positive whole number or Infinity, got /);
+    }
+    expect(() => new NativeSampler({ intervalMs: 10, retainSamples: 3, overflow: 'oldest' as 'rolling' })).toThrow("overflow must be 'keep-first' or 'rolling', got \"oldest\"");
   });
 });

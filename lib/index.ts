@@ -56,7 +56,7 @@ export type {
   // collectors
   TimeSeriesCollectorOptions, OverflowPolicy, Logger, CustomCollector, Aggregate,
   MultiHostTimeSeriesCollectorOptions, HostStatus, HostState, HostGap, HostReboot,
-  NativeSamplerOptions, SampleOnceOptions,
+  NativeSamplerCounts, NativeSamplerOptions, SampleOnceOptions,
   // rates
   Rates, DiskRates, NetRates, CpuRates, MemLevels, VmRates, RateInput, IntervalOptions,
   // hosts and SSH

@@ -2,7 +2,9 @@
  * TimeSeriesCollector: the local collector a benchmark harness uses. `start()` samples at once
  * and then every interval on the native thread (drift-free); `stop()` takes one last sample
  * there, so the run is covered to its end, and returns promptly with every sample. Samples are
- * kept compactly and turned into objects only when asked for.
+ * kept by the native sampler, compactly, and become objects only when asked for: with nothing
+ * consuming samples live (a sink, a listener, an iterator, a custom collector), no JS runs per
+ * sample at all.
  */
 import { EventEmitter } from 'node:events';
 import { hostname as osHostname } from 'node:os';
@@ -11,20 +13,26 @@ import { HostseriesError, LifecycleError } from '../errors.js';
 import { TimeSeriesData } from '../models/data.js';
 import { TimeSeriesSample } from '../models/sample.js';
 import { NativeSampler } from '../native/sampler.js';
-import { decodeOne, isoSeconds } from '../native/decode.js';
+import { nativeStreamable, type NativeStreamable } from '../files/native-stream.js';
+import { isoSeconds } from '../native/decode.js';
 import type { NativeBatch } from '../native/binding.js';
 import { computeRates, intervalSeconds } from '../rates/compute.js';
 import type { Metric, SampleDict } from '../types/sample.js';
 import { series, summarize } from './aggregate.js';
 import { atLeast, checkHostname, notStarted, startRefusal, timeoutMs } from './options.js';
 import { CollectorBase } from './base.js';
-import { CompactSeries, type Extras } from './compact.js';
 import { checkCollectors, runCollectors } from './custom.js';
 import { KeepAlive } from './keep-alive.js';
 import { LiveStream } from './stream.js';
 import type { Aggregate, CustomCollector, TimeSeriesCollectorOptions } from '../types/collector.js';
 import type { Rates } from '../types/rates.js';
 
+
+/** What custom collectors add to a sample (kept in JS: the native side cannot know it). */
+interface Extras {
+  errors?: Record<string, string>;
+  collectors?: Record<string, unknown>;
+}
 
 interface Events {
   sample: [TimeSeriesSample];
@@ -38,11 +46,12 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
   private readonly collectors: CustomCollector[];
   private readonly collectorTimeoutMs: number;
 
-  /** Built (and its options checked) with the collector; its thread runs from start() to stop(). */
+  /** Built (and its options checked) with the collector; it keeps the samples, also after stop(). */
   private readonly native: NativeSampler;
   /** The native sampler while it runs. */
   private sampler: NativeSampler | undefined;
-  private readonly store: CompactSeries;
+  /** Custom collectors' values and errors, by sample sequence number. */
+  private readonly extras = new Map<number, Extras>();
   private readonly live = new LiveStream<TimeSeriesSample>(() => this.updateFeed());
   private readonly halt = new AbortController();
   /** Holds the event loop open for a live consumer, or while `start()` waits for the first sample. */
@@ -52,11 +61,10 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
   /** Custom collectors make ingestion async; this keeps samples in order. */
   private chain: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
-  private nativeMissed = 0;
-  private nativeDropped = 0;
-  private collected = 0;
-  /** The last two samples as received (a batch reference each), for current() and rates. */
-  private recent: { batch: NativeBatch; i: number; extras: Extras }[] = [];
+  /** Live-feed drops already reported. */
+  private feedDropped = 0;
+  /** The sink whose stream the native sampler writes (no JS per sample for it). */
+  private stream: NativeStreamable | undefined;
 
   private readonly onAbort = (): void => void this.stop().catch((e: unknown) => this.report(e));
   private readonly onSinkError = (e: HostseriesError): void => this.report(e);
@@ -69,10 +77,16 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
       ? Math.min(10_000, Math.max(10, this.intervalSeconds * 500))
       : timeoutMs('collectorTimeoutMs', options.collectorTimeoutMs);
     this.hostname = options.hostname === undefined ? osHostname() : checkHostname('hostname', options.hostname);
-    this.store = new CompactSeries(this.hostname);
-    // Hold ten minutes of samples natively in case the JS thread is busy for a while.
+    // The live feed holds ten minutes of samples in case the JS thread is busy for a while.
     const capacity = Math.min(1_000_000, Math.max(1024, Math.ceil(600 / this.intervalSeconds)));
-    this.native = new NativeSampler({ intervalMs: this.intervalSeconds * 1000, capacity, metrics: this.metrics, hostname: this.hostname });
+    this.native = new NativeSampler({
+      intervalMs: this.intervalSeconds * 1000,
+      capacity,
+      metrics: this.metrics,
+      hostname: this.hostname,
+      retainSamples: this.maxSamples,
+      overflow: this.overflow,
+    });
     // EventEmitter's own events are outside the typed map.
     const self = this as unknown as EventEmitter;
     self.on('newListener', () => queueMicrotask(() => this.updateFeed()));
@@ -80,39 +94,50 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
   }
 
   /**
-   * Wake the JS thread for every sample only when something consumes samples live (a sink, a
-   * custom collector, a listener, an iterator); otherwise samples wait natively and are drained
-   * every few seconds or when asked for, which saves a thread wake-up per tick.
+   * Feed the JS thread every sample only when something consumes samples live (a sink, a
+   * custom collector, a listener, an iterator); otherwise samples stay native and the JS thread
+   * is not woken at all (measured: a cold JS wake costs several times the sample itself).
    */
   private updateFeed(): void {
     const consumer = this.live.active || this.listenerCount('sample') > 0;
-    const live = this.onFirst !== undefined || this.sink !== undefined || this.collectors.length > 0 || consumer;
-    this.sampler?.setNotifyEvery(live ? 1 : Math.max(1, Math.min(256, Math.round(5 / this.intervalSeconds))));
+    const live = this.onFirst !== undefined || this.jsSink() || this.collectors.length > 0 || consumer;
+    this.sampler?.setFeed(live);
     // The native thread never holds the process; a live consumer (or a pending start()) does.
     this.keepAlive.set(this.onFirst !== undefined || (this.state === 'running' && consumer));
   }
 
-  /** Take what the native thread holds now, so answers are current. */
+  /** A sink that JS writes (not one whose stream the native sampler writes). */
+  private jsSink(): boolean {
+    return this.sink !== undefined && this.stream === undefined;
+  }
+
+  /** Take what the live feed holds now, and say what the counters tell. */
   private pull(): void {
     if (this.sampler) this.ingest(this.sampler.drainBatch());
+    this.stream?.nativeCheck();
+    const c = this.native.counts();
+    if (c.taken > this.maxSamples) this.warnFull();
+    if (c.feedDropped > this.feedDropped) {
+      const n = c.feedDropped - this.feedDropped;
+      this.feedDropped = c.feedDropped;
+      this.report(new LifecycleError('ERR_LIVE_OVERRUN', `hostseries: the JS thread was too busy to take ${n} sample${n === 1 ? '' : 's'} live; the sink, listeners and iterators missed ${n === 1 ? 'it' : 'them'} (history() has ${n === 1 ? 'it' : 'them'})`));
+    }
   }
 
   /** Ticks that came due while the machine was too busy to sample (never hidden). */
   get missedTicks(): number {
-    this.pull();
-    return this.nativeMissed;
+    return this.native.counts().missedTicks;
   }
 
-  /** Samples not kept in memory: past `maxSamples`, or a native buffer that overflowed. */
+  /** Samples not kept in memory (past `maxSamples`). */
   get droppedSamples(): number {
-    this.pull();
-    return this.collected - Math.min(this.store.length, this.maxSamples) + this.nativeDropped;
+    const c = this.native.counts();
+    return c.taken - c.retained;
   }
 
   /** Samples collected since start (kept or not). */
   get sampleCount(): number {
-    this.pull();
-    return this.collected;
+    return this.native.counts().taken;
   }
 
   /** The samples held in memory, oldest first (built on each call: keep the array). */
@@ -148,17 +173,31 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
       if (this.state !== 'running') return; // stopped while the sink was opening
     }
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
-    this.sampler = sampler;
     const first = new Promise<void>((resolve) => { this.onFirst = resolve; });
-    this.updateFeed();
+    // A stream's lines need no JS: the native sampler appends them (custom collectors' values
+    // exist only in JS, so with those the sink is written from here).
+    const streamable = this.collectors.length === 0 ? nativeStreamable(this.sink) : undefined;
+    const target = streamable?.nativeTarget();
     try {
-      sampler.start(() => this.pull());
+      sampler.start(() => this.pull(), target && { ...target, host: this.hostname, hostname: this.hostname });
+      if (streamable && target) {
+        this.stream = streamable;
+        streamable.adoptNative({
+          status: () => sampler.streamStatus() ?? { written: 0, accepted: 0, goodBytes: target.goodBytes },
+          unwritten: () => sampler.decode(sampler.streamUnwrittenBatch()).samples
+            .map((d) => ({ host: this.hostname, sample: TimeSeriesSample.fromTrustedDict(d) })),
+        });
+      }
     } catch (e) {
       // Nothing was sampled: end cleanly (the sink gets its footer) and let start() throw.
-      this.sampler = undefined;
+      this.onFirst = undefined;
       await this.stop().catch((err: unknown) => this.report(err));
       throw e;
     }
+    this.sampler = sampler;
+    // Woken once when maxSamples is first passed, to say so then.
+    if (Number.isFinite(this.maxSamples)) sampler.setWakeAt(this.maxSamples + 1);
+    this.updateFeed();
     await first;
   }
 
@@ -197,16 +236,19 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
         await sampler.finish({ finalSample: true });
       } finally {
         this.ingest(sampler.stopBatch(), true);
+        // The native writer has ended with the thread (everything written and synced).
+        this.stream?.nativeEnded();
       }
     }
     await this.chain;
     this.firstDone();
     this.ended = new Date();
+    const collected = this.native.counts().taken;
     try {
       await this.sink?.close({
         endTime: isoSeconds(this.ended.getTime()),
-        numSamples: this.collected,
-        hostsCollected: this.collected > 0 ? [this.hostname] : [],
+        numSamples: collected,
+        hostsCollected: collected > 0 ? [this.hostname] : [],
       });
     } catch (e) {
       // The samples are still here (and in sink.unwritten): report, do not throw them away.
@@ -257,69 +299,60 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
     });
   }
 
-  /** The last `n` (at most 2) samples collected, kept or not. */
-  private tail(n: number): SampleDict[] {
+  /** The last `n` samples collected, kept or not. */
+  private tail(n: 1 | 2): SampleDict[] {
     this.pull();
-    return this.recent.slice(-n).map(({ batch, i, extras }) => this.decode(batch, i, extras));
-  }
-
-  private decode(batch: NativeBatch, i: number, extras: Extras): SampleDict {
-    const dict = decodeOne(batch, i, this.store.layouts.get(batch.layoutIds[i]), this.hostname);
-    if (extras.collectors) dict.collectors = extras.collectors;
-    if (extras.errors) dict.errors = extras.errors;
-    return dict;
+    return this.decode(this.native.tailBatch(n));
   }
 
   private window(lastSeconds: number | undefined): SampleDict[] {
     this.pull();
-    // Rolling: the store may hold up to a chunk more than the window shows.
-    let from = Math.max(0, this.store.length - this.maxSamples);
-    if (lastSeconds !== undefined) from = Math.max(from, this.store.indexWithin(atLeast('lastSeconds', lastSeconds, 0)));
-    return [...this.store.dicts(from)].map((s) => s.dict);
+    const within = lastSeconds === undefined ? undefined : atLeast('lastSeconds', lastSeconds, 0);
+    return this.decode(this.native.historyBatch({ lastSeconds: within }));
+  }
+
+  /** A batch of this collector's samples as dicts, with what custom collectors added. */
+  private decode(batch: NativeBatch): SampleDict[] {
+    const { samples, seqs } = this.native.decode(batch);
+    if (this.extras.size > 0) samples.forEach((dict, i) => withExtras(dict, this.extras.get(seqs[i])));
+    return samples;
   }
 
   /** `final`: the batch ends the run, and custom collectors still run for its newest sample. */
   private ingest(batch: NativeBatch | undefined, final = false): void {
     if (!batch || batch.layoutIds.length === 0) return;
-    this.nativeMissed = batch.missedTicks;
-    this.nativeDropped = batch.dropped;
-    this.store.addLayouts(batch.layouts);
-    const n = batch.layoutIds.length;
-    const errors = new Map<number, Record<string, string>>();
-    for (const e of batch.errors) (errors.get(e.sample) ?? errors.set(e.sample, {}).get(e.sample)!)[e.source] = e.message;
+    const { samples, seqs } = this.native.decode(batch);
+    const n = samples.length;
     if (this.collectors.length === 0) {
-      for (let i = 0; i < n; i++) this.accept(batch, i, { errors: errors.get(i) });
+      for (let i = 0; i < n; i++) this.accept(samples[i]);
       return;
     }
     // Custom collectors describe "now": run them for the newest sample of the batch only.
     this.chain = this.chain.then(async () => {
       for (let i = 0; i < n - 1; i++) {
         const skipped = Object.fromEntries(this.collectors.map((c) => [c.name, 'not collected: the event loop was busy during this tick']));
-        this.accept(batch, i, { errors: { ...errors.get(i), ...skipped } });
+        this.accept(samples[i], seqs[i], { errors: skipped });
       }
       const r = this.state === 'running' || final
         ? await runCollectors(this.collectors, this.collectorTimeoutMs, final ? new AbortController().signal : this.halt.signal)
         : { values: {}, errors: Object.fromEntries(this.collectors.map((c) => [c.name, 'not collected: the collector was stopping'])) };
-      const errs = { ...errors.get(n - 1), ...r.errors };
-      this.accept(batch, n - 1, {
-        errors: Object.keys(errs).length > 0 ? errs : undefined,
+      this.accept(samples[n - 1], seqs[n - 1], {
+        errors: Object.keys(r.errors).length > 0 ? r.errors : undefined,
         collectors: Object.keys(r.values).length > 0 ? r.values : undefined,
       });
     }).catch((e: unknown) => this.report(e));
   }
 
-  private accept(batch: NativeBatch, i: number, extras: Extras): void {
-    this.collected++;
-    this.store.appendBounded(batch, i, extras, this.maxSamples, this.overflow);
-    if (this.collected > this.maxSamples) this.warnFull();
-    this.recent = [...this.recent.slice(-1), { batch, i, extras }];
+  private accept(dict: SampleDict, seq?: number, extras?: Extras): void {
+    if (seq !== undefined && extras && (extras.errors || extras.collectors)) this.keepExtras(seq, extras);
+    withExtras(dict, extras);
     this.firstDone();
     // Objects are built only for someone who takes them: a sink, a listener, an iterator.
-    const wanted = this.sink !== undefined || this.live.active || this.listenerCount('sample') > 0;
+    const wanted = this.jsSink() || this.live.active || this.listenerCount('sample') > 0;
     if (!wanted) return;
-    const sample = TimeSeriesSample.fromTrustedDict(this.decode(batch, i, extras));
+    const sample = TimeSeriesSample.fromTrustedDict(dict);
     try {
-      this.sink?.write(sample);
+      if (this.jsSink()) this.sink?.write(sample);
     } catch (e) {
       this.report(e);
     }
@@ -327,4 +360,20 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
     if (this.listenerCount('sample') > 0) this.emit('sample', sample);
   }
 
+  /** Keep what custom collectors added, for as long as the sample may be asked for. */
+  private keepExtras(seq: number, extras: Extras): void {
+    this.extras.set(seq, extras);
+    if (this.extras.size <= Math.min(this.maxSamples, 1 << 20) + 64) return;
+    const { taken, retained } = this.native.counts();
+    // Rolling: the latest `retained` are held; keep-first: the first. The last two, always.
+    const [lo, hi] = this.overflow === 'rolling' ? [taken - retained, taken] : [0, retained];
+    for (const k of this.extras.keys()) if ((k < lo || k >= hi) && k < taken - 2) this.extras.delete(k);
+  }
+}
+
+function withExtras(dict: SampleDict, extras: Extras | undefined): SampleDict {
+  if (!extras) return dict;
+  if (extras.collectors) dict.collectors = extras.collectors;
+  if (extras.errors) dict.errors = { ...dict.errors, ...extras.errors };
+  return dict;
 }

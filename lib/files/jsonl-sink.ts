@@ -14,6 +14,10 @@
  * After a write fails, the file is cut back to the end of the last complete batch (so it holds
  * exactly `samplesWritten` samples, every line whole) and nothing more is written to it; every
  * later sample is kept in `unwritten`, for the caller to write elsewhere.
+ *
+ * A TimeSeriesCollector hands a plain (not gzipped) stream to its native sampler, whose writer
+ * thread appends the same lines with the same guarantees (native-stream.ts): the sink then
+ * writes the header and the footer, and reports what the native writer did.
  */
 import { EventEmitter } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -23,6 +27,7 @@ import { fileError, GzipBatches, openTruncating, writeAll } from './io.js';
 import { footerLine, headerLine, sampleLine } from './jsonl-format.js';
 import type { RunMetadata, RunSummary, Sink, SinkEntry } from '../types/sink.js';
 import type { JsonlSinkOptions } from '../types/files.js';
+import { nativeFailureError, type NativeStreamable, type NativeStreamLink, type NativeStreamTarget } from './native-stream.js';
 
 interface Queued extends SinkEntry {
   line: string;
@@ -30,7 +35,7 @@ interface Queued extends SinkEntry {
 
 type State = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 
-export class JsonlSink extends EventEmitter implements Sink {
+export class JsonlSink extends EventEmitter implements Sink, NativeStreamable {
   readonly path: string;
   private readonly gzip: boolean;
   private readonly gzipLevel: number | undefined;
@@ -59,6 +64,10 @@ export class JsonlSink extends EventEmitter implements Sink {
   private runSummary: RunSummary | undefined;
   private createdFile = false;
   private readonly hosts = new Set<string>();
+  /** The native writer appending the samples, once handed over (see native-stream.ts). */
+  private native: NativeStreamLink | undefined;
+  /** The native writer has ended: its counts are in `written` and `received`. */
+  private nativeDone = false;
 
   constructor(path: string, options: JsonlSinkOptions = {}) {
     super();
@@ -71,11 +80,11 @@ export class JsonlSink extends EventEmitter implements Sink {
 
   /** Samples on disk so far. */
   get samplesWritten(): number {
-    return this.written;
+    return this.written + (this.native && !this.nativeDone ? this.native.status().written : 0);
   }
 
   get unwritten(): readonly SinkEntry[] {
-    return [...this.inflight, ...this.queue].map(({ host, sample }) => ({ host, sample }));
+    return [...(this.native?.unwritten() ?? []), ...[...this.inflight, ...this.queue].map(({ host, sample }) => ({ host, sample }))];
   }
 
   /** The I/O failure that stopped the sink, if any (it writes nothing after one). */
@@ -125,6 +134,9 @@ export class JsonlSink extends EventEmitter implements Sink {
   }
 
   write(sample: TimeSeriesSample, host: string = sample.hostname): void {
+    if (this.native && !this.nativeDone) {
+      throw new LifecycleError('ERR_ALREADY_STARTED', `${this.path}: its collector's native writer appends the samples; write() is not for it meanwhile`);
+    }
     if (this.state === 'new') throw new LifecycleError('ERR_NOT_STARTED', `${this.path}: write before open`);
     if (this.state === 'closing' || this.state === 'closed') throw new LifecycleError('ERR_ALREADY_STOPPED', `${this.path}: write after close`);
     this.received++;
@@ -132,6 +144,38 @@ export class JsonlSink extends EventEmitter implements Sink {
     // After a failure nothing more is written: keep the sample, not its line too.
     this.queue.push({ host, sample, line: this.failure ? '' : sampleLine(host, sample) });
     this.kick();
+  }
+
+  /** @internal See native-stream.ts. Only an open, plain, healthy stream with nothing queued. */
+  nativeTarget(): NativeStreamTarget | undefined {
+    const idle = this.queue.length === 0 && this.inflight.length === 0 && !this.draining;
+    if (this.state !== 'open' || this.gz || this.failure || !this.fh || this.native || !idle) return undefined;
+    return { fd: this.fh.fd, goodBytes: this.goodBytes, fsyncIntervalMs: this.fsyncIntervalMs };
+  }
+
+  /** @internal */
+  adoptNative(link: NativeStreamLink): void {
+    this.native = link;
+  }
+
+  /** @internal A native failure becomes this sink's failure, reported once. */
+  nativeCheck(): void {
+    const f = this.native?.status().failure;
+    if (!f || this.failure) return;
+    this.failure = fileError(this.path, 'write', nativeFailureError(f));
+    // The native writer has cut the file back to its last whole batch already.
+    if (this.listenerCount('error') > 0) this.emit('error', this.failure);
+  }
+
+  /** @internal */
+  nativeEnded(): void {
+    if (!this.native || this.nativeDone) return;
+    this.nativeCheck();
+    const st = this.native.status();
+    this.written += st.written;
+    this.received += st.accepted;
+    this.goodBytes = st.goodBytes;
+    this.nativeDone = true;
   }
 
   async flush(): Promise<void> {

@@ -4,6 +4,7 @@ import type * as Binding from '../../binding.js';
 
 export type {
   NativeBatch, NativeLayout, NativeSampler as RawNativeSampler, ProcParser as RawProcParser, SamplerOptions as RawSamplerOptions,
+  StreamOptions as RawStreamOptions, StreamStatusInfo as RawStreamStatus,
 } from '../../binding.js';
 
 let loaded: typeof Binding | undefined;

@@ -136,6 +136,8 @@ export interface DecodedBatch {
   samples: SampleDict[];
   /** Monotonic clock of each sample, ns (for intervals that wall-clock steps cannot skew). */
   monoNs: bigint[];
+  /** Each sample's sequence number: samples taken before it since the sampler started. */
+  seqs: number[];
   missedTicks: number;
   dropped: number;
   skippedLines: number;
@@ -179,5 +181,5 @@ export function decodeBatch(b: NativeBatch, hostname: string, layouts = new Layo
     const s = samples[e.sample];
     if (s) (s.errors ??= {})[e.source] = e.message;
   }
-  return { samples, monoNs, missedTicks: b.missedTicks, dropped: b.dropped, skippedLines: b.skippedLines };
+  return { samples, monoNs, seqs: [...b.seqs], missedTicks: b.missedTicks, dropped: b.dropped, skippedLines: b.skippedLines };
 }

@@ -5,7 +5,9 @@
 import { hostname as osHostname } from 'node:os';
 
 import { InvalidOptionError, NativeError } from '../errors.js';
-import { binding, call, toHostseriesError, type NativeBatch, type RawSamplerOptions } from './binding.js';
+import {
+  binding, call, toHostseriesError, type NativeBatch, type RawSamplerOptions, type RawStreamOptions, type RawStreamStatus,
+} from './binding.js';
 
 export type { NativeBatch, NativeLayout } from './binding.js';
 import { decodeBatch, LayoutCache, type DecodedBatch } from './decode.js';
@@ -13,12 +15,13 @@ import {
   METRICS,
   type Counter, type DiskstatsEntry, type Loadavg, type Metric, type NetdevEntry, type SampleDict, type StatInfo,
 } from '../types/sample.js';
-import type { NativeSamplerOptions, SampleOnceOptions } from '../types/native.js';
+import type { NativeSamplerCounts, NativeSamplerOptions, SampleOnceOptions } from '../types/native.js';
 
 export { decodeBatch, isoSeconds, LayoutCache, type DecodedBatch } from './decode.js';
 
 const shown = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
 const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+const isCount = (v: unknown): v is number => v === Infinity || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1);
 const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((m) => typeof m === 'string');
 
 /**
@@ -29,7 +32,7 @@ const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((m) =
  */
 function rawOptions(options: NativeSamplerOptions): RawSamplerOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('NativeSampler options must be an object');
-  const { intervalMs, capacity, metrics, procPath } = options as Partial<Record<keyof NativeSamplerOptions, unknown>>;
+  const { intervalMs, capacity, metrics, procPath, retainSamples, overflow } = options as Partial<Record<keyof NativeSamplerOptions, unknown>>;
   if (typeof intervalMs !== 'number') throw new InvalidOptionError(`intervalMs must be a number, got ${shown(intervalMs)}`);
   if (capacity !== undefined && !isU32(capacity)) {
     throw new InvalidOptionError(`capacity must be a whole number below 2^32, got ${shown(capacity)}`);
@@ -38,7 +41,13 @@ function rawOptions(options: NativeSamplerOptions): RawSamplerOptions {
     throw new InvalidOptionError(`metrics must be an array of the names ${METRICS.join(', ')}, got ${shown(metrics)}`);
   }
   if (procPath !== undefined && typeof procPath !== 'string') throw new InvalidOptionError(`procPath must be a string, got ${shown(procPath)}`);
-  return { intervalMs, capacity, metrics: metrics && [...metrics], procPath };
+  if (retainSamples !== undefined && !isCount(retainSamples)) {
+    throw new InvalidOptionError(`retainSamples must be a positive whole number or Infinity, got ${shown(retainSamples)}`);
+  }
+  if (overflow !== undefined && overflow !== 'keep-first' && overflow !== 'rolling') {
+    throw new InvalidOptionError(`overflow must be 'keep-first' or 'rolling', got ${shown(overflow)}`);
+  }
+  return { intervalMs, capacity, metrics: metrics && [...metrics], procPath, retainSamples, overflow };
 }
 
 /**
@@ -105,8 +114,23 @@ export class NativeSampler {
     return this.raw.running;
   }
 
-  start(onSample?: () => void): void {
-    call(() => this.raw.start(onSample));
+  /**
+   * Start sampling; `onSample` is called after each sample drained live (see `setFeed`,
+   * `setNotifyEvery`). With `stream`, each sample's line is also appended to that open JSON
+   * Lines stream by a native writer thread (internal: the collector hands a JsonlSink's).
+   */
+  start(onSample?: () => void, stream?: RawStreamOptions): void {
+    call(() => this.raw.start(onSample, stream));
+  }
+
+  /** The native stream's state, if `start` was given one. */
+  streamStatus(): RawStreamStatus | undefined {
+    return this.raw.streamStatus() ?? undefined;
+  }
+
+  /** The samples the native stream accepted and could not write (after a failure), undecoded. */
+  streamUnwrittenBatch(): NativeBatch {
+    return this.raw.streamUnwritten();
   }
 
   drain(): DecodedBatch {
@@ -143,5 +167,47 @@ export class NativeSampler {
   /** `stop()` without decoding. */
   stopBatch(): NativeBatch {
     return this.raw.stop();
+  }
+
+  /**
+   * Feed `drain()` (the default) or not. With `retainSamples`, samples are kept either way:
+   * turn the feed off while nothing consumes samples live, and the JS thread is not woken.
+   */
+  setFeed(on: boolean): void {
+    this.raw.setFeed(on);
+  }
+
+  /** Call `onSample` once when the `n`th sample has been taken (Infinity: never). */
+  setWakeAt(n: number): void {
+    this.raw.setWakeAt(n);
+  }
+
+  /**
+   * The retained samples (see `retainSamples`), oldest first, decoded now; from sequence number
+   * `fromSeq` on, and with `lastSeconds` only those taken that long or less before the newest.
+   * Also after `stop()`.
+   */
+  history(options: { fromSeq?: number; lastSeconds?: number } = {}): DecodedBatch {
+    return decodeBatch(this.historyBatch(options), this.host, this.layouts);
+  }
+
+  /** `history()` without decoding. */
+  historyBatch(options: { fromSeq?: number; lastSeconds?: number } = {}): NativeBatch {
+    const { fromSeq = 0, lastSeconds } = options;
+    return this.raw.history(fromSeq, lastSeconds === undefined ? undefined : lastSeconds * 1000);
+  }
+
+  /** The last `n` (1 or 2) samples taken, retained or not, without decoding. */
+  tailBatch(n: 1 | 2): NativeBatch {
+    return this.raw.tail(n);
+  }
+
+  /** Decode a batch this sampler gave (its layouts were kept as they crossed). */
+  decode(batch: NativeBatch): DecodedBatch {
+    return decodeBatch(batch, this.host, this.layouts);
+  }
+
+  counts(): NativeSamplerCounts {
+    return this.raw.counts();
   }
 }

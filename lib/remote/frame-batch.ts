@@ -1,39 +1,74 @@
 /**
- * One host's frames → one-sample NativeBatches through a native ProcParser kept per host, so
- * remote samples are stored by the same CompactSeries as local ones. The parser keeps names
- * interned between frames and sends a layout only when a disk, interface or key set changes.
+ * One remote host's samples: its frames → samples through a native ProcParser kept per host,
+ * which also keeps them compactly (the core's series, the same encoding as the local sampler's)
+ * under the collector's bound. The parser keeps names interned between frames and sends a
+ * layout only when a disk, interface or key set changes; samples become objects only when a
+ * live consumer or `history()` asks.
  */
 import { binding, type NativeBatch, type RawProcParser } from '../native/binding.js';
-import type { Metric } from '../types/sample.js';
+import { decodeBatch, decodeOne, LayoutCache } from '../native/decode.js';
+import type { OverflowPolicy } from '../types/collector.js';
+import type { Metric, SampleDict } from '../types/sample.js';
 import type { SampleFrame } from './frames.js';
 
 export interface AssembledFrame {
-  /** Carries a layout only when it is new: give `batch.layouts` to the store first. */
   batch: NativeBatch;
-  errors?: Record<string, string>;
+  /** Every section failed: the sample holds only errors. */
+  hasData: boolean;
 }
 
 export class FrameAssembler {
-  private readonly parser: RawProcParser = new (binding().ProcParser)();
+  private readonly parser: RawProcParser;
+  private readonly layouts = new LayoutCache();
 
-  /** `metrics`: the sections the remote loop sends. */
-  constructor(private readonly metrics: readonly Metric[]) {}
+  /** `metrics`: the sections the remote loop sends; `host`: the samples' key. */
+  constructor(private readonly metrics: readonly Metric[], private readonly host: string, maxSamples: number, overflow: OverflowPolicy) {
+    this.parser = new (binding().ProcParser)({ retainSamples: maxSamples, overflow });
+  }
 
-  assemble(frame: SampleFrame, wallNs: bigint, monoNs: bigint): AssembledFrame {
-    let errors: Record<string, string> | undefined;
+  /** A frame's sample; `extra` errors (a reboot) are kept with it. */
+  assemble(frame: SampleFrame, wallNs: bigint, monoNs: bigint, extra?: Record<string, string>): AssembledFrame {
+    const errors: { source: string; message: string }[] = [];
     const texts = this.metrics.map((m) => {
       const text = frame.sections[m];
       if (text === undefined) {
-        (errors ??= {})[m] = frame.missing.includes(m) ? `cannot read ${m} on the remote host` : `${m} missing from the frame`;
+        errors.push({ source: m, message: frame.missing.includes(m) ? `cannot read ${m} on the remote host` : `${m} missing from the frame` });
         return null;
       }
       return text;
     });
-    return { batch: this.parser.parse([...this.metrics], texts, wallNs, monoNs), errors };
+    const hasData = errors.length < this.metrics.length;
+    for (const [source, message] of Object.entries(extra ?? {})) errors.push({ source, message });
+    return { batch: this.parse([...this.metrics], texts, wallNs, monoNs, errors), hasData };
   }
 
-  /** A sample with no values (its slot's error says why). */
-  empty(wallNs: bigint, monoNs: bigint): AssembledFrame {
-    return { batch: this.parser.parse([], [], wallNs, monoNs) };
+  /** A sample with no values, its errors saying why. */
+  empty(wallNs: bigint, monoNs: bigint, errors: Record<string, string>): AssembledFrame {
+    const list = Object.entries(errors).map(([source, message]) => ({ source, message }));
+    return { batch: this.parse([], [], wallNs, monoNs, list), hasData: false };
+  }
+
+  private parse(metrics: string[], texts: (Buffer | null)[], wallNs: bigint, monoNs: bigint, errors: { source: string; message: string }[]): NativeBatch {
+    const batch = this.parser.parse(metrics, texts, wallNs, monoNs, errors.length > 0 ? errors : undefined);
+    // A layout crosses once: keep it whether or not this sample is decoded now.
+    this.layouts.add(batch.layouts);
+    return batch;
+  }
+
+  /** The sample of a batch `assemble` or `empty` gave. */
+  decode(batch: NativeBatch): SampleDict {
+    const dict = decodeOne(batch, 0, this.layouts.get(batch.layoutIds[0]), this.host);
+    for (const e of batch.errors) (dict.errors ??= {})[e.source] = e.message;
+    return dict;
+  }
+
+  /** The samples kept (within the bound), oldest first. */
+  history(): SampleDict[] {
+    return decodeBatch(this.parser.history(0), this.host, this.layouts).samples;
+  }
+
+  /** Samples taken, kept or not. */
+  get taken(): number {
+    return this.parser.counts().taken;
   }
 }

@@ -3,14 +3,13 @@
  * native sampler (a TimeSeriesCollector), every other host over one persistent SSH channel
  * (connection.ts). One timer ticks every remote host at once, so their samples line up; each
  * tick gives each host exactly one sample: data, or `{timestamp, hostname, errors: {ssh}}`.
- * Samples are stored compactly (CompactSeries, as locally) and become objects only when asked
- * for or when a sink, listener or iterator wants them.
+ * Samples are stored compactly by the native core (per host, as locally) and become objects only
+ * when asked for or when a sink, listener or iterator wants them.
  */
 import type { EventEmitter } from 'node:events';
 import { hostname as osHostname } from 'node:os';
 
 import { HostseriesError, InvalidOptionError, type SshError } from '../errors.js';
-import { CompactSeries } from '../collector/compact.js';
 import { TimeSeriesCollector } from '../collector/time-series-collector.js';
 import { CollectorBase } from '../collector/base.js';
 import { KeepAlive } from '../collector/keep-alive.js';
@@ -19,7 +18,7 @@ import { LiveStream } from '../collector/stream.js';
 import { formatHost, parseHosts } from '../hosts/parse.js';
 import { TimeSeriesData } from '../models/data.js';
 import { TimeSeriesSample } from '../models/sample.js';
-import { decodeOne, isoSeconds } from '../native/decode.js';
+import { isoSeconds } from '../native/decode.js';
 import { METRICS, type CollectionMethod, type Metric } from '../types/sample.js';
 import { HostConnection } from './connection.js';
 import { connectionParams, KnownHostsPool } from './connection-params.js';
@@ -48,9 +47,8 @@ interface Events {
 interface RemoteHost {
   target: RemoteTarget;
   conn: HostConnection;
-  store: CompactSeries;
+  /** The host's samples: parsed and kept natively. */
   assembler: FrameAssembler;
-  collected: number;
   withData: number;
 }
 
@@ -228,9 +226,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
       this.remote.set(t.key, {
         target: t,
         conn,
-        store: new CompactSeries(t.key),
-        assembler: new FrameAssembler(this.metrics),
-        collected: 0,
+        assembler: new FrameAssembler(this.metrics, t.key, this.maxSamples, this.overflow),
         withData: 0,
       });
     }
@@ -379,7 +375,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
    * included, counted over the whole run whatever maxSamples kept) and the method it implies.
    */
   private runSummaryHosts(): { hostsCollected: string[]; collectionMethod: CollectionMethod } {
-    const hostsCollected = this.hosts.filter((k) => (this.remote.get(k)?.collected ?? this.local.get(k)?.sampleCount ?? 0) > 0);
+    const hostsCollected = this.hosts.filter((k) => (this.remote.get(k)?.assembler.taken ?? this.local.get(k)?.sampleCount ?? 0) > 0);
     return { hostsCollected, collectionMethod: TimeSeriesData.collectionMethodFor(hostsCollected) };
   }
 
@@ -388,12 +384,9 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
   private onFrame(key: string, tick: Tick, frame: SampleFrame, reboot?: HostReboot): void {
     const h = this.remote.get(key);
     if (!h) return;
-    const a = h.assembler.assemble(frame, tick.wallNs, tick.monoNs);
-    // Data unless every section failed.
-    const hasData = !a.errors || Object.keys(a.errors).length < this.metrics.length;
     // The counters restarted here: say so in the data (rates already refuse to cross a btime change).
-    const errors = reboot ? { ...a.errors, reboot: rebootMessage(reboot) } : a.errors;
-    this.keep(h, a, errors, hasData);
+    const a = h.assembler.assemble(frame, tick.wallNs, tick.monoNs, reboot ? { reboot: rebootMessage(reboot) } : undefined);
+    this.keep(h, a);
   }
 
   /** A tick's frame deadline: at least one interval. */
@@ -410,22 +403,17 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
   private onSlotError(key: string, tick: Tick, message: string): void {
     const h = this.remote.get(key);
     if (!h) return;
-    this.keep(h, h.assembler.empty(tick.wallNs, tick.monoNs), { ssh: message }, false);
+    this.keep(h, h.assembler.empty(tick.wallNs, tick.monoNs, { ssh: message }));
   }
 
-  private keep(h: RemoteHost, a: AssembledFrame, errors: Record<string, string> | undefined, hasData: boolean): void {
-    h.store.addLayouts(a.batch.layouts);
-    h.collected++;
-    if (hasData) h.withData++;
-    h.store.appendBounded(a.batch, 0, { errors }, this.maxSamples, this.overflow);
-    if (h.collected > this.maxSamples) this.warnFull(true);
+  private keep(h: RemoteHost, a: AssembledFrame): void {
+    if (a.hasData) h.withData++;
+    if (h.assembler.taken > this.maxSamples) this.warnFull(true);
     if (!this.sink && !this.live.active && this.listenerCount('sample') === 0) {
       this.total++;
       return;
     }
-    const dict = decodeOne(a.batch, 0, h.store.layouts.get(a.batch.layoutIds[0]), h.target.key);
-    if (errors) dict.errors = errors;
-    this.deliver(h.target.key, TimeSeriesSample.fromTrustedDict(dict));
+    this.deliver(h.target.key, TimeSeriesSample.fromTrustedDict(h.assembler.decode(a.batch)));
   }
 
   private deliver(key: string, sample: TimeSeriesSample): void {
@@ -442,10 +430,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
   /** A host's samples kept in memory ([] when it has none, or never got going). */
   private samplesOf(key: string): TimeSeriesSample[] {
     const r = this.remote.get(key);
-    if (r) {
-      const from = Math.max(0, r.store.length - this.maxSamples);
-      return [...r.store.dicts(from)].map(({ dict }) => TimeSeriesSample.fromTrustedDict(dict));
-    }
+    if (r) return r.assembler.history().map((d) => TimeSeriesSample.fromTrustedDict(d));
     return this.local.get(key)?.history() ?? [];
   }
 

@@ -19,7 +19,7 @@ export type {
   MultiHostTimeSeriesCollectorOptions,
 } from './collector.js';
 export type { HostStatus, HostState, HostGap, HostReboot } from './host-status.js';
-export type { NativeSamplerOptions, SampleOnceOptions } from './native.js';
+export type { NativeSamplerCounts, NativeSamplerOptions, SampleOnceOptions } from './native.js';
 export type { Rates, DiskRates, NetRates, CpuRates, MemLevels, VmRates, RateInput, IntervalOptions } from './rates.js';
 export type {
   HostEntry, ParseHostsOptions, SshOptions, StrictHostKeyChecking, HostKeyVerdict, ResolvedSshConfig, SshConfigOptions,

@@ -22,4 +22,28 @@ export interface NativeSamplerOptions {
    * `errors`; a directory that cannot be read makes `start()` throw ERR_PROC_READ.
    */
   procPath?: string;
+  /**
+   * Keep the samples natively as well, compactly (~150 bytes a sample), at most this many
+   * (`Infinity`: no bound): `history()` decodes them when asked, and `setFeed(false)` spares the
+   * JS thread a wake-up per sample when nothing consumes them live.
+   */
+  retainSamples?: number;
+  /** What a full retention does: keep the first samples (the default) or the latest (`rolling`). */
+  overflow?: 'keep-first' | 'rolling';
+}
+
+/** A native sampler's counters since its start. */
+export interface NativeSamplerCounts {
+  /** Samples taken. */
+  taken: number;
+  /** Samples retained (within `retainSamples`). */
+  retained: number;
+  /** Memory the retained samples take. */
+  retainedBytes: number;
+  /** Ticks that came due while the machine was too busy to sample. */
+  missedTicks: number;
+  /** Samples the live feed dropped because nobody drained it in time (still retained). */
+  feedDropped: number;
+  /** Malformed /proc lines the parsers skipped. */
+  skippedLines: number;
 }

@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use crate::clock::{mono_ns, wall_ns};
 use crate::error::{Error, ErrorCode, Result};
+use crate::jsonl::writer::{StreamConfig, StreamStatus, StreamWriter};
 use crate::layout::LayoutTracker;
 use crate::metrics::{Metric, MetricSet};
 use crate::reader::ProcReader;
+use crate::series::{Retention, Series};
 use crate::store::{Batch, SampleError, SentLayouts, Store};
 
 pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
@@ -22,6 +24,10 @@ pub struct SamplerConfig {
     pub interval: Duration,
     /// Samples kept between drains; the oldest is dropped (and counted) beyond it.
     pub capacity: usize,
+    /// Keep every sample in a compact [`Series`] on the sampling thread as well, under this
+    /// bound, so that a caller that needs no live feed is not woken per sample
+    /// ([`Sampler::set_feed`]) and decodes only what it asks for ([`Sampler::history`]).
+    pub retention: Option<Retention>,
     pub metrics: MetricSet,
     /// Where the proc filesystem is mounted: `/proc`, or e.g. `/host/proc` in a container that
     /// samples its host.
@@ -34,6 +40,7 @@ impl Default for SamplerConfig {
         SamplerConfig {
             interval: Duration::from_secs(10),
             capacity: 4096,
+            retention: None,
             metrics: MetricSet::all(),
             proc_path: PathBuf::from("/proc"),
         }
@@ -98,7 +105,14 @@ pub fn final_sample_min_gap(interval: Duration) -> Duration {
 }
 
 struct State {
+    /// The live feed: samples waiting for `drain`, while `feed` is on.
     store: Store,
+    feed: bool,
+    series: Option<Series>,
+    /// Notify once when this many samples have been taken (e.g. a bound is first passed).
+    wake_at: u64,
+    /// Sequence number of the next sample.
+    seq: u64,
     stop: bool,
     /// Take one last sample before ending (see `final_sample_min_gap`).
     final_sample: bool,
@@ -112,6 +126,9 @@ struct State {
 
 struct Shared {
     state: Mutex<State>,
+    /// The stream the samples are appended to as they are taken (see `start_streaming`);
+    /// closed (written out and synced) as the thread ends, kept for its status afterwards.
+    stream: Mutex<Option<StreamWriter>>,
     wake: Condvar,
     /// Notify once this many samples wait undrained (1: every sample).
     notify_every: AtomicU32,
@@ -122,6 +139,21 @@ impl Shared {
         // A panic on the sampling thread must not make every later call panic too.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// Counters since the start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Samples taken.
+    pub taken: u64,
+    /// Samples within the retained series' window.
+    pub retained: u64,
+    /// Memory of the retained series.
+    pub retained_bytes: u64,
+    pub missed_ticks: u64,
+    /// Samples the live feed dropped because nobody drained it in time (still retained).
+    pub feed_dropped: u64,
+    pub skipped_lines: u64,
 }
 
 pub struct Sampler {
@@ -144,11 +176,39 @@ pub fn check_supported(proc_path: &Path) -> Result<()> {
 
 impl Sampler {
     pub fn start(cfg: SamplerConfig, notify: Option<Notify>) -> Result<Sampler> {
+        Sampler::start_streaming(cfg, notify, None)
+    }
+
+    /// [`Sampler::start`], with every sample also appended to a JSON Lines stream by a writer
+    /// thread of its own ([`StreamWriter`]); its events (a failure, its cap reached) call
+    /// `notify` too.
+    pub fn start_streaming(
+        cfg: SamplerConfig,
+        notify: Option<Notify>,
+        stream: Option<StreamConfig>,
+    ) -> Result<Sampler> {
         cfg.check()?;
         check_supported(&cfg.proc_path)?;
+        let notify = notify.map(Arc::new);
+        let stream = match stream {
+            Some(sc) => {
+                let n = notify.clone();
+                let on_event = Box::new(move || {
+                    if let Some(n) = &n {
+                        n();
+                    }
+                });
+                Some(StreamWriter::start(sc, on_event)?)
+            }
+            None => None,
+        };
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 store: Store::new(cfg.capacity),
+                feed: true,
+                series: cfg.retention.map(Series::new),
+                wake_at: u64::MAX,
+                seq: 0,
                 stop: false,
                 final_sample: false,
                 ended: false,
@@ -157,6 +217,7 @@ impl Sampler {
                 skipped_lines: 0,
                 layouts_sent: SentLayouts::default(),
             }),
+            stream: Mutex::new(stream),
             wake: Condvar::new(),
             notify_every: AtomicU32::new(1),
         });
@@ -176,6 +237,72 @@ impl Sampler {
     /// A consumer that needs no live feed wakes up `n` times less often.
     pub fn set_notify_every(&self, n: u32) {
         self.shared.notify_every.store(n.max(1), Ordering::Relaxed);
+    }
+
+    /// Feed `drain` (the default) or not: with a retained series, samples are kept there either
+    /// way, and a caller with no live consumer turns the feed (and its wake-ups) off.
+    pub fn set_feed(&self, on: bool) {
+        let mut st = self.shared.lock();
+        st.feed = on;
+        if !on {
+            st.store.drain();
+        }
+    }
+
+    /// Notify once when the `n`th sample has been taken (`u64::MAX`: never).
+    pub fn set_wake_at(&self, n: u64) {
+        self.shared.lock().wake_at = n;
+    }
+
+    /// The retained samples from sequence number `from` on (those within the retention's
+    /// window; with `last_ns`, only those taken that long or less before the newest), decoded.
+    /// Layouts cross once, as in `drain`. Empty without a retention.
+    pub fn history(&self, from: u64, last_ns: Option<u64>) -> Batch {
+        let mut st = self.shared.lock();
+        let mut b = Batch::default();
+        if let Some(series) = &st.series {
+            series.window_into(from, last_ns, &mut b);
+        }
+        st.layouts_sent.filter(&mut b);
+        b
+    }
+
+    /// The last `n` (at most 2) samples taken, retained or not.
+    pub fn tail(&self, n: usize) -> Batch {
+        let mut st = self.shared.lock();
+        let mut b = Batch::default();
+        if let Some(series) = &st.series {
+            series.tail_into(n, &mut b);
+        }
+        st.layouts_sent.filter(&mut b);
+        b
+    }
+
+    /// The stream's state (see `start_streaming`), if there is one.
+    pub fn stream_status(&self) -> Option<StreamStatus> {
+        lock(&self.shared.stream).as_ref().map(StreamWriter::status)
+    }
+
+    /// The samples the stream accepted and could not write (after a failure), decoded.
+    pub fn stream_unwritten(&self) -> Batch {
+        let mut b = Batch::default();
+        if let Some(w) = lock(&self.shared.stream).as_ref() {
+            w.unwritten(&mut b);
+        }
+        self.shared.lock().layouts_sent.filter(&mut b);
+        b
+    }
+
+    pub fn counts(&self) -> Counts {
+        let st = self.shared.lock();
+        Counts {
+            taken: st.seq,
+            retained: st.series.as_ref().map_or(0, |s| s.visible() as u64),
+            retained_bytes: st.series.as_ref().map_or(0, |s| s.bytes() as u64),
+            missed_ticks: st.missed_ticks,
+            feed_dropped: st.store.dropped(),
+            skipped_lines: st.skipped_lines,
+        }
     }
 
     pub fn is_running(&self) -> bool {
@@ -233,8 +360,16 @@ impl Drop for Sampler {
 /// Marks the thread ended and calls the `on_end` callbacks, also when the thread panics.
 struct EndGuard<'a>(&'a Shared);
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Drop for EndGuard<'_> {
     fn drop(&mut self) {
+        // Everything taken is in the stream (and synced) before anyone hears that the thread ended.
+        if let Some(w) = lock(&self.0.stream).as_mut() {
+            w.close();
+        }
         let callbacks = {
             let mut st = self.0.lock();
             st.ended = true;
@@ -248,10 +383,13 @@ impl Drop for EndGuard<'_> {
 
 struct Tick<'a> {
     shared: &'a Shared,
-    notify: Option<Notify>,
+    notify: Option<Arc<Notify>>,
+    /// Sequence number of the next sample.
+    seq: u64,
     reader: ProcReader,
     layouts: LayoutTracker,
     errors: Vec<SampleError>,
+    values: Vec<u64>,
 }
 
 impl Tick<'_> {
@@ -262,14 +400,33 @@ impl Tick<'_> {
         let skipped = self.reader.read(&mut self.errors);
         let snap = self.reader.snapshot();
         let layout = self.layouts.for_snapshot(snap).clone();
-        let pending = {
+        self.values.clear();
+        layout.encode(snap, &mut self.values);
+        let seq = self.seq;
+        self.seq += 1;
+        if let Some(w) = lock(&self.shared.stream).as_ref() {
+            w.submit(&layout, seq, wall, mono, &self.values, &self.errors);
+        }
+        let wake = {
             let mut st = self.shared.lock();
-            st.store.push(&layout, wall, mono, snap, &mut self.errors);
+            let st = &mut *st;
+            st.seq = self.seq;
             st.skipped_lines += u64::from(skipped);
-            st.store.len()
+            if let Some(series) = &mut st.series {
+                series.push(&layout, wall, mono, &self.values, &self.errors);
+            }
+            let mut wake = st.seq == st.wake_at;
+            if st.feed {
+                let errors = std::mem::take(&mut self.errors);
+                st.store
+                    .push_values(&layout, seq, wall, mono, &self.values, errors);
+                wake |= st.store.len() >= self.shared.notify_every.load(Ordering::Relaxed) as usize;
+            }
+            wake
         };
+        self.errors.clear();
         if let Some(n) = &self.notify {
-            if pending >= self.shared.notify_every.load(Ordering::Relaxed) as usize {
+            if wake {
                 n();
             }
         }
@@ -277,16 +434,18 @@ impl Tick<'_> {
     }
 }
 
-fn run(shared: &Shared, cfg: &SamplerConfig, notify: Option<Notify>) {
+fn run(shared: &Shared, cfg: &SamplerConfig, notify: Option<Arc<Notify>>) {
     let _end = EndGuard(shared);
     let interval = cfg.interval.as_nanos() as u64;
     let min_gap = final_sample_min_gap(cfg.interval).as_nanos() as u64;
     let mut t = Tick {
         shared,
         notify,
+        seq: 0,
         reader: ProcReader::with_proc(&cfg.proc_path, cfg.metrics),
         layouts: LayoutTracker::default(),
         errors: Vec::new(),
+        values: Vec::new(),
     };
     let start = mono_ns();
     let mut tick: u64 = 0;
@@ -365,6 +524,42 @@ mod tests {
         assert!(!second.is_empty());
         // Same disks and interfaces: the layout is not sent again.
         assert!(second.layouts.iter().all(|l| l.id > first.layouts[0].id));
+    }
+
+    #[test]
+    fn retained_series_without_feed() {
+        let mut s = Sampler::start(
+            SamplerConfig {
+                retention: Some(Retention {
+                    max_samples: 3,
+                    overflow: crate::series::Overflow::Rolling,
+                }),
+                ..cfg(10)
+            },
+            None,
+        )
+        .unwrap();
+        s.set_feed(false);
+        std::thread::sleep(Duration::from_millis(120));
+        assert!(s.drain().is_empty(), "no live feed");
+        let b = s.stop();
+        let c = s.counts();
+        assert!(c.taken >= 5, "{c:?}");
+        assert_eq!(c.retained, 3);
+        assert!(b.is_empty());
+        let h = s.history(0, None);
+        assert_eq!(h.len(), 3);
+        assert_eq!(h.seqs, vec![c.taken - 3, c.taken - 2, c.taken - 1]);
+        assert_eq!(
+            h.layouts.len(),
+            1,
+            "the layout crosses with the first batch that uses it"
+        );
+        let t = s.tail(2);
+        assert_eq!(t.seqs, h.seqs[1..]);
+        assert_eq!(t.values, h.values[h.offsets[1] as usize..]);
+        // Within the last 0 ns: the newest only.
+        assert_eq!(s.history(0, Some(0)).seqs, vec![c.taken - 1]);
     }
 
     #[test]

@@ -358,6 +358,16 @@ impl Series {
         self.end
     }
 
+    /// The samples within the window from sequence number `from` on (with `last_ns`, only
+    /// those taken that long or less before the newest), decoded into `out`.
+    pub fn window_into(&self, from: u64, last_ns: Option<u64>, out: &mut Batch) {
+        let mut from = from.max(self.visible_from());
+        if let Some(ns) = last_ns {
+            from = from.max(self.seq_within(ns));
+        }
+        self.decode_into(from, out);
+    }
+
     /// Every held sample from sequence number `from` on, decoded into `out` (appended, with
     /// their layouts, sequence numbers and errors).
     pub fn decode_into(&self, from: u64, out: &mut Batch) {

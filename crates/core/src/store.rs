@@ -56,18 +56,16 @@ impl Batch {
     }
 }
 
-/// Hands each layout to the caller once: a batch keeps only layouts newer than those sent
-/// before (ids only grow), so names cross to JS once, not on every drain.
+/// Hands each layout to the caller once: a batch keeps only layouts not sent before, so names
+/// cross to JS once, not on every drain. A set, not a watermark: a history or tail batch may
+/// carry an older layout after a newer one has crossed.
 #[derive(Default)]
-pub struct SentLayouts(u32);
+pub struct SentLayouts(std::collections::HashSet<u32>);
 
 impl SentLayouts {
     pub fn filter(&mut self, b: &mut Batch) {
-        let sent = self.0;
-        b.layouts.retain(|l| l.id >= sent);
-        if let Some(max) = b.layouts.iter().map(|l| l.id).max() {
-            self.0 = max + 1;
-        }
+        let sent = &mut self.0;
+        b.layouts.retain(|l| sent.insert(l.id));
     }
 }
 

@@ -4,8 +4,9 @@
 use crate::layout::LayoutTracker;
 use crate::metrics::{Metric, MetricSet};
 use crate::reader::ProcReader;
+use crate::series::{Retention, Series};
 use crate::snapshot::Snapshot;
-use crate::store::{Batch, SentLayouts, Store};
+use crate::store::{Batch, SampleError, SentLayouts, Store};
 
 pub struct TextSampler {
     reader: ProcReader,
@@ -13,6 +14,10 @@ pub struct TextSampler {
     layouts: LayoutTracker,
     store: Store,
     sent: SentLayouts,
+    values: Vec<u64>,
+    /// The host's samples, kept compactly when asked to ([`TextSampler::retaining`]).
+    series: Option<Series>,
+    seq: u64,
 }
 
 impl Default for TextSampler {
@@ -23,11 +28,22 @@ impl Default for TextSampler {
             layouts: LayoutTracker::default(),
             store: Store::new(1),
             sent: SentLayouts::default(),
+            values: Vec::new(),
+            series: None,
+            seq: 0,
         }
     }
 }
 
 impl TextSampler {
+    /// A sampler that also keeps its samples in a compact [`Series`] under `retention`.
+    pub fn retaining(retention: Retention) -> TextSampler {
+        TextSampler {
+            series: Some(Series::new(retention)),
+            ..TextSampler::default()
+        }
+    }
+
     /// One sample from the given sections' texts (absent sections are absent in the sample),
     /// as a one-sample batch that carries its layout only when it is new.
     pub fn sample<'a>(
@@ -36,6 +52,17 @@ impl TextSampler {
         wall_ns: u64,
         mono_ns: u64,
     ) -> Batch {
+        self.sample_with(sections, wall_ns, mono_ns, Vec::new())
+    }
+
+    /// [`TextSampler::sample`] with the sample's errors (a section missing, a lost connection).
+    pub fn sample_with<'a>(
+        &mut self,
+        sections: impl IntoIterator<Item = (Metric, &'a [u8])>,
+        wall_ns: u64,
+        mono_ns: u64,
+        errors: Vec<SampleError>,
+    ) -> Batch {
         self.snap.present = MetricSet::EMPTY;
         self.snap.shape_changed = false;
         let mut skipped = 0;
@@ -43,12 +70,32 @@ impl TextSampler {
             skipped += self.reader.parse(metric, text, &mut self.snap);
         }
         let layout = self.layouts.for_snapshot(&self.snap).clone();
+        self.values.clear();
+        layout.encode(&self.snap, &mut self.values);
+        if let Some(series) = &mut self.series {
+            series.push(&layout, wall_ns, mono_ns, &self.values, &errors);
+        }
         self.store
-            .push(&layout, wall_ns, mono_ns, &self.snap, &mut Vec::new());
+            .push_values(&layout, self.seq, wall_ns, mono_ns, &self.values, errors);
+        self.seq += 1;
         let mut b = self.store.drain();
         b.skipped_lines = u64::from(skipped);
         self.sent.filter(&mut b);
         b
+    }
+
+    /// The retained samples (see [`Series::window_into`]); layouts cross once, as in `sample`.
+    pub fn history(&mut self, from: u64, last_ns: Option<u64>) -> Batch {
+        let mut b = Batch::default();
+        if let Some(series) = &self.series {
+            series.window_into(from, last_ns, &mut b);
+        }
+        self.sent.filter(&mut b);
+        b
+    }
+
+    pub fn series(&self) -> Option<&Series> {
+        self.series.as_ref()
     }
 }
 

@@ -31,3 +31,55 @@ fn warm_samples_do_not_allocate() {
     // A disk or interface may come or go while this runs (a new layout); allow for one.
     assert!(n <= 16, "{n} allocations in 200 warm samples");
 }
+
+#[test]
+fn the_counter_counts_this_thread_only() {
+    let n = allocations(|| drop(std::hint::black_box(vec![1u8; 64])));
+    assert_eq!(n, 1);
+    let n = allocations(|| {
+        std::thread::spawn(|| drop(std::hint::black_box(vec![1u8; 64])))
+            .join()
+            .unwrap()
+    });
+    // Spawning allocates here; the other thread's vector is not counted.
+    assert!(n >= 1);
+    let other = std::thread::spawn(|| allocations(|| drop(std::hint::black_box(vec![1u8; 64]))));
+    assert_eq!(other.join().unwrap(), 1);
+}
+
+/// The sampler's compact series under a rolling bound reuses a dropped chunk's buffers: once a
+/// chunk has been dropped, pushing allocates nothing.
+#[test]
+fn warm_rolling_series_does_not_allocate() {
+    use hostseries_core::series::{Overflow, Retention, Series, CHUNK_SAMPLES};
+    let mut reader = ProcReader::new(MetricSet::all());
+    let mut layouts = LayoutTracker::default();
+    let mut series = Series::new(Retention {
+        max_samples: 8,
+        overflow: Overflow::Rolling,
+    });
+    let mut values = Vec::new();
+    let mut errors = Vec::new();
+    let mut sample = |series: &mut Series| {
+        reader.read(&mut errors);
+        let snap = reader.snapshot();
+        let layout = layouts.for_snapshot(snap).clone();
+        values.clear();
+        layout.encode(snap, &mut values);
+        let n = allocations(|| {
+            series.push(&layout, 0, 0, &values, &[]);
+        });
+        errors.clear();
+        n
+    };
+    for _ in 0..3 * CHUNK_SAMPLES {
+        sample(&mut series);
+    }
+    let n: usize = (0..3 * CHUNK_SAMPLES).map(|_| sample(&mut series)).sum();
+    // A disk or interface may come or go while this runs (a keyframe of another size); allow it.
+    assert!(
+        n <= 4,
+        "{n} allocations in {} warm pushes",
+        3 * CHUNK_SAMPLES
+    );
+}

@@ -6,9 +6,11 @@
 use std::path::PathBuf;
 
 use hostseries_core::clock::{mono_ns, wall_ns};
+use hostseries_core::jsonl::writer::StreamConfig;
 use hostseries_core::jsonl::SampleLineFormatter;
 use hostseries_core::layout::LayoutTracker;
 use hostseries_core::sampler::interval_from_ms;
+use hostseries_core::series::{Overflow, Retention};
 use hostseries_core::store::{SampleError, Store};
 use hostseries_core::{
     Batch, Error as CoreError, ErrorCode, Layout, Metric, MetricSet, ProcReader, Sampler,
@@ -68,6 +70,8 @@ fn js_option(rust: &'static str) -> &'static str {
     match rust {
         "interval" => "intervalMs",
         "proc_path" => "procPath",
+        "retain_samples" => "retainSamples",
+        "fd" => "stream.fd",
         other => other,
     }
 }
@@ -104,6 +108,8 @@ pub struct NativeSampleError {
 pub struct NativeBatch<'env> {
     pub layouts: Vec<NativeLayout>,
     pub layout_ids: Uint32ArraySlice<'env>,
+    /// Per sample: its sequence number since the start.
+    pub seqs: Float64ArraySlice<'env>,
     pub wall_ns: BigUint64ArraySlice<'env>,
     pub mono_ns: BigUint64ArraySlice<'env>,
     pub offsets: Uint32ArraySlice<'env>,
@@ -141,6 +147,10 @@ fn batch_columns(env: &Env, b: Batch) -> Result<NativeBatch<'_>> {
     Ok(NativeBatch {
         layouts: b.layouts.iter().map(|l| layout_to_js(l)).collect(),
         layout_ids: Uint32ArraySlice::copy_from(env, &b.layout_ids)?,
+        seqs: Float64ArraySlice::copy_from(
+            env,
+            b.seqs.iter().map(|&s| s as f64).collect::<Vec<_>>(),
+        )?,
         wall_ns: BigUint64ArraySlice::copy_from(env, &b.wall_ns)?,
         mono_ns: BigUint64ArraySlice::copy_from(env, &b.mono_ns)?,
         offsets: Uint32ArraySlice::copy_from(env, &b.offsets)?,
@@ -188,17 +198,36 @@ pub struct ProcParser {
     inner: TextSampler,
 }
 
+#[napi(object)]
+pub struct ProcParserOptions {
+    /// Keep the samples natively too, at most this many (Infinity: no bound; see `history`).
+    pub retain_samples: Option<f64>,
+    /// What a full retention does: `keep-first` (the default) or `rolling`.
+    pub overflow: Option<String>,
+}
+
+#[napi(object)]
+pub struct SampleErrorInit {
+    pub source: String,
+    pub message: String,
+}
+
 #[napi]
 impl ProcParser {
     #[napi(constructor)]
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        ProcParser {
-            inner: TextSampler::default(),
-        }
+    pub fn new(options: Option<ProcParserOptions>) -> js::Result<Self> {
+        let inner = match options {
+            Some(o) => match retention(o.retain_samples, o.overflow)? {
+                Some(r) => TextSampler::retaining(r),
+                None => TextSampler::default(),
+            },
+            None => TextSampler::default(),
+        };
+        Ok(ProcParser { inner })
     }
 
-    /// One sample: `texts[i]` is the text of section `metrics[i]` (null: absent).
+    /// One sample: `texts[i]` is the text of section `metrics[i]` (null: absent); `errors` are
+    /// the sample's own (a section missing, a lost connection), kept with it.
     #[napi]
     pub fn parse<'env>(
         &mut self,
@@ -207,6 +236,7 @@ impl ProcParser {
         texts: Vec<Option<Buffer>>,
         wall_ns: BigInt,
         mono_ns: BigInt,
+        errors: Option<Vec<SampleErrorInit>>,
     ) -> js::Result<NativeBatch<'env>> {
         if metrics.len() != texts.len() {
             return Err(CoreError::invalid_option(
@@ -223,10 +253,47 @@ impl ProcParser {
             .into_iter()
             .zip(&texts)
             .filter_map(|(m, t)| t.as_ref().map(|t| (m, &t[..])));
+        let errors = errors
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| SampleError {
+                source: e.source,
+                message: e.message,
+            })
+            .collect();
         let b = self
             .inner
-            .sample(sections, wall_ns.get_u64().1, mono_ns.get_u64().1);
+            .sample_with(sections, wall_ns.get_u64().1, mono_ns.get_u64().1, errors);
         batch_to_js(env, b)
+    }
+
+    /// The retained samples from sequence number `from` on, optionally only those of the last
+    /// `lastMs` before the newest.
+    #[napi]
+    pub fn history<'env>(
+        &mut self,
+        env: &'env Env,
+        from: f64,
+        last_ms: Option<f64>,
+    ) -> js::Result<NativeBatch<'env>> {
+        let b = self
+            .inner
+            .history(seq_of(from), last_ms.map(|ms| seq_of(ms * 1e6)));
+        batch_to_js(env, b)
+    }
+
+    /// Samples parsed, and those retained (within the retention's bound).
+    #[napi]
+    pub fn counts(&self) -> SamplerCounts {
+        let series = self.inner.series();
+        SamplerCounts {
+            taken: series.map_or(0, |s| s.pushed()) as f64,
+            retained: series.map_or(0, |s| s.visible()) as f64,
+            retained_bytes: series.map_or(0, |s| s.bytes()) as f64,
+            missed_ticks: 0.0,
+            feed_dropped: 0.0,
+            skipped_lines: 0.0,
+        }
     }
 }
 
@@ -344,6 +411,119 @@ pub struct SamplerOptions {
     pub metrics: Option<Vec<String>>,
     /// Where the proc filesystem is mounted (default `/proc`).
     pub proc_path: Option<String>,
+    /// Keep the samples natively too, at most this many (Infinity: no bound; see `history`).
+    pub retain_samples: Option<f64>,
+    /// What a full retention does: `keep-first` (the default) or `rolling`.
+    pub overflow: Option<String>,
+}
+
+/// Where `start` appends each sample's line of the JSON Lines stream, natively.
+#[napi(object)]
+pub struct StreamOptions {
+    /// An open descriptor of the stream, positioned after its header (duplicated: the caller
+    /// keeps its own, which shares the offset, for the footer).
+    pub fd: i32,
+    pub host: String,
+    pub hostname: String,
+    /// Bytes of the file known good (the header), to cut back to after a failed write.
+    pub good_bytes: f64,
+    pub fsync_interval_ms: f64,
+    /// Samples past this many are neither written nor kept (default: no cap).
+    pub max_samples: Option<f64>,
+}
+
+#[napi(object)]
+pub struct StreamFailureInfo {
+    /// The OS errno (0 for a failure of the writer itself).
+    pub errno: i32,
+    /// `write`, `fsync` or `format`.
+    pub action: String,
+    pub message: String,
+}
+
+#[napi(object)]
+pub struct StreamStatusInfo {
+    pub written: f64,
+    pub accepted: f64,
+    pub good_bytes: f64,
+    pub batches: f64,
+    pub failure: Option<StreamFailureInfo>,
+}
+
+fn stream_config(o: StreamOptions) -> js::Result<StreamConfig> {
+    use std::os::fd::BorrowedFd;
+    if o.fd < 0 {
+        return Err(CoreError::invalid_option(
+            "fd",
+            format!("must be an open descriptor, got {}", o.fd),
+        ))
+        .or_throw();
+    }
+    // SAFETY: only borrowed for the dup; a closed descriptor makes the dup fail (EBADF).
+    let owned = unsafe { BorrowedFd::borrow_raw(o.fd) }
+        .try_clone_to_owned()
+        .map_err(|e| CoreError::invalid_option("fd", format!("{} cannot be duplicated: {e}", o.fd)))
+        .or_throw()?;
+    Ok(StreamConfig {
+        file: std::fs::File::from(owned),
+        host: o.host,
+        hostname: o.hostname,
+        good_bytes: seq_of(o.good_bytes),
+        fsync_interval: std::time::Duration::from_secs_f64(o.fsync_interval_ms.max(0.0) / 1000.0),
+        max_samples: o.max_samples.map_or(u64::MAX, seq_of),
+    })
+}
+
+#[napi(object)]
+pub struct SamplerCounts {
+    pub taken: f64,
+    pub retained: f64,
+    pub retained_bytes: f64,
+    pub missed_ticks: f64,
+    pub feed_dropped: f64,
+    pub skipped_lines: f64,
+}
+
+fn retention(max: Option<f64>, overflow: Option<String>) -> js::Result<Option<Retention>> {
+    let overflow = match overflow.as_deref() {
+        None | Some("keep-first") => Overflow::KeepFirst,
+        Some("rolling") => Overflow::Rolling,
+        Some(other) => {
+            return Err(CoreError::invalid_option(
+                "overflow",
+                format!("must be 'keep-first' or 'rolling', got {other:?}"),
+            ))
+            .or_throw()
+        }
+    };
+    let Some(max) = max else { return Ok(None) };
+    if max.is_nan() || max < 1.0 {
+        return Err(CoreError::invalid_option(
+            "retain_samples",
+            format!("must be at least 1, got {max}"),
+        ))
+        .or_throw();
+    }
+    let max_samples = if max >= usize::MAX as f64 {
+        usize::MAX
+    } else {
+        max as usize
+    };
+    Ok(Some(Retention {
+        max_samples,
+        overflow,
+    }))
+}
+
+/// A sequence number or count from JS: a whole number (fractions and negatives are clamped).
+fn seq_of(n: f64) -> u64 {
+    if n.is_nan() || n <= 0.0 {
+        0
+    } else if n >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        n as u64
+    }
 }
 
 type Wake = ThreadsafeFunction<(), (), (), Status, false, true>;
@@ -380,6 +560,7 @@ impl NativeSampler {
             capacity: options.capacity.map_or(defaults.capacity, |c| c as usize),
             metrics: metric_set(options.metrics)?,
             proc_path: options.proc_path.map_or(defaults.proc_path, PathBuf::from),
+            retention: retention(options.retain_samples, options.overflow)?,
         };
         config.check().or_throw()?;
         Ok(NativeSampler {
@@ -389,13 +570,18 @@ impl NativeSampler {
     }
 
     #[napi]
-    pub fn start(&mut self, on_sample: Option<Function<(), ()>>) -> js::Result<()> {
-        if self.sampler.is_some() {
-            return Err(CoreError::new(
-                ErrorCode::AlreadyStarted,
-                "the sampler is already running",
-            ))
-            .or_throw();
+    pub fn start(
+        &mut self,
+        on_sample: Option<Function<(), ()>>,
+        stream: Option<StreamOptions>,
+    ) -> js::Result<()> {
+        if let Some(s) = &self.sampler {
+            let message = if s.is_running() {
+                "the sampler is already running"
+            } else {
+                "the sampler has stopped; a sampler runs once (make a new one)"
+            };
+            return Err(CoreError::new(ErrorCode::AlreadyStarted, message)).or_throw();
         }
         let notify = match on_sample {
             Some(f) => {
@@ -412,8 +598,38 @@ impl NativeSampler {
             }
             None => None,
         };
-        self.sampler = Some(Sampler::start(self.config.clone(), notify).or_throw()?);
+        let stream = stream.map(stream_config).transpose()?;
+        self.sampler =
+            Some(Sampler::start_streaming(self.config.clone(), notify, stream).or_throw()?);
         Ok(())
+    }
+
+    /// The native stream's state (see `start`'s `stream`), if there is one.
+    #[napi]
+    pub fn stream_status(&self) -> Option<StreamStatusInfo> {
+        let st = self.sampler.as_ref()?.stream_status()?;
+        Some(StreamStatusInfo {
+            written: st.written as f64,
+            accepted: st.accepted as f64,
+            good_bytes: st.good_bytes as f64,
+            batches: st.batches as f64,
+            failure: st.failure.map(|f| StreamFailureInfo {
+                errno: f.errno,
+                action: f.action.to_string(),
+                message: f.message,
+            }),
+        })
+    }
+
+    /// The samples the stream accepted and could not write (after a failure).
+    #[napi]
+    pub fn stream_unwritten<'env>(&self, env: &'env Env) -> js::Result<NativeBatch<'env>> {
+        let b = self
+            .sampler
+            .as_ref()
+            .map(Sampler::stream_unwritten)
+            .unwrap_or_default();
+        batch_to_js(env, b)
     }
 
     /// Call `onSample` only once `n` samples wait undrained (default 1: after every sample).
@@ -421,6 +637,68 @@ impl NativeSampler {
     pub fn set_notify_every(&self, n: u32) {
         if let Some(s) = &self.sampler {
             s.set_notify_every(n);
+        }
+    }
+
+    /// Feed `drain` (the default) or not (samples are retained either way, see `retainSamples`).
+    #[napi]
+    pub fn set_feed(&self, on: bool) {
+        if let Some(s) = &self.sampler {
+            s.set_feed(on);
+        }
+    }
+
+    /// Call `onSample` once when the `n`th sample has been taken (Infinity: never).
+    #[napi]
+    pub fn set_wake_at(&self, n: f64) {
+        if let Some(s) = &self.sampler {
+            s.set_wake_at(seq_of(n));
+        }
+    }
+
+    /// The retained samples from sequence number `from` on, optionally only those of the last
+    /// `lastMs` before the newest; also after `stop()`.
+    #[napi]
+    pub fn history<'env>(
+        &self,
+        env: &'env Env,
+        from: f64,
+        last_ms: Option<f64>,
+    ) -> js::Result<NativeBatch<'env>> {
+        let last_ns = last_ms.map(|ms| seq_of(ms * 1e6));
+        let b = self
+            .sampler
+            .as_ref()
+            .map(|s| s.history(seq_of(from), last_ns))
+            .unwrap_or_default();
+        batch_to_js(env, b)
+    }
+
+    /// The last `n` (at most 2) samples taken, retained or not.
+    #[napi]
+    pub fn tail<'env>(&self, env: &'env Env, n: u32) -> js::Result<NativeBatch<'env>> {
+        let b = self
+            .sampler
+            .as_ref()
+            .map(|s| s.tail(n as usize))
+            .unwrap_or_default();
+        batch_to_js(env, b)
+    }
+
+    #[napi]
+    pub fn counts(&self) -> SamplerCounts {
+        let c = self
+            .sampler
+            .as_ref()
+            .map(Sampler::counts)
+            .unwrap_or_default();
+        SamplerCounts {
+            taken: c.taken as f64,
+            retained: c.retained as f64,
+            retained_bytes: c.retained_bytes as f64,
+            missed_ticks: c.missed_ticks as f64,
+            feed_dropped: c.feed_dropped as f64,
+            skipped_lines: c.skipped_lines as f64,
         }
     }
 
@@ -450,14 +728,11 @@ impl NativeSampler {
         Ok(promise)
     }
 
-    /// Stop at once and return what was left; a second stop returns an empty batch.
+    /// Stop at once and return what was left; a second stop returns an empty batch. The
+    /// retained samples stay (`history`).
     #[napi]
     pub fn stop<'env>(&mut self, env: &'env Env) -> js::Result<NativeBatch<'env>> {
-        let b = self
-            .sampler
-            .take()
-            .map(|mut s| s.stop())
-            .unwrap_or_default();
+        let b = self.sampler.as_mut().map(|s| s.stop()).unwrap_or_default();
         batch_to_js(env, b)
     }
 

@@ -2,10 +2,13 @@
  * The sink `record` hands the collector: a JsonlSink behind a per-host cap (--samples), with
  * a count per host for the status line and the stop condition. Only samples with data count
  * toward the cap: an unreachable host's error samples are written, but never end a recording.
+ * A local recording's stream is written by the native sampler (native-stream.ts), the cap
+ * included; the counts then come from it.
  */
 import type { HostseriesError } from '../../errors.js';
 import type { TimeSeriesSample } from '../../models/sample.js';
 import type { JsonlSink } from '../../files/jsonl-sink.js';
+import type { NativeStreamable, NativeStreamLink, NativeStreamTarget } from '../../files/native-stream.js';
 import type { RunMetadata, RunSummary, Sink, SinkEntry } from '../../types/sink.js';
 
 /** A sample that holds only errors (a host that could not be read): no section of data. */
@@ -14,15 +17,44 @@ export function isErrorSample(s: TimeSeriesSample): boolean {
     && s.loadavg === undefined && s.netdev === undefined && s.stat === undefined && s.collectors === undefined;
 }
 
-export class CappedSink implements Sink {
+export class CappedSink implements Sink, NativeStreamable {
   private readonly counts = new Map<string, number>();
   private total = 0;
+  private native: NativeStreamLink | undefined;
+  private nativeCounted = 0;
 
+  /** `onCount(host, sampleMs)`: a sample of `host` taken at `sampleMs` was counted. */
   constructor(
     readonly inner: JsonlSink,
     private readonly cap: number,
-    private readonly onSample: (host: string, sample: TimeSeriesSample) => void = () => undefined,
+    private readonly onCount: (host: string, sampleMs: number) => void = () => undefined,
   ) {}
+
+  nativeTarget(): NativeStreamTarget | undefined {
+    const t = this.inner.nativeTarget();
+    return t && { ...t, maxSamples: Number.isFinite(this.cap) ? this.cap : undefined };
+  }
+
+  adoptNative(link: NativeStreamLink): void {
+    this.native = link;
+    this.inner.adoptNative(link);
+  }
+
+  nativeCheck(): void {
+    this.inner.nativeCheck();
+    const host = this.inner.meta?.hostsRequested[0];
+    const n = this.native?.status().accepted ?? 0;
+    if (host === undefined || n <= this.nativeCounted) return;
+    this.nativeCounted = n;
+    this.counts.set(host, n);
+    this.total = n;
+    this.onCount(host, Date.now());
+  }
+
+  nativeEnded(): void {
+    this.nativeCheck();
+    this.inner.nativeEnded();
+  }
 
   get unwritten(): readonly SinkEntry[] {
     return this.inner.unwritten;
@@ -30,12 +62,22 @@ export class CappedSink implements Sink {
 
   /** Samples written, all hosts. */
   get samples(): number {
+    this.refresh();
     return this.total;
   }
 
   /** Samples with data written for `host`. */
   count(host: string): number {
+    this.refresh();
     return this.counts.get(host) ?? 0;
+  }
+
+  /** The native writer's count, without the callback (a getter must not stop the run). */
+  private refresh(): void {
+    const host = this.inner.meta?.hostsRequested[0];
+    if (!this.native || host === undefined) return;
+    this.total = this.native.status().accepted;
+    this.counts.set(host, this.total);
   }
 
   on(event: 'error', listener: (error: HostseriesError) => void): this {
@@ -58,7 +100,7 @@ export class CappedSink implements Sink {
     if (!isErrorSample(sample)) this.counts.set(host, n + 1);
     this.total++;
     this.inner.write(sample, host);
-    this.onSample(host, sample);
+    this.onCount(host, sample.date.getTime());
   }
 
   flush(): Promise<void> {
@@ -66,6 +108,6 @@ export class CappedSink implements Sink {
   }
 
   close(summary: RunSummary): Promise<void> {
-    return this.inner.close({ ...summary, numSamples: this.total });
+    return this.inner.close({ ...summary, numSamples: this.samples });
   }
 }

@@ -107,8 +107,8 @@ class Recording {
     const cap = o.samples ?? Number.POSITIVE_INFINITY;
     // --samples: every host has that many samples with data, or is down (it is not waited for;
     // at least one host must have them: a run where no host answers goes on, retrying).
-    this.sink = new CappedSink(this.jsonl, cap, (_host, sample) => {
-      this.firstSampleAt ??= sample.date.getTime();
+    this.sink = new CappedSink(this.jsonl, cap, (_host, sampleMs) => {
+      this.firstSampleAt ??= sampleMs;
       if (o.samples === undefined) return;
       const hosts = this.recorder.hosts();
       const done = (h: string): boolean => this.sink.count(h) >= cap;

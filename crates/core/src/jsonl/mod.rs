@@ -13,11 +13,10 @@
 //! stream must not change: a name met twice keeps its first place and its last value, and
 //! integer-like keys (`10`) come first in numeric order (decode.ts explains why).
 //!
-//! Not wired in yet. The next slice appends these lines on the sampler thread: the sampler
-//! formats each sample it stores (its layout, values and errors, before they go to the store)
-//! and appends the line to the `.partial.jsonl` (and `JsonlSink`'s path) with the JS writer's
-//! crash and disk-failure guarantees, the error surfaced to JS and the samples kept.
+//! [`writer::StreamWriter`] appends these lines on a thread of its own, fed by the sampling
+//! thread, with the JS writer's crash and disk-failure guarantees.
 mod pyjson;
+pub mod writer;
 
 use std::sync::Arc;
 
