@@ -1,6 +1,6 @@
 //! Once warm, submitting a sample to the stream writer allocates nothing (the sampling thread
 //! calls it every tick): value buffers and the queue go round between submitter and writer.
-//! A binary of its own: the counting allocator counts every thread of the process.
+//! (The counting allocator counts this thread only; the writer thread runs beside it.)
 mod counting_alloc;
 
 use std::time::{Duration, Instant};
