@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 
 import { BenchError, RESULTS, ROOT, buildC, conditions, conditionsText, cpuTimes, fmt, machine, machineMarkdown, median, sleep } from './lib/common.mjs';
 
-/** On-CPU ns of every live thread of `pid`, by tid. */
-function taskTimes(pid) {
+/** On-CPU ns of every live thread of `pid`, by tid (with the thread's name in `names`). */
+function taskTimes(pid, names = new Map()) {
   const out = new Map();
   let tids = [];
   try {
@@ -29,6 +29,7 @@ function taskTimes(pid) {
   for (const tid of tids) {
     try {
       out.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+      names.set(tid, readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
     } catch {
       // the thread ended while we looked
     }
@@ -41,6 +42,17 @@ function spent(a, b) {
   let ns = 0;
   for (const [tid, t] of b) ns += t - (a.get(tid) ?? 0);
   return ns;
+}
+
+/** The same, by kind of thread: hostseries' sampler and stream writer, and the rest (JS, V8, libuv). */
+function spentByThread(a, b, names) {
+  const by = { sampler: 0, writer: 0, rest: 0 };
+  for (const [tid, t] of b) {
+    const name = names.get(tid);
+    const kind = name === 'hostseries-samp' ? 'sampler' : name === 'hostseries-writ' ? 'writer' : 'rest';
+    by[kind] += t - (a.get(tid) ?? 0);
+  }
+  return by;
 }
 
 function rssKiB(pid) {
@@ -129,13 +141,19 @@ async function session(list, hz, warmS, windowS, rounds) {
       const before = procs.map(({ p }) => taskTimes(p.pid));
       const m0 = cpuTimes();
       await sleep(windowS * 1000);
-      const after = procs.map(({ p }) => taskTimes(p.pid));
+      const names = procs.map(() => new Map());
+      const after = procs.map(({ p }, i) => taskTimes(p.pid, names[i]));
       const rss = procs.map(({ p }) => rssKiB(p.pid));
       const cond = conditions(m0, cpuTimes());
       const out = {};
       procs.forEach(({ c }, i) => {
         if (after[i].size === 0) throw new BenchError(`bench: ${c.name} exited during the window`);
-        out[c.key] = { msPerSample: spent(before[i], after[i]) / 1e6 / (windowS * hz), rssKiB: rss[i] };
+        const perSample = (ns) => ns / 1e6 / (windowS * hz);
+        const by = spentByThread(before[i], after[i], names[i]);
+        out[c.key] = {
+          msPerSample: perSample(spent(before[i], after[i])), rssKiB: rss[i],
+          threads: { sampler: perSample(by.sampler), writer: perSample(by.writer), rest: perSample(by.rest) },
+        };
       });
       results.push({ out, cond });
     }
@@ -169,12 +187,25 @@ export async function run({ quick = process.argv.includes('--quick') } = {}) {
         const rss = median(rs.map((x) => x.out[k].rssKiB));
         return `| ${c.name} | ${fmt(ms, 3)} ms | ${fmt(ratio, 2)}× | ${fmt(rss / 1024, 1)} MiB |`;
       });
+      const ours = keys.filter((k) => k === 'harness' || k === 'record');
+      const threadRows = ours.map((k) => {
+        const t = (kind) => fmt(median(rs.map((x) => x.out[k].threads[kind])), 3);
+        return `| ${list.find((x) => x.key === k).name} | ${t('sampler')} ms | ${t('writer')} ms | ${t('rest')} ms |`;
+      });
       tables.push([
         `### ${hz} Hz (${rounds} consecutive window${rounds > 1 ? 's' : ''} of ${windowS} s after ${warmS} s of warm-up)`,
         '',
+        '<!-- headline -->',
         '| process | CPU per sample (all threads, median) | × the paced C floor (median of per-round ratios) | RSS |',
         '|---|---|---|---|',
         ...rows,
+        '<!-- /headline -->',
+        '',
+        'hostseries by thread (median per sample): the sampling thread, the stream writer thread (`record`), and every other thread (JS, V8, libuv).',
+        '',
+        '| process | sampler | stream writer | other threads |',
+        '|---|---|---|---|',
+        ...threadRows,
         '',
         conditionsText(rs[rs.length - 1].cond),
         '',

@@ -8,7 +8,7 @@
 // --quick: a short smoke run (few rounds; the numbers are rough). BENCH_TIMEOUT_S (default 900)
 // bounds each module.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 import { BENCH, RESULTS, fmt, machine, machineMarkdown } from './lib/common.mjs';
@@ -82,6 +82,24 @@ const others = readdirSync(RESULTS)
   .filter((f) => f.endsWith('.md') && !results.some((r) => `${r.name}.md` === f))
   .sort();
 for (const f of others) L.push(`| ${basename(f, '.md')} | not run this time | | [results/${f}](results/${f}) (from an earlier run) |`);
+// Each module's headline tables (between <!-- headline --> markers), so the figures are here too.
+for (const f of readdirSync(RESULTS).filter((x) => x.endsWith('.md')).sort()) {
+  const text = readFileSync(join(RESULTS, f), 'utf8');
+  const parts = [];
+  let heading = '';
+  let table;
+  for (const line of text.split('\n')) {
+    if (line === '<!-- headline -->') table = [];
+    else if (line === '<!-- /headline -->' && table) {
+      parts.push([heading, table.join('\n')]);
+      table = undefined;
+    } else if (table) table.push(line);
+    else if (line.startsWith('#')) heading = line.replace(/^#+ /, '');
+  }
+  if (parts.length === 0) continue;
+  L.push('', `## ${basename(f, '.md')}: headline (from [results/${f}](results/${f}))`);
+  for (const [h, t] of parts) L.push('', `**${h}**`, '', t);
+}
 const failed = results.filter((r) => r.errTail);
 for (const r of failed) {
   L.push('', `### ${r.name}: ${r.status}`, '', '```', r.errTail.trim().split('\n').slice(-25).join('\n'), '```');
