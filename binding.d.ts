@@ -122,6 +122,8 @@ export interface ProcParserOptions {
   retainSamples?: number
   /** What a full retention does: `keep-first` (the default) or `rolling`. */
   overflow?: string
+  /** Also keep only the samples of the last this many seconds (a rolling window by time). */
+  retainSeconds?: number
 }
 
 export interface SampleErrorInit {
@@ -178,6 +180,8 @@ export interface SamplerOptions {
   retainSamples?: number
   /** What a full retention does: `keep-first` (the default) or `rolling`. */
   overflow?: string
+  /** Also keep only the samples of the last this many seconds (a rolling window by time). */
+  retainSeconds?: number
 }
 
 export interface StreamFailureInfo {

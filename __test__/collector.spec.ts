@@ -221,3 +221,27 @@ describe('native retention', () => {
     expect(() => new NativeSampler({ intervalMs: 10, retainSamples: 3, overflow: 'oldest' as 'rolling' })).toThrow("overflow must be 'keep-first' or 'rolling', got \"oldest\"");
   });
 });
+
+describe('historySeconds', () => {
+  it('keeps a rolling window by time beside maxSamples', async () => {
+    const c = new TimeSeriesCollector({ intervalSeconds: 0.01, historySeconds: 0.2, maxSamples: 100_000 });
+    await c.start();
+    await sleep(1000);
+    const held = await c.stop();
+    const ns = held.map((s) => BigInt(s.timestampNs!));
+    // Within 0.2 s of the newest (by the monotonic clock; wall time agrees to well under 50 ms here).
+    expect(Number(ns[ns.length - 1] - ns[0]) / 1e9).toBeLessThanOrEqual(0.25);
+    expect(held.length).toBeGreaterThan(5);
+    expect(c.droppedSamples).toBe(c.sampleCount - held.length);
+    expect(c.droppedSamples).toBeGreaterThan(0);
+    // The newest is always there, and aggregate sees the same window.
+    expect(held[held.length - 1].timestampNs).toBe(c.current()!.timestampNs);
+    expect(c.aggregate('loadavg.load_1min').count).toBe(held.length);
+  });
+
+  it('refuses a window that is not a positive number of seconds, naming it', () => {
+    for (const bad of [0, -1, NaN, '10']) {
+      expect(() => new TimeSeriesCollector({ historySeconds: bad as number })).toThrow(/^historySeconds must be a number of seconds above 0, got /);
+    }
+  });
+});

@@ -28,6 +28,8 @@ export abstract class CollectorBase<E extends Record<keyof E, unknown[]>> extend
   readonly intervalSeconds: number;
   readonly maxSamples: number;
   readonly overflow: OverflowPolicy;
+  /** The rolling window by time (Infinity: none). */
+  readonly historySeconds: number;
   protected readonly logger: Logger;
   protected readonly sink: Sink | undefined;
   protected readonly signal: AbortSignal | undefined;
@@ -39,7 +41,7 @@ export abstract class CollectorBase<E extends Record<keyof E, unknown[]>> extend
   protected constructor(options: BaseOptions, minIntervalSeconds: number) {
     super();
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('collector options must be an object');
-    ({ intervalSeconds: this.intervalSeconds, maxSamples: this.maxSamples, overflow: this.overflow, logger: this.logger } =
+    ({ intervalSeconds: this.intervalSeconds, maxSamples: this.maxSamples, overflow: this.overflow, historySeconds: this.historySeconds, logger: this.logger } =
       commonOptions(options, minIntervalSeconds));
     this.sink = checkSink(options.sink);
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {

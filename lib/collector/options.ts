@@ -60,11 +60,15 @@ export function commonOptions(o: CommonOptions, minInterval: number): Required<C
   if (overflow !== 'keep-first' && overflow !== 'rolling') {
     throw new InvalidOptionError(`overflow must be 'keep-first' or 'rolling', got ${JSON.stringify(overflow)}`);
   }
+  const historySeconds = o.historySeconds ?? Infinity;
+  if (typeof historySeconds !== 'number' || !(historySeconds > 0)) {
+    throw new InvalidOptionError(`historySeconds must be a number of seconds above 0, got ${describe(historySeconds)}`);
+  }
   const logger = o.logger ?? defaultLogger;
   if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') {
     throw new InvalidOptionError(`logger must be an object with a warn(message) method, got ${describe(logger)}`);
   }
-  return { intervalSeconds, maxSamples, overflow, logger };
+  return { intervalSeconds, maxSamples, overflow, historySeconds, logger };
 }
 
 /** Why `start()` may not run now, if it may not. */

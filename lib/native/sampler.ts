@@ -32,7 +32,7 @@ const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((m) =
  */
 function rawOptions(options: NativeSamplerOptions): RawSamplerOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('NativeSampler options must be an object');
-  const { intervalMs, capacity, metrics, procPath, retainSamples, overflow } = options as Partial<Record<keyof NativeSamplerOptions, unknown>>;
+  const { intervalMs, capacity, metrics, procPath, retainSamples, overflow, retainSeconds } = options as Partial<Record<keyof NativeSamplerOptions, unknown>>;
   if (typeof intervalMs !== 'number') throw new InvalidOptionError(`intervalMs must be a number, got ${shown(intervalMs)}`);
   if (capacity !== undefined && !isU32(capacity)) {
     throw new InvalidOptionError(`capacity must be a whole number below 2^32, got ${shown(capacity)}`);
@@ -47,7 +47,10 @@ function rawOptions(options: NativeSamplerOptions): RawSamplerOptions {
   if (overflow !== undefined && overflow !== 'keep-first' && overflow !== 'rolling') {
     throw new InvalidOptionError(`overflow must be 'keep-first' or 'rolling', got ${shown(overflow)}`);
   }
-  return { intervalMs, capacity, metrics: metrics && [...metrics], procPath, retainSamples, overflow };
+  if (retainSeconds !== undefined && !(typeof retainSeconds === 'number' && retainSeconds > 0)) {
+    throw new InvalidOptionError(`retainSeconds must be a number of seconds above 0, got ${shown(retainSeconds)}`);
+  }
+  return { intervalMs, capacity, metrics: metrics && [...metrics], procPath, retainSamples, overflow, retainSeconds };
 }
 
 /**

@@ -22,8 +22,13 @@ export class FrameAssembler {
   private readonly layouts = new LayoutCache();
 
   /** `metrics`: the sections the remote loop sends; `host`: the samples' key. */
-  constructor(private readonly metrics: readonly Metric[], private readonly host: string, maxSamples: number, overflow: OverflowPolicy) {
-    this.parser = new (binding().ProcParser)({ retainSamples: maxSamples, overflow });
+  constructor(
+    private readonly metrics: readonly Metric[],
+    private readonly host: string,
+    keep: { maxSamples: number; overflow: OverflowPolicy; historySeconds: number },
+  ) {
+    const retainSeconds = Number.isFinite(keep.historySeconds) ? keep.historySeconds : undefined;
+    this.parser = new (binding().ProcParser)({ retainSamples: keep.maxSamples, overflow: keep.overflow, retainSeconds });
   }
 
   /** A frame's sample; `extra` errors (a reboot) are kept with it. */

@@ -226,7 +226,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
       this.remote.set(t.key, {
         target: t,
         conn,
-        assembler: new FrameAssembler(this.metrics, t.key, this.maxSamples, this.overflow),
+        assembler: new FrameAssembler(this.metrics, t.key, { maxSamples: this.maxSamples, overflow: this.overflow, historySeconds: this.historySeconds }),
         withData: 0,
       });
     }
@@ -247,6 +247,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
         intervalSeconds: this.intervalSeconds,
         maxSamples: this.maxSamples,
         overflow: this.overflow,
+        historySeconds: this.historySeconds,
         metrics: this.metrics,
         // The samples carry the machine's own name (mlpstorage: socket.gethostname()); the
         // requested name stays the key of samples_by_host.

@@ -15,6 +15,8 @@ export interface CommonOptions {
   intervalSeconds?: number;
   maxSamples?: number;
   overflow?: OverflowPolicy;
+  /** Keep only the samples of the last this many seconds too (a rolling window by time). */
+  historySeconds?: number;
   logger?: Logger;
 }
 
@@ -31,6 +33,11 @@ export interface TimeSeriesCollectorOptions {
   maxSamples?: number;
   /** Default 'keep-first', as mlpstorage. */
   overflow?: OverflowPolicy;
+  /**
+   * Also a rolling window by time: samples taken more than this many seconds before the newest
+   * are dropped from memory (default: none; `maxSamples` still bounds the count).
+   */
+  historySeconds?: number;
   /** /proc files to read (default all). */
   metrics?: readonly Metric[];
   /** Receives every sample as it is collected (e.g. a JSON Lines file). */
@@ -75,6 +82,8 @@ export interface MultiHostTimeSeriesCollectorOptions {
   /** Samples kept in memory per host (default 3600). A sink still receives every sample. */
   maxSamples?: number;
   overflow?: OverflowPolicy;
+  /** Per host, a rolling window by time too (see TimeSeriesCollectorOptions). */
+  historySeconds?: number;
   metrics?: readonly Metric[];
   ssh?: SshOptions;
   /** Reach local hosts over SSH too (tests on loopback addresses, containers sharing a kernel). */

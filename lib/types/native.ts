@@ -30,6 +30,8 @@ export interface NativeSamplerOptions {
   retainSamples?: number;
   /** What a full retention does: keep the first samples (the default) or the latest (`rolling`). */
   overflow?: 'keep-first' | 'rolling';
+  /** Also a rolling window by time: only the samples of the last this many seconds are kept. */
+  retainSeconds?: number;
 }
 
 /** A native sampler's counters since its start. */

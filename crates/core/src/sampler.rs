@@ -530,10 +530,7 @@ mod tests {
     fn retained_series_without_feed() {
         let mut s = Sampler::start(
             SamplerConfig {
-                retention: Some(Retention {
-                    max_samples: 3,
-                    overflow: crate::series::Overflow::Rolling,
-                }),
+                retention: Some(Retention::count(3, crate::series::Overflow::Rolling)),
                 ..cfg(10)
             },
             None,

@@ -32,13 +32,26 @@ pub enum Overflow {
 pub struct Retention {
     pub max_samples: usize,
     pub overflow: Overflow,
+    /// Also a rolling window by time: samples taken more than this before the newest one (by
+    /// the monotonic clock) are out of the window, and dropped chunk by chunk.
+    pub max_age_ns: u64,
 }
 
 impl Retention {
     pub const UNBOUNDED: Retention = Retention {
         max_samples: usize::MAX,
         overflow: Overflow::KeepFirst,
+        max_age_ns: u64::MAX,
     };
+
+    /// A bound on the count only.
+    pub const fn count(max_samples: usize, overflow: Overflow) -> Retention {
+        Retention {
+            max_samples,
+            overflow,
+            max_age_ns: u64::MAX,
+        }
+    }
 }
 
 struct Chunk {
@@ -213,14 +226,18 @@ impl Series {
         self.pushed
     }
 
-    /// Samples within the window (at most `max_samples`).
+    /// Samples within the window (at most `max_samples`, none older than `max_age_ns`).
     pub fn visible(&self) -> usize {
-        self.len().min(self.retention.max_samples)
+        (self.end - self.visible_from()) as usize
     }
 
     /// Sequence number of the oldest sample within the window.
     pub fn visible_from(&self) -> u64 {
-        self.end - self.visible() as u64
+        let by_count = self.end - self.len().min(self.retention.max_samples) as u64;
+        if self.retention.max_age_ns == u64::MAX {
+            return by_count;
+        }
+        by_count.max(self.seq_within(self.retention.max_age_ns))
     }
 
     /// Bytes held by the encoded samples and their indexes.
@@ -284,6 +301,18 @@ impl Series {
         self.end += 1;
         if r.overflow == Overflow::Rolling {
             while self.len() >= r.max_samples.saturating_add(CHUNK_SAMPLES) && self.chunks.len() > 1
+            {
+                self.drop_oldest_chunk();
+            }
+        }
+        if r.max_age_ns != u64::MAX {
+            // A chunk goes once its newest sample has left the window by time.
+            let from = mono_ns.saturating_sub(r.max_age_ns);
+            while self.chunks.len() > 1
+                && self
+                    .chunks
+                    .front()
+                    .is_some_and(|c| c.mono_ns.last().is_some_and(|&m| m < from))
             {
                 self.drop_oldest_chunk();
             }
@@ -555,14 +584,8 @@ mod tests {
     #[test]
     fn keep_first_and_rolling() {
         let l = layout_of(3);
-        let mut keep = Series::new(Retention {
-            max_samples: 5,
-            overflow: Overflow::KeepFirst,
-        });
-        let mut roll = Series::new(Retention {
-            max_samples: 5,
-            overflow: Overflow::Rolling,
-        });
+        let mut keep = Series::new(Retention::count(5, Overflow::KeepFirst));
+        let mut roll = Series::new(Retention::count(5, Overflow::Rolling));
         for i in 0..1000u64 {
             keep.push(&l, i, i, &[i, 1, 2], &[]);
             roll.push(&l, i, i, &[i, 1, 2], &[]);
@@ -585,6 +608,26 @@ mod tests {
             (vec![998, 999], vec![998, 999])
         );
         assert_eq!(&t.values[3..], &[999, 1, 2]);
+    }
+
+    #[test]
+    fn rolling_window_by_time() {
+        let l = layout_of(1);
+        // 10 ns a sample, a window of 1000 ns: ~100 samples within it.
+        let mut s = Series::new(Retention {
+            max_age_ns: 1000,
+            ..Retention::UNBOUNDED
+        });
+        for i in 0..2000u64 {
+            s.push(&l, i, i * 10, &[i], &[]);
+        }
+        assert_eq!(s.visible(), 101, "19_990 - 1000 ..= 19_990");
+        assert_eq!(s.visible_from(), 1899);
+        assert!(s.len() <= 101 + CHUNK_SAMPLES, "{} held", s.len());
+        let mut b = Batch::default();
+        s.window_into(0, None, &mut b);
+        assert_eq!(b.wall_ns.first(), Some(&1899));
+        assert_eq!(b.len(), 101);
     }
 
     #[test]

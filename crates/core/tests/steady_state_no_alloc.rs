@@ -54,10 +54,7 @@ fn warm_rolling_series_does_not_allocate() {
     use hostseries_core::series::{Overflow, Retention, Series, CHUNK_SAMPLES};
     let mut reader = ProcReader::new(MetricSet::all());
     let mut layouts = LayoutTracker::default();
-    let mut series = Series::new(Retention {
-        max_samples: 8,
-        overflow: Overflow::Rolling,
-    });
+    let mut series = Series::new(Retention::count(8, Overflow::Rolling));
     let mut values = Vec::new();
     let mut errors = Vec::new();
     let mut sample = |series: &mut Series| {

@@ -71,6 +71,7 @@ fn js_option(rust: &'static str) -> &'static str {
         "interval" => "intervalMs",
         "proc_path" => "procPath",
         "retain_samples" => "retainSamples",
+        "retain_seconds" => "retainSeconds",
         "fd" => "stream.fd",
         other => other,
     }
@@ -204,6 +205,8 @@ pub struct ProcParserOptions {
     pub retain_samples: Option<f64>,
     /// What a full retention does: `keep-first` (the default) or `rolling`.
     pub overflow: Option<String>,
+    /// Also keep only the samples of the last this many seconds (a rolling window by time).
+    pub retain_seconds: Option<f64>,
 }
 
 #[napi(object)]
@@ -217,7 +220,7 @@ impl ProcParser {
     #[napi(constructor)]
     pub fn new(options: Option<ProcParserOptions>) -> js::Result<Self> {
         let inner = match options {
-            Some(o) => match retention(o.retain_samples, o.overflow)? {
+            Some(o) => match retention(o.retain_samples, o.overflow, o.retain_seconds)? {
                 Some(r) => TextSampler::retaining(r),
                 None => TextSampler::default(),
             },
@@ -415,6 +418,8 @@ pub struct SamplerOptions {
     pub retain_samples: Option<f64>,
     /// What a full retention does: `keep-first` (the default) or `rolling`.
     pub overflow: Option<String>,
+    /// Also keep only the samples of the last this many seconds (a rolling window by time).
+    pub retain_seconds: Option<f64>,
 }
 
 /// Where `start` appends each sample's line of the JSON Lines stream, natively.
@@ -484,7 +489,11 @@ pub struct SamplerCounts {
     pub skipped_lines: f64,
 }
 
-fn retention(max: Option<f64>, overflow: Option<String>) -> js::Result<Option<Retention>> {
+fn retention(
+    max: Option<f64>,
+    overflow: Option<String>,
+    seconds: Option<f64>,
+) -> js::Result<Option<Retention>> {
     let overflow = match overflow.as_deref() {
         None | Some("keep-first") => Overflow::KeepFirst,
         Some("rolling") => Overflow::Rolling,
@@ -496,7 +505,10 @@ fn retention(max: Option<f64>, overflow: Option<String>) -> js::Result<Option<Re
             .or_throw()
         }
     };
-    let Some(max) = max else { return Ok(None) };
+    if max.is_none() && seconds.is_none() {
+        return Ok(None);
+    }
+    let max = max.unwrap_or(f64::INFINITY);
     if max.is_nan() || max < 1.0 {
         return Err(CoreError::invalid_option(
             "retain_samples",
@@ -504,14 +516,22 @@ fn retention(max: Option<f64>, overflow: Option<String>) -> js::Result<Option<Re
         ))
         .or_throw();
     }
-    let max_samples = if max >= usize::MAX as f64 {
-        usize::MAX
-    } else {
-        max as usize
-    };
+    let seconds = seconds.unwrap_or(f64::INFINITY);
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err(CoreError::invalid_option(
+            "retain_seconds",
+            format!("must be more than 0, got {seconds}"),
+        ))
+        .or_throw();
+    }
     Ok(Some(Retention {
-        max_samples,
+        max_samples: if max >= usize::MAX as f64 {
+            usize::MAX
+        } else {
+            max as usize
+        },
         overflow,
+        max_age_ns: seq_of(seconds * 1e9),
     }))
 }
 
@@ -560,7 +580,11 @@ impl NativeSampler {
             capacity: options.capacity.map_or(defaults.capacity, |c| c as usize),
             metrics: metric_set(options.metrics)?,
             proc_path: options.proc_path.map_or(defaults.proc_path, PathBuf::from),
-            retention: retention(options.retain_samples, options.overflow)?,
+            retention: retention(
+                options.retain_samples,
+                options.overflow,
+                options.retain_seconds,
+            )?,
         };
         config.check().or_throw()?;
         Ok(NativeSampler {
