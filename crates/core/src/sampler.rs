@@ -15,7 +15,7 @@ use crate::layout::LayoutTracker;
 use crate::metrics::{Metric, MetricSet};
 use crate::reader::ProcReader;
 use crate::series::{Retention, Series};
-use crate::store::{Batch, SampleError, SentLayouts, Store};
+use crate::store::{Batch, SampleError, SampleRef, SentLayouts, Store};
 
 pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
@@ -402,10 +402,17 @@ impl Tick<'_> {
         let layout = self.layouts.for_snapshot(snap).clone();
         self.values.clear();
         layout.encode(snap, &mut self.values);
-        let seq = self.seq;
+        let s = SampleRef {
+            layout: &layout,
+            seq: self.seq,
+            wall_ns: wall,
+            mono_ns: mono,
+            values: &self.values,
+            errors: &self.errors,
+        };
         self.seq += 1;
         if let Some(w) = lock(&self.shared.stream).as_ref() {
-            w.submit(&layout, seq, wall, mono, &self.values, &self.errors);
+            w.submit(s);
         }
         let wake = {
             let mut st = self.shared.lock();
@@ -413,13 +420,11 @@ impl Tick<'_> {
             st.seq = self.seq;
             st.skipped_lines += u64::from(skipped);
             if let Some(series) = &mut st.series {
-                series.push(&layout, wall, mono, &self.values, &self.errors);
+                series.push(s);
             }
             let mut wake = st.seq == st.wake_at;
             if st.feed {
-                let errors = std::mem::take(&mut self.errors);
-                st.store
-                    .push_values(&layout, seq, wall, mono, &self.values, errors);
+                st.store.push_sample(s);
                 wake |= st.store.len() >= self.shared.notify_every.load(Ordering::Relaxed) as usize;
             }
             wake

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::layout::Layout;
-use crate::store::{Batch, SampleError};
+use crate::store::{Batch, OwnedSample, SampleError, SampleRef};
 
 /// Samples per chunk: the unit in which a rolling window drops its oldest samples.
 pub const CHUNK_SAMPLES: usize = 128;
@@ -164,16 +164,6 @@ pub fn decode_sample(data: &[u8], mut pos: usize, n: usize, values: &mut Vec<u64
     pos
 }
 
-/// One sample as pushed last, kept or not (for `current()` and rates between the last two).
-struct Recent {
-    layout: Arc<Layout>,
-    seq: u64,
-    wall_ns: u64,
-    mono_ns: u64,
-    values: Vec<u64>,
-    errors: Vec<SampleError>,
-}
-
 pub struct Series {
     retention: Retention,
     chunks: VecDeque<Chunk>,
@@ -185,8 +175,8 @@ pub struct Series {
     errors: VecDeque<(u64, Vec<SampleError>)>,
     prev: Vec<u64>,
     prev_layout: Option<u32>,
-    /// The last two samples pushed (oldest first).
-    recent: VecDeque<Recent>,
+    /// The last two samples pushed, kept or not, oldest first (for `current()` and rates).
+    recent: VecDeque<OwnedSample>,
     /// Sequence number of the oldest held sample.
     first: u64,
     /// Sequence number the next held sample gets.
@@ -249,16 +239,18 @@ impl Series {
             + self.chunks.len() * CHUNK_SAMPLES * 16
     }
 
-    /// Add a sample (`values` in `layout`'s order); returns whether it was kept.
-    pub fn push(
-        &mut self,
-        layout: &Arc<Layout>,
-        wall_ns: u64,
-        mono_ns: u64,
-        values: &[u64],
-        errors: &[SampleError],
-    ) -> bool {
-        self.remember(layout, wall_ns, mono_ns, values, errors);
+    /// Add a sample; returns whether it was kept. It is numbered by this series (its own
+    /// `seq` is not used: a series numbers what it was given, from 0).
+    pub fn push(&mut self, s: SampleRef<'_>) -> bool {
+        let SampleRef {
+            layout,
+            wall_ns,
+            mono_ns,
+            values,
+            errors,
+            ..
+        } = s;
+        self.remember(s);
         self.pushed += 1;
         let r = self.retention;
         if r.overflow == Overflow::KeepFirst && self.len() >= r.max_samples {
@@ -320,37 +312,18 @@ impl Series {
         true
     }
 
-    fn remember(
-        &mut self,
-        layout: &Arc<Layout>,
-        wall_ns: u64,
-        mono_ns: u64,
-        values: &[u64],
-        errors: &[SampleError],
-    ) {
-        let mut r = if self.recent.len() == 2 {
-            self.recent.pop_front().expect("two held")
-        } else {
-            Recent {
-                layout: layout.clone(),
-                seq: 0,
-                wall_ns: 0,
-                mono_ns: 0,
-                values: Vec::with_capacity(values.len()),
-                errors: Vec::new(),
-            }
+    fn remember(&mut self, s: SampleRef<'_>) {
+        let s = SampleRef {
+            seq: self.pushed,
+            ..s
         };
-        if !Arc::ptr_eq(&r.layout, layout) {
-            r.layout = layout.clone();
+        if self.recent.len() == 2 {
+            let mut r = self.recent.pop_front().expect("two held");
+            r.assign(s);
+            self.recent.push_back(r);
+        } else {
+            self.recent.push_back(OwnedSample::new(s, Vec::new()));
         }
-        r.seq = self.pushed;
-        r.wall_ns = wall_ns;
-        r.mono_ns = mono_ns;
-        r.values.clear();
-        r.values.extend_from_slice(values);
-        r.errors.clear();
-        r.errors.extend_from_slice(errors);
-        self.recent.push_back(r);
     }
 
     fn drop_oldest_chunk(&mut self) {
@@ -420,16 +393,15 @@ impl Series {
                 if seq < from {
                     continue;
                 }
-                let errors = self.errors_of(seq);
-                push_sample(
-                    out,
+                let s = SampleRef {
                     layout,
                     seq,
-                    c.wall_ns[j],
-                    c.mono_ns[j],
-                    &values,
-                    errors,
-                );
+                    wall_ns: c.wall_ns[j],
+                    mono_ns: c.mono_ns[j],
+                    values: &values,
+                    errors: self.errors_of(seq),
+                };
+                push_sample(out, s);
             }
         }
     }
@@ -440,9 +412,7 @@ impl Series {
             out.offsets.push(0);
         }
         for r in self.recent.iter().skip(self.recent.len().saturating_sub(n)) {
-            push_sample(
-                out, &r.layout, r.seq, r.wall_ns, r.mono_ns, &r.values, &r.errors,
-            );
+            push_sample(out, r.as_ref());
         }
     }
 
@@ -463,29 +433,21 @@ impl Series {
 }
 
 /// Append one sample to a batch's columns.
-pub fn push_sample(
-    out: &mut Batch,
-    layout: &Arc<Layout>,
-    seq: u64,
-    wall_ns: u64,
-    mono_ns: u64,
-    values: &[u64],
-    errors: &[SampleError],
-) {
+pub fn push_sample(out: &mut Batch, s: SampleRef<'_>) {
     if out.offsets.is_empty() {
         out.offsets.push(0);
     }
     let i = out.layout_ids.len() as u32;
-    if !out.layouts.iter().any(|l| l.id == layout.id) {
-        out.layouts.push(layout.clone());
+    if !out.layouts.iter().any(|l| l.id == s.layout.id) {
+        out.layouts.push(s.layout.clone());
     }
-    out.layout_ids.push(layout.id);
-    out.seqs.push(seq);
-    out.wall_ns.push(wall_ns);
-    out.mono_ns.push(mono_ns);
-    out.values.extend_from_slice(values);
+    out.layout_ids.push(s.layout.id);
+    out.seqs.push(s.seq);
+    out.wall_ns.push(s.wall_ns);
+    out.mono_ns.push(s.mono_ns);
+    out.values.extend_from_slice(s.values);
     out.offsets.push(out.values.len() as u32);
-    out.errors.extend(errors.iter().map(|e| (i, e.clone())));
+    out.errors.extend(s.errors.iter().map(|e| (i, e.clone())));
 }
 
 #[cfg(test)]
@@ -495,6 +457,24 @@ mod tests {
     use crate::metrics::MetricSet;
     use crate::reader::ProcReader;
     use proptest::prelude::*;
+
+    /// A sample to push (a series numbers its own).
+    fn at<'a>(
+        layout: &'a Arc<Layout>,
+        wall_ns: u64,
+        mono_ns: u64,
+        values: &'a [u64],
+        errors: &'a [SampleError],
+    ) -> SampleRef<'a> {
+        SampleRef {
+            layout,
+            seq: 0,
+            wall_ns,
+            mono_ns,
+            values,
+            errors,
+        }
+    }
 
     fn read(n: usize) -> (Vec<Arc<Layout>>, Vec<Vec<u64>>) {
         let mut reader = ProcReader::new(MetricSet::all());
@@ -517,7 +497,7 @@ mod tests {
         let (ls, vs) = read(300);
         let mut s = Series::new(Retention::UNBOUNDED);
         for (i, (l, v)) in ls.iter().zip(&vs).enumerate() {
-            assert!(s.push(l, i as u64, i as u64, v, &[]));
+            assert!(s.push(at(l, i as u64, i as u64, v, &[])));
         }
         let mut b = Batch::default();
         s.decode_into(0, &mut b);
@@ -567,7 +547,7 @@ mod tests {
                     v[..4 + k].iter().zip(&small).map(|(a, d)| a / 1024 + d).collect()
                 };
                 let errs = if i % 7 == 0 { vec![SampleError { source: "x".into(), message: format!("{i}") }] } else { vec![] };
-                s.push(&layouts[*k], i as u64, i as u64 * 10, &v, &errs);
+                s.push(at(&layouts[*k], i as u64, i as u64 * 10, &v, &errs));
                 expect.push((v, errs));
             }
             let mut b = Batch::default();
@@ -587,8 +567,8 @@ mod tests {
         let mut keep = Series::new(Retention::count(5, Overflow::KeepFirst));
         let mut roll = Series::new(Retention::count(5, Overflow::Rolling));
         for i in 0..1000u64 {
-            keep.push(&l, i, i, &[i, 1, 2], &[]);
-            roll.push(&l, i, i, &[i, 1, 2], &[]);
+            keep.push(at(&l, i, i, &[i, 1, 2], &[]));
+            roll.push(at(&l, i, i, &[i, 1, 2], &[]));
         }
         assert_eq!(
             (keep.len(), keep.pushed(), keep.visible_from()),
@@ -619,7 +599,7 @@ mod tests {
             ..Retention::UNBOUNDED
         });
         for i in 0..2000u64 {
-            s.push(&l, i, i * 10, &[i], &[]);
+            s.push(at(&l, i, i * 10, &[i], &[]));
         }
         assert_eq!(s.visible(), 101, "19_990 - 1000 ..= 19_990");
         assert_eq!(s.visible_from(), 1899);
@@ -636,7 +616,7 @@ mod tests {
         let mut s = Series::new(Retention::UNBOUNDED);
         assert_eq!(s.seq_within(5), 0);
         for i in 0..300u64 {
-            s.push(&l, i, i * 10, &[i], &[]);
+            s.push(at(&l, i, i * 10, &[i], &[]));
         }
         assert_eq!(s.seq_within(25), 297);
         assert_eq!(s.seq_within(0), 299);

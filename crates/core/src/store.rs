@@ -13,13 +13,70 @@ pub struct SampleError {
     pub message: String,
 }
 
-struct Record {
-    layout: Arc<Layout>,
-    seq: u64,
-    wall_ns: u64,
-    mono_ns: u64,
-    values: Vec<u64>,
-    errors: Vec<SampleError>,
+/// One sample in compact form, borrowed: what the sampling thread hands to each store.
+#[derive(Clone, Copy, Debug)]
+pub struct SampleRef<'a> {
+    pub layout: &'a Arc<Layout>,
+    /// Samples taken before it since the start.
+    pub seq: u64,
+    pub wall_ns: u64,
+    pub mono_ns: u64,
+    /// In `layout`'s order ([`Layout::encode`]).
+    pub values: &'a [u64],
+    /// In the order they arose.
+    pub errors: &'a [SampleError],
+}
+
+/// One sample in compact form, owning its values (reused: see [`OwnedSample::assign`]).
+#[derive(Clone, Debug)]
+pub struct OwnedSample {
+    pub layout: Arc<Layout>,
+    pub seq: u64,
+    pub wall_ns: u64,
+    pub mono_ns: u64,
+    pub values: Vec<u64>,
+    pub errors: Vec<SampleError>,
+}
+
+impl OwnedSample {
+    /// A copy of `s`, in `values` (a recycled buffer: no allocation once it is large enough).
+    pub fn new(s: SampleRef<'_>, mut values: Vec<u64>) -> OwnedSample {
+        values.clear();
+        values.extend_from_slice(s.values);
+        OwnedSample {
+            layout: s.layout.clone(),
+            seq: s.seq,
+            wall_ns: s.wall_ns,
+            mono_ns: s.mono_ns,
+            values,
+            errors: s.errors.to_vec(),
+        }
+    }
+
+    /// Become a copy of `s`, reusing this sample's buffers.
+    pub fn assign(&mut self, s: SampleRef<'_>) {
+        if !Arc::ptr_eq(&self.layout, s.layout) {
+            self.layout = s.layout.clone();
+        }
+        self.seq = s.seq;
+        self.wall_ns = s.wall_ns;
+        self.mono_ns = s.mono_ns;
+        self.values.clear();
+        self.values.extend_from_slice(s.values);
+        self.errors.clear();
+        self.errors.extend_from_slice(s.errors);
+    }
+
+    pub fn as_ref(&self) -> SampleRef<'_> {
+        SampleRef {
+            layout: &self.layout,
+            seq: self.seq,
+            wall_ns: self.wall_ns,
+            mono_ns: self.mono_ns,
+            values: &self.values,
+            errors: &self.errors,
+        }
+    }
 }
 
 /// Samples handed to the caller in one go, as columns.
@@ -71,7 +128,7 @@ impl SentLayouts {
 
 pub struct Store {
     capacity: usize,
-    records: VecDeque<Record>,
+    records: VecDeque<OwnedSample>,
     pool: Vec<Vec<u64>>,
     dropped: u64,
     pushed: u64,
@@ -109,61 +166,40 @@ impl Store {
         snap: &Snapshot,
         errors: &mut Vec<SampleError>,
     ) {
-        let values = self.take_buffer(layout.value_count());
-        layout.encode(snap, values);
-        let seq = self.pushed;
-        self.commit(layout, seq, wall_ns, mono_ns, std::mem::take(errors));
+        let mut values = self.take_buffer();
+        layout.encode(snap, &mut values);
+        self.commit(OwnedSample {
+            layout: layout.clone(),
+            seq: self.pushed,
+            wall_ns,
+            mono_ns,
+            values,
+            errors: std::mem::take(errors),
+        });
     }
 
-    /// Add a sample already encoded (`values` in `layout`'s order) under its sequence number.
-    pub fn push_values(
-        &mut self,
-        layout: &Arc<Layout>,
-        seq: u64,
-        wall_ns: u64,
-        mono_ns: u64,
-        values: &[u64],
-        errors: Vec<SampleError>,
-    ) {
-        self.take_buffer(values.len()).extend_from_slice(values);
-        self.commit(layout, seq, wall_ns, mono_ns, errors);
+    /// Add a sample already encoded, under its own sequence number.
+    pub fn push_sample(&mut self, s: SampleRef<'_>) {
+        let values = self.take_buffer();
+        self.commit(OwnedSample::new(s, values));
     }
 
-    /// A recycled value buffer, empty, parked at the back of the pool for `commit`.
-    fn take_buffer(&mut self, n: usize) -> &mut Vec<u64> {
+    /// A recycled value buffer (the oldest record's, when full).
+    fn take_buffer(&mut self) -> Vec<u64> {
         if self.records.len() >= self.capacity {
             if let Some(old) = self.records.pop_front() {
                 self.pool.push(old.values);
                 self.dropped += 1;
             }
         }
-        if self.pool.is_empty() {
-            self.pool.push(Vec::new());
-        }
-        let values = self.pool.last_mut().expect("one at least");
+        let mut values = self.pool.pop().unwrap_or_default();
         values.clear();
-        values.reserve(n);
         values
     }
 
-    fn commit(
-        &mut self,
-        layout: &Arc<Layout>,
-        seq: u64,
-        wall_ns: u64,
-        mono_ns: u64,
-        errors: Vec<SampleError>,
-    ) {
-        let values = self.pool.pop().expect("take_buffer left one");
-        self.pushed = seq + 1;
-        self.records.push_back(Record {
-            layout: layout.clone(),
-            seq,
-            wall_ns,
-            mono_ns,
-            values,
-            errors,
-        });
+    fn commit(&mut self, s: OwnedSample) {
+        self.pushed = s.seq + 1;
+        self.records.push_back(s);
     }
 
     /// Move every stored sample into a batch.

@@ -6,7 +6,7 @@ use crate::metrics::{Metric, MetricSet};
 use crate::reader::ProcReader;
 use crate::series::{Retention, Series};
 use crate::snapshot::Snapshot;
-use crate::store::{Batch, SampleError, SentLayouts, Store};
+use crate::store::{Batch, SampleError, SampleRef, SentLayouts, Store};
 
 pub struct TextSampler {
     reader: ProcReader,
@@ -72,11 +72,18 @@ impl TextSampler {
         let layout = self.layouts.for_snapshot(&self.snap).clone();
         self.values.clear();
         layout.encode(&self.snap, &mut self.values);
+        let s = SampleRef {
+            layout: &layout,
+            seq: self.seq,
+            wall_ns,
+            mono_ns,
+            values: &self.values,
+            errors: &errors,
+        };
         if let Some(series) = &mut self.series {
-            series.push(&layout, wall_ns, mono_ns, &self.values, &errors);
+            series.push(s);
         }
-        self.store
-            .push_values(&layout, self.seq, wall_ns, mono_ns, &self.values, errors);
+        self.store.push_sample(s);
         self.seq += 1;
         let mut b = self.store.drain();
         b.skipped_lines = u64::from(skipped);

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use hostseries_core::jsonl::writer::{StreamConfig, StreamStatus, StreamWriter};
 use hostseries_core::jsonl::SampleLineFormatter;
-use hostseries_core::layout::{Layout, LayoutTracker};
-use hostseries_core::store::{Batch, SampleError};
+use hostseries_core::layout::LayoutTracker;
+use hostseries_core::store::{Batch, OwnedSample, SampleError};
 use hostseries_core::{Metric, MetricSet, ProcReader, Snapshot};
 
 const HOST: &str = "node1";
@@ -40,15 +40,7 @@ impl Drop for TempDir {
     }
 }
 
-#[derive(Clone, Debug)]
-struct Sample {
-    layout: Arc<Layout>,
-    seq: u64,
-    wall_ns: u64,
-    mono_ns: u64,
-    values: Vec<u64>,
-    errors: Vec<SampleError>,
-}
+type Sample = OwnedSample;
 
 /// A small host of its own (three sections from text), its numbers moving with `i`.
 fn synthetic(reader: &mut ProcReader, i: u64) -> Snapshot {
@@ -127,7 +119,7 @@ fn lines(samples: &[Sample]) -> Vec<Vec<u8>> {
 }
 
 fn submit(w: &StreamWriter, s: &Sample) {
-    w.submit(&s.layout, s.seq, s.wall_ns, s.mono_ns, &s.values, &s.errors);
+    w.submit(s.as_ref());
 }
 
 /// An `on_event` that counts its calls.

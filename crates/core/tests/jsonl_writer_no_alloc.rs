@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use hostseries_core::jsonl::writer::{StreamConfig, StreamWriter};
 use hostseries_core::layout::LayoutTracker;
+use hostseries_core::store::SampleRef;
 use hostseries_core::{MetricSet, ProcReader};
 
 use counting_alloc::allocations;
@@ -42,14 +43,14 @@ fn a_warm_submit_does_not_allocate() {
     let mut counted = 0;
     for i in 0..250u64 {
         let n = allocations(|| {
-            w.submit(
-                &layout,
-                i,
-                1_700_000_000_000_000_000 + i,
-                i,
-                &values,
-                &errors,
-            );
+            w.submit(SampleRef {
+                layout: &layout,
+                seq: i,
+                wall_ns: 1_700_000_000_000_000_000 + i,
+                mono_ns: i,
+                values: &values,
+                errors: &errors,
+            });
         });
         if i >= 50 {
             counted += n;

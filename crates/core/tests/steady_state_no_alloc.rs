@@ -2,7 +2,7 @@
 mod counting_alloc;
 
 use hostseries_core::layout::LayoutTracker;
-use hostseries_core::store::Store;
+use hostseries_core::store::{SampleRef, Store};
 use hostseries_core::{MetricSet, ProcReader};
 
 use counting_alloc::allocations;
@@ -64,7 +64,14 @@ fn warm_rolling_series_does_not_allocate() {
         values.clear();
         layout.encode(snap, &mut values);
         let n = allocations(|| {
-            series.push(&layout, 0, 0, &values, &[]);
+            series.push(SampleRef {
+                layout: &layout,
+                seq: 0,
+                wall_ns: 0,
+                mono_ns: 0,
+                values: &values,
+                errors: &[],
+            });
         });
         errors.clear();
         n

@@ -22,9 +22,8 @@ use std::time::{Duration, Instant};
 
 use super::SampleLineFormatter;
 use crate::error::{Error, ErrorCode, Result};
-use crate::layout::Layout;
 use crate::series::{Retention, Series};
-use crate::store::{Batch, SampleError};
+use crate::store::{Batch, OwnedSample, SampleRef};
 
 pub struct StreamConfig {
     /// Open for writing and positioned where sample lines go (the caller wrote the header
@@ -77,16 +76,6 @@ impl StreamFailure {
     }
 }
 
-/// A sample waiting for the writer.
-struct Queued {
-    layout: Arc<Layout>,
-    seq: u64,
-    wall_ns: u64,
-    mono_ns: u64,
-    values: Vec<u64>,
-    errors: Vec<SampleError>,
-}
-
 /// Value buffers kept for reuse: a submit takes one, a written batch gives them back. More
 /// than a tick or two's worth only after a stall; a stall's backlog is freed once written.
 const POOL: usize = 16;
@@ -99,30 +88,18 @@ struct Unwritten {
 }
 
 impl Unwritten {
-    fn push(
-        &mut self,
-        layout: &Arc<Layout>,
-        seq: u64,
-        wall_ns: u64,
-        mono_ns: u64,
-        values: &[u64],
-        errors: &[SampleError],
-    ) {
-        self.series.push(layout, wall_ns, mono_ns, values, errors);
+    fn push(&mut self, s: SampleRef<'_>) {
+        self.series.push(s);
         match self.seqs.last_mut() {
-            Some((first, n)) if first.wrapping_add(*n) == seq => *n += 1,
-            _ => self.seqs.push((seq, 1)),
+            Some((first, n)) if first.wrapping_add(*n) == s.seq => *n += 1,
+            _ => self.seqs.push((s.seq, 1)),
         }
-    }
-
-    fn push_queued(&mut self, q: &Queued) {
-        self.push(&q.layout, q.seq, q.wall_ns, q.mono_ns, &q.values, &q.errors);
     }
 }
 
 struct State {
     /// Submitted, not yet taken by the writer.
-    queue: Vec<Queued>,
+    queue: Vec<OwnedSample>,
     pool: Vec<Vec<u64>>,
     accepted: u64,
     written: u64,
@@ -140,7 +117,7 @@ struct State {
 
 impl State {
     /// Give a written batch's value buffers back for submits to reuse.
-    fn recycle(&mut self, batch: &mut Vec<Queued>) {
+    fn recycle(&mut self, batch: &mut Vec<OwnedSample>) {
         for q in batch.drain(..) {
             if self.pool.len() < POOL {
                 self.pool.push(q.values);
@@ -259,20 +236,12 @@ impl StreamWriter {
     ///
     /// Panics if `values` does not hold `layout.value_count()` values (as the formatter
     /// would, but here, on the caller's thread, not later on the writer's).
-    pub fn submit(
-        &self,
-        layout: &Arc<Layout>,
-        seq: u64,
-        wall_ns: u64,
-        mono_ns: u64,
-        values: &[u64],
-        errors: &[SampleError],
-    ) {
+    pub fn submit(&self, s: SampleRef<'_>) {
         assert_eq!(
-            values.len(),
-            layout.value_count(),
+            s.values.len(),
+            s.layout.value_count(),
             "sample values do not follow layout {}",
-            layout.id
+            s.layout.id
         );
         let sh = &*self.shared;
         let mut st = sh.lock();
@@ -291,20 +260,10 @@ impl StreamWriter {
         st.capped |= capped;
         let ended = st.ended;
         if ended {
-            st.unwritten
-                .push(layout, seq, wall_ns, mono_ns, values, errors);
+            st.unwritten.push(s);
         } else {
-            let mut buf = st.pool.pop().unwrap_or_default();
-            buf.clear();
-            buf.extend_from_slice(values);
-            st.queue.push(Queued {
-                layout: layout.clone(),
-                seq,
-                wall_ns,
-                mono_ns,
-                values: buf,
-                errors: errors.to_vec(),
-            });
+            let buf = st.pool.pop().unwrap_or_default();
+            st.queue.push(OwnedSample::new(s, buf));
         }
         drop(st);
         if !ended {
@@ -349,7 +308,7 @@ impl StreamWriter {
             st.ended = true;
             let queue = std::mem::take(&mut st.queue);
             for q in &queue {
-                st.unwritten.push_queued(q);
+                st.unwritten.push(q.as_ref());
             }
         }
         self.status()
@@ -381,7 +340,7 @@ fn thread_main(shared: &Shared, mut w: Writer) {
     }
 }
 
-fn run(shared: &Shared, w: &mut Writer, batch: &mut Vec<Queued>) {
+fn run(shared: &Shared, w: &mut Writer, batch: &mut Vec<OwnedSample>) {
     loop {
         {
             let mut st = shared.lock();
@@ -430,7 +389,7 @@ fn run(shared: &Shared, w: &mut Writer, batch: &mut Vec<Queued>) {
 
 /// Stop writing: cut the file back to its whole batches, keep `batch` and every queued sample,
 /// record the failure and tell the caller.
-fn fail(shared: &Shared, w: &mut Writer, batch: &mut Vec<Queued>, failure: StreamFailure) {
+fn fail(shared: &Shared, w: &mut Writer, batch: &mut Vec<OwnedSample>, failure: StreamFailure) {
     // A batch cut short leaves whole lines that are also kept, and a torn one: cut them off.
     // Shrinking needs no space and is allowed past a file size limit; a file that cannot be
     // cut (a device) has nothing to cut. The offset goes back too, so that a footer written
@@ -450,7 +409,7 @@ fn fail(shared: &Shared, w: &mut Writer, batch: &mut Vec<Queued>, failure: Strea
     st.ended = true;
     let queue = std::mem::take(&mut st.queue);
     for q in batch.iter().chain(&queue) {
-        st.unwritten.push_queued(q);
+        st.unwritten.push(q.as_ref());
     }
     batch.clear();
     st.pool = Vec::new();
@@ -464,6 +423,7 @@ fn fail(shared: &Shared, w: &mut Writer, batch: &mut Vec<Queued>, failure: Strea
 mod tests {
     use super::*;
     use crate::intern::Interner;
+    use crate::layout::Layout;
     use crate::metrics::Metric;
     use crate::snapshot::Snapshot;
 
@@ -499,11 +459,18 @@ mod tests {
             }),
         )
         .unwrap();
-        w.submit(&layout, 0, 1, 1, &[7], &[]);
+        w.submit(SampleRef {
+            layout: &layout,
+            seq: 0,
+            wall_ns: 1,
+            mono_ns: 1,
+            values: &[7],
+            errors: &[],
+        });
         {
             let mut st = w.shared.lock();
             st.accepted += 1;
-            st.queue.push(Queued {
+            st.queue.push(OwnedSample {
                 layout: layout.clone(),
                 seq: 1,
                 wall_ns: 2,
