@@ -401,7 +401,7 @@ impl Series {
                     values: &values,
                     errors: self.errors_of(seq),
                 };
-                push_sample(out, s);
+                out.push(s);
             }
         }
     }
@@ -412,7 +412,7 @@ impl Series {
             out.offsets.push(0);
         }
         for r in self.recent.iter().skip(self.recent.len().saturating_sub(n)) {
-            push_sample(out, r.as_ref());
+            out.push(r.as_ref());
         }
     }
 
@@ -430,24 +430,6 @@ impl Series {
             _ => &[],
         }
     }
-}
-
-/// Append one sample to a batch's columns.
-pub fn push_sample(out: &mut Batch, s: SampleRef<'_>) {
-    if out.offsets.is_empty() {
-        out.offsets.push(0);
-    }
-    let i = out.layout_ids.len() as u32;
-    if !out.layouts.iter().any(|l| l.id == s.layout.id) {
-        out.layouts.push(s.layout.clone());
-    }
-    out.layout_ids.push(s.layout.id);
-    out.seqs.push(s.seq);
-    out.wall_ns.push(s.wall_ns);
-    out.mono_ns.push(s.mono_ns);
-    out.values.extend_from_slice(s.values);
-    out.offsets.push(out.values.len() as u32);
-    out.errors.extend(s.errors.iter().map(|e| (i, e.clone())));
 }
 
 #[cfg(test)]

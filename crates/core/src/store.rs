@@ -111,6 +111,24 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.layout_ids.is_empty()
     }
+
+    /// Append one sample to the columns (its layout too, unless this batch has it already).
+    pub fn push(&mut self, s: SampleRef<'_>) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        let i = self.layout_ids.len() as u32;
+        if !self.layouts.iter().any(|l| l.id == s.layout.id) {
+            self.layouts.push(s.layout.clone());
+        }
+        self.layout_ids.push(s.layout.id);
+        self.seqs.push(s.seq);
+        self.wall_ns.push(s.wall_ns);
+        self.mono_ns.push(s.mono_ns);
+        self.values.extend_from_slice(s.values);
+        self.offsets.push(self.values.len() as u32);
+        self.errors.extend(s.errors.iter().map(|e| (i, e.clone())));
+    }
 }
 
 /// Hands each layout to the caller once: a batch keeps only layouts not sent before, so names
@@ -217,17 +235,8 @@ impl Store {
             ..Batch::default()
         };
         b.offsets.push(0);
-        for (i, r) in self.records.drain(..).enumerate() {
-            if !b.layouts.iter().any(|l| l.id == r.layout.id) {
-                b.layouts.push(r.layout.clone());
-            }
-            b.layout_ids.push(r.layout.id);
-            b.seqs.push(r.seq);
-            b.wall_ns.push(r.wall_ns);
-            b.mono_ns.push(r.mono_ns);
-            b.values.extend_from_slice(&r.values);
-            b.offsets.push(b.values.len() as u32);
-            b.errors.extend(r.errors.into_iter().map(|e| (i as u32, e)));
+        for r in self.records.drain(..) {
+            b.push(r.as_ref());
             self.pool.push(r.values);
         }
         // Keep enough recycled buffers for one full store, no more.

@@ -146,6 +146,20 @@ fn wait_until(w: &StreamWriter, what: &str, done: impl Fn(&StreamStatus) -> bool
     }
 }
 
+/// The writer tells of a failure once, just after recording it (outside its lock): wait for
+/// the call, then check that there was one only.
+fn told_once(events: &AtomicUsize) {
+    let t0 = Instant::now();
+    while events.load(Ordering::SeqCst) == 0 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the failure was never told"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(events.load(Ordering::SeqCst), 1);
+}
+
 /// A new file holding the header, and a second descriptor sharing its offset for the writer
 /// (as the caller hands it one).
 fn stream_file(path: &Path) -> (File, File) {
@@ -297,7 +311,7 @@ fn a_burst_goes_out_in_one_write() {
         f.message
     );
     assert_unwritten(&w, &[]);
-    assert_eq!(events.load(Ordering::SeqCst), 1);
+    told_once(&events);
 }
 
 #[test]
@@ -322,7 +336,7 @@ fn a_failed_fsync_keeps_every_later_sample() {
     let mut got = Vec::new();
     read.read_to_end(&mut got).unwrap();
     assert!(got == lines(&all[..1])[0], "pipe differs");
-    assert_eq!(events.load(Ordering::SeqCst), 1);
+    told_once(&events);
 }
 
 #[test]
@@ -348,7 +362,7 @@ fn a_full_device_keeps_every_sample_and_tells_once() {
     assert_eq!((f.errno, f.action), (libc::ENOSPC, "write"));
     assert!(f.message.starts_with("write failed: "), "{}", f.message);
     assert_unwritten(&w, &all);
-    assert_eq!(events.load(Ordering::SeqCst), 1);
+    told_once(&events);
     // close is idempotent, and adds no event.
     assert_eq!(w.close(), st);
     assert_eq!(w.close(), st);
@@ -505,7 +519,7 @@ fn fsize_child(dir: &Path) {
     );
     let f = st.failure.clone().unwrap();
     assert_eq!((f.errno, f.action), (libc::EFBIG, "write"), "{}", f.message);
-    assert_eq!(events.load(Ordering::SeqCst), 1);
+    told_once(&events);
     assert_unwritten(&w, &all[5..]);
     // Exactly the samples written, every line whole: the torn sixth line is cut off.
     let expect = [HEADER.to_vec(), lines[..5].concat()].concat();
