@@ -121,7 +121,7 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
     if (c.feedDropped > this.feedDropped) {
       const n = c.feedDropped - this.feedDropped;
       this.feedDropped = c.feedDropped;
-      this.report(new LifecycleError('ERR_LIVE_OVERRUN', `hostseries: the JS thread was too busy to take ${n} sample${n === 1 ? '' : 's'} live; the sink, listeners and iterators missed ${n === 1 ? 'it' : 'them'} (history() has ${n === 1 ? 'it' : 'them'})`));
+      this.report(new LifecycleError('ERR_LIVE_OVERRUN', `hostseries: the JS thread was too busy to take ${n} sample${n === 1 ? '' : 's'} live; the sink, listeners and iterators missed ${n === 1 ? 'it' : 'them'} (memory keeps ${n === 1 ? 'it' : 'them'} within maxSamples)`));
     }
   }
 
