@@ -7,8 +7,12 @@
  * Built at bench time: gcc -O2 -o bench/.build/floor bench/floor.c
  *
  *   floor loop N            read all files N times back to back, print one JSON line
- *   floor paced HZ SECONDS  read all files HZ times a second (absolute CLOCK_MONOTONIC
- *                           deadlines, like the sampler thread) for SECONDS, print one JSON line
+ *   floor paced HZ SECONDS [PHASE_NS]
+ *                           read all files HZ times a second (absolute CLOCK_MONOTONIC
+ *                           deadlines, like the sampler thread) for SECONDS, print one JSON line;
+ *                           with PHASE_NS the ticks fall that long after each multiple of the
+ *                           interval (the bench puts the floor half a period away from the
+ *                           contender beside it: see bench/sampler.mjs)
  *   floor pingpong B        for each byte 'g' read on stdin, take B samples and answer 'k' on
  *                           stdout; on 'q' print one JSON line with the CPU of every burst. The
  *                           bench alternates bursts of two such programs (this and the native
@@ -90,7 +94,7 @@ static size_t sample(void) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: floor loop N | floor paced HZ SECONDS | floor pingpong B\n");
+        fprintf(stderr, "usage: floor loop N | floor paced HZ SECONDS [PHASE_NS] | floor pingpong B\n");
         return 2;
     }
     for (size_t i = 0; i < NFILES; i++) {
@@ -133,16 +137,21 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[1], "paced") == 0 && argc >= 4) {
         double hz = atof(argv[2]), secs = atof(argv[3]);
         uint64_t interval = (uint64_t)(1e9 / hz);
-        uint64_t n = (uint64_t)(hz * secs);
+        uint64_t n = (uint64_t)(hz * secs), base = w0;
+        if (argc >= 5) {
+            /* Ticks at PHASE_NS past each multiple of the interval on CLOCK_MONOTONIC. */
+            uint64_t phase = strtoull(argv[4], NULL, 10) % interval;
+            base = (w0 / interval + 1) * interval + phase;
+        }
         for (iters = 0; iters < n; iters++) {
-            uint64_t due = w0 + (iters + 1) * interval;
+            uint64_t due = base + (iters + 1) * interval;
             struct timespec d = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
             while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &d, NULL) == EINTR) {
             }
             bytes += sample();
         }
     } else {
-        fprintf(stderr, "usage: floor loop N | floor paced HZ SECONDS | floor pingpong B\n");
+        fprintf(stderr, "usage: floor loop N | floor paced HZ SECONDS [PHASE_NS] | floor pingpong B\n");
         return 2;
     }
     getrusage(RUSAGE_SELF, &r1);

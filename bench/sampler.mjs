@@ -8,6 +8,7 @@
 // Contenders alternate round by round; medians are reported. Writes bench/results/sampler.md.
 //
 //   node bench/sampler.mjs [--quick]      (or through `npm run bench`, which runs every module)
+//   node bench/sampler.mjs --paced-only   the 100 Hz rounds and the stage table only, as JSON
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -158,12 +159,18 @@ async function pacedCost(p, floor, native) {
   const node = process.execPath;
   const hz = 100;
   const secs = String(p.pacedSecs);
-  const withFloor = async (cmd, args) => {
-    const [c, f] = await Promise.all([spawnJson(cmd, args), spawnJson(floor, ['paced', String(hz), secs])]);
+  const withFloor = async (cmd, args, floorPhase = []) => {
+    const [c, f] = await Promise.all([spawnJson(cmd, args), spawnJson(floor, ['paced', String(hz), secs, ...floorPhase])]);
     return { ...c, floor: f };
   };
+  // The Rust sampler starts on a tick boundary and the floor beside it ticks half a period
+  // later: with phases left to chance, whichever of the two read the files just after the other
+  // found the kernel's /proc paths warm, and single-run ratios ranged 0.6–1.9; fixed half a
+  // period apart most stay within ±0.1 of their median on a quiet machine (bench_sample paced
+  // PHASE_NS, floor paced PHASE_NS).
+  const half = String(Math.round(1e9 / hz / 2));
   const res = await alternate(p.pacedRounds, {
-    rust: () => withFloor(native, ['paced', String(hz), secs]),
+    rust: () => withFloor(native, ['paced', String(hz), secs, '0'], [half]),
     nodeOn: () => withFloor(node, [CONTENDER, 'node-sampler', String(hz), secs, 'on']),
     nodeOff: () => withFloor(node, [CONTENDER, 'node-sampler', String(hz), secs, 'off']),
   }, 'CPU per sample at 100 Hz + event-loop delay');
@@ -290,7 +297,10 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs, cond) {
   const P = paced;
   L.push('### At a real 100 Hz cadence (caches cold at each tick, wake-ups included)', '');
   L.push(`${p.pacedRounds} rounds of ${p.pacedSecs} s per contender, alternated; in every run \`floor paced 100\` (absolute ` +
-    'clock_nanosleep deadlines + the preads) runs at the same time beside the contender, and × floor is against that floor run.', '');
+    'clock_nanosleep deadlines + the preads) runs at the same time beside the contender, and × floor is against that floor run. ' +
+    'Beside the Rust thread, which starts on a tick boundary, the floor ticks half a period later (with phases left to chance, ' +
+    'whichever read the files just after the other found the kernel\'s /proc paths warm, and single-run ratios ranged 0.6–1.9); ' +
+    'beside Node the phase is left to chance.', '');
   L.push('| contender | CPU µs/sample (median) | min–max | × paced floor |');
   L.push('|---|---:|---:|---:|');
   L.push(`| **floor** paced at 100 Hz (all ${P.floor.length} runs) | **${fmt(us(median(P.floor)))}** | ${spread(P.floor, us)} | 1.00× |`);
@@ -389,8 +399,28 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs, cond) {
   return L.join('\n');
 }
 
+/** `--paced-only`: the 100 Hz rounds and the stage table alone, printed as JSON (no file written). */
+async function pacedOnly(p, floor, native) {
+  const paced = await pacedCost(p, floor, native);
+  const partsRes = await parts(p, native);
+  const r = (xs) => Number(median(xs).toFixed(3));
+  const u = (xs) => Number(us(median(xs)).toFixed(1));
+  const summary = {
+    floor_us: u(paced.floor), rust_us: u(paced.rust), rust_ratio: r(paced.rustRatio), rust_ratios: paced.rustRatio.map((x) => Number(x.toFixed(3))),
+    node_thread_us: u(paced.thread), node_thread_ratio: r(paced.threadRatio), node_process_ratio: r(paced.processRatio),
+    parts_paced: partsRes.paced,
+  };
+  console.log(JSON.stringify(summary, null, 1));
+  return summary;
+}
+
 export async function run(opts = {}) {
   const quick = opts.quick ?? process.argv.includes('--quick');
+  if (process.argv.includes('--paced-only')) {
+    const p = params(quick);
+    nativeModulePath();
+    return pacedOnly(p, buildC('floor'), buildRustExample('bench_sample'));
+  }
   const t0 = Date.now();
   const p = params(quick);
   nativeModulePath(); // fail early and clearly if the package is not built

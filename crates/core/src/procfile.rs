@@ -55,6 +55,12 @@ impl ProcFile {
     /// The whole current content and the previous read's (empty after a failed read or at
     /// first). Keeps a second buffer, swapped with the first on each call: no copy.
     pub fn read_pair(&mut self) -> io::Result<(&[u8], &[u8])> {
+        self.read_next()?;
+        Ok(self.pair())
+    }
+
+    /// `read_pair` in two steps: read now, look at the two texts later (`pair`).
+    pub fn read_next(&mut self) -> io::Result<()> {
         std::mem::swap(&mut self.buf, &mut self.prev);
         self.prev_len = self.len;
         if self.buf.len() < self.prev.len() {
@@ -64,7 +70,26 @@ impl ProcFile {
             self.prev_len = 0;
             return Err(e);
         }
-        Ok((&self.buf[..self.len], &self.prev[..self.prev_len]))
+        Ok(())
+    }
+
+    /// The texts of the last `read_next` and of the read before it (empty if that one failed).
+    pub fn pair(&self) -> (&[u8], &[u8]) {
+        (&self.buf[..self.len], &self.prev[..self.prev_len])
+    }
+
+    /// The last read's text.
+    pub fn text(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Ask the CPU to start loading the last read's text, which the next `read_pair` returns
+    /// as the previous one for the parse to compare against: issued for every file before the
+    /// first pread of a tick, the loads overlap the kernel's work instead of stalling the
+    /// compare. Costs one non-blocking instruction per 64 bytes; nothing off x86-64.
+    #[inline]
+    pub fn prefetch_text(&self) {
+        crate::snapshot::prefetch(self.text());
     }
 
     fn read_once(&mut self) -> io::Result<usize> {

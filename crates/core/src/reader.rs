@@ -48,12 +48,23 @@ impl ProcReader {
         let snap = &mut self.snap;
         snap.present = MetricSet::EMPTY;
         self.names.take_changed();
+        // At a real cadence the texts the parse compares against and the snapshot it updates
+        // (and the store push reads) are out of the cache; start loading them now, so the
+        // loads overlap the preads. `bench_sample ab prefetch` / `ab snap` (100 Hz, each tick
+        // with and without in turn): median −2.2 µs a tick over 11 runs for the texts, a
+        // further −1.2 µs over 8 runs for the snapshot (noisy: single runs range +1 to −11).
+        for (_, file, _) in &self.files {
+            file.prefetch_text();
+        }
+        snap.prefetch();
+        // Every pread first, then every parse: the kernel's work for one file (for
+        // /proc/stat, a walk over every IRQ) no longer evicts the parse code and data between
+        // two parses, and the parse code stays loaded from one file to the next.
+        // `bench_sample ab split`: median −1.2 µs a tick over 6 runs (+1.1 to −4.4).
+        let mut read = MetricSet::EMPTY;
         for (metric, file, inc) in &mut self.files {
-            match file.read_pair() {
-                Ok((text, prev)) => {
-                    skipped += inc.parse(*metric, text, prev, snap, &mut self.names);
-                    snap.present.insert(*metric);
-                }
+            match file.read_next() {
+                Ok(()) => read.insert(*metric),
                 Err(e) => {
                     inc.forget();
                     errors.push(SampleError {
@@ -61,6 +72,13 @@ impl ProcReader {
                         message: format!("{}: {}", file.path().display(), e),
                     })
                 }
+            }
+        }
+        for (metric, file, inc) in &mut self.files {
+            if read.contains(*metric) {
+                let (text, prev) = file.pair();
+                skipped += inc.parse(*metric, text, prev, snap, &mut self.names);
+                snap.present.insert(*metric);
             }
         }
         snap.shape_changed = self.names.take_changed();

@@ -4,11 +4,11 @@
 //! one last sample before it ends, so a run is covered to its end.
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::clock::{mono_ns, wall_ns};
+use crate::clock::{mono_ns, wall_ns, Alarm};
 use crate::error::{Error, ErrorCode, Result};
 use crate::jsonl::writer::{StreamConfig, StreamStatus, StreamWriter};
 use crate::layout::LayoutTracker;
@@ -129,7 +129,8 @@ struct Shared {
     /// The stream the samples are appended to as they are taken (see `start_streaming`);
     /// closed (written out and synced) as the thread ends, kept for its status afterwards.
     stream: Mutex<Option<StreamWriter>>,
-    wake: Condvar,
+    /// Rung (after `stop` is set) to wake the sampling thread at once.
+    wake: Alarm,
     /// Notify once this many samples wait undrained (1: every sample).
     notify_every: AtomicU32,
 }
@@ -218,7 +219,7 @@ impl Sampler {
                 layouts_sent: SentLayouts::default(),
             }),
             stream: Mutex::new(stream),
-            wake: Condvar::new(),
+            wake: Alarm::new(),
             notify_every: AtomicU32::new(1),
         });
         let thread_shared = shared.clone();
@@ -335,13 +336,13 @@ impl Sampler {
         st.final_sample |= final_sample;
         st.on_end.push(on_end);
         drop(st);
-        self.shared.wake.notify_all();
+        self.shared.wake.ring();
     }
 
     /// Stop the thread (it wakes at once), wait for it, and drain what is left.
     pub fn stop(&mut self) -> Batch {
         self.shared.lock().stop = true;
-        self.shared.wake.notify_all();
+        self.shared.wake.ring();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -460,15 +461,15 @@ fn run(shared: &Shared, cfg: &SamplerConfig, notify: Option<Arc<Notify>>) {
         tick += 1;
         let now = mono_ns();
         let due = start + tick * interval;
-        let mut st = shared.lock();
         if now >= due {
             // Late (a stalled machine or a slow read): skip the ticks that have passed.
             let late = (now - due) / interval + 1;
-            st.missed_ticks += late;
+            shared.lock().missed_ticks += late;
             tick += late;
         }
-        let deadline = start + tick * interval;
-        loop {
+        // Rung only after `stop` is set: the lock is taken then, not on every tick.
+        if shared.wake.sleep_until(start + tick * interval) {
+            let st = shared.lock();
             if st.stop {
                 let take_final = st.final_sample && mono_ns().saturating_sub(last) >= min_gap;
                 drop(st);
@@ -477,15 +478,6 @@ fn run(shared: &Shared, cfg: &SamplerConfig, notify: Option<Arc<Notify>>) {
                 }
                 return;
             }
-            let now = mono_ns();
-            if now >= deadline {
-                break;
-            }
-            st = shared
-                .wake
-                .wait_timeout(st, Duration::from_nanos(deadline - now))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
         }
     }
 }

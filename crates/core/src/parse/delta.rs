@@ -114,7 +114,8 @@ fn clean(metric: Metric, text: &[u8], snap: &Snapshot) -> bool {
         Metric::Meminfo => lines == snap.meminfo.len(),
         Metric::Netdev => lines == snap.net.len() + netdev::HEADER_LINES,
         Metric::Stat => stat::cpu_lines_first_and_keys_unique(text, snap.stat.cpus.len()),
-        Metric::Loadavg => false,
+        // One line: an unchanged text keeps its values (see `changed_lines`).
+        Metric::Loadavg => true,
     }
 }
 
@@ -180,7 +181,9 @@ fn changed_lines(
         Metric::Stat => each_changed_line(cur, prev, |sc, i, p| {
             stat::reparse_line(sc, i, p, &mut snap.stat)
         }),
-        Metric::Loadavg => false,
+        // Unchanged (the loads move every 5 s, the last pid with each fork): nothing to parse
+        // (see `num::short_decimal` for what loadavg's parse cost a tick before).
+        Metric::Loadavg => cur == prev,
     }
 }
 
