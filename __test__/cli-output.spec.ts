@@ -12,7 +12,7 @@ import { parseJson } from '../lib/json/parse.js';
 import { readTimeSeriesJson } from '../lib/files/json-file.js';
 import { TimeSeriesData } from '../lib/models/data.js';
 import type { TimeSeriesDataDict } from '../lib/types/sample.js';
-import { cliWorkdir, cli as run, start as startCli, type Result } from './support/cli.js';
+import { cliWorkdir, cli as run, sh, start as startCli, type Result } from './support/cli.js';
 
 let dir: string;
 const p = (name: string): string => join(dir, name);
@@ -195,5 +195,21 @@ describe('convert -o: the same rules', () => {
     const missing = cli(['convert', stream, '-o', 'conv-missing/x.json']);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe('hostseries: conv-missing/x.json: cannot write the JSON: directory conv-missing does not exist\n');
+  });
+});
+
+describe('help and version on a stdout that fails', () => {
+  it('a reader that goes away is fine; a full device is one message and exit 1', () => {
+    for (const args of ['--help', 'record --help', '--version']) {
+      const piped = sh(`$HS ${args} | head -c 1 >/dev/null; echo "rc=$?"`, { cwd: dir });
+      expect(piped.stderr, args).toBe('');
+      const full = sh(`$HS ${args} >/dev/full; echo "rc=$?"`, { cwd: dir });
+      expect(full.stdout.trim(), args).toBe('rc=1');
+      expect(full.stderr, args).toBe('hostseries: cannot write to stdout: ENOSPC: no space left on device, write\n');
+    }
+    // A pipe whose reader has exited before the help is written: EPIPE, for certain.
+    for (const args of ['--help', 'record --help', '--version']) {
+      expect(sh(`( sleep 0.3; $HS ${args}; echo "rc=$?" >&2 ) | true`, { cwd: dir }).stderr, args).toBe('rc=0\n');
+    }
   });
 });

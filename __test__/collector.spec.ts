@@ -219,6 +219,12 @@ describe('native retention', () => {
       expect(() => new NativeSampler({ intervalMs: 10, retainSamples: bad as number })).toThrow(/^retainSamples must be a positive whole number or Infinity, got /);
     }
     expect(() => new NativeSampler({ intervalMs: 10, retainSamples: 3, overflow: 'oldest' as 'rolling' })).toThrow("overflow must be 'keep-first' or 'rolling', got \"oldest\"");
+    expect(() => new NativeSampler({ intervalMs: 10, overflow: 'rolling' })).toThrow('overflow applies to retainSamples, which is not given');
+    // Without a retention, turning the feed off would lose samples, and there is no history.
+    const plain = new NativeSampler({ intervalMs: 10 });
+    expect(() => plain.setFeed(false)).toThrow(/^setFeed\(false\) needs retainSamples or retainSeconds/);
+    expect(() => plain.history()).toThrow(/^history\(\) needs retainSamples or retainSeconds/);
+    plain.setFeed(true);
   });
 });
 

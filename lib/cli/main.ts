@@ -36,6 +36,7 @@ if (require.main === module) {
     // Lingering handles (a remote connection closing) must not hold the exit status back.
     // (A stdout whose reader is gone reports it to the callback; it changes nothing here.)
     process.stdout.on('error', () => undefined);
-    process.stdout.write('', () => process.exit(code));
+    // A failure to write the help or version (writeInfoToStdout) fails a run that had succeeded.
+    process.stdout.write('', () => process.exit(code === 0 && typeof process.exitCode === 'number' ? process.exitCode : code));
   });
 }

@@ -47,6 +47,25 @@ export function writeStderr(text: string): void {
 }
 
 /**
+ * Text for stdout that is not a recording (help, version). A reader that went away (`| head -1`)
+ * is normal; any other failure (a full device) is said on stderr and fails the exit status.
+ */
+export function writeInfoToStdout(text: string): void {
+  const failed = (e: NodeJS.ErrnoException | null | undefined): void => {
+    if (!e || e.code === 'EPIPE' || process.exitCode === 1) return;
+    writeStderr(`hostseries: cannot write to stdout: ${e.message}\n`);
+    process.exitCode = 1;
+  };
+  // The write's callback is told of a failure; the stream's 'error' event must be heard too.
+  process.stdout.on('error', () => undefined);
+  try {
+    process.stdout.write(text, failed);
+  } catch (e) {
+    failed(e as NodeJS.ErrnoException);
+  }
+}
+
+/**
  * Write `chunks` to stdout in order, waiting for it to drain (a long recording is large), and
  * resolve once all of it is handed to the OS; rejects when stdout fails.
  */

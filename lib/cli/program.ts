@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { convertCommand } from './convert.js';
 import { hostsCommand } from './hosts.js';
+import { writeInfoToStdout } from './output.js';
 import { recordCommand } from './record/index.js';
 import { sampleCommand } from './sample/index.js';
 import { summaryCommand } from './summary/index.js';
@@ -53,7 +54,7 @@ export function buildProgram(): Program {
   for (const c of [recordCommand(), sampleCommand(), summaryCommand(), convertCommand(), hostsCommand()]) program.addCommand(c);
   // Commander's own error output is replaced by ours (one line, then the usage).
   for (const c of [program, ...program.commands]) {
-    c.configureOutput({ outputError: () => undefined });
+    c.configureOutput({ outputError: () => undefined, writeOut: writeInfoToStdout });
     c.exitOverride((err) => {
       if (err.exitCode === 0) throw err; // --help, --version
       throw new CliUsageError(c, err);

@@ -50,6 +50,9 @@ function rawOptions(options: NativeSamplerOptions): RawSamplerOptions {
   if (retainSeconds !== undefined && !(typeof retainSeconds === 'number' && retainSeconds > 0)) {
     throw new InvalidOptionError(`retainSeconds must be a number of seconds above 0, got ${shown(retainSeconds)}`);
   }
+  if (overflow !== undefined && retainSamples === undefined) {
+    throw new InvalidOptionError(`overflow applies to retainSamples, which is not given`);
+  }
   return { intervalMs, capacity, metrics: metrics && [...metrics], procPath, retainSamples, overflow, retainSeconds };
 }
 
@@ -106,11 +109,14 @@ export class NativeSampler {
   private readonly raw: InstanceType<ReturnType<typeof binding>['NativeSampler']>;
   private readonly host: string;
   private readonly layouts = new LayoutCache();
+  /** Samples are kept natively (`retainSamples` or `retainSeconds`). */
+  private readonly retains: boolean;
 
   constructor(options: NativeSamplerOptions) {
     const raw = rawOptions(options);
     this.host = options.hostname ?? osHostname();
     this.raw = call(() => new (binding().NativeSampler)(raw));
+    this.retains = raw.retainSamples !== undefined || raw.retainSeconds !== undefined;
   }
 
   get running(): boolean {
@@ -177,6 +183,8 @@ export class NativeSampler {
    * turn the feed off while nothing consumes samples live, and the JS thread is not woken.
    */
   setFeed(on: boolean): void {
+    // Without a retention, a sample not fed would be lost without a trace.
+    if (!on && !this.retains) throw new InvalidOptionError('setFeed(false) needs retainSamples or retainSeconds: without them the samples not fed would be lost');
     this.raw.setFeed(on);
   }
 
@@ -196,6 +204,7 @@ export class NativeSampler {
 
   /** `history()` without decoding. */
   historyBatch(options: { fromSeq?: number; lastSeconds?: number } = {}): NativeBatch {
+    if (!this.retains) throw new InvalidOptionError('history() needs retainSamples or retainSeconds: this sampler keeps no samples');
     const { fromSeq = 0, lastSeconds } = options;
     return this.raw.history(fromSeq, lastSeconds === undefined ? undefined : lastSeconds * 1000);
   }

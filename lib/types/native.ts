@@ -23,7 +23,7 @@ export interface NativeSamplerOptions {
    */
   procPath?: string;
   /**
-   * Keep the samples natively as well, compactly (~150 bytes a sample), at most this many
+   * Keep the samples natively as well, compactly (~250 bytes a sample with every metric of a small VM), at most this many
    * (`Infinity`: no bound): `history()` decodes them when asked, and `setFeed(false)` spares the
    * JS thread a wake-up per sample when nothing consumes them live.
    */
