@@ -301,7 +301,7 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs, cond) {
     'Beside the Rust thread, which starts on a tick boundary, the floor ticks half a period later (with phases left to chance, ' +
     'whichever read the files just after the other found the kernel\'s /proc paths warm, and single-run ratios ranged 0.6–1.9); ' +
     'beside Node the phase is left to chance.', '');
-  L.push('| contender | CPU µs/sample (median) | min–max | × paced floor |');
+  L.push('<!-- headline -->', '| contender | CPU µs/sample (median) | min–max | × paced floor |');
   L.push('|---|---:|---:|---:|');
   L.push(`| **floor** paced at 100 Hz (all ${P.floor.length} runs) | **${fmt(us(median(P.floor)))}** | ${spread(P.floor, us)} | 1.00× |`);
   L.push(`| **Rust \`Sampler\` thread** (\`bench_sample paced 100\`; the thread's own CPU from schedstat) | **${fmt(us(median(P.rust)))}** | ` +
@@ -312,7 +312,7 @@ function report(m, p, quick, pp, loop, paced, partsRes, pert, secs, cond) {
     `**${fmt(us(median(P.process)))}** | ${spread(P.process, us)} | ${fmt(median(P.processRatio), 2)}× |`);
   L.push(`| … of which the JS thread: onSample → \`drain()\` → decode to SampleDict (one sample per drain) | ${fmt(us(median(P.js)))} | ` +
     `${spread(P.js, us)} | |`);
-  L.push('');
+  L.push('<!-- /headline -->', '');
   L.push(`Samples per ${p.pacedSecs} s window (Node): ${P.samples.join(', ')}; missed ticks per run (Node): ${P.missed.join(', ')}; ` +
     `(Rust): ${P.rustMissed.join(', ')}. At 100 Hz the Node process pays ≈ ${fmt(us(median(P.process)) / 100, 2)}% of one CPU.`, '');
   L.push(conditionsText(cond.paced, `the bench itself ≈ ${fmt((us(median(P.process)) + us(median(P.floor))) / 100 / m.nproc, 1)}% of all CPUs`), '');
