@@ -67,8 +67,6 @@ export declare class ProcParser {
    * `lastMs` before the newest.
    */
   history(from: number, lastMs?: number | undefined | null): NativeBatch
-  /** Samples parsed, and those retained (within the retention's bound). */
-  counts(): SamplerCounts
 }
 
 /**

@@ -6,7 +6,7 @@
  * live consumer or `history()` asks.
  */
 import { binding, type NativeBatch, type RawProcParser } from '../native/binding.js';
-import { decodeBatch, decodeOne, LayoutCache } from '../native/decode.js';
+import { decodeBatch, LayoutCache } from '../native/decode.js';
 import type { OverflowPolicy } from '../types/collector.js';
 import type { Metric, SampleDict } from '../types/sample.js';
 import type { SampleFrame } from './frames.js';
@@ -20,6 +20,8 @@ export interface AssembledFrame {
 export class FrameAssembler {
   private readonly parser: RawProcParser;
   private readonly layouts = new LayoutCache();
+  /** Samples parsed: every batch carries its sample's sequence number, so no crossing to ask. */
+  private parsed = 0;
 
   /** `metrics`: the sections the remote loop sends; `host`: the samples' key. */
   constructor(
@@ -57,14 +59,13 @@ export class FrameAssembler {
     const batch = this.parser.parse(metrics, texts, wallNs, monoNs, errors.length > 0 ? errors : undefined);
     // A layout crosses once: keep it whether or not this sample is decoded now.
     this.layouts.add(batch.layouts);
+    this.parsed = batch.seqs[0] + 1;
     return batch;
   }
 
   /** The sample of a batch `assemble` or `empty` gave. */
   decode(batch: NativeBatch): SampleDict {
-    const dict = decodeOne(batch, 0, this.layouts.get(batch.layoutIds[0]), this.host);
-    for (const e of batch.errors) (dict.errors ??= {})[e.source] = e.message;
-    return dict;
+    return decodeBatch(batch, this.host, this.layouts).samples[0];
   }
 
   /** The samples kept (within the bound), oldest first. */
@@ -74,6 +75,6 @@ export class FrameAssembler {
 
   /** Samples taken, kept or not. */
   get taken(): number {
-    return this.parser.counts().taken;
+    return this.parsed;
   }
 }

@@ -100,10 +100,6 @@ impl TextSampler {
         self.sent.filter(&mut b);
         b
     }
-
-    pub fn series(&self) -> Option<&Series> {
-        self.series.as_ref()
-    }
 }
 
 #[cfg(test)]

@@ -284,20 +284,6 @@ impl ProcParser {
             .history(seq_of(from), last_ms.map(|ms| seq_of(ms * 1e6)));
         batch_to_js(env, b)
     }
-
-    /// Samples parsed, and those retained (within the retention's bound).
-    #[napi]
-    pub fn counts(&self) -> SamplerCounts {
-        let series = self.inner.series();
-        SamplerCounts {
-            taken: series.map_or(0, |s| s.pushed()) as f64,
-            retained: series.map_or(0, |s| s.visible()) as f64,
-            retained_bytes: series.map_or(0, |s| s.bytes()) as f64,
-            missed_ticks: 0.0,
-            feed_dropped: 0.0,
-            skipped_lines: 0.0,
-        }
-    }
 }
 
 #[napi(object)]
