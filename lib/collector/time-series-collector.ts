@@ -114,13 +114,18 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
 
   /** Take what the live feed holds now, and say what the counters tell. */
   private pull(): void {
-    if (this.sampler) this.ingest(this.sampler.drainBatch());
     this.stream?.nativeCheck();
-    const c = this.native.counts();
-    if (c.taken > this.maxSamples) this.warnFull();
-    if (c.feedDropped > this.feedDropped) {
-      const n = c.feedDropped - this.feedDropped;
-      this.feedDropped = c.feedDropped;
+    const batch = this.sampler?.drainBatch();
+    const n = batch?.seqs.length ?? 0;
+    // A fed batch carries the counts (no second crossing per live sample); an empty one is a
+    // wake-up without the feed (maxSamples passed) or a question: ask.
+    const taken = n > 0 ? batch!.seqs[n - 1] + 1 : this.native.counts().taken;
+    const feedDropped = batch?.dropped ?? 0;
+    if (batch) this.ingest(batch);
+    if (taken > this.maxSamples) this.warnFull();
+    if (feedDropped > this.feedDropped) {
+      const n = feedDropped - this.feedDropped;
+      this.feedDropped = feedDropped;
       this.report(new LifecycleError('ERR_LIVE_OVERRUN', `hostseries: the JS thread was too busy to take ${n} sample${n === 1 ? '' : 's'} live; the sink, listeners and iterators missed ${n === 1 ? 'it' : 'them'} (memory keeps ${n === 1 ? 'it' : 'them'} within maxSamples)`));
     }
   }
@@ -197,7 +202,7 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
     }
     this.sampler = sampler;
     // Woken once when maxSamples is first passed, to say so then.
-    if (Number.isFinite(this.maxSamples)) sampler.setWakeAt(this.maxSamples + 1);
+    sampler.setWakeAt(this.maxSamples + 1);
     this.updateFeed();
     await first;
   }
