@@ -266,6 +266,22 @@ fn sleep_until(due: u64) {
     {}
 }
 
+/// The `Sampler` thread's wait before the `Alarm`: a mutex + `Condvar::wait_timeout` loop until
+/// `due` (CLOCK_MONOTONIC ns) or the gate opens.
+fn condvar_wait(gate: &Mutex<bool>, wake: &std::sync::Condvar, due: u64) {
+    let mut g = gate.lock().unwrap();
+    loop {
+        let now = mono_ns();
+        if *g || now >= due {
+            break;
+        }
+        g = wake
+            .wait_timeout(g, Duration::from_nanos(due - now))
+            .unwrap()
+            .0;
+    }
+}
+
 /// The paced tick built up step by step, each step one run (the bench runs each beside `floor
 /// paced`), to see which part of the tick costs what at a real cadence, where caches are cold:
 /// 0 the six preads into one kept buffer each (the floor's work, in Rust), 1 the same through
@@ -317,17 +333,7 @@ fn ladder_mode(step: u32, hz: f64, secs: f64) -> String {
         if step == 6 {
             alarm.sleep_until(due);
         } else if step == 4 {
-            let mut g = gate.lock().unwrap();
-            loop {
-                let now = mono_ns();
-                if *g || now >= due {
-                    break;
-                }
-                g = wake
-                    .wait_timeout(g, Duration::from_nanos(due - now))
-                    .unwrap()
-                    .0;
-            }
+            condvar_wait(&gate, &wake, due);
         } else {
             sleep_until(due);
         }
@@ -361,19 +367,7 @@ fn waits_mode(hz: f64, n: u64) -> String {
         let c0 = thread_cpu_ns();
         match kind {
             0 => sleep_until(due),
-            1 => {
-                let mut g = gate.lock().unwrap();
-                loop {
-                    let now = mono_ns();
-                    if *g || now >= due {
-                        break;
-                    }
-                    g = wake
-                        .wait_timeout(g, Duration::from_nanos(due - now))
-                        .unwrap()
-                        .0;
-                }
-            }
+            1 => condvar_wait(&gate, &wake, due),
             _ => {
                 alarm.sleep_until(due);
             }
@@ -633,21 +627,7 @@ fn parts_mode(n: u64, hz: Option<f64>) -> String {
     let start = mono_ns();
     for k in 1..=n {
         if let Some(iv) = interval {
-            let due = start + k * iv;
-            let ts = libc::timespec {
-                tv_sec: (due / 1_000_000_000) as libc::time_t,
-                tv_nsec: (due % 1_000_000_000) as libc::c_long,
-            };
-            // SAFETY: valid timespec; a null remainder is allowed with TIMER_ABSTIME.
-            while unsafe {
-                libc::clock_nanosleep(
-                    libc::CLOCK_MONOTONIC,
-                    libc::TIMER_ABSTIME,
-                    &ts,
-                    std::ptr::null_mut(),
-                )
-            } == libc::EINTR
-            {}
+            sleep_until(start + k * iv);
         }
         tick(true);
     }
