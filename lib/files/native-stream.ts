@@ -6,7 +6,7 @@
  * place: it wrote the header, it writes the footer, it reports the failure and keeps the
  * samples the disk would not take. Internal: not part of the public API.
  */
-import { getSystemErrorName } from 'node:util';
+import { getSystemErrorMap } from 'node:util';
 
 import type { SinkEntry } from '../types/sink.js';
 
@@ -55,9 +55,9 @@ export function nativeStreamable(sink: unknown): NativeStreamable | undefined {
 
 /** The native writer's failure as Node reports an I/O error (`ENOSPC: no space left on device, write`). */
 export function nativeFailureError(f: { errno: number; action: string; message: string }): Error {
-  if (f.errno === 0) return new Error(f.message);
-  const name = getSystemErrorName(-f.errno);
-  // The core says `write failed: No space left on device (os error 28)`.
-  const what = f.message.replace(/^\w+ failed: /, '').replace(/ \(os error \d+\)$/, '');
-  return Object.assign(new Error(`${name}: ${what.charAt(0).toLowerCase()}${what.slice(1)}, ${f.action}`), { code: name, errno: -f.errno, syscall: f.action });
+  // libuv's own name and text for the errno: the words Node's fs errors use.
+  const known = f.errno === 0 ? undefined : getSystemErrorMap().get(-f.errno);
+  if (!known) return new Error(f.message);
+  const [code, text] = known;
+  return Object.assign(new Error(`${code}: ${text}, ${f.action}`), { code, errno: -f.errno, syscall: f.action });
 }
