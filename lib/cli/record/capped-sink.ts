@@ -42,12 +42,11 @@ export class CappedSink implements Sink, NativeStreamable {
 
   nativeCheck(): void {
     this.inner.nativeCheck();
+    this.refresh();
     const host = this.inner.meta?.hostsRequested[0];
-    const n = this.native?.status().accepted ?? 0;
-    if (host === undefined || n <= this.nativeCounted) return;
-    this.nativeCounted = n;
-    this.counts.set(host, n);
-    this.total = n;
+    // Counted since the last check (a getter's refresh tells no one: it must not stop the run).
+    if (host === undefined || this.total <= this.nativeCounted) return;
+    this.nativeCounted = this.total;
     this.onCount(host, Date.now());
   }
 
