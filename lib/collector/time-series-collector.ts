@@ -86,7 +86,7 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
       hostname: this.hostname,
       retainSamples: this.maxSamples,
       overflow: this.overflow,
-      retainSeconds: Number.isFinite(this.historySeconds) ? this.historySeconds : undefined,
+      retainSeconds: this.historySeconds,
     });
     // EventEmitter's own events are outside the typed map.
     const self = this as unknown as EventEmitter;

@@ -29,8 +29,7 @@ export class FrameAssembler {
     private readonly host: string,
     keep: { maxSamples: number; overflow: OverflowPolicy; historySeconds: number },
   ) {
-    const retainSeconds = Number.isFinite(keep.historySeconds) ? keep.historySeconds : undefined;
-    this.parser = new (binding().ProcParser)({ retainSamples: keep.maxSamples, overflow: keep.overflow, retainSeconds });
+    this.parser = new (binding().ProcParser)({ retainSamples: keep.maxSamples, overflow: keep.overflow, retainSeconds: keep.historySeconds });
   }
 
   /** A frame's sample; `extra` errors (a reboot) are kept with it. */

@@ -30,7 +30,7 @@ export interface NativeSamplerOptions {
   retainSamples?: number;
   /** What a full retention does: keep the first samples (the default) or the latest (`rolling`). */
   overflow?: 'keep-first' | 'rolling';
-  /** Also a rolling window by time: only the samples of the last this many seconds are kept. */
+  /** Also a rolling window by time: only the samples of the last this many seconds are kept (Infinity: none). */
   retainSeconds?: number;
 }
 
