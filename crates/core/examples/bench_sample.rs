@@ -38,7 +38,7 @@ use hostseries_core::intern::Interner;
 use hostseries_core::layout::LayoutTracker;
 use hostseries_core::parse::{parse_into, Incremental};
 use hostseries_core::procfile::ProcFile;
-use hostseries_core::store::Store;
+use hostseries_core::store::{SampleRef, Store};
 use hostseries_core::{Metric, MetricSet, ProcReader, Sampler, SamplerConfig, Snapshot};
 
 /// Counts heap allocations, to check that a steady-state tick allocates nothing.
@@ -115,6 +115,7 @@ struct Ticker {
     reader: ProcReader,
     layouts: LayoutTracker,
     errors: Vec<hostseries_core::SampleError>,
+    values: Vec<u64>,
     skipped: u64,
 }
 
@@ -125,6 +126,7 @@ impl Ticker {
             reader: ProcReader::new(MetricSet::all()),
             layouts: LayoutTracker::default(),
             errors: Vec::new(),
+            values: Vec::new(),
             skipped: 0,
         };
         // Warm-up: the store fills once, so measured ticks run in steady state (a full store
@@ -142,8 +144,19 @@ impl Ticker {
         let skipped = self.reader.read(&mut self.errors);
         let snap = self.reader.snapshot();
         let layout = self.layouts.for_snapshot(snap).clone();
+        // As the sampling thread does: encode once, then hand the sample to the store.
+        self.values.clear();
+        layout.encode(snap, &mut self.values);
         let mut st = self.store.lock().unwrap();
-        st.push(&layout, wall, mono, snap, &mut self.errors);
+        st.push_sample(SampleRef {
+            layout: &layout,
+            seq: 0,
+            wall_ns: wall,
+            mono_ns: mono,
+            values: &self.values,
+            errors: &self.errors,
+        });
+        self.errors.clear();
         self.skipped += u64::from(skipped);
     }
 }

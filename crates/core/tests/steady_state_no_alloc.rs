@@ -13,11 +13,23 @@ fn warm_samples_do_not_allocate() {
     let mut layouts = LayoutTracker::default();
     let mut store = Store::new(8);
     let mut errors = Vec::new();
+    let mut values = Vec::new();
+    // The sampling thread's tick (sampler.rs `Tick::sample`): encode once, hand the sample on.
     let mut sample = || {
         reader.read(&mut errors);
         let snap = reader.snapshot();
         let layout = layouts.for_snapshot(snap).clone();
-        store.push(&layout, 0, 0, snap, &mut errors);
+        values.clear();
+        layout.encode(snap, &mut values);
+        store.push_sample(SampleRef {
+            layout: &layout,
+            seq: 0,
+            wall_ns: 0,
+            mono_ns: 0,
+            values: &values,
+            errors: &errors,
+        });
+        errors.clear();
     };
     // Warm up past the store's capacity so its value buffers are recycled from then on.
     for _ in 0..20 {
