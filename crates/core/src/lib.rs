@@ -11,6 +11,7 @@ pub mod metrics;
 mod num;
 pub mod parse;
 pub mod procfile;
+pub mod procs;
 pub mod reader;
 pub mod sampler;
 mod scan;
