@@ -101,6 +101,22 @@ export interface NativeLayout {
   meminfo: Array<string>
   net: Array<string>
   cpus: Array<string>
+  /** The watched processes, when processes are watched (then `sections` has `processes`). */
+  procs?: Array<NativeProc>
+}
+
+/** What identifies one watched process in a layout (its values come per sample). */
+export interface NativeProc {
+  key: string
+  pid: number
+  ppid: number
+  name: string
+  cmdline: string
+  startTimeNs: bigint
+  restarts: number
+  lastExitCode?: number
+  lastExitSignal?: number
+  hasIo: boolean
 }
 
 export interface NativeSampleError {

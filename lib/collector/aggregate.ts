@@ -49,8 +49,8 @@ function mean(values: readonly number[], min: number, max: number): number {
   return Math.min(max, Math.max(min, avg));
 }
 
-/** Lists keyed by name inside a sample (diskstats by device, netdev by interface). */
-const LIST_KEYS: Record<string, string> = { diskstats: 'device_name', netdev: 'interface_name' };
+/** Lists keyed by name inside a sample (diskstats by device, netdev by interface, processes by key). */
+const LIST_KEYS: Record<string, string> = { diskstats: 'device_name', netdev: 'interface_name', processes: 'key' };
 
 function child(node: unknown, key: string, parentKey: string | undefined): unknown {
   if (Array.isArray(node)) {
@@ -85,7 +85,7 @@ export function valueAt(obj: unknown, path: string): number | undefined {
   return asNumber(walk(obj, path.split('.')));
 }
 
-const SAMPLE_SECTIONS: readonly string[] = [...METRICS, 'collectors'];
+const SAMPLE_SECTIONS: readonly string[] = [...METRICS, 'processes', 'collectors'];
 const RATE_SECTIONS: readonly string[] = ['disk', 'net', 'cpu', 'mem', 'vm'];
 
 export function checkPath(metric: unknown): string {

@@ -5,11 +5,12 @@
  * and the dict without renaming 600 keys per sample.
  */
 import {
-  type Counter, type CpuTimes, type DiskstatsEntry, type Loadavg, type NetdevEntry, type SampleDict, type StatInfo,
-  type TimeSeriesSampleInit,
+  PROCESS_COUNTERS, PROCESS_IO,
+  type Counter, type CpuTimes, type DiskstatsEntry, type Loadavg, type NetdevEntry, type ProcessEntry, type SampleDict,
+  type StatInfo, type TimeSeriesSampleInit,
 } from '../types/sample.js';
 import {
-  array, count, counter, counterDict, epochNanos, field, join, nonNegativeFloat, optional, record, string, stringDict,
+  array, count, counter, counterDict, epochNanos, fail, field, join, nonNegativeFloat, optional, record, string, stringDict,
   timestamp, type Check, type Key,
 } from './validate.js';
 import { bigintFree, safeDict } from '../json/json-safe.js';
@@ -101,6 +102,36 @@ function stat(v: unknown, parent: string, key?: Key): StatInfo {
   };
 }
 
+/** An integer, negative too (an exit code). */
+function integer(v: unknown, path: string, key?: Key): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  return fail(path, 'an integer', v, key);
+}
+
+function processEntry(v: unknown, parent: string, key?: Key): ProcessEntry {
+  const o = record(v, parent, key);
+  const path = join(parent, key);
+  const e: Omit<ProcessEntry, 'restarts'> = {
+    key: field(o, 'key', path, string),
+    pid: field(o, 'pid', path, count),
+    ppid: field(o, 'ppid', path, count),
+    name: field(o, 'name', path, string),
+    cmdline: field(o, 'cmdline', path, string),
+    start_time_ns: field(o, 'start_time_ns', path, epochNanos),
+    state: field(o, 'state', path, string),
+    uptime_s: field(o, 'uptime_s', path, nonNegativeFloat),
+    cpu_pct: field(o, 'cpu_pct', path, nonNegativeFloat),
+    ...Object.fromEntries(PROCESS_COUNTERS.map((f) => [f, field(o, f, path, counter)])) as Record<(typeof PROCESS_COUNTERS)[number], Counter>,
+  };
+  if (PROCESS_IO.some((f) => o[f] != null)) for (const f of PROCESS_IO) e[f] = field(o, f, path, counter);
+  const out: ProcessEntry = Object.assign(e, { restarts: field(o, 'restarts', path, count) });
+  const code = optional(o, 'last_exit_code', path, integer);
+  if (code !== undefined) out.last_exit_code = code;
+  const signal = optional(o, 'last_exit_signal', path, count);
+  if (signal !== undefined) out.last_exit_signal = signal;
+  return out;
+}
+
 function list<T>(check: Check<T>): Check<T[]> {
   return (v, parent, key) => {
     const a = array(v, parent, key);
@@ -113,6 +144,7 @@ function list<T>(check: Check<T>): Check<T[]> {
 
 const diskList = list(diskEntry);
 const netList = list(netEntry);
+const processList = list(processEntry);
 
 export class TimeSeriesSample {
   timestamp: string;
@@ -124,6 +156,8 @@ export class TimeSeriesSample {
   loadavg: Loadavg | undefined;
   netdev: NetdevEntry[] | undefined;
   stat: StatInfo | undefined;
+  /** The watched processes alive at this sample (our addition). */
+  processes: ProcessEntry[] | undefined;
   collectors: Record<string, unknown> | undefined;
   /** source (file, collector name or `ssh`) → message. */
   errors: Record<string, string> | undefined;
@@ -142,6 +176,7 @@ export class TimeSeriesSample {
     this.loadavg = init.loadavg;
     this.netdev = init.netdev;
     this.stat = init.stat;
+    this.processes = init.processes;
     this.collectors = init.collectors;
     this.errors = init.errors;
   }
@@ -167,6 +202,7 @@ export class TimeSeriesSample {
     if (this.loadavg !== undefined) d.loadavg = this.loadavg;
     if (this.netdev !== undefined) d.netdev = this.netdev;
     if (this.stat !== undefined) d.stat = this.stat;
+    if (this.processes !== undefined) d.processes = this.processes;
     if (this.collectors !== undefined) d.collectors = this.collectors;
     if (this.errors !== undefined) d.errors = this.errors;
     return d;
@@ -198,6 +234,7 @@ export class TimeSeriesSample {
       loadavg: optional(d, 'loadavg', path, loadavg),
       netdev: optional(d, 'netdev', path, netList),
       stat: optional(d, 'stat', path, stat),
+      processes: optional(d, 'processes', path, processList),
       collectors: optional(d, 'collectors', path, record),
       errors: optional(d, 'errors', path, stringDict),
     });
@@ -208,7 +245,7 @@ export class TimeSeriesSample {
     return new TimeSeriesSample({
       timestamp: d.timestamp, timestampNs: d.timestamp_ns ?? undefined, hostname: d.hostname,
       diskstats: d.diskstats, vmstat: d.vmstat, meminfo: d.meminfo, loadavg: d.loadavg, netdev: d.netdev,
-      stat: d.stat, collectors: d.collectors, errors: d.errors,
+      stat: d.stat, processes: d.processes, collectors: d.collectors, errors: d.errors,
     });
   }
 }

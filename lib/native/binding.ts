@@ -3,7 +3,7 @@ import { HostseriesError, InvalidOptionError, LifecycleError, NativeError, Unsup
 import type * as Binding from '../../binding.js';
 
 export type {
-  NativeBatch, NativeLayout, NativeSampler as RawNativeSampler, ProcParser as RawProcParser, SamplerOptions as RawSamplerOptions,
+  NativeBatch, NativeLayout, NativeProc, NativeSampler as RawNativeSampler, ProcParser as RawProcParser, SamplerOptions as RawSamplerOptions,
   StreamOptions as RawStreamOptions, StreamStatusInfo as RawStreamStatus,
 } from '../../binding.js';
 

@@ -10,11 +10,12 @@
  * a letter); text from elsewhere that has one keeps the key and its value, not its place.
  */
 import {
-  CPU_FIELDS, DISKSTATS_FIELDS, NETDEV_FIELDS,
-  type Counter, type CpuTimes, type DiskstatsEntry, type Loadavg, type NetdevEntry, type SampleDict, type StatInfo,
+  CPU_FIELDS, DISKSTATS_FIELDS, NETDEV_FIELDS, PROCESS_COUNTERS, PROCESS_IO,
+  type Counter, type CpuTimes, type DiskstatsEntry, type Loadavg, type NetdevEntry, type ProcessEntry, type SampleDict,
+  type StatInfo,
 } from '../types/sample.js';
 import { NativeError } from '../errors.js';
-import type { NativeBatch, NativeLayout } from './binding.js';
+import type { NativeBatch, NativeLayout, NativeProc } from './binding.js';
 import { setOwn } from '../json/own.js';
 
 const TWO32 = 4294967296;
@@ -78,11 +79,38 @@ export interface LayoutInfo {
   protoKey: boolean;
 }
 
+/** Values per watched process (crates/core/src/procs/entry.rs `PROC_FIELDS`). */
+const PROC_VALUES = 3 + PROCESS_COUNTERS.length + PROCESS_IO.length;
+
+/** A process state code as its letter (crates/core/src/jsonl `state_letter` is the same). */
+function stateLetter(code: Counter): string {
+  const c = Number(code);
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? String.fromCharCode(c) : '?';
+}
+
+function processEntry(p: NativeProc, c: Cursor): ProcessEntry {
+  const head = {
+    key: p.key, pid: p.pid, ppid: p.ppid, name: p.name, cmdline: p.cmdline, start_time_ns: Number(p.startTimeNs),
+    state: stateLetter(c.counter()),
+    uptime_s: Number(c.counter()) / 1000,
+    cpu_pct: Number(c.counter()) / 100,
+  };
+  const fields: Omit<ProcessEntry, 'restarts'> = { ...head, ...record(PROCESS_COUNTERS, c) };
+  if (p.hasIo) Object.assign(fields, record(PROCESS_IO, c));
+  else c.pos += PROCESS_IO.length;
+  // `restarts` after the I/O fields, as the native writer has it.
+  const e: ProcessEntry = Object.assign(fields, { restarts: p.restarts });
+  if (p.lastExitCode != null) e.last_exit_code = p.lastExitCode;
+  if (p.lastExitSignal != null) e.last_exit_signal = p.lastExitSignal;
+  return e;
+}
+
 export function layoutInfo(l: NativeLayout): LayoutInfo {
   const sections = new Set(l.sections);
   let size = l.diskFields.reduce((a, b) => a + b, 0) + l.vmstat.length + l.meminfo.length + l.net.length * NETDEV_FIELDS.length;
   if (sections.has('loadavg')) size += 5;
   if (sections.has('stat')) size += l.cpus.length * CPU_FIELDS.length + 6;
+  size += (l.procs?.length ?? 0) * PROC_VALUES;
   return { l, sections, size, protoKey: l.vmstat.includes('__proto__') || l.meminfo.includes('__proto__') };
 }
 
@@ -130,6 +158,7 @@ export function decodeSections({ l, sections, protoKey }: LayoutInfo, c: Cursor,
     };
     s.stat = stat;
   }
+  if (l.procs != null) s.processes = l.procs.map((p) => processEntry(p, c));
 }
 
 export interface DecodedBatch {

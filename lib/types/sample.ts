@@ -105,6 +105,54 @@ export interface StatInfo {
   procs_blocked: Counter;
 }
 
+/**
+ * One watched process at one sample (our addition, written only when processes are watched).
+ * `key` stays the same across restarts (`fio`, `fio#2`, `self`); the I/O fields are absent where
+ * `/proc/<pid>/io` could not be read.
+ */
+export interface ProcessEntry {
+  key: string;
+  pid: number;
+  ppid: number;
+  /** `comm`, the kernel's 15-byte name. */
+  name: string;
+  /** Arguments joined by spaces, cut to 512 bytes. */
+  cmdline: string;
+  /** Start time, ns since 1970 (exact to 256 ns, like `timestamp_ns`). */
+  start_time_ns: number;
+  /** `R`, `S`, `D`, `Z`, ... as in `/proc/<pid>/stat`. */
+  state: string;
+  uptime_s: number;
+  /** CPU since the previous sample (since the start for a new process); 100 is one whole CPU. */
+  cpu_pct: number;
+  cpu_user_ticks: Counter;
+  cpu_system_ticks: Counter;
+  num_threads: Counter;
+  rss_kb: Counter;
+  /** VmHWM: the largest RSS so far. */
+  rss_peak_kb: Counter;
+  minor_faults: Counter;
+  major_faults: Counter;
+  voluntary_ctxt_switches: Counter;
+  involuntary_ctxt_switches: Counter;
+  read_bytes?: Counter;
+  write_bytes?: Counter;
+  read_chars?: Counter;
+  write_chars?: Counter;
+  /** Processes this key had before this one. */
+  restarts: number;
+  /** How the previous process under this key ended, when known. */
+  last_exit_code?: number;
+  last_exit_signal?: number;
+}
+
+/** The per-sample counters of a process entry, in the order the native side keeps them. */
+export const PROCESS_COUNTERS = [
+  'cpu_user_ticks', 'cpu_system_ticks', 'num_threads', 'rss_kb', 'rss_peak_kb', 'minor_faults', 'major_faults',
+  'voluntary_ctxt_switches', 'involuntary_ctxt_switches',
+] as const;
+export const PROCESS_IO = ['read_bytes', 'write_bytes', 'read_chars', 'write_chars'] as const;
+
 /** One sample as a plain dict, keys in file order. */
 export interface SampleDict {
   timestamp: string;
@@ -120,6 +168,8 @@ export interface SampleDict {
   loadavg?: Loadavg;
   netdev?: NetdevEntry[];
   stat?: StatInfo;
+  /** The watched processes alive at this sample (our addition). */
+  processes?: ProcessEntry[];
   /** Values of custom collectors, by collector name (our addition). */
   collectors?: Record<string, unknown>;
   /** source (file or collector name, or `ssh`) → message. */

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::intern::Name;
 use crate::metrics::{Metric, MetricSet};
+use crate::procs::{ProcIdent, PROC_VALUES};
 use crate::snapshot::{Snapshot, CPU_FIELDS, NET_FIELDS, STAT_SCALARS};
 
 /// Values per loadavg: three loads (f64 bits), running, total.
@@ -21,6 +22,8 @@ pub struct Layout {
     pub net: Vec<Name>,
     /// `cpu`, `cpu0`, ... in file order.
     pub cpus: Vec<Name>,
+    /// The watched processes (`None`: none are watched), [`PROC_VALUES`] values each.
+    pub procs: Option<Vec<ProcIdent>>,
 }
 
 fn same(a: &Name, b: &Name) -> bool {
@@ -66,6 +69,9 @@ impl Layout {
                 Metric::Stat,
                 s.stat.cpus.iter().map(|c| c.name.clone()).collect(),
             ),
+            procs: s
+                .watching
+                .then(|| s.procs.iter().map(|e| e.ident.clone()).collect()),
         }
     }
 
@@ -88,6 +94,14 @@ impl Layout {
             && (!p.contains(Metric::Netdev) || same_names(&self.net, s.net.iter(), |e| &e.name))
             && (!p.contains(Metric::Stat)
                 || same_names(&self.cpus, s.stat.cpus.iter(), |c| &c.name))
+            && match &self.procs {
+                None => !s.watching,
+                Some(ours) => {
+                    s.watching
+                        && ours.len() == s.procs.len()
+                        && ours.iter().zip(&s.procs).all(|(a, b)| *a == b.ident)
+                }
+            }
     }
 
     pub fn value_count(&self) -> usize {
@@ -100,7 +114,7 @@ impl Layout {
         if p.contains(Metric::Stat) {
             n += self.cpus.len() * CPU_FIELDS + STAT_SCALARS.len();
         }
-        n
+        n + self.procs.as_ref().map_or(0, |p| p.len() * PROC_VALUES)
     }
 
     /// Append `s`'s values in layout order. `s` must match this layout.
@@ -133,6 +147,11 @@ impl Layout {
             }
             out.extend_from_slice(&s.stat.scalars);
         }
+        if self.procs.is_some() {
+            for e in &s.procs {
+                out.extend_from_slice(&e.values);
+            }
+        }
     }
 }
 
@@ -149,7 +168,11 @@ impl LayoutTracker {
         let stale = self
             .current
             .as_ref()
-            .is_none_or(|l| l.present != s.present || (s.shape_changed && !l.matches(s)));
+            .is_none_or(|l| {
+                l.present != s.present
+                    || l.procs.is_some() != s.watching
+                    || (s.shape_changed && !l.matches(s))
+            });
         if stale {
             self.current = Some(Arc::new(Layout::of(self.next_id, s)));
             self.next_id = self.next_id.wrapping_add(1);

@@ -2,6 +2,7 @@
 //! that already holds last tick's data allocates nothing when the layout is unchanged.
 use crate::intern::Name;
 use crate::metrics::MetricSet;
+use crate::procs::ProcEntry;
 
 /// Fields after major, minor and name: 11 always, 15 with discards, 17 with flushes.
 pub const DISK_FIELDS_MAX: usize = 17;
@@ -71,6 +72,10 @@ pub struct Snapshot {
     pub loadavg: LoadAvg,
     pub net: Vec<NetEntry>,
     pub stat: Stat,
+    /// Processes are watched: the sample has a `processes` list (empty when none is alive).
+    pub watching: bool,
+    /// The watched processes alive at this tick.
+    pub procs: Vec<ProcEntry>,
 }
 
 impl Default for MetricSet {

@@ -9,6 +9,7 @@ use hostseries_core::clock::{mono_ns, wall_ns};
 use hostseries_core::jsonl::writer::StreamConfig;
 use hostseries_core::jsonl::SampleLineFormatter;
 use hostseries_core::layout::LayoutTracker;
+use hostseries_core::procs::{ExitStatus, ProcIdent};
 use hostseries_core::sampler::interval_from_ms;
 use hostseries_core::series::{Overflow, Retention};
 use hostseries_core::store::{SampleError, Store};
@@ -96,6 +97,43 @@ pub struct NativeLayout {
     pub meminfo: Vec<String>,
     pub net: Vec<String>,
     pub cpus: Vec<String>,
+    /// The watched processes, when processes are watched (then `sections` has `processes`).
+    pub procs: Option<Vec<NativeProc>>,
+}
+
+/// What identifies one watched process in a layout (its values come per sample).
+#[napi(object)]
+pub struct NativeProc {
+    pub key: String,
+    pub pid: u32,
+    pub ppid: u32,
+    pub name: String,
+    pub cmdline: String,
+    pub start_time_ns: BigInt,
+    pub restarts: u32,
+    pub last_exit_code: Option<i32>,
+    pub last_exit_signal: Option<i32>,
+    pub has_io: bool,
+}
+
+fn proc_to_js(p: &ProcIdent) -> NativeProc {
+    let (code, signal) = match p.last_exit {
+        Some(ExitStatus::Code(c)) => (Some(c), None),
+        Some(ExitStatus::Signal(s)) => (None, Some(s)),
+        None => (None, None),
+    };
+    NativeProc {
+        key: p.key.to_string(),
+        pid: p.pid,
+        ppid: p.ppid,
+        name: p.name.to_string(),
+        cmdline: p.cmdline.to_string(),
+        start_time_ns: BigInt::from(p.start_time_ns),
+        restarts: p.restarts,
+        last_exit_code: code,
+        last_exit_signal: signal,
+        has_io: p.has_io,
+    }
 }
 
 #[napi(object)]
@@ -128,13 +166,19 @@ fn names(v: &[std::sync::Arc<str>]) -> Vec<String> {
 fn layout_to_js(l: &Layout) -> NativeLayout {
     NativeLayout {
         id: l.id,
-        sections: l.present.iter().map(|m| m.name().to_string()).collect(),
+        sections: l
+            .present
+            .iter()
+            .map(|m| m.name().to_string())
+            .chain(l.procs.is_some().then(|| "processes".to_string()))
+            .collect(),
         disks: l.disks.iter().map(|d| d.0.to_string()).collect(),
         disk_fields: l.disks.iter().map(|d| u32::from(d.1)).collect(),
         vmstat: names(&l.vmstat),
         meminfo: names(&l.meminfo),
         net: names(&l.net),
         cpus: names(&l.cpus),
+        procs: l.procs.as_ref().map(|p| p.iter().map(proc_to_js).collect()),
     }
 }
 

@@ -14,7 +14,8 @@ import type { RunMetadata, RunSummary, Sink, SinkEntry } from '../../types/sink.
 /** A sample that holds only errors (a host that could not be read): no section of data. */
 export function isErrorSample(s: TimeSeriesSample): boolean {
   return s.errors !== undefined && s.diskstats === undefined && s.vmstat === undefined && s.meminfo === undefined
-    && s.loadavg === undefined && s.netdev === undefined && s.stat === undefined && s.collectors === undefined;
+    && s.loadavg === undefined && s.netdev === undefined && s.stat === undefined && s.processes === undefined
+    && s.collectors === undefined;
 }
 
 export class CappedSink implements Sink, NativeStreamable {

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use crate::layout::{Layout, LOADAVG_VALUES};
 use crate::metrics::Metric;
+use crate::procs::{ExitStatus, ProcIdent, ProcValue, PROC_FIELDS, PROC_IO_FIRST, PROC_VALUES};
 use crate::snapshot::{CPU_FIELDS, NET_FIELDS, STAT_SCALARS};
 use crate::store::{Batch, SampleError};
 
@@ -123,6 +124,21 @@ enum Kind {
     Float,
     /// A u64 JS holds as a number (loadavg's process counts).
     JsNumber,
+    /// A process state letter (its ASCII code) as a one-letter string.
+    Letter,
+    /// Hundredths, as Python's float repr of `v / 100`.
+    Centi,
+    /// Thousandths, as Python's float repr of `v / 1000`.
+    Milli,
+}
+
+/// A process state code as the letter written for it (decode.ts `stateLetter` is the same):
+/// anything but an ASCII letter is `?`.
+pub fn state_letter(v: u64) -> u8 {
+    match u8::try_from(v) {
+        Ok(c) if c.is_ascii_alphabetic() => c,
+        _ => b'?',
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -187,6 +203,48 @@ impl Builder {
         for (f, k) in keys.iter().enumerate() {
             self.key(false, k);
             self.value(base + f, Kind::Counter);
+        }
+        self.lit(b"}");
+    }
+
+    /// `{"key":…,"pid":…,…}` for one watched process whose values start at `base` (the order
+    /// decode.ts builds; I/O fields only where `/proc/<pid>/io` was read).
+    fn process(&mut self, p: &ProcIdent, base: usize) {
+        self.lit(b"{\"key\":");
+        quote(&mut self.lits, &p.key);
+        self.key(false, "pid");
+        counter(&mut self.lits, u64::from(p.pid));
+        self.key(false, "ppid");
+        counter(&mut self.lits, u64::from(p.ppid));
+        self.key(false, "name");
+        quote(&mut self.lits, &p.name);
+        self.key(false, "cmdline");
+        quote(&mut self.lits, &p.cmdline);
+        self.key(false, "start_time_ns");
+        as_js_number(&mut self.lits, p.start_time_ns);
+        let fields = if p.has_io { PROC_VALUES } else { PROC_IO_FIRST };
+        for (f, (k, kind)) in PROC_FIELDS[..fields].iter().enumerate() {
+            self.key(false, k);
+            let kind = match kind {
+                ProcValue::Char => Kind::Letter,
+                ProcValue::Int => Kind::Counter,
+                ProcValue::Centi => Kind::Centi,
+                ProcValue::Milli => Kind::Milli,
+            };
+            self.value(base + f, kind);
+        }
+        self.key(false, "restarts");
+        counter(&mut self.lits, u64::from(p.restarts));
+        match p.last_exit {
+            Some(ExitStatus::Code(c)) => {
+                self.key(false, "last_exit_code");
+                int(&mut self.lits, c);
+            }
+            Some(ExitStatus::Signal(s)) => {
+                self.key(false, "last_exit_signal");
+                int(&mut self.lits, s);
+            }
+            None => {}
         }
         self.lit(b"}");
     }
@@ -288,6 +346,17 @@ impl Template {
             b.lit(b"}");
             v += STAT_SCALARS.len();
         }
+        if let Some(procs) = &l.procs {
+            b.lit(b",\"processes\":[");
+            for (i, p) in procs.iter().enumerate() {
+                if i > 0 {
+                    b.lit(b",");
+                }
+                b.process(p, v);
+                v += PROC_VALUES;
+            }
+            b.lit(b"]");
+        }
         debug_assert_eq!(v, l.value_count());
         Template {
             layout: layout.clone(),
@@ -307,10 +376,20 @@ impl Template {
                 Kind::Counter => counter(out, v),
                 Kind::Float => py_float(out, f64::from_bits(v)),
                 Kind::JsNumber => as_js_number(out, v),
+                Kind::Letter => out.extend_from_slice(&[b'"', state_letter(v), b'"']),
+                Kind::Centi => py_float(out, v as f64 / 100.0),
+                Kind::Milli => py_float(out, v as f64 / 1000.0),
             }
         }
         out.extend_from_slice(&self.lits[from..]);
     }
+}
+
+fn int(out: &mut Vec<u8>, v: i32) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    counter(out, u64::from(v.unsigned_abs()));
 }
 
 /// Layouts whose templates are kept: the sampler uses one at a time; a batch may hold a few.
