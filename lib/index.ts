@@ -49,12 +49,12 @@ export { KnownHosts, knownHostsName, fingerprint } from './remote/known-hosts.js
 
 export type {
   // samples and files
-  Counter, Metric, DiskstatsEntry, NetdevEntry, Loadavg, CpuTimes, StatInfo, SampleDict, CollectionMethod,
+  Counter, Metric, DiskstatsEntry, NetdevEntry, Loadavg, CpuTimes, StatInfo, ProcessEntry, SampleDict, CollectionMethod,
   TimeSeriesDataDict, TimeSeriesSampleInit, TimeSeriesDataInit, RunInit,
   RunMetadata, RunSummary, Sink, SinkEntry, JsonlSinkOptions, JsonlReadResult, ReadJsonlOptions, SkippedLine, WriteJsonlOptions,
   WriteJsonOptions, Recording, ReadRecordingOptions, FloatSchema, StringifyOptions,
   // collectors
-  TimeSeriesCollectorOptions, OverflowPolicy, Logger, CustomCollector, Aggregate,
+  TimeSeriesCollectorOptions, OverflowPolicy, Logger, CustomCollector, Aggregate, WatchTarget, WatchedChild,
   MultiHostTimeSeriesCollectorOptions, HostStatus, HostState, HostGap, HostReboot,
   NativeSamplerCounts, NativeSamplerOptions, SampleOnceOptions,
   // rates

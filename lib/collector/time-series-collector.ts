@@ -24,7 +24,8 @@ import { CollectorBase } from './base.js';
 import { checkCollectors, runCollectors } from './custom.js';
 import { KeepAlive } from './keep-alive.js';
 import { LiveStream } from './stream.js';
-import type { Aggregate, CustomCollector, TimeSeriesCollectorOptions } from '../types/collector.js';
+import { watchTargets } from './watch.js';
+import type { Aggregate, CustomCollector, TimeSeriesCollectorOptions, WatchTarget } from '../types/collector.js';
 import type { Rates } from '../types/rates.js';
 
 
@@ -88,6 +89,7 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
       overflow: this.overflow,
       retainSeconds: this.historySeconds,
     });
+    if (options.watch !== undefined) watchTargets(this.native, options.watch, 'watch');
     // EventEmitter's own events are outside the typed map.
     const self = this as unknown as EventEmitter;
     self.on('newListener', () => queueMicrotask(() => this.updateFeed()));
@@ -128,6 +130,14 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
       this.feedDropped = feedDropped;
       this.report(new LifecycleError('ERR_LIVE_OVERRUN', `hostseries: the JS thread was too busy to take ${n} sample${n === 1 ? '' : 's'} live; the sink, listeners and iterators missed ${n === 1 ? 'it' : 'them'} (memory keeps ${n === 1 ? 'it' : 'them'} within maxSamples)`));
     }
+  }
+
+  /**
+   * Watch more processes from the next sample on (see the `watch` option), e.g. a child the
+   * harness spawns after `start()`.
+   */
+  watch(...targets: WatchTarget[]): void {
+    watchTargets(this.native, targets, 'watch()');
   }
 
   /** Ticks that came due while the machine was too busy to sample (never hidden). */

@@ -32,7 +32,7 @@ const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((m) =
  */
 function rawOptions(options: NativeSamplerOptions): RawSamplerOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('NativeSampler options must be an object');
-  const { intervalMs, capacity, metrics, procPath, retainSamples, overflow, retainSeconds } = options as Partial<Record<keyof NativeSamplerOptions, unknown>>;
+  const { intervalMs, capacity, metrics, procPath, retainSamples, overflow, retainSeconds, watch } = options as Partial<Record<keyof NativeSamplerOptions, unknown>>;
   if (typeof intervalMs !== 'number') throw new InvalidOptionError(`intervalMs must be a number, got ${shown(intervalMs)}`);
   if (capacity !== undefined && !isU32(capacity)) {
     throw new InvalidOptionError(`capacity must be a whole number below 2^32, got ${shown(capacity)}`);
@@ -53,7 +53,8 @@ function rawOptions(options: NativeSamplerOptions): RawSamplerOptions {
   if (overflow !== undefined && retainSamples === undefined) {
     throw new InvalidOptionError(`overflow applies to retainSamples, which is not given`);
   }
-  return { intervalMs, capacity, metrics: metrics && [...metrics], procPath, retainSamples, overflow, retainSeconds };
+  if (watch !== undefined && !isNames(watch)) throw new InvalidOptionError(`watch must be an array of strings such as "self", "tree:1234" or "name:fio", got ${shown(watch)}`);
+  return { intervalMs, capacity, metrics: metrics && [...metrics], procPath, retainSamples, overflow, retainSeconds, watch: watch && [...watch] };
 }
 
 /**
@@ -148,6 +149,21 @@ export class NativeSampler {
 
   stop(): DecodedBatch {
     return decodeBatch(this.raw.stop(), this.host, this.layouts);
+  }
+
+  /**
+   * Watch more processes, from the next sample on (or from the first, before `start`): `self`,
+   * `N` or `pid:N`, `tree:N` (N and every descendant, also those born later), `name:NAME`
+   * (the kernel's `comm`), `cmd:/REGEX/` (over the command line). Samples then carry `processes`.
+   */
+  watch(items: readonly string[]): void {
+    if (!isNames(items)) throw new InvalidOptionError(`watch: expected an array of strings, got ${shown(items)}`);
+    call(() => this.raw.watch([...items]));
+  }
+
+  /** How a watched process this one spawned ended: its key's `last_exit_code` / `last_exit_signal`. */
+  noteExit(pid: number, code: number | null, signal: number | null): void {
+    this.raw.noteExit(pid, code ?? undefined, signal ?? undefined);
   }
 
   /** Call the `onSample` callback only once `n` samples wait undrained (default 1). */

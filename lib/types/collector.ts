@@ -53,7 +53,21 @@ export interface TimeSeriesCollectorOptions {
   signal?: AbortSignal;
   /** Defaults to os.hostname(); a non-empty string. */
   hostname?: string;
+  /**
+   * Processes whose CPU, memory and I/O each sample carries (`processes`): `"self"`, a PID,
+   * `"tree:PID"` (it and every descendant), `"name:fio"`, `"cmd:/train\\.py/"`, or a child process
+   * (its tree, and its exit code or signal). More can be added later with `watch()`.
+   */
+  watch?: readonly WatchTarget[];
 }
+
+/** A child process as `watch` takes it (Node's ChildProcess is one). */
+export interface WatchedChild {
+  readonly pid?: number | undefined;
+  once(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
+}
+
+export type WatchTarget = string | number | WatchedChild;
 
 export interface CustomCollector<T = unknown> {
   /** Key under `collectors` (values) and `errors` (failures) in each sample. */

@@ -6,7 +6,7 @@
  */
 export { METRICS, DISKSTATS_FIELDS, NETDEV_FIELDS, CPU_FIELDS } from './sample.js';
 export type {
-  Counter, Metric, DiskstatsEntry, NetdevEntry, Loadavg, CpuTimes, StatInfo, SampleDict, CollectionMethod, TimeSeriesDataDict,
+  Counter, Metric, DiskstatsEntry, NetdevEntry, Loadavg, CpuTimes, StatInfo, ProcessEntry, SampleDict, CollectionMethod, TimeSeriesDataDict,
   TimeSeriesSampleInit, TimeSeriesDataInit, RunInit,
 } from './sample.js';
 export type { RunMetadata, RunSummary, Sink, SinkEntry } from './sink.js';
@@ -15,7 +15,7 @@ export type {
   ReadRecordingOptions, FloatSchema, StringifyOptions,
 } from './files.js';
 export type {
-  OverflowPolicy, Logger, CommonOptions, BaseOptions, TimeSeriesCollectorOptions, CustomCollector, Aggregate,
+  OverflowPolicy, Logger, CommonOptions, BaseOptions, TimeSeriesCollectorOptions, CustomCollector, Aggregate, WatchTarget, WatchedChild,
   MultiHostTimeSeriesCollectorOptions,
 } from './collector.js';
 export type { HostStatus, HostState, HostGap, HostReboot } from './host-status.js';

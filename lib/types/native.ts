@@ -32,6 +32,8 @@ export interface NativeSamplerOptions {
   overflow?: 'keep-first' | 'rolling';
   /** Also a rolling window by time: only the samples of the last this many seconds are kept (Infinity: none). */
   retainSeconds?: number;
+  /** Processes to watch from the first sample on (see `NativeSampler.watch`). */
+  watch?: readonly string[];
 }
 
 /** A native sampler's counters since its start. */

@@ -6,6 +6,7 @@ use crate::intern::Interner;
 use crate::metrics::{Metric, MetricSet};
 use crate::parse::{parse_into, Incremental};
 use crate::procfile::ProcFile;
+use crate::procs::ProcWatcher;
 use crate::snapshot::Snapshot;
 use crate::store::SampleError;
 
@@ -13,6 +14,9 @@ pub struct ProcReader {
     files: Vec<(Metric, ProcFile, Incremental)>,
     names: Interner,
     snap: Snapshot,
+    proc_path: std::path::PathBuf,
+    /// Set once a process is to be watched (see `watcher`).
+    watcher: Option<ProcWatcher>,
 }
 
 impl ProcReader {
@@ -37,6 +41,25 @@ impl ProcReader {
                 .collect(),
             names: Interner::default(),
             snap: Snapshot::default(),
+            proc_path: proc.to_path_buf(),
+            watcher: None,
+        }
+    }
+
+    /// The watched processes' reader, made on first use: from then on every sample has a
+    /// `processes` section (`read_procs`).
+    pub fn watcher(&mut self) -> &mut ProcWatcher {
+        let path = &self.proc_path;
+        self.watcher.get_or_insert_with(|| ProcWatcher::new(path))
+    }
+
+    /// Read the watched processes (if any are watched) into the snapshot, after `read`.
+    pub fn read_procs(&mut self, mono_ns: u64, errors: &mut Vec<SampleError>) {
+        if let Some(w) = &mut self.watcher {
+            let snap = &mut self.snap;
+            snap.shape_changed |= w.read(mono_ns, &mut self.names, &mut snap.procs, errors);
+            snap.shape_changed |= !snap.watching;
+            snap.watching = true;
         }
     }
 

@@ -3,7 +3,7 @@
 //! samples for the caller to drain. A stop wakes it at once; `finish` also has the thread take
 //! one last sample before it ends, so a run is covered to its end.
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::jsonl::writer::{StreamConfig, StreamStatus, StreamWriter};
 use crate::layout::LayoutTracker;
 use crate::metrics::{Metric, MetricSet};
+use crate::procs::{ExitStatus, WatchSpec};
 use crate::reader::ProcReader;
 use crate::series::{Retention, Series};
 use crate::store::{Batch, SampleError, SampleRef, SentLayouts, Store};
@@ -32,6 +33,8 @@ pub struct SamplerConfig {
     /// Where the proc filesystem is mounted: `/proc`, or e.g. `/host/proc` in a container that
     /// samples its host.
     pub proc_path: PathBuf,
+    /// Processes to watch from the first sample on (more may come: [`Sampler::watch`]).
+    pub watch: Vec<WatchSpec>,
 }
 
 impl Default for SamplerConfig {
@@ -43,6 +46,7 @@ impl Default for SamplerConfig {
             retention: None,
             metrics: MetricSet::all(),
             proc_path: PathBuf::from("/proc"),
+            watch: Vec::new(),
         }
     }
 }
@@ -122,6 +126,13 @@ struct State {
     missed_ticks: u64,
     skipped_lines: u64,
     layouts_sent: SentLayouts,
+    /// Watch changes for the sampling thread to apply before its next read.
+    watch_changes: Vec<WatchChange>,
+}
+
+enum WatchChange {
+    Add(WatchSpec),
+    Exit(u32, ExitStatus),
 }
 
 struct Shared {
@@ -133,6 +144,8 @@ struct Shared {
     wake: Alarm,
     /// Notify once this many samples wait undrained (1: every sample).
     notify_every: AtomicU32,
+    /// `State::watch_changes` is not empty (checked each tick without the lock).
+    watch_changed: AtomicBool,
 }
 
 impl Shared {
@@ -217,10 +230,12 @@ impl Sampler {
                 missed_ticks: 0,
                 skipped_lines: 0,
                 layouts_sent: SentLayouts::default(),
+                watch_changes: cfg.watch.iter().cloned().map(WatchChange::Add).collect(),
             }),
             stream: Mutex::new(stream),
             wake: Alarm::new(),
             notify_every: AtomicU32::new(1),
+            watch_changed: AtomicBool::new(!cfg.watch.is_empty()),
         });
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -248,6 +263,21 @@ impl Sampler {
         if !on {
             st.store.drain();
         }
+    }
+
+    /// Watch more processes from the next sample on.
+    pub fn watch(&self, spec: WatchSpec) {
+        self.change_watch(WatchChange::Add(spec));
+    }
+
+    /// How a watched process we were the parent of ended (its key's `last_exit`).
+    pub fn note_exit(&self, pid: u32, status: ExitStatus) {
+        self.change_watch(WatchChange::Exit(pid, status));
+    }
+
+    fn change_watch(&self, change: WatchChange) {
+        self.shared.lock().watch_changes.push(change);
+        self.shared.watch_changed.store(true, Ordering::Release);
     }
 
     /// Notify once when the `n`th sample has been taken (`u64::MAX`: never).
@@ -394,11 +424,27 @@ struct Tick<'a> {
 }
 
 impl Tick<'_> {
+    fn apply_watch_changes(&mut self) {
+        if !self.shared.watch_changed.swap(false, Ordering::Acquire) {
+            return;
+        }
+        let changes = std::mem::take(&mut self.shared.lock().watch_changes);
+        let w = self.reader.watcher();
+        for c in changes {
+            match c {
+                WatchChange::Add(spec) => w.add(spec),
+                WatchChange::Exit(pid, status) => w.note_exit(pid, status),
+            }
+        }
+    }
+
     /// Read, store and notify; returns the monotonic time of the sample.
     fn sample(&mut self) -> u64 {
+        self.apply_watch_changes();
         let wall = wall_ns();
         let mono = mono_ns();
         let skipped = self.reader.read(&mut self.errors);
+        self.reader.read_procs(mono, &mut self.errors);
         let snap = self.reader.snapshot();
         let layout = self.layouts.for_snapshot(snap).clone();
         self.values.clear();

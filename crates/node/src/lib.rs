@@ -9,7 +9,7 @@ use hostseries_core::clock::{mono_ns, wall_ns};
 use hostseries_core::jsonl::writer::StreamConfig;
 use hostseries_core::jsonl::SampleLineFormatter;
 use hostseries_core::layout::LayoutTracker;
-use hostseries_core::procs::{ExitStatus, ProcIdent};
+use hostseries_core::procs::{ExitStatus, ProcIdent, WatchSpec};
 use hostseries_core::sampler::interval_from_ms;
 use hostseries_core::series::{Overflow, Retention};
 use hostseries_core::store::{SampleError, Store};
@@ -251,6 +251,16 @@ pub struct ProcParserOptions {
     pub overflow: Option<String>,
     /// Also keep only the samples of the last this many seconds (a rolling window by time).
     pub retain_seconds: Option<f64>,
+    /// Processes to watch (see `NativeSampler.watch`).
+    pub watch: Option<Vec<String>>,
+}
+
+fn watch_specs(items: &[String]) -> js::Result<Vec<WatchSpec>> {
+    items
+        .iter()
+        .map(|i| WatchSpec::parse(i))
+        .collect::<std::result::Result<Vec<_>, CoreError>>()
+        .or_throw()
 }
 
 #[napi(object)]
@@ -615,6 +625,7 @@ impl NativeSampler {
                 options.overflow,
                 options.retain_seconds,
             )?,
+            watch: watch_specs(options.watch.as_deref().unwrap_or_default())?,
         };
         config.check().or_throw()?;
         Ok(NativeSampler {
@@ -684,6 +695,31 @@ impl NativeSampler {
             .map(Sampler::stream_unwritten)
             .unwrap_or_default();
         batch_to_js(env, b)
+    }
+
+    /// Watch more processes: `self`, `N` or `pid:N`, `tree:N` (N and its descendants),
+    /// `name:NAME`, `cmd:/REGEX/`; from the start, or from the next sample on.
+    #[napi]
+    pub fn watch(&mut self, items: Vec<String>) -> js::Result<()> {
+        let specs = watch_specs(&items)?;
+        match &self.sampler {
+            Some(s) => specs.into_iter().for_each(|w| s.watch(w)),
+            None => self.config.watch.extend(specs),
+        }
+        Ok(())
+    }
+
+    /// How a watched process we were the parent of ended: an exit code or a signal number.
+    #[napi]
+    pub fn note_exit(&self, pid: u32, code: Option<i32>, signal: Option<i32>) {
+        let status = match (code, signal) {
+            (_, Some(s)) => ExitStatus::Signal(s),
+            (Some(c), None) => ExitStatus::Code(c),
+            (None, None) => return,
+        };
+        if let Some(s) = &self.sampler {
+            s.note_exit(pid, status);
+        }
     }
 
     /// Call `onSample` only once `n` samples wait undrained (default 1: after every sample).

@@ -3,7 +3,7 @@
  * tree (and SIGTERM to it if we die, see process-tree.ts), its exit status reported the way a
  * shell reports it.
  */
-import { spawn, type StdioOptions } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { constants as fsConstants, readFileSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
@@ -21,6 +21,8 @@ export interface CommandResult {
 
 export interface RunningCommand {
   readonly pid: number | undefined;
+  /** The process itself (to watch it: its tree and how it ends). */
+  readonly child: ChildProcess;
   readonly running: boolean;
   readonly exited: Promise<CommandResult>;
   /** Send `sig` to the command and every process it started (see signalTree). */
@@ -58,6 +60,7 @@ export function runCommand(argv: readonly string[], o: RunOptions = {}): Running
     get pid() {
       return child.pid;
     },
+    child,
     get running() {
       return running;
     },

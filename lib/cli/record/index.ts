@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS } from '../../collector/options.js';
 import type { Metric } from '../../types/sample.js';
 import { addHostOptions, type HostSourceOptions } from '../host-options.js';
-import { fileName, metricList, positiveInt, seconds } from '../parse-args.js';
+import { collect, fileName, metricList, positiveInt, seconds } from '../parse-args.js';
 import { addSshOptions, type SshCliOptions } from './ssh-options.js';
 import type { OutputFormat } from './paths.js';
 import { runRecording } from './run.js';
@@ -16,6 +16,10 @@ export interface RecordOptions extends HostSourceOptions, SshCliOptions {
   samples?: number;
   duration?: number;
   metrics?: Metric[];
+  /** More processes to record (`--watch`). */
+  watch?: string[];
+  /** Record the command's processes and our own (default; `--no-watch-command` turns it off). */
+  watchCommand: boolean;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -29,6 +33,7 @@ Examples:
   $ hostseries record -d 30s -o idle.jsonl.gz         # no command: 30 seconds (or until Ctrl-C)
   $ hostseries record -n 100 -i 0.5 -o quick.json     # 100 samples, then stop
   $ hostseries record -o - -- ./bench.sh | hostseries summary -
+  $ hostseries record -w name:postgres -- pgbench -T 60  # the command, and postgres beside it
 
 The exit status is the command's. Ctrl-C and SIGTERM go to the command and all it started; the
 recording ends when it exits (with one last sample) and the file is always completed. A command
@@ -59,6 +64,8 @@ export function recordCommand(): Command {
     .addOption(new Option('-d, --duration <seconds>', 'stop recording after this long (e.g. 90, 10m, 2h)').argParser(seconds(0.001)))
     .addOption(new Option('-n, --samples <N>', 'stop after N samples per host (error samples do not count; a host that is down is not waited for)').argParser(positiveInt))
     .addOption(new Option('-m, --metrics <list>', 'sections to read: diskstats, vmstat, meminfo, loadavg, netdev, stat (default all)').argParser(metricList))
+    .addOption(new Option('-w, --watch <process>', 'also record this process: self, a PID, name:NAME or cmd:/REGEX/ (repeatable; the command and all it starts are recorded by default, and hostseries itself beside them)').argParser(collect))
+    .addOption(new Option('--no-watch-command', "do not record the command's processes (nor hostseries' own)"))
     .addOption(new Option('-q, --quiet', 'only warnings and errors; no status line').conflicts('verbose'))
     .addOption(new Option('-v, --verbose', 'say more: hosts connecting, signals, files'));
   addHostOptions(cmd, true);

@@ -11,7 +11,8 @@ import type { HostState } from '../../types/host-status.js';
 import type { Sink } from '../../types/sink.js';
 import type { Metric } from '../../types/sample.js';
 import type { Reporter } from '../output.js';
-import type { Logger } from '../../types/collector.js';
+import type { Logger, WatchedChild } from '../../types/collector.js';
+import { UsageError } from '../exit.js';
 import type { HostEntry, SshOptions } from '../../types/hosts.js';
 import type { Rates } from '../../types/rates.js';
 
@@ -36,6 +37,8 @@ export interface Recorder {
   latestRates(): Rates | undefined;
   /** Ticks that came due while the machine was too busy to sample (local recordings only). */
   missedTicks(): number | undefined;
+  /** Record the command's process tree (and how it ends) from the next sample on. */
+  watchCommand(child: WatchedChild): void;
 }
 
 export interface RecorderOptions {
@@ -45,6 +48,8 @@ export interface RecorderOptions {
   reporter: Reporter;
   /** A collector's error (default: a warning). Sink failures arrive here too. */
   onError?: (e: HostseriesError) => void;
+  /** Processes to record from the first sample on (`--watch`, and `self` beside a command). */
+  watch?: readonly string[];
 }
 
 function errorHandler(o: RecorderOptions): (e: HostseriesError) => void {
@@ -72,6 +77,7 @@ export function localRecorder(o: RecorderOptions): Recorder {
     metrics: o.metrics,
     sink: o.sink,
     logger: collectorLogger(o.reporter),
+    watch: o.watch,
   });
   c.on('error', errorHandler(o));
   return {
@@ -84,6 +90,7 @@ export function localRecorder(o: RecorderOptions): Recorder {
     isDown: () => false,
     latestRates: () => c.currentRates(),
     missedTicks: () => c.missedTicks,
+    watchCommand: (child) => c.watch(child),
   };
 }
 
@@ -91,6 +98,9 @@ const DOWN: ReadonlySet<HostState> = new Set<HostState>(['backoff', 'failed']);
 
 export function multiHostRecorder(o: RecorderOptions & { hosts: HostEntry[]; ssh: SshOptions; forceSsh: boolean }): Recorder {
   const r = o.reporter;
+  if (o.watch !== undefined && o.watch.length > 0) {
+    throw new UsageError('-w/--watch records processes of this machine alone; with remote hosts (-H/--hostfile) it is not available yet');
+  }
   const c = new MultiHostTimeSeriesCollector({
     hosts: o.hosts,
     intervalSeconds: o.intervalSeconds,
@@ -134,5 +144,6 @@ export function multiHostRecorder(o: RecorderOptions & { hosts: HostEntry[]; ssh
     },
     latestRates: () => undefined,
     missedTicks: () => undefined,
+    watchCommand: () => r.debug("the command's processes are not recorded with remote hosts"),
   };
 }

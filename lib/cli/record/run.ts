@@ -114,7 +114,9 @@ class Recording {
       const done = (h: string): boolean => this.sink.count(h) >= cap;
       if (hosts.some(done) && hosts.every((h) => done(h) || this.recorder.isDown(h))) this.stopper.stop('samples');
     });
-    const common = { intervalSeconds: o.interval, metrics: o.metrics, sink: this.sink, reporter, onError: this.onCollectorError };
+    // Beside a command, its processes and ours (so hostseries' own cost is in the data too).
+    const watch = [...(o.watchCommand && argv.length > 0 && !remote ? ['self'] : []), ...(o.watch ?? [])];
+    const common = { intervalSeconds: o.interval, metrics: o.metrics, sink: this.sink, reporter, onError: this.onCollectorError, watch };
     this.recorder = remote
       ? multiHostRecorder({ ...common, hosts: entries, ssh: sshOptions(o), forceSsh: o.forceSsh === true })
       : localRecorder(common);
@@ -192,6 +194,7 @@ class Recording {
       reporter.debug(`running: ${this.argv.join(' ')}`);
       // With -o - stdout carries the recording: the command's output goes to stderr.
       this.cmd = runCommand(this.argv, { stdoutToStderr: plan.tempDir !== undefined, debug: (m) => reporter.debug(m) });
+      if (o.watchCommand && this.cmd.pid !== undefined) this.recorder.watchCommand(this.cmd.child);
       void this.cmd.exited.then(() => this.stopper.stop('command'));
     }
     // At the duration exactly, counted from the first sample: stop()'s final sample is the end
