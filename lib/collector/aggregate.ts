@@ -85,8 +85,8 @@ export function valueAt(obj: unknown, path: string): number | undefined {
   return asNumber(walk(obj, path.split('.')));
 }
 
-const SAMPLE_SECTIONS: readonly string[] = [...METRICS, 'processes', 'collectors'];
-const RATE_SECTIONS: readonly string[] = ['disk', 'net', 'cpu', 'mem', 'vm'];
+const SAMPLE_SECTIONS: readonly string[] = [...METRICS, 'processes', 'app', 'collectors'];
+const RATE_SECTIONS: readonly string[] = ['disk', 'net', 'cpu', 'mem', 'vm', 'proc', 'app'];
 
 export function checkPath(metric: unknown): string {
   if (typeof metric !== 'string' || metric.length === 0 || metric.split('.').some((s) => s === '')) {

@@ -140,6 +140,20 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
     watchTargets(this.native, targets, 'watch()');
   }
 
+  /**
+   * Add `n` (default 1, a whole number) to the application counter `name`: from the next
+   * sample on, samples carry its value in `app`, and rates give `rates.app.<name>_s`. Costs one
+   * native call, no per-sample work in JS.
+   */
+  count(name: string, n = 1): void {
+    this.native.count(name, n);
+  }
+
+  /** Set the application gauge `name` (any finite number): samples carry its latest value in `app`. */
+  gauge(name: string, value: number): void {
+    this.native.gauge(name, value);
+  }
+
   /** Ticks that came due while the machine was too busy to sample (never hidden). */
   get missedTicks(): number {
     return this.native.counts().missedTicks;

@@ -56,6 +56,9 @@ function counterBlock(v: unknown, indent: number | undefined, level: number): st
   return s;
 }
 
+/** Counters and gauges: integral values as integers, others as floats (the native writer's rule too). */
+const NO_FLOATS: FloatSchema = {};
+
 const PROCESS_FLOATS: FloatSchema = { '*': { uptime_s: true, cpu_pct: true } };
 
 const LOADAVG_FLOATS: FloatSchema = { load_1min: true, load_5min: true, load_15min: true };
@@ -97,6 +100,7 @@ export function stringifySample(d: SampleDict, indent?: number, level = 0): stri
   if (d.netdev != null) out += sep + '"netdev"' + colon + counterBlock(d.netdev, indent, inner);
   if (d.stat != null) out += sep + '"stat"' + colon + counterBlock(d.stat, indent, inner);
   if (d.processes != null) out += sep + '"processes"' + colon + stringifyJson(d.processes, { indent, level: inner, floats: PROCESS_FLOATS });
+  if (d.app != null) out += sep + '"app"' + colon + stringifyJson(d.app, { indent, level: inner, floats: NO_FLOATS });
   if (d.collectors != null) out += sep + '"collectors"' + colon + stringifyJson(d.collectors, { indent, level: inner });
   if (d.errors != null) out += sep + '"errors"' + colon + counterBlock(d.errors, indent, inner);
   return out + close + '}';

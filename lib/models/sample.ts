@@ -102,6 +102,18 @@ function stat(v: unknown, parent: string, key?: Key): StatInfo {
   };
 }
 
+/** Counters (exact, bigint beyond 2^53) and gauges (any finite number), by name. */
+function numberDict(v: unknown, path: string, key?: Key): Record<string, Counter> {
+  const d = record(v, path, key);
+  const at = join(path, key);
+  const out: Record<string, Counter> = {};
+  for (const k in d) {
+    const x = d[k];
+    setOwn(out, k, typeof x === 'number' && Number.isFinite(x) ? x : counter(x, at, k));
+  }
+  return out;
+}
+
 /** An integer, negative too (an exit code). */
 function integer(v: unknown, path: string, key?: Key): number {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
@@ -158,6 +170,8 @@ export class TimeSeriesSample {
   stat: StatInfo | undefined;
   /** The watched processes alive at this sample (our addition). */
   processes: ProcessEntry[] | undefined;
+  /** Application counters and gauges (our addition). */
+  app: Record<string, Counter> | undefined;
   collectors: Record<string, unknown> | undefined;
   /** source (file, collector name or `ssh`) → message. */
   errors: Record<string, string> | undefined;
@@ -177,6 +191,7 @@ export class TimeSeriesSample {
     this.netdev = init.netdev;
     this.stat = init.stat;
     this.processes = init.processes;
+    this.app = init.app;
     this.collectors = init.collectors;
     this.errors = init.errors;
   }
@@ -203,6 +218,7 @@ export class TimeSeriesSample {
     if (this.netdev !== undefined) d.netdev = this.netdev;
     if (this.stat !== undefined) d.stat = this.stat;
     if (this.processes !== undefined) d.processes = this.processes;
+    if (this.app !== undefined) d.app = this.app;
     if (this.collectors !== undefined) d.collectors = this.collectors;
     if (this.errors !== undefined) d.errors = this.errors;
     return d;
@@ -235,6 +251,7 @@ export class TimeSeriesSample {
       netdev: optional(d, 'netdev', path, netList),
       stat: optional(d, 'stat', path, stat),
       processes: optional(d, 'processes', path, processList),
+      app: optional(d, 'app', path, numberDict),
       collectors: optional(d, 'collectors', path, record),
       errors: optional(d, 'errors', path, stringDict),
     });
@@ -245,7 +262,7 @@ export class TimeSeriesSample {
     return new TimeSeriesSample({
       timestamp: d.timestamp, timestampNs: d.timestamp_ns ?? undefined, hostname: d.hostname,
       diskstats: d.diskstats, vmstat: d.vmstat, meminfo: d.meminfo, loadavg: d.loadavg, netdev: d.netdev,
-      stat: d.stat, processes: d.processes, collectors: d.collectors, errors: d.errors,
+      stat: d.stat, processes: d.processes, app: d.app, collectors: d.collectors, errors: d.errors,
     });
   }
 }

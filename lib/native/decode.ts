@@ -110,7 +110,7 @@ export function layoutInfo(l: NativeLayout): LayoutInfo {
   let size = l.diskFields.reduce((a, b) => a + b, 0) + l.vmstat.length + l.meminfo.length + l.net.length * NETDEV_FIELDS.length;
   if (sections.has('loadavg')) size += 5;
   if (sections.has('stat')) size += l.cpus.length * CPU_FIELDS.length + 6;
-  size += (l.procs?.length ?? 0) * PROC_VALUES;
+  size += (l.procs?.length ?? 0) * PROC_VALUES + l.app.length;
   return { l, sections, size, protoKey: l.vmstat.includes('__proto__') || l.meminfo.includes('__proto__') };
 }
 
@@ -159,6 +159,11 @@ export function decodeSections({ l, sections, protoKey }: LayoutInfo, c: Cursor,
     s.stat = stat;
   }
   if (l.procs != null) s.processes = l.procs.map((p) => processEntry(p, c));
+  if (l.app.length > 0) {
+    const app: Record<string, Counter> = {};
+    l.app.forEach((name, i) => (app[name] = l.appGauge[i] ? c.float() : c.counter()));
+    s.app = app;
+  }
 }
 
 export interface DecodedBatch {

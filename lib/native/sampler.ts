@@ -110,6 +110,8 @@ export class NativeSampler {
   private readonly raw: InstanceType<ReturnType<typeof binding>['NativeSampler']>;
   private readonly host: string;
   private readonly layouts = new LayoutCache();
+  /** Application counter and gauge slots by name (registered natively on first use). */
+  private readonly appSlots = new Map<string, { slot: number; gauge: boolean }>();
   /** Samples are kept natively (`retainSamples` or `retainSeconds`). */
   private readonly retains: boolean;
 
@@ -159,6 +161,28 @@ export class NativeSampler {
   watch(items: readonly string[]): void {
     if (!isNames(items)) throw new InvalidOptionError(`watch: expected an array of strings, got ${shown(items)}`);
     call(() => this.raw.watch([...items]));
+  }
+
+  /** Add `n` (a whole number ≥ 0) to the application counter `name`; samples carry it in `app`. */
+  count(name: string, n = 1): void {
+    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidOptionError(`count(${shown(name)}, n): n must be a whole number ≥ 0, got ${shown(n)}`);
+    this.raw.appAdd(this.appSlot(name, false), n);
+  }
+
+  /** Set the application gauge `name` to `value` (a finite number); samples carry it in `app`. */
+  gauge(name: string, value: number): void {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidOptionError(`gauge(${shown(name)}, value): value must be a finite number, got ${shown(value)}`);
+    this.raw.appSet(this.appSlot(name, true), value);
+  }
+
+  private appSlot(name: string, gauge: boolean): number {
+    const known = this.appSlots.get(name);
+    if (known !== undefined && known.gauge === gauge) return known.slot;
+    if (typeof name !== 'string') throw new InvalidOptionError(`${gauge ? 'gauge' : 'count'}: name must be a string, got ${shown(name)}`);
+    // A new name, or one of the other kind: the core registers it or says why not.
+    const slot = call(() => this.raw.appSlot(name, gauge));
+    this.appSlots.set(name, { slot, gauge });
+    return slot;
   }
 
   /** How a watched process this one spawned ended: its key's `last_exit_code` / `last_exit_signal`. */

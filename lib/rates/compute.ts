@@ -3,10 +3,10 @@
  * sar -u, sar -B), over the real interval between the samples. A counter that went backwards
  * gives no rate (the field is absent), never a negative one; a zero divisor gives 0.
  */
-import type { CpuTimes, DiskstatsEntry, NetdevEntry } from '../types/sample.js';
+import type { CpuTimes, DiskstatsEntry, NetdevEntry, ProcessEntry } from '../types/sample.js';
 import { InvalidOptionError } from '../errors.js';
 import { delta, ratio } from './delta.js';
-import type { CpuRates, DiskRates, IntervalOptions, NetRates, RateInput, Rates } from '../types/rates.js';
+import type { CpuRates, DiskRates, IntervalOptions, NetRates, ProcRates, RateInput, Rates } from '../types/rates.js';
 
 function nanos(s: RateInput): number | undefined {
   const ns = s.timestamp_ns ?? s.timestampNs;
@@ -118,6 +118,26 @@ function cpuRates(a: CpuTimes, b: CpuTimes): CpuRates {
   };
 }
 
+const MB = 1024 * 1024;
+/** USER_HZ: /proc/<pid>/stat's CPU ticks per second on every Linux. */
+const TICKS_PER_S = 100;
+
+function procRates(a: ProcessEntry, b: ProcessEntry, dt: number): ProcRates {
+  const r: ProcRates = { cpu_pct: b.cpu_pct };
+  const ticks = (x: number | undefined): number | undefined => (x === undefined ? undefined : ratio(x * 100, TICKS_PER_S * dt));
+  put(r, 'usr_pct', ticks(delta(a.cpu_user_ticks, b.cpu_user_ticks)));
+  put(r, 'sys_pct', ticks(delta(a.cpu_system_ticks, b.cpu_system_ticks)));
+  put(r, 'minflt_s', per(delta(a.minor_faults, b.minor_faults), dt));
+  put(r, 'majflt_s', per(delta(a.major_faults, b.major_faults), dt));
+  r.rss_MB = Number(b.rss_kb) / 1024;
+  const mb = (d: number | undefined): number | undefined => (d === undefined ? undefined : ratio(d / MB, dt));
+  put(r, 'rMB_s', mb(delta(a.read_bytes, b.read_bytes)));
+  put(r, 'wMB_s', mb(delta(a.write_bytes, b.write_bytes)));
+  put(r, 'cswch_s', per(delta(a.voluntary_ctxt_switches, b.voluntary_ctxt_switches), dt));
+  put(r, 'nvcswch_s', per(delta(a.involuntary_ctxt_switches, b.involuntary_ctxt_switches), dt));
+  return r;
+}
+
 function byName<T>(list: T[] | undefined, key: (e: T) => string): Map<string, T> {
   return new Map((list ?? []).map((e) => [key(e), e]));
 }
@@ -135,7 +155,7 @@ export function computeRates(prev: RateInput, cur: RateInput, options: IntervalO
   if (dt < 0) {
     throw new InvalidOptionError(`computeRates: cur (${cur.timestamp}) was taken ${-dt} s before prev (${prev.timestamp}); pass the earlier sample first`);
   }
-  const out: Rates = { intervalSeconds: dt, disk: {}, net: {}, cpu: {}, mem: {}, vm: {} };
+  const out: Rates = { intervalSeconds: dt, disk: {}, net: {}, cpu: {}, mem: {}, vm: {}, proc: {}, app: {} };
   const mt = cur.meminfo?.MemTotal;
   const ma = cur.meminfo?.MemAvailable;
   if (mt !== undefined && ma !== undefined) out.mem.used_pct = ratio((Number(mt) - Number(ma)) * 100, Number(mt));
@@ -166,5 +186,14 @@ export function computeRates(prev: RateInput, cur: RateInput, options: IntervalO
   put(out.vm, 'majflt_s', vm('pgmajfault'));
   put(out.vm, 'pswpin_s', vm('pswpin'));
   put(out.vm, 'pswpout_s', vm('pswpout'));
+  const procs = byName(prev.processes, (p) => p.key);
+  for (const p of cur.processes ?? []) {
+    const q = procs.get(p.key);
+    // A key whose process changed (a restart) has no rates across the change.
+    if (q && q.pid === p.pid && q.start_time_ns === p.start_time_ns) out.proc[p.key] = procRates(q, p, dt);
+  }
+  if (prev.app && cur.app) {
+    for (const [name, v] of Object.entries(cur.app)) put(out.app, `${name}_s`, per(delta(prev.app[name], v), dt));
+  }
   return out;
 }

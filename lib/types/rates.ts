@@ -62,6 +62,22 @@ export interface VmRates {
   pswpout_s?: number;
 }
 
+/** A watched process over the interval, as pidstat -urdw prints it (the same process at both ends). */
+export interface ProcRates {
+  /** 100 is one whole CPU (the sample's own `cpu_pct`). */
+  cpu_pct?: number;
+  usr_pct?: number;
+  sys_pct?: number;
+  minflt_s?: number;
+  majflt_s?: number;
+  rss_MB?: number;
+  /** Storage I/O (`read_bytes`, `write_bytes` of /proc/<pid>/io), where readable. */
+  rMB_s?: number;
+  wMB_s?: number;
+  cswch_s?: number;
+  nvcswch_s?: number;
+}
+
 export interface Rates {
   intervalSeconds: number;
   disk: Record<string, DiskRates>;
@@ -70,10 +86,14 @@ export interface Rates {
   cpu: Record<string, CpuRates>;
   mem: MemLevels;
   vm: VmRates;
+  /** Watched processes by key (only where the key's process is the same at both ends). */
+  proc: Record<string, ProcRates>;
+  /** Application values by name: `<name>_s`, per second (for values that did not go down). */
+  app: Record<string, number>;
 }
 
 /** What rates read from a sample: a SampleDict or a TimeSeriesSample alike. */
-export type RateInput = Pick<SampleDict, 'timestamp' | 'diskstats' | 'netdev' | 'stat' | 'meminfo' | 'vmstat'> & {
+export type RateInput = Pick<SampleDict, 'timestamp' | 'diskstats' | 'netdev' | 'stat' | 'meminfo' | 'vmstat' | 'processes' | 'app'> & {
   /** A number (a bigint, as older versions gave, is accepted too). */
   timestamp_ns?: number | bigint;
   timestampNs?: number | bigint;

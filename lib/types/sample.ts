@@ -170,6 +170,8 @@ export interface SampleDict {
   stat?: StatInfo;
   /** The watched processes alive at this sample (our addition). */
   processes?: ProcessEntry[];
+  /** Application counters (`count`) and gauges (`gauge`) at this sample, by name (our addition). */
+  app?: Record<string, Counter>;
   /** Values of custom collectors, by collector name (our addition). */
   collectors?: Record<string, unknown>;
   /** source (file or collector name, or `ssh`) → message. */

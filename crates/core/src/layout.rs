@@ -3,6 +3,7 @@
 //! shape changes (a disk or interface appears or goes).
 use std::sync::Arc;
 
+use crate::app::AppKind;
 use crate::intern::Name;
 use crate::metrics::{Metric, MetricSet};
 use crate::procs::{ProcIdent, PROC_VALUES};
@@ -24,6 +25,8 @@ pub struct Layout {
     pub cpus: Vec<Name>,
     /// The watched processes (`None`: none are watched), [`PROC_VALUES`] values each.
     pub procs: Option<Vec<ProcIdent>>,
+    /// Application counters and gauges (none: no `app` section), one value each.
+    pub app: Vec<(Name, AppKind)>,
 }
 
 fn same(a: &Name, b: &Name) -> bool {
@@ -72,6 +75,7 @@ impl Layout {
             procs: s
                 .watching
                 .then(|| s.procs.iter().map(|e| e.ident.clone()).collect()),
+            app: s.app.iter().map(|e| (e.0.clone(), e.1)).collect(),
         }
     }
 
@@ -102,6 +106,8 @@ impl Layout {
                         && ours.iter().zip(&s.procs).all(|(a, b)| *a == b.ident)
                 }
             }
+            && self.app.len() == s.app.len()
+            && self.app.iter().zip(&s.app).all(|(a, b)| same(&a.0, &b.0) && a.1 == b.1)
     }
 
     pub fn value_count(&self) -> usize {
@@ -114,7 +120,7 @@ impl Layout {
         if p.contains(Metric::Stat) {
             n += self.cpus.len() * CPU_FIELDS + STAT_SCALARS.len();
         }
-        n + self.procs.as_ref().map_or(0, |p| p.len() * PROC_VALUES)
+        n + self.procs.as_ref().map_or(0, |p| p.len() * PROC_VALUES) + self.app.len()
     }
 
     /// Append `s`'s values in layout order. `s` must match this layout.
@@ -152,6 +158,7 @@ impl Layout {
                 out.extend_from_slice(&e.values);
             }
         }
+        out.extend(s.app.iter().map(|e| e.2));
     }
 }
 

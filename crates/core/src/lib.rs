@@ -2,6 +2,7 @@
 //! compact bounded sample store. Pure Rust, no N-API: the binding crate only converts.
 #![deny(clippy::all)]
 
+pub mod app;
 pub mod clock;
 pub mod error;
 pub mod intern;

@@ -2,6 +2,7 @@
 //! therefore always holds the previous read's parse: only lines that changed are re-parsed.
 use std::path::Path;
 
+use crate::app::AppValues;
 use crate::intern::Interner;
 use crate::metrics::{Metric, MetricSet};
 use crate::parse::{parse_into, Incremental};
@@ -51,6 +52,11 @@ impl ProcReader {
     pub fn watcher(&mut self) -> &mut ProcWatcher {
         let path = &self.proc_path;
         self.watcher.get_or_insert_with(|| ProcWatcher::new(path))
+    }
+
+    /// Copy the application counters and gauges into the snapshot, after `read`.
+    pub fn read_app(&mut self, app: &AppValues) {
+        self.snap.shape_changed |= app.read_into(&mut self.snap.app);
     }
 
     /// Read the watched processes (if any are watched) into the snapshot, after `read`.

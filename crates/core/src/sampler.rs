@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::app::AppValues;
 use crate::clock::{mono_ns, wall_ns, Alarm};
 use crate::error::{Error, ErrorCode, Result};
 use crate::jsonl::writer::{StreamConfig, StreamStatus, StreamWriter};
@@ -35,6 +36,8 @@ pub struct SamplerConfig {
     pub proc_path: PathBuf,
     /// Processes to watch from the first sample on (more may come: [`Sampler::watch`]).
     pub watch: Vec<WatchSpec>,
+    /// Application counters and gauges, copied into each sample (`app`) once one is set.
+    pub app: Option<Arc<AppValues>>,
 }
 
 impl Default for SamplerConfig {
@@ -47,6 +50,7 @@ impl Default for SamplerConfig {
             metrics: MetricSet::all(),
             proc_path: PathBuf::from("/proc"),
             watch: Vec::new(),
+            app: None,
         }
     }
 }
@@ -421,6 +425,7 @@ struct Tick<'a> {
     layouts: LayoutTracker,
     errors: Vec<SampleError>,
     values: Vec<u64>,
+    app: Option<Arc<AppValues>>,
 }
 
 impl Tick<'_> {
@@ -445,6 +450,9 @@ impl Tick<'_> {
         let mono = mono_ns();
         let skipped = self.reader.read(&mut self.errors);
         self.reader.read_procs(mono, &mut self.errors);
+        if let Some(app) = &self.app {
+            self.reader.read_app(app);
+        }
         let snap = self.reader.snapshot();
         let layout = self.layouts.for_snapshot(snap).clone();
         self.values.clear();
@@ -498,6 +506,7 @@ fn run(shared: &Shared, cfg: &SamplerConfig, notify: Option<Arc<Notify>>) {
         layouts: LayoutTracker::default(),
         errors: Vec::new(),
         values: Vec::new(),
+        app: cfg.app.clone(),
     };
     let start = mono_ns();
     let mut tick: u64 = 0;

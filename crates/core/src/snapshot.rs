@@ -1,5 +1,6 @@
 //! One parsed sample of the selected /proc files, in reusable buffers: parsing into a snapshot
 //! that already holds last tick's data allocates nothing when the layout is unchanged.
+use crate::app::AppKind;
 use crate::intern::Name;
 use crate::metrics::MetricSet;
 use crate::procs::ProcEntry;
@@ -76,6 +77,8 @@ pub struct Snapshot {
     pub watching: bool,
     /// The watched processes alive at this tick.
     pub procs: Vec<ProcEntry>,
+    /// Application counters and gauges (`u64`, or f64 bits for a gauge), in registration order.
+    pub app: Vec<(Name, AppKind, u64)>,
 }
 
 impl Default for MetricSet {

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use hostseries_core::app::{AppKind, AppValues};
 use hostseries_core::clock::{mono_ns, wall_ns};
 use hostseries_core::jsonl::writer::StreamConfig;
 use hostseries_core::jsonl::SampleLineFormatter;
@@ -99,6 +100,10 @@ pub struct NativeLayout {
     pub cpus: Vec<String>,
     /// The watched processes, when processes are watched (then `sections` has `processes`).
     pub procs: Option<Vec<NativeProc>>,
+    /// Application counter and gauge names (then `sections` has `app`).
+    pub app: Vec<String>,
+    /// Per `app` name: a gauge (an f64's bits) or a counter.
+    pub app_gauge: Vec<bool>,
 }
 
 /// What identifies one watched process in a layout (its values come per sample).
@@ -171,6 +176,7 @@ fn layout_to_js(l: &Layout) -> NativeLayout {
             .iter()
             .map(|m| m.name().to_string())
             .chain(l.procs.is_some().then(|| "processes".to_string()))
+            .chain((!l.app.is_empty()).then(|| "app".to_string()))
             .collect(),
         disks: l.disks.iter().map(|d| d.0.to_string()).collect(),
         disk_fields: l.disks.iter().map(|d| u32::from(d.1)).collect(),
@@ -179,6 +185,8 @@ fn layout_to_js(l: &Layout) -> NativeLayout {
         net: names(&l.net),
         cpus: names(&l.cpus),
         procs: l.procs.as_ref().map(|p| p.iter().map(proc_to_js).collect()),
+        app: l.app.iter().map(|a| a.0.to_string()).collect(),
+        app_gauge: l.app.iter().map(|a| a.1 == AppKind::Gauge).collect(),
     }
 }
 
@@ -610,6 +618,12 @@ pub struct NativeSampler {
     sampler: Option<Sampler>,
 }
 
+impl NativeSampler {
+    fn app(&self) -> &AppValues {
+        self.config.app.as_deref().expect("made with the sampler")
+    }
+}
+
 #[napi]
 impl NativeSampler {
     #[napi(constructor)]
@@ -626,6 +640,7 @@ impl NativeSampler {
                 options.retain_seconds,
             )?,
             watch: watch_specs(options.watch.as_deref().unwrap_or_default())?,
+            app: Some(AppValues::new()),
         };
         config.check().or_throw()?;
         Ok(NativeSampler {
@@ -720,6 +735,29 @@ impl NativeSampler {
         if let Some(s) = &self.sampler {
             s.note_exit(pid, status);
         }
+    }
+
+    /// The slot of an application counter (`gauge` false) or gauge, registered on first use;
+    /// samples carry it in `app` from the next one on.
+    #[napi]
+    pub fn app_slot(&self, name: String, gauge: bool) -> js::Result<u32> {
+        let kind = if gauge {
+            AppKind::Gauge
+        } else {
+            AppKind::Counter
+        };
+        self.app().slot(&name, kind).or_throw()
+    }
+
+    /// Add `n` (a whole number, checked by the caller) to a counter.
+    #[napi]
+    pub fn app_add(&self, slot: u32, n: f64) {
+        self.app().add(slot, n as u64);
+    }
+
+    #[napi]
+    pub fn app_set(&self, slot: u32, v: f64) {
+        self.app().set(slot, v);
     }
 
     /// Call `onSample` only once `n` samples wait undrained (default 1: after every sample).

@@ -15,7 +15,7 @@ import type { RunMetadata, RunSummary, Sink, SinkEntry } from '../../types/sink.
 export function isErrorSample(s: TimeSeriesSample): boolean {
   return s.errors !== undefined && s.diskstats === undefined && s.vmstat === undefined && s.meminfo === undefined
     && s.loadavg === undefined && s.netdev === undefined && s.stat === undefined && s.processes === undefined
-    && s.collectors === undefined;
+    && s.app === undefined && s.collectors === undefined;
 }
 
 export class CappedSink implements Sink, NativeStreamable {

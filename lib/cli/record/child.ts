@@ -7,6 +7,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { constants as fsConstants, readFileSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { EXIT_CANNOT_RUN, EXIT_NOT_FOUND } from '../exit.js';
 import { guardTree, signalTree } from './process-tree.js';
@@ -32,14 +33,54 @@ export interface RunningCommand {
 export interface RunOptions {
   /** The command's stdout goes to our stderr (stdout carries the recording: `-o -`). */
   stdoutToStderr?: boolean;
+  /**
+   * Give the command a descriptor for application counters (`HOSTSERIES_COUNTER_FD`, fd 3):
+   * each line it (or anything it starts) writes there is handed to this function.
+   */
+  counterLines?: (line: string) => void;
   /** Where to say that the command is not tied to our life (its guard did not start). */
   debug?: (message: string) => void;
 }
 
+export const COUNTER_FD_ENV = 'HOSTSERIES_COUNTER_FD';
+const COUNTER_FD = 3;
+/** A line longer than this is cut there (a writer that never ends its line must not grow memory). */
+const MAX_COUNTER_LINE = 4096;
+
+/**
+ * Hand each line of `stream` to `onLine`. The stream is not waited for: a process the command
+ * left running may hold it open after the command has exited.
+ */
+function readLines(stream: Socket, onLine: (line: string) => void): void {
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    if (rest.length > MAX_COUNTER_LINE) {
+      lines.push(rest.slice(0, MAX_COUNTER_LINE));
+      rest = '';
+    }
+    for (const line of lines) onLine(line);
+  });
+  stream.on('end', () => {
+    if (rest !== '') onLine(rest);
+  });
+  stream.on('error', () => undefined);
+  stream.unref();
+}
+
 export function runCommand(argv: readonly string[], o: RunOptions = {}): RunningCommand {
   const stdio: StdioOptions = ['inherit', o.stdoutToStderr ? 2 : 'inherit', 'inherit'];
+  let env: NodeJS.ProcessEnv | undefined;
+  if (o.counterLines) {
+    stdio.push('pipe');
+    env = { ...process.env, [COUNTER_FD_ENV]: String(COUNTER_FD) };
+  }
   // findExecutable has checked the command.
-  const child = spawn(argv[0], argv.slice(1), { stdio });
+  const child = spawn(argv[0], argv.slice(1), { stdio, env });
+  const counters = child.stdio[COUNTER_FD];
+  if (o.counterLines && counters instanceof Socket) readLines(counters, o.counterLines);
   // Killed or crashed, we leave no orphans: the guard sends the command's tree SIGTERM.
   const guard = child.pid === undefined ? undefined : guardTree(child.pid, (e) => o.debug?.(`the guard of the command did not start (${e.message}): if hostseries is killed, the command runs on`));
   let running = true;

@@ -39,6 +39,8 @@ export interface Recorder {
   missedTicks(): number | undefined;
   /** Record the command's process tree (and how it ends) from the next sample on. */
   watchCommand(child: WatchedChild): void;
+  /** Application counters and gauges (local recordings only: undefined otherwise). */
+  readonly app: { count(name: string, n: number): void; gauge(name: string, value: number): void } | undefined;
 }
 
 export interface RecorderOptions {
@@ -91,6 +93,7 @@ export function localRecorder(o: RecorderOptions): Recorder {
     latestRates: () => c.currentRates(),
     missedTicks: () => c.missedTicks,
     watchCommand: (child) => c.watch(child),
+    app: c,
   };
 }
 
@@ -145,5 +148,6 @@ export function multiHostRecorder(o: RecorderOptions & { hosts: HostEntry[]; ssh
     latestRates: () => undefined,
     missedTicks: () => undefined,
     watchCommand: () => r.debug("the command's processes are not recorded with remote hosts"),
+    app: undefined,
   };
 }

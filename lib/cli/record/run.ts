@@ -12,7 +12,8 @@ import { isLocalhost } from '../../hosts/localhost.js';
 import { InvalidOptionError, type HostseriesError } from '../../errors.js';
 import { JsonlSink } from '../../files/jsonl-sink.js';
 import { CappedSink } from './capped-sink.js';
-import { findExecutable, fromTerminal, inTerminalForeground, runCommand, trapSignals, type RunningCommand } from './child.js';
+import { COUNTER_FD_ENV, findExecutable, fromTerminal, inTerminalForeground, runCommand, trapSignals, type RunningCommand } from './child.js';
+import { parseCounterLine } from './counter-lines.js';
 import { wholeDisks } from '../view/devices.js';
 import { EXIT_CANNOT_RUN, EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, UsageError, errorMessage } from '../exit.js';
 import { clock, duration, num, plural } from '../view/format.js';
@@ -193,7 +194,7 @@ class Recording {
     if (this.argv.length > 0) {
       reporter.debug(`running: ${this.argv.join(' ')}`);
       // With -o - stdout carries the recording: the command's output goes to stderr.
-      this.cmd = runCommand(this.argv, { stdoutToStderr: plan.tempDir !== undefined, debug: (m) => reporter.debug(m) });
+      this.cmd = runCommand(this.argv, { stdoutToStderr: plan.tempDir !== undefined, debug: (m) => reporter.debug(m), counterLines: this.counterLines() });
       if (o.watchCommand && this.cmd.pid !== undefined) this.recorder.watchCommand(this.cmd.child);
       void this.cmd.exited.then(() => this.stopper.stop('command'));
     }
@@ -213,6 +214,31 @@ class Recording {
     else reporter.debug(`the command exited with status ${result.status}${result.signal ? ` (${result.signal})` : ''}`);
     // The command's status, unless it succeeded and the recording did not.
     return !ok && result.status === 0 ? EXIT_FAILURE : result.status;
+  }
+
+  /**
+   * What the command writes to HOSTSERIES_COUNTER_FD becomes the samples' `app` (local
+   * recordings). A bad line is said once per problem, never per line, and never stops the run.
+   */
+  private counterLines(): ((line: string) => void) | undefined {
+    const app = this.recorder.app;
+    if (!app) return undefined;
+    const told = new Set<string>();
+    const tell = (problem: string): void => {
+      if (told.size >= 10 || told.has(problem)) return;
+      told.add(problem);
+      this.reporter.warn(`${COUNTER_FD_ENV}: ${problem}; line skipped${told.size === 10 ? ' (no more such warnings)' : ''}`);
+    };
+    return (line) => {
+      const c = parseCounterLine(line);
+      try {
+        if (c?.kind === 'count') app.count(c.name, c.n);
+        else if (c?.kind === 'gauge') app.gauge(c.name, c.value);
+        else if (c?.kind === 'bad') tell(c.problem);
+      } catch (e) {
+        tell(e instanceof Error ? e.message : String(e));
+      }
+    };
   }
 
   /** Milliseconds from now to `seconds` after the first sample (or after now, if none is in yet). */

@@ -20,6 +20,7 @@ pub mod writer;
 
 use std::sync::Arc;
 
+use crate::app::AppKind;
 use crate::layout::{Layout, LOADAVG_VALUES};
 use crate::metrics::Metric;
 use crate::procs::{ExitStatus, ProcIdent, ProcValue, PROC_FIELDS, PROC_IO_FIRST, PROC_VALUES};
@@ -130,6 +131,9 @@ enum Kind {
     Centi,
     /// Thousandths, as Python's float repr of `v / 1000`.
     Milli,
+    /// f64 bits of a number with no type of its own (a gauge), as the JS writer's `numberText`
+    /// writes it: integral as an integer, otherwise as Python's float repr.
+    Number,
 }
 
 /// A process state code as the letter written for it (decode.ts `stateLetter` is the same):
@@ -357,6 +361,20 @@ impl Template {
             }
             b.lit(b"]");
         }
+        if !l.app.is_empty() {
+            // Names cannot be integer-like (app.rs), so the JS key order is registration order.
+            b.lit(b",\"app\":{");
+            for (i, (name, kind)) in l.app.iter().enumerate() {
+                b.key(i == 0, name);
+                let kind = match kind {
+                    AppKind::Counter => Kind::Counter,
+                    AppKind::Gauge => Kind::Number,
+                };
+                b.value(v + i, kind);
+            }
+            b.lit(b"}");
+            v += l.app.len();
+        }
         debug_assert_eq!(v, l.value_count());
         Template {
             layout: layout.clone(),
@@ -379,9 +397,23 @@ impl Template {
                 Kind::Letter => out.extend_from_slice(&[b'"', state_letter(v), b'"']),
                 Kind::Centi => py_float(out, v as f64 / 100.0),
                 Kind::Milli => py_float(out, v as f64 / 1000.0),
+                Kind::Number => number(out, f64::from_bits(v)),
             }
         }
         out.extend_from_slice(&self.lits[from..]);
+    }
+}
+
+/// lib/json/stringify.ts `numberText`: all the digits of an integral value (never an exponent;
+/// -0 is 0), Python's float repr otherwise.
+fn number(out: &mut Vec<u8>, x: f64) {
+    use std::io::Write;
+    if x.is_finite() && x.fract() == 0.0 {
+        let x = if x == 0.0 { 0.0 } else { x };
+        // Rust prints a float's exact value: an integral double's digits, as BigInt(x) does.
+        let _ = write!(out, "{x:.0}");
+    } else {
+        py_float(out, x);
     }
 }
 
