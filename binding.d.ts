@@ -20,6 +20,21 @@ export declare class NativeSampler {
   streamStatus(): StreamStatusInfo | null
   /** The samples the stream accepted and could not write (after a failure). */
   streamUnwritten(): NativeBatch
+  /**
+   * Watch more processes: `self`, `N` or `pid:N`, `tree:N` (N and its descendants),
+   * `name:NAME`, `cmd:/REGEX/`; from the start, or from the next sample on.
+   */
+  watch(items: Array<string>): void
+  /** How a watched process we were the parent of ended: an exit code or a signal number. */
+  noteExit(pid: number, code?: number | undefined | null, signal?: number | undefined | null): void
+  /**
+   * The slot of an application counter (`gauge` false) or gauge, registered on first use;
+   * samples carry it in `app` from the next one on.
+   */
+  appSlot(name: string, gauge: boolean): number
+  /** Add `n` (a whole number, checked by the caller) to a counter. */
+  appAdd(slot: number, n: number): void
+  appSet(slot: number, v: number): void
   /** Call `onSample` only once `n` samples wait undrained (default 1: after every sample). */
   setNotifyEvery(n: number): void
   /** Feed `drain` (the default) or not (samples are retained either way, see `retainSamples`). */
@@ -103,6 +118,10 @@ export interface NativeLayout {
   cpus: Array<string>
   /** The watched processes, when processes are watched (then `sections` has `processes`). */
   procs?: Array<NativeProc>
+  /** Application counter and gauge names (then `sections` has `app`). */
+  app: Array<string>
+  /** Per `app` name: a gauge (an f64's bits) or a counter. */
+  appGauge: Array<boolean>
 }
 
 /** What identifies one watched process in a layout (its values come per sample). */
@@ -196,6 +215,8 @@ export interface SamplerOptions {
   overflow?: string
   /** Also keep only the samples of the last this many seconds (a rolling window by time). */
   retainSeconds?: number
+  /** Processes to watch (see `NativeSampler.watch`). */
+  watch?: Array<string>
 }
 
 export interface StreamFailureInfo {

@@ -45,6 +45,30 @@ describe('the native stream writer', () => {
     expect(back.data.samplesByHost.get(c.hostname)).toEqual(samples);
   });
 
+  it('writes watched processes and app counters and gauges as the JS writer would', async () => {
+    const p = join(dir, 'procs-app.jsonl');
+    const sink = new JsonlSink(p);
+    const c = new TimeSeriesCollector({ intervalSeconds: 0.02, sink, watch: ['self'] });
+    await c.start();
+    const child = spawn('sleep', ['5']);
+    c.watch(child);
+    c.count('steps');
+    c.gauge('loss', 2);
+    for (const v of [0.1, -1e-7, 1e21, -0, 12345.678]) {
+      await sleep(30);
+      c.gauge('loss', v);
+      c.count('steps', 3);
+    }
+    child.kill('SIGKILL');
+    await sleep(100);
+    const samples = await c.stop();
+    const lines = readFileSync(p, 'utf8').split('\n').slice(1, -2);
+    expect(lines.map((l) => `${l}\n`)).toEqual(samples.map((s) => sampleLine(c.hostname, s)));
+    expect(lines.some((l) => l.includes('"key":"sleep"') && l.includes('"app":{"steps":'))).toBe(true);
+    expect(lines.at(-1)).toContain('"loss":12345.678');
+    expect((await readTimeSeriesJsonl(p)).data.samplesByHost.get(c.hostname)).toEqual(samples);
+  });
+
   it('a gzipped sink and one with custom collectors stay with the JS writer, and read back the same', async () => {
     for (const [name, collectors] of [['js.jsonl.gz', []], ['custom.jsonl', [{ name: 'app', collect: () => ({ step: 1 }) }]]] as const) {
       const p = join(dir, name);

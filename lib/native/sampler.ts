@@ -172,7 +172,8 @@ export class NativeSampler {
   /** Set the application gauge `name` to `value` (a finite number); samples carry it in `app`. */
   gauge(name: string, value: number): void {
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidOptionError(`gauge(${shown(name)}, value): value must be a finite number, got ${shown(value)}`);
-    this.raw.appSet(this.appSlot(name, true), value);
+    // -0 would read back from any file as 0.
+    this.raw.appSet(this.appSlot(name, true), value === 0 ? 0 : value);
   }
 
   private appSlot(name: string, gauge: boolean): number {

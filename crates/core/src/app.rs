@@ -124,7 +124,11 @@ impl AppValues {
         let grew = len != out.len();
         if grew {
             let names = self.names.lock().unwrap_or_else(|e| e.into_inner());
-            out.extend(names[out.len()..len].iter().map(|(n, k)| (n.clone(), *k, 0)));
+            out.extend(
+                names[out.len()..len]
+                    .iter()
+                    .map(|(n, k)| (n.clone(), *k, 0)),
+            );
         }
         for (e, s) in out.iter_mut().zip(self.slots.iter()) {
             e.2 = s.load(Ordering::Relaxed);

@@ -107,7 +107,11 @@ impl Layout {
                 }
             }
             && self.app.len() == s.app.len()
-            && self.app.iter().zip(&s.app).all(|(a, b)| same(&a.0, &b.0) && a.1 == b.1)
+            && self
+                .app
+                .iter()
+                .zip(&s.app)
+                .all(|(a, b)| same(&a.0, &b.0) && a.1 == b.1)
     }
 
     pub fn value_count(&self) -> usize {
@@ -172,14 +176,11 @@ pub struct LayoutTracker {
 impl LayoutTracker {
     pub fn for_snapshot(&mut self, s: &Snapshot) -> &Arc<Layout> {
         // Unchanged names and counts: the current layout fits without comparing every name.
-        let stale = self
-            .current
-            .as_ref()
-            .is_none_or(|l| {
-                l.present != s.present
-                    || l.procs.is_some() != s.watching
-                    || (s.shape_changed && !l.matches(s))
-            });
+        let stale = self.current.as_ref().is_none_or(|l| {
+            l.present != s.present
+                || l.procs.is_some() != s.watching
+                || (s.shape_changed && !l.matches(s))
+        });
         if stale {
             self.current = Some(Arc::new(Layout::of(self.next_id, s)));
             self.next_id = self.next_id.wrapping_add(1);

@@ -259,8 +259,6 @@ pub struct ProcParserOptions {
     pub overflow: Option<String>,
     /// Also keep only the samples of the last this many seconds (a rolling window by time).
     pub retain_seconds: Option<f64>,
-    /// Processes to watch (see `NativeSampler.watch`).
-    pub watch: Option<Vec<String>>,
 }
 
 fn watch_specs(items: &[String]) -> js::Result<Vec<WatchSpec>> {
@@ -468,6 +466,8 @@ pub struct SamplerOptions {
     pub overflow: Option<String>,
     /// Also keep only the samples of the last this many seconds (a rolling window by time).
     pub retain_seconds: Option<f64>,
+    /// Processes to watch (see `NativeSampler.watch`).
+    pub watch: Option<Vec<String>>,
 }
 
 /// Where `start` appends each sample's line of the JSON Lines stream, natively.

@@ -2,5 +2,13 @@
 //! patterns, ourselves), found without re-reading all of `/proc` each tick, and read through
 //! kept descriptors.
 mod entry;
+mod kept;
+mod keys;
+pub mod parse;
+mod spec;
+mod times;
+mod watcher;
 
 pub use entry::*;
+pub use spec::WatchSpec;
+pub use watcher::{join_cmdline, ProcWatcher};
