@@ -37,6 +37,16 @@ describe('record: processes and counters', () => {
     const sh = samples.flatMap((s) => s.processes ?? []).find((e) => e.key === 'sh')!;
     expect(sh.cmdline).toBe(`sh -c ${script}`);
     expect(samples.at(-1)!.app).toEqual({ steps: 4, loss: 0.5 });
+
+    const text = cli(['summary', p('run.json')]);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^ {2}process +cpu% avg +p95 +max +peak RSS MiB +read MiB +written MiB +restarts$/m);
+    expect(text.stdout).toMatch(/^ {2}self +[\d.]+ /m);
+    expect(text.stdout).toMatch(/^ {2}app steps: 0|^ {2}app steps: [1-4]/m);
+    const json = JSON.parse(cli(['summary', '--json', p('run.json')]).stdout) as { hosts: { processes: { key: string; peak_rss_kb: number }[]; app: { name: string; last: number }[] }[] };
+    const host = json.hosts[0];
+    expect(host.processes.find((e) => e.key === 'self')!.peak_rss_kb).toBeGreaterThan(10_000);
+    expect(host.app).toContainEqual(expect.objectContaining({ name: 'steps', last: 4 }));
   });
 
   it('--watch adds processes; --no-watch-command records none; a bad --watch is a usage error naming it', async () => {

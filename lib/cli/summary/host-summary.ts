@@ -6,6 +6,7 @@ import { uncountedDevices, wholeDisks } from '../view/devices.js';
 import { HEADLINE_METRICS, headline, ioCount, type HeadlineKey } from '../view/headline.js';
 import type { Aggregate } from '../../types/collector.js';
 import { setOwn } from '../../json/own.js';
+import { summarizeApp, summarizeProcesses, type AppSummary, type ProcessSummary } from './process-summary.js';
 
 export interface HostSummary {
   host: string;
@@ -28,6 +29,10 @@ export interface HostSummary {
   outOfOrder: number;
   /** Things worth saying about the data (out-of-order samples), one line each. */
   warnings: string[];
+  /** The watched processes (empty when none were watched). */
+  processes: ProcessSummary[];
+  /** Application counters and gauges. */
+  app: AppSummary[];
   metrics: Record<HeadlineKey, Aggregate>;
 }
 
@@ -131,5 +136,6 @@ export function summarizeHost(host: string, inFileOrder: readonly TimeSeriesSamp
   return {
     host, samples: samples.length, spanSeconds, intervalSeconds: interval, gaps, longestGapSeconds, errorSamples, errors,
     disks, otherDevices, outOfOrder, warnings, metrics,
+    processes: summarizeProcesses(data, spanSeconds), app: summarizeApp(data, spanSeconds),
   };
 }

@@ -1,6 +1,7 @@
 /** `hostseries summary FILE`: what a recording holds, per host, as a table or as JSON. */
 import { Command, Option } from 'commander';
 import { summarizeHost, type HostSummary } from './host-summary.js';
+import { processLines } from './process-summary.js';
 import { HEADLINE_METRICS } from '../view/headline.js';
 import { duration, num, table } from '../view/format.js';
 import { readRecording } from '../../files/read-recording.js';
@@ -88,6 +89,13 @@ function asJson(file: string, rec: Recording, hosts: HostSummary[]): unknown {
         const a = h.metrics[key];
         return [key, { count: a.count, avg: a.avg, min: a.min, max: a.max, p95: a.p95 }];
       })),
+      processes: h.processes.map((p) => ({
+        key: p.key, name: p.name, processes: p.processes,
+        cpu_pct: { count: p.cpuPct.count, avg: p.cpuPct.avg, max: p.cpuPct.max, p95: p.cpuPct.p95 },
+        peak_rss_kb: p.peakRssKb, read_bytes: p.readBytes ?? null, write_bytes: p.writeBytes ?? null, restarts: p.restarts,
+        last_exit_code: p.lastExitCode, last_exit_signal: p.lastExitSignal,
+      })),
+      app: h.app.map((a) => ({ name: a.name, first: a.first, last: a.last, per_second: a.perSecond ?? null })),
     })),
   };
 }
@@ -132,6 +140,8 @@ function asText(file: string, rec: Recording, hosts: HostSummary[]): string[] {
     if (h.disks.length > 0) out.push(`  disks: ${h.disks.join(', ')}`);
     if (h.otherDevices.length > 0) out.push(`  not in totals (their I/O is on the disks above): ${h.otherDevices.join(', ')}`);
     out.push('  ' + header, ...block.map((l) => '  ' + l));
+    const procs = processLines(h.processes, h.app);
+    if (procs.length > 0) out.push('', ...procs);
   }
   return out;
 }
