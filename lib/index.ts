@@ -58,7 +58,7 @@ export type {
   MultiHostTimeSeriesCollectorOptions, HostStatus, HostState, HostGap, HostReboot,
   NativeSamplerCounts, NativeSamplerOptions, SampleOnceOptions,
   // rates
-  Rates, DiskRates, NetRates, CpuRates, MemLevels, VmRates, RateInput, IntervalOptions,
+  Rates, DiskRates, NetRates, CpuRates, MemLevels, VmRates, ProcRates, RateInput, IntervalOptions,
   // hosts and SSH
   HostEntry, ParseHostsOptions, SshOptions, StrictHostKeyChecking, HostKeyVerdict, ResolvedSshConfig, SshConfigOptions,
   // errors
