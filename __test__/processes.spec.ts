@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
+import { series, summarize } from '../lib/collector/aggregate.js';
 import { computeRates, TimeSeriesCollector, TimeSeriesSample, type ProcessEntry } from '../lib/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hostseries-procs-'));
@@ -148,6 +149,50 @@ describe('watched processes (real processes)', () => {
     expect(() => c.watch('pid:0')).toThrow(/"0" is not a PID/);
     expect(() => c.watch({} as never)).toThrow(/watch\(\)\[0\] must be/);
     expect(() => new TimeSeriesCollector({ watch: ['bogus'] })).toThrow(/"bogus"/);
+  });
+});
+
+/** Every dotted path to a number in a sample dict (lists by their entries' names, as paths name them). */
+function numericPaths(v: unknown, at: string[] = []): string[] {
+  if (typeof v === 'number' || typeof v === 'bigint') return [at.join('.')];
+  if (Array.isArray(v)) {
+    return v.flatMap((e: Record<string, unknown>) => {
+      const name = e.device_name ?? e.interface_name ?? e.key;
+      return typeof name === 'string' ? numericPaths(e, [...at, name]) : [];
+    });
+  }
+  if (v !== null && typeof v === 'object') return Object.entries(v).flatMap(([k, x]) => numericPaths(x, [...at, k]));
+  return [];
+}
+
+describe('aggregate from the native columns', () => {
+  it('equals the aggregate over the decoded samples, for every path of a sample and for paths they lack', async () => {
+    const c = collector({ watch: ['self'] });
+    await c.start();
+    c.count('io.bytes', 5);
+    c.gauge('loss', 0.5);
+    const child = run('sleep', ['5']);
+    c.watch(child);
+    await sleep(400);
+    c.gauge('loss', -2.25);
+    child.kill('SIGKILL');
+    await sleep(300);
+    await c.stop();
+    const samples = c.samples;
+    const paths = [...new Set(samples.flatMap((s) => numericPaths({ ...s.toDict(), timestamp_ns: undefined })))];
+    expect(paths.length).toBeGreaterThan(200);
+    expect(paths).toContain('app.io.bytes');
+    expect(paths.some((p) => p.startsWith('processes.sleep.'))).toBe(true);
+    const absent = ['vmstat.no_such', 'processes.self.state', 'processes.self.name', 'processes.nobody.cpu_pct', 'stat.cpus.cpu', 'diskstats.nodev.reads_completed', 'loadavg.load_1min.x'];
+    // Rates decode only the sections they read: the same again.
+    const dev = samples[0].diskstats![0].device_name;
+    const nic = samples[0].netdev![0].interface_name;
+    const rates = [`rates.disk.${dev}.util`, `rates.net.${nic}.rx_bytes_s`, 'rates.cpu.all.busy', 'rates.mem.used_pct', 'rates.vm.fault_s',
+      'rates.proc.self.cpu_pct', 'rates.proc.sleep.rss_MB', 'rates.app.io.bytes_s', 'rates.app.loss_s'];
+    for (const path of [...paths, ...absent, ...rates]) {
+      const { values, spanSeconds } = series(samples, path);
+      expect(c.aggregate(path), path).toEqual(summarize(values, spanSeconds));
+    }
   });
 });
 

@@ -103,6 +103,22 @@ export function checkPath(metric: unknown): string {
   return metric;
 }
 
+/** What each rates section is computed from (`stat` too: its boot time tells a reboot). */
+const RATE_INPUTS: Record<string, readonly string[]> = {
+  disk: ['diskstats', 'stat'], net: ['netdev', 'stat'], cpu: ['stat'], mem: ['meminfo', 'stat'], vm: ['vmstat', 'stat'],
+  proc: ['processes', 'stat'], app: ['app', 'stat'],
+};
+
+/**
+ * The sample sections `series(samples, metric)` reads (so only those need decoding), or undefined
+ * for all of them. `metric` must have passed `checkPath`.
+ */
+export function sectionsOf(metric: string): ReadonlySet<string> | undefined {
+  const [section, sub] = metric.split('.');
+  if (section === 'collectors') return undefined;
+  return new Set(section === 'rates' ? RATE_INPUTS[sub] : [section]);
+}
+
 /** The values of `metric` over `samples` (in time order) and the span they cover. */
 export function series(samples: readonly RateInput[], metric: string): { values: number[]; spanSeconds: number } {
   checkPath(metric);

@@ -10,7 +10,7 @@ import {
 } from './binding.js';
 
 export type { NativeBatch, NativeLayout } from './binding.js';
-import { decodeBatch, LayoutCache, type DecodedBatch } from './decode.js';
+import { decodeBatch, LayoutCache, valuesAt, type DecodedBatch, type SectionFilter } from './decode.js';
 import {
   METRICS,
   type Counter, type DiskstatsEntry, type Loadavg, type Metric, type NetdevEntry, type SampleDict, type StatInfo,
@@ -255,9 +255,14 @@ export class NativeSampler {
     return this.raw.tail(n);
   }
 
-  /** Decode a batch this sampler gave (its layouts were kept as they crossed). */
-  decode(batch: NativeBatch): DecodedBatch {
-    return decodeBatch(batch, this.host, this.layouts);
+  /** The values of one sample path (`meminfo.MemFree`, `processes.fio.cpu_pct`) over a batch this sampler gave, decoding nothing else. */
+  valuesAt(batch: NativeBatch, path: string): { values: number[]; spanSeconds: number } {
+    return valuesAt(batch, this.layouts, path);
+  }
+
+  /** Decode a batch this sampler gave (its layouts were kept as they crossed); with `only`, only those sections. */
+  decode(batch: NativeBatch, only?: SectionFilter): DecodedBatch {
+    return decodeBatch(batch, this.host, this.layouts, only);
   }
 
   counts(): NativeSamplerCounts {
