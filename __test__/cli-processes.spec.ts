@@ -25,7 +25,7 @@ async function samplesOf(file: string): Promise<TimeSeriesSample[]> {
 
 describe('record: processes and counters', () => {
   it("records the command's tree, itself as `self`, and the command's counter lines", async () => {
-    const script = 'sleep 0.4; echo "steps 3" >&3; echo steps >&3; echo "loss=0.5" >&3; echo "what is this" >&3; echo "what is this" >&3; sleep 0.5';
+    const script = 'sleep 0.4; echo "steps 3" >&3; echo steps >&3; echo "loss=0.5" >&3; echo "what is this" >&3; echo "what is this" >&3; sleep 0.5; echo "fifo 7" > "$HOSTSERIES_COUNTER_FIFO"; echo "steps 2" >&3';
     const r = cli(['record', '-q', '-i', '0.1', '-o', p('run.json'), '--', 'sh', '-c', script]);
     expect(r.stderr.match(/HOSTSERIES_COUNTER_FD: "what is this"/g)).toHaveLength(1);
     expect(r.status).toBe(0);
@@ -36,7 +36,8 @@ describe('record: processes and counters', () => {
     expect(keys).toContain('sleep');
     const sh = samples.flatMap((s) => s.processes ?? []).find((e) => e.key === 'sh')!;
     expect(sh.cmdline).toBe(`sh -c ${script}`);
-    expect(samples.at(-1)!.app).toEqual({ steps: 4, loss: 0.5 });
+    // The lines written just before the command exits are in the last sample.
+    expect(samples.at(-1)!.app).toEqual({ steps: 6, loss: 0.5, fifo: 7 });
 
     const text = cli(['summary', p('run.json')]);
     expect(text.status).toBe(0);
@@ -46,7 +47,7 @@ describe('record: processes and counters', () => {
     const json = JSON.parse(cli(['summary', '--json', p('run.json')]).stdout) as { hosts: { processes: { key: string; peak_rss_kb: number }[]; app: { name: string; last: number }[] }[] };
     const host = json.hosts[0];
     expect(host.processes.find((e) => e.key === 'self')!.peak_rss_kb).toBeGreaterThan(10_000);
-    expect(host.app).toContainEqual(expect.objectContaining({ name: 'steps', last: 4 }));
+    expect(host.app).toContainEqual(expect.objectContaining({ name: 'steps', last: 6 }));
   });
 
   it('--watch adds processes; --no-watch-command records none; a bad --watch is a usage error naming it', async () => {

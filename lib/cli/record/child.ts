@@ -8,6 +8,7 @@ import { constants as fsConstants, readFileSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { Socket } from 'node:net';
+import { COUNTER_FIFO_ENV, openCounterFifo, readLines, type CounterFifo } from './counter-lines.js';
 import { join } from 'node:path';
 import { EXIT_CANNOT_RUN, EXIT_NOT_FOUND } from '../exit.js';
 import { guardTree, signalTree } from './process-tree.js';
@@ -34,8 +35,9 @@ export interface RunOptions {
   /** The command's stdout goes to our stderr (stdout carries the recording: `-o -`). */
   stdoutToStderr?: boolean;
   /**
-   * Give the command a descriptor for application counters (`HOSTSERIES_COUNTER_FD`, fd 3):
-   * each line it (or anything it starts) writes there is handed to this function.
+   * Give the command a descriptor for application counters (`HOSTSERIES_COUNTER_FD`, fd 3) and
+   * a FIFO (`HOSTSERIES_COUNTER_FIFO`, for what cannot inherit a descriptor): each line it (or
+   * anything it starts) writes to either is handed to this function.
    */
   counterLines?: (line: string) => void;
   /** Where to say that the command is not tied to our life (its guard did not start). */
@@ -44,38 +46,20 @@ export interface RunOptions {
 
 export const COUNTER_FD_ENV = 'HOSTSERIES_COUNTER_FD';
 const COUNTER_FD = 3;
-/** A line longer than this is cut there (a writer that never ends its line must not grow memory). */
-const MAX_COUNTER_LINE = 4096;
-
-/**
- * Hand each line of `stream` to `onLine`. The stream is not waited for: a process the command
- * left running may hold it open after the command has exited.
- */
-function readLines(stream: Socket, onLine: (line: string) => void): void {
-  let rest = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const lines = (rest + chunk).split('\n');
-    rest = lines.pop() ?? '';
-    if (rest.length > MAX_COUNTER_LINE) {
-      lines.push(rest.slice(0, MAX_COUNTER_LINE));
-      rest = '';
-    }
-    for (const line of lines) onLine(line);
-  });
-  stream.on('end', () => {
-    if (rest !== '') onLine(rest);
-  });
-  stream.on('error', () => undefined);
-  stream.unref();
-}
 
 export function runCommand(argv: readonly string[], o: RunOptions = {}): RunningCommand {
   const stdio: StdioOptions = ['inherit', o.stdoutToStderr ? 2 : 'inherit', 'inherit'];
   let env: NodeJS.ProcessEnv | undefined;
+  let fifo: CounterFifo | undefined;
   if (o.counterLines) {
     stdio.push('pipe');
     env = { ...process.env, [COUNTER_FD_ENV]: String(COUNTER_FD) };
+    try {
+      fifo = openCounterFifo(o.counterLines);
+      env[COUNTER_FIFO_ENV] = fifo.path;
+    } catch (e) {
+      o.debug?.(`no ${COUNTER_FIFO_ENV} (${e instanceof Error ? e.message : String(e)}); ${COUNTER_FD_ENV} still works`);
+    }
   }
   // findExecutable has checked the command.
   const child = spawn(argv[0], argv.slice(1), { stdio, env });
@@ -88,13 +72,20 @@ export function runCommand(argv: readonly string[], o: RunOptions = {}): Running
     child.once('error', (error: NodeJS.ErrnoException) => {
       running = false;
       guard?.stop();
+      fifo?.close();
       resolve({ status: error.code === 'ENOENT' ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN, error });
     });
     child.once('exit', (code, signal) => {
       running = false;
       guard?.stop();
-      if (signal) resolve({ status: 128 + (constants.signals[signal] ?? 0), signal });
-      else resolve({ status: code ?? 0 });
+      const result = signal ? { status: 128 + (constants.signals[signal] ?? 0), signal } : { status: code ?? 0 };
+      if (!o.counterLines) return resolve(result);
+      // Counter lines written just before the exit may be read in this same turn of the event
+      // loop, after this callback: the run's last sample waits for them.
+      setImmediate(() => {
+        fifo?.close();
+        resolve(result);
+      });
     });
   });
   return {
