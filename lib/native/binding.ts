@@ -1,5 +1,5 @@
 /** Loads the napi-rs addon through the generated loader and maps its errors to coded ones. */
-import { HostseriesError, InvalidOptionError, LifecycleError, NativeError, UnsupportedPlatformError } from '../errors.js';
+import { HostseriesError, InvalidDataError, InvalidOptionError, LifecycleError, NativeError, UnsupportedPlatformError } from '../errors.js';
 import type * as Binding from '../../binding.js';
 
 export type {
@@ -30,6 +30,7 @@ const BY_CODE: Readonly<Record<string, (message: string, cause: Error) => Hostse
   ERR_ALREADY_STARTED: (m) => new LifecycleError('ERR_ALREADY_STARTED', m),
   ERR_PROC_READ: (m, cause) => new NativeError('ERR_PROC_READ', m, { cause }),
   ERR_THREAD: (m, cause) => new NativeError('ERR_THREAD', m, { cause }),
+  ERR_INVALID_DATA: (m, cause) => new InvalidDataError('', m, { cause }),
 };
 
 /**

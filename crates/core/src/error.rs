@@ -16,15 +16,18 @@ pub enum ErrorCode {
     AlreadyStarted,
     /// The sampling thread could not be started.
     Thread,
+    /// Stored or received bytes that are not what they should be (a corrupt sample blob).
+    InvalidData,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 5] = [
+    pub const ALL: [ErrorCode; 6] = [
         ErrorCode::InvalidOption,
         ErrorCode::UnsupportedPlatform,
         ErrorCode::ProcRead,
         ErrorCode::AlreadyStarted,
         ErrorCode::Thread,
+        ErrorCode::InvalidData,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -34,6 +37,7 @@ impl ErrorCode {
             ErrorCode::ProcRead => "ERR_PROC_READ",
             ErrorCode::AlreadyStarted => "ERR_ALREADY_STARTED",
             ErrorCode::Thread => "ERR_THREAD",
+            ErrorCode::InvalidData => "ERR_INVALID_DATA",
         }
     }
 }
@@ -134,7 +138,8 @@ mod tests {
                 "ERR_UNSUPPORTED_PLATFORM",
                 "ERR_PROC_READ",
                 "ERR_ALREADY_STARTED",
-                "ERR_THREAD"
+                "ERR_THREAD",
+                "ERR_INVALID_DATA"
             ]
         );
     }

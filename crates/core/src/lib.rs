@@ -3,6 +3,7 @@
 #![deny(clippy::all)]
 
 pub mod app;
+pub mod blob;
 pub mod clock;
 pub mod error;
 pub mod intern;
