@@ -431,6 +431,8 @@ fn layout() -> impl Strategy<Value = Layout> {
                 meminfo: keep(Metric::Meminfo, meminfo),
                 net: keep(Metric::Netdev, net),
                 cpus: keep(Metric::Stat, cpus),
+                procs: None,
+                app: Vec::new(),
             }
         })
 }
@@ -486,6 +488,8 @@ fn sample() -> impl Strategy<Value = (Layout, Vec<u64>)> {
                         meminfo: l.meminfo.clone(),
                         net: l.net.clone(),
                         cpus: l.cpus.clone(),
+                        procs: l.procs.clone(),
+                        app: l.app.clone(),
                     },
                     v,
                 )

@@ -14,7 +14,7 @@ pub enum ExitStatus {
 /// layout (the sample's shape, names and identities, changed).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcIdent {
-    /// Stable across restarts: the name (dots made `_`, so a path `processes.<key>.cpu_pct`
+    /// Stable across restarts: the name (`.` and `#` made `_`, so a path `processes.<key>.cpu_pct`
     /// splits cleanly), `#2`, `#3`... for further live processes of that name, `self` for the
     /// sampler's own process.
     pub key: Name,

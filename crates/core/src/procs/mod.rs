@@ -1,6 +1,7 @@
 //! Watched processes: which to watch (the wrapped command's tree, PIDs, names, command-line
 //! patterns, ourselves), found without re-reading all of `/proc` each tick, and read through
 //! kept descriptors.
+mod cmdline;
 mod entry;
 mod kept;
 mod keys;
@@ -9,6 +10,8 @@ mod spec;
 mod times;
 mod watcher;
 
+pub use cmdline::join_cmdline;
 pub use entry::*;
+pub use kept::PidLister;
 pub use spec::WatchSpec;
-pub use watcher::{join_cmdline, ProcWatcher};
+pub use watcher::{ProcWatcher, WatchCounters};

