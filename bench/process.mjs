@@ -5,8 +5,9 @@
 //
 //   node bench/process.mjs [--quick]        (after `npm ci`; peers: scripts/install-bench-deps.sh)
 //
-// Every contender starts at once (they are light at these rates, so they hardly disturb each
-// other) and warms up for a minute (steady state: see session()); then each round is a window
+// Every contender runs at once (they are light at these rates, so they hardly disturb each
+// other), each ticking at its own phase of the period, spread evenly (see phases()), and warms
+// up for a minute (steady state: see session()); then each round is a window
 // over which each process's CPU is read from outside, /proc/<pid>/task/*/schedstat (ns, every
 // thread) at its start and end, and its RSS at its end. A peer that is not installed is left out of the table, and says so.
 import { spawn, spawnSync } from 'node:child_process';
@@ -64,18 +65,54 @@ function rssKiB(pid) {
   }
 }
 
-const HARNESS = `
+/**
+ * Phases. Whichever process reads /proc just after another finds the kernel's paths warm: with
+ * phases left to chance (every contender started at once, each ticking from its own start),
+ * the floor's cost and so every ratio moved with the start-up order (record measured 1.28× in
+ * one run and 1.76× in the next). Each contender now ticks at its own phase of the period,
+ * spread evenly (slot k of n at k·period/n on CLOCK_MONOTONIC): the floor by its PHASE_NS
+ * argument, a Node or Python contender by waiting for its phase before it starts sampling
+ * (AT_PHASE below), sadc by being started at its phase, node_exporter by being scraped at it.
+ * `record`'s own phase is read back from its stream and printed beside the table.
+ */
+const AT_PHASE = `
+function atPhase(periodNs, phaseNs, fn) {
+  const P = BigInt(periodNs), now = process.hrtime.bigint();
+  let due = now - (now % P) + BigInt(phaseNs);
+  while (due < now + 20_000_000n) due += P;
+  const wait = () => {
+    const left = due - process.hrtime.bigint();
+    if (left > 2_000_000n) setTimeout(wait, Number(left / 1_000_000n) - 1);
+    else { while (process.hrtime.bigint() < due); fn(); }
+  };
+  wait();
+}
+`;
+
+/** The time from calling the CLI's main() to record's first tick (options, output files, the collector's start), measured: ~22 ms. */
+const RECORD_START_NS = 22e6;
+
+const HARNESS = `${AT_PHASE}
 const { TimeSeriesCollector } = require(${JSON.stringify(join(ROOT, 'dist', 'index.js'))});
 const c = new TimeSeriesCollector({ intervalSeconds: Number(process.argv[1]), maxSamples: 100000 });
-c.start().then(() => setInterval(() => {}, 1 << 30));
+atPhase(process.argv[2], process.argv[3], () => c.start().then(() => setInterval(() => {}, 1 << 30)));
 process.on('SIGTERM', () => c.stop().then(() => process.exit(0)));
+`;
+
+// The CLI itself (dist/cli/main.js's main(), as its bin runs it), loaded first and started at its phase.
+const RECORD = `${AT_PHASE}
+const { main } = require(${JSON.stringify(join(ROOT, 'dist', 'cli', 'main.js'))});
+atPhase(process.argv[1], process.argv[2], () => main(['node', 'hostseries', ...process.argv.slice(3)]).then((code) => process.exit(code)));
 `;
 
 // A psutil loop that collects what we collect (disks, nics, memory, per-CPU times, load) on
 // absolute deadlines and keeps the results, as a Python collector would.
 const PSUTIL = `
 import os, sys, time, psutil
-interval = float(sys.argv[1]); kept = []; t = time.monotonic()
+interval = float(sys.argv[1]); phase = float(sys.argv[2]); kept = []
+now = time.monotonic(); t = now - now % interval + phase
+while t < now + 0.02: t += interval
+time.sleep(t - now)
 while True:
     kept.append((psutil.disk_io_counters(perdisk=True), psutil.net_io_counters(pernic=True),
                  psutil.virtual_memory(), psutil.cpu_times(percpu=True), os.getloadavg()))
@@ -96,20 +133,45 @@ function contenders(floor, dir) {
   const nodeExporter = which('prometheus-node-exporter') ?? which('node_exporter');
   let n = 0;
   return [
-    { name: 'C floor (kept fds, pread, clock_nanosleep)', key: 'floor', start: (hz, s) => spawn(floor, ['paced', String(hz), String(s)], { stdio: 'ignore' }) },
-    { name: 'hostseries: idle harness (TimeSeriesCollector, no live consumer)', key: 'harness', start: (hz) => spawn(process.execPath, ['-e', HARNESS, String(1 / hz)], { stdio: 'ignore' }) },
-    { name: 'hostseries record', key: 'record', start: (hz, s) => spawn(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), 'record', '-q', '-i', String(1 / hz), '-d', String(s), '-o', join(dir, `rec-${n++}.json`)], { stdio: 'ignore' }) },
-    { name: 'psutil loop (Python)', key: 'psutil', missing: hasPsutil ? null : 'python3 with psutil', start: (hz) => spawn(py, ['-c', PSUTIL, String(1 / hz)], { stdio: 'ignore' }) },
-    // sadc's interval is whole seconds: no 10 Hz row.
-    { name: 'sysstat sadc (collects more than we do)', key: 'sadc', missing: sadc ? null : 'sysstat', only: [1], start: (hz, s) => spawn(sadc, ['-S', 'DISK', '1', String(s + 5), join(dir, `sa-${n++}`)], { stdio: 'ignore' }) },
+    { name: 'C floor (kept fds, pread, clock_nanosleep)', key: 'floor', start: (hz, s, ph) => spawn(floor, ['paced', String(hz), String(s), String(ph)], { stdio: 'ignore' }) },
+    { name: 'hostseries: idle harness (TimeSeriesCollector, no live consumer)', key: 'harness', start: (hz, s, ph) => spawn(process.execPath, ['-e', HARNESS, String(1 / hz), String(periodNs(hz)), String(ph)], { stdio: 'ignore' }) },
+    { name: 'hostseries record', key: 'record', stream: true, start: (hz, s, ph) => spawn(process.execPath, ['-e', RECORD, String(periodNs(hz)), String((ph - RECORD_START_NS + 100 * periodNs(hz)) % periodNs(hz)),
+      'record', '-q', '-i', String(1 / hz), '-d', String(s), '-o', join(dir, `rec-${n++}.json`)], { stdio: 'ignore' }) },
+    { name: 'psutil loop (Python)', key: 'psutil', missing: hasPsutil ? null : 'python3 with psutil', start: (hz, s, ph) => spawn(py, ['-c', PSUTIL, String(1 / hz), String(ph / 1e9)], { stdio: 'ignore' }) },
+    // sadc's interval is whole seconds: no 10 Hz row. Started at its phase (it then sleeps a
+    // second after each sample, so it drifts by its own run time, ~1 ms a second).
+    { name: 'sysstat sadc (collects more than we do)', key: 'sadc', missing: sadc ? null : 'sysstat', only: [1], startsAtPhase: true, start: (hz, s) => spawn(sadc, ['-S', 'DISK', '1', String(s + 5), join(dir, `sa-${n++}`)], { stdio: 'ignore' }) },
     // Scraped at 100 Hz it would take half a CPU of this 2-CPU machine and disturb every other row.
     { name: 'node_exporter (diskstats, meminfo, netdev, loadavg, stat, vmstat), scraped at the same rate', key: 'node_exporter', missing: nodeExporter ? null : 'prometheus-node-exporter', scrape: true, only: [1, 10],
-      start: (hz, s, port) => spawn(nodeExporter, ['--web.listen-address', `127.0.0.1:${port}`, '--collector.disable-defaults',
+      start: (hz, s, ph, port) => spawn(nodeExporter, ['--web.listen-address', `127.0.0.1:${port}`, '--collector.disable-defaults',
         '--collector.diskstats', '--collector.meminfo', '--collector.netdev', '--collector.loadavg', '--collector.stat', '--collector.cpu', '--collector.vmstat'], { stdio: 'ignore' }) },
   ];
 }
 
-async function scrapeLoop(port, hz, until) {
+const periodNs = (hz) => Math.round(1e9 / hz);
+
+/** ms from now until CLOCK_MONOTONIC is next ≡ `phaseNs` (mod the period), at least 20 ms ahead. */
+function untilPhase(hz, phaseNs) {
+  const P = BigInt(periodNs(hz));
+  const now = process.hrtime.bigint();
+  let due = now - (now % P) + BigInt(phaseNs);
+  while (due < now + 20_000_000n) due += P;
+  return Number(due - now) / 1e6;
+}
+
+/** `record`'s phase (ms into the period, CLOCK_MONOTONIC) from the last sample of its stream in `dir`. */
+function streamPhaseMs(dir, hz) {
+  const off = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - process.hrtime.bigint();
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.jsonl'))) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    const m = [...text.matchAll(/"timestamp_ns":(\d+)/g)].pop();
+    if (m) return Number((BigInt(m[1]) - off) % BigInt(periodNs(hz))) / 1e6;
+  }
+  return NaN;
+}
+
+async function scrapeLoop(port, hz, until, phaseNs) {
+  await sleep(untilPhase(hz, phaseNs));
   let t = Date.now();
   while (Date.now() < until) {
     try {
@@ -129,15 +191,25 @@ async function scrapeLoop(port, hz, until) {
  * of CPU a second at first and ~0.04 ms after 40 s, measured on this machine: a short warm-up
  * measures start-up, not the steady state a long benchmark run sees.
  */
-async function session(list, hz, warmS, windowS, rounds) {
+async function session(list, hz, warmS, windowS, rounds, dir) {
   const total = warmS + windowS * rounds + 2;
   const port = 19100 + Math.floor(Math.random() * 800);
   const live = list.filter((c) => !c.missing && (!c.only || c.only.includes(hz)));
-  const procs = live.map((c) => ({ c, p: c.start(hz, total, port) }));
-  const scraper = live.some((c) => c.scrape) ? scrapeLoop(port, hz, Date.now() + (total - 1) * 1000) : null;
+  // Slot k of n at k·period/n (see AT_PHASE).
+  const phase = (k) => Math.round((k * periodNs(hz)) / live.length);
+  const procs = [];
+  let scraper = null;
+  for (const [k, c] of live.entries()) {
+    if (c.startsAtPhase) await sleep(untilPhase(hz, phase(k)));
+    procs.push({ c, phaseNs: phase(k), p: c.start(hz, total, phase(k), port) });
+    if (c.scrape) scraper = scrapeLoop(port, hz, Date.now() + (total - 1) * 1000, phase(k));
+  }
   const results = [];
   try {
     await sleep(warmS * 1000);
+    const rec = procs.find(({ c }) => c.stream);
+    if (rec) results.recordPhase = { target: rec.phaseNs / 1e6, measured: streamPhaseMs(dir, hz) };
+    results.phases = procs.map(({ c, phaseNs }) => `${c.key} ${fmt(phaseNs / 1e6, 1)} ms`);
     for (let r = 0; r < rounds; r++) {
       const before = procs.map(({ p }) => taskTimes(p.pid));
       const m0 = cpuTimes();
@@ -181,7 +253,7 @@ export async function run({ quick = process.argv.includes('--quick') } = {}) {
   const tables = [];
   try {
     for (const { hz, warmS, windowS } of cadences) {
-      const rs = await session(list, hz, warmS, windowS, rounds);
+      const rs = await session(list, hz, warmS, windowS, rounds, dir);
       const keys = Object.keys(rs[0].out);
       const rows = keys.map((k) => {
         const c = list.find((x) => x.key === k);
@@ -210,6 +282,9 @@ export async function run({ quick = process.argv.includes('--quick') } = {}) {
         '|---|---|---|---|',
         ...threadRows,
         '',
+        `Phases (each contender's ticks, ms into the ${fmt(1000 / hz, 0)} ms period): ${rs.phases.join(', ')}` +
+          (rs.recordPhase ? `; record measured at ${fmt(rs.recordPhase.measured, 1)} ms from its stream (target ${fmt(rs.recordPhase.target, 1)}).` : '.'),
+        '',
         conditionsText(rs[rs.length - 1].cond),
         '',
       ].join('\n'));
@@ -223,7 +298,9 @@ export async function run({ quick = process.argv.includes('--quick') } = {}) {
     '',
     `Command: \`node bench/process.mjs${quick ? ' --quick' : ''}\`, ${new Date().toISOString()}.`,
     '',
-    'Every contender runs at once, warmed up for a minute first (a Node process that has just loaded',
+    'Every contender runs at once, each at its own phase of the period, spread evenly (one that reads /proc just after',
+    'another finds the kernel\'s paths warm: with phases left to chance the ratios moved with the start-up order),',
+    'warmed up for a minute first (a Node process that has just loaded',
     'a large module spends ~0.6 ms a second in V8 background work at first, ~0.04 ms after 40 s);',
     'each round is a window over which CPU is each process\'s own, all threads, from',
     '`/proc/<pid>/task/*/schedstat`; the ratio divides by the C floor of the same window. Targets (issue 12): idle harness ≤ 1.3×, `record` ≤ 1.5× the paced floor. node_exporter',

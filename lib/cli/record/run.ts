@@ -102,8 +102,12 @@ class Recording {
     private readonly entries: HostEntry[],
     private readonly remote: boolean,
   ) {
-    // prepareOutput created the stream, empty: it is ours to write.
-    this.jsonl = new JsonlSink(plan.stream, { overwrite: true });
+    // prepareOutput created the stream, empty: it is ours to write. fsync only guards against
+    // power loss (a kill loses nothing written), and the kernel's own writeback already puts
+    // dirty data on disk within ~30 s: every 60 s rather than the sink's 10 s. Measured at 1 Hz
+    // (beside the paced C floor, medians of 5 windows of 30 s): the writer thread 90 → 73 µs a
+    // sample, the whole process 342 → 319 µs.
+    this.jsonl = new JsonlSink(plan.stream, { overwrite: true, fsyncIntervalMs: 60_000 });
     this.jsonl.on('error', this.onStreamError);
     const cap = o.samples ?? Number.POSITIVE_INFINITY;
     // --samples: every host has that many samples with data, or is down (it is not waited for;

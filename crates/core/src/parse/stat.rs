@@ -36,55 +36,6 @@ fn scalar_index(key: &[u8]) -> Option<usize> {
     STAT_SCALARS.iter().position(|s| s.as_bytes() == key)
 }
 
-/// Line `i` of a text whose previous version was parsed cleanly (see
-/// `cpu_lines_first_and_keys_unique`) and differs from `prev_line`, that line as it was: a cpu
-/// line of the same name, or a line with the same key as before (a scalar is re-read, other
-/// lines stay ignored). False if it cannot be re-read by itself.
-pub(crate) fn reparse_line(sc: &mut Scan, i: usize, prev_line: &[u8], out: &mut Stat) -> bool {
-    if i < out.cpus.len() {
-        return reparse_cpu_line(sc, i, &mut out.cpus);
-    }
-    let mut it = tokens(sc.line());
-    let key = it.next();
-    if key != tokens(prev_line).next() {
-        return false;
-    }
-    let Some(key) = key else { return true };
-    if is_cpu_key(key) {
-        return false;
-    }
-    match scalar_index(key) {
-        Some(j) => it
-            .next()
-            .and_then(parse_u64)
-            .map(|v| out.scalars[j] = v)
-            .is_some(),
-        None => true,
-    }
-}
-
-/// Whether the `cpus` cpu lines are the text's first lines and no key of interest appears
-/// twice: then line `i < cpus` is cpu entry `i` and every other line's meaning follows from its
-/// key alone, so a changed line can be re-read by itself.
-pub(crate) fn cpu_lines_first_and_keys_unique(text: &[u8], cpus: usize) -> bool {
-    let mut seen = [false; STAT_SCALARS.len()];
-    let mut sc = Scan::new(text);
-    let mut i = 0;
-    while !sc.at_end() {
-        let key = tokens(sc.line()).next().unwrap_or_default();
-        if is_cpu_key(key) != (i < cpus) {
-            return false;
-        }
-        if let Some(j) = scalar_index(key) {
-            if std::mem::replace(&mut seen[j], true) {
-                return false;
-            }
-        }
-        i += 1;
-    }
-    true
-}
-
 /// `/proc/stat`: the `cpu` and `cpuN` lines (user nice system idle iowait irq softirq steal
 /// guest guest_nice; fields an older kernel lacks read 0), the `intr` total only, `ctxt`,
 /// `btime`, `processes`, `procs_running`, `procs_blocked`. Other lines are ignored.
