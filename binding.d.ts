@@ -84,6 +84,15 @@ export declare class ProcParser {
   history(from: number, lastMs?: number | undefined | null): NativeBatch
 }
 
+/** The samples of a blob as a batch without layouts (the store knows them by id). */
+export declare function decodeSampleBlob(blob: Buffer): NativeBatch
+
+/**
+ * The samples as one self-contained blob (the series encoding: a keyframe, then changed-value
+ * bitmaps and varint deltas), for a store that keeps layouts by id beside it.
+ */
+export declare function encodeSampleBlob(columns: SampleColumns): Buffer
+
 /**
  * Samples' lines of the JSON Lines stream as the core formats them, beside the samples
  * themselves, so that a test can compare them with the JS writer's. Not a public API.
@@ -100,6 +109,8 @@ export interface NativeBatch {
   offsets: Uint32Array
   values: BigUint64Array
   errors: Array<NativeSampleError>
+  /** What stored samples carried beyond their layout's values (see `decodeSampleBlob`). */
+  extras: Array<NativeSampleExtra>
   missedTicks: number
   dropped: number
   skippedLines: number
@@ -144,6 +155,12 @@ export interface NativeSampleError {
   message: string
 }
 
+export interface NativeSampleExtra {
+  sample: number
+  /** JSON text (custom collectors' values). */
+  json: string
+}
+
 /**
  * Parse raw text of one /proc file (`diskstats`, `vmstat`, `meminfo`, `loadavg`, `netdev`,
  * `stat`) with the sampler's own parsers.
@@ -157,6 +174,17 @@ export interface ProcParserOptions {
   overflow?: string
   /** Also keep only the samples of the last this many seconds (a rolling window by time). */
   retainSeconds?: number
+}
+
+/** One host's samples as columns, to store as a blob (`encodeSampleBlob`). */
+export interface SampleColumns {
+  layoutIds: Uint32Array
+  wallNs: BigUint64Array
+  /** Per sample `i`, its values are `values[offsets[i]..offsets[i + 1]]`. */
+  offsets: Uint32Array
+  values: BigUint64Array
+  errors: Array<NativeSampleError>
+  extras: Array<NativeSampleExtra>
 }
 
 export interface SampleErrorInit {

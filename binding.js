@@ -837,5 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeSampler = nativeBinding.NativeSampler
 module.exports.ProcParser = nativeBinding.ProcParser
+module.exports.decodeSampleBlob = nativeBinding.decodeSampleBlob
+module.exports.encodeSampleBlob = nativeBinding.encodeSampleBlob
 module.exports.formatSampleLines = nativeBinding.formatSampleLines
 module.exports.parseProc = nativeBinding.parseProc

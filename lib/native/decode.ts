@@ -256,6 +256,12 @@ export function decodeBatch(b: NativeBatch, hostname: string, layouts = new Layo
     samples.push(decodeOne(b, i, layouts.get(b.layoutIds[i]), hostname, only));
     monoNs.push(b.monoNs[i]);
   }
+  // What a stored sample carried beyond its values (custom collectors'), then its errors: the
+  // dict's key order.
+  for (const e of b.extras) {
+    const s = samples[e.sample];
+    if (s) Object.assign(s, JSON.parse(e.json) as Pick<SampleDict, 'collectors'>);
+  }
   for (const e of b.errors) {
     const s = samples[e.sample];
     if (s) (s.errors ??= {})[e.source] = e.message;

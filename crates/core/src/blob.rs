@@ -8,6 +8,7 @@
 //! "HSB1" varint(count) then per sample:
 //!   varint(layout id) varint(value count) zigzag-varint(wall_ns - previous wall_ns)
 //!   varint(errors) [varint(len) source varint(len) message]...
+//!   varint(len) extra JSON text (0: none)
 //!   encode_sample(values, previous values when the layout and count are the same)
 //! ```
 use crate::error::{Error, ErrorCode, Result};
@@ -38,6 +39,7 @@ pub fn encode_blob(b: &Batch) -> Vec<u8> {
     let mut prev: Option<(u32, &[u64])> = None;
     let mut wall = 0u64;
     let mut errors = b.errors.iter().peekable();
+    let mut extras = b.extras.iter().peekable();
     for i in 0..n {
         let values = &b.values[b.offsets[i] as usize..b.offsets[i + 1] as usize];
         let id = b.layout_ids[i];
@@ -54,6 +56,10 @@ pub fn encode_blob(b: &Batch) -> Vec<u8> {
             put_str(&mut out, &e.source);
             put_str(&mut out, &e.message);
         }
+        put_str(
+            &mut out,
+            extras.next_if(|e| e.0 as usize == i).map_or("", |e| &e.1),
+        );
         let same = prev.filter(|p| p.0 == id && p.1.len() == values.len());
         encode_sample(&mut out, values, same.map(|p| p.1));
         prev = Some((id, values));
@@ -77,7 +83,10 @@ impl Reader<'_> {
     fn varint(&mut self) -> Result<u64> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
-            let b = *self.data.get(self.pos).ok_or_else(|| self.bad("cut short"))?;
+            let b = *self
+                .data
+                .get(self.pos)
+                .ok_or_else(|| self.bad("cut short"))?;
             self.pos += 1;
             v |= u64::from(b & 0x7f) << shift;
             if b < 0x80 {
@@ -137,6 +146,10 @@ pub fn decode_blob(blob: &[u8], out: &mut Batch) -> Result<()> {
                 .errors
                 .push((first + i as u32, SampleError { source, message }));
         }
+        let extra = r.string()?;
+        if !extra.is_empty() {
+            staged.extras.push((first + i as u32, extra));
+        }
         // Check the sample fits before decoding it (decode_sample indexes without checks).
         let tag = *blob.get(r.pos).ok_or_else(|| r.bad("cut short"))?;
         let need = if tag == 1 {
@@ -156,7 +169,9 @@ pub fn decode_blob(blob: &[u8], out: &mut Batch) -> Result<()> {
         if tag == 0 {
             // Each set bit is one varint: check the whole sample is within the blob.
             let bitmap = &blob[r.pos + 1..r.pos + 1 + count.div_ceil(8)];
-            let deltas = (0..count).filter(|j| bitmap[j / 8] & (1 << (j % 8)) != 0).count();
+            let deltas = (0..count)
+                .filter(|j| bitmap[j / 8] & (1 << (j % 8)) != 0)
+                .count();
             let mut p = r.pos + 1 + bitmap.len();
             for _ in 0..deltas {
                 let mut k = 0;
@@ -195,6 +210,7 @@ pub fn decode_blob(blob: &[u8], out: &mut Batch) -> Result<()> {
     out.offsets
         .extend(staged.offsets.iter().skip(1).map(|o| o + base));
     out.errors.extend(staged.errors);
+    out.extras.extend(staged.extras);
     Ok(())
 }
 
@@ -202,7 +218,10 @@ pub fn decode_blob(blob: &[u8], out: &mut Batch) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn batch(samples: &[(u32, u64, &[u64], &[(&str, &str)])]) -> Batch {
+    /// Layout id, wall time, values, errors.
+    type Sample<'a> = (u32, u64, &'a [u64], &'a [(&'a str, &'a str)]);
+
+    fn batch(samples: &[Sample<'_>]) -> Batch {
         let mut b = Batch::default();
         b.offsets.push(0);
         for (i, (id, wall, values, errors)) in samples.iter().enumerate() {
@@ -230,13 +249,21 @@ mod tests {
         let b = batch(&[
             (0, 1_700_000_000_000_000_000, &[0, u64::MAX, 5], &[]),
             (0, 1_700_000_001_000_000_000, &[1, 0, 5], &[("ssh", "down")]),
-            (1, 1_700_000_000_500_000_000, &[7, 8], &[("a", "x"), ("b", "é")]),
+            (
+                1,
+                1_700_000_000_500_000_000,
+                &[7, 8],
+                &[("a", "x"), ("b", "é")],
+            ),
             (1, u64::MAX, &[7, 9], &[]),
             (0, 0, &[u64::MAX, 1, 2], &[]),
         ]);
+        let mut b = b;
+        b.extras.push((2, r#"{"app":{"step":1}}"#.into()));
         let blob = encode_blob(&b);
         let mut out = Batch::default();
         decode_blob(&blob, &mut out).unwrap();
+        assert_eq!(out.extras, b.extras);
         assert_eq!(out.layout_ids, b.layout_ids);
         assert_eq!(out.wall_ns, b.wall_ns);
         assert_eq!(out.offsets, b.offsets);

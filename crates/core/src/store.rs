@@ -95,6 +95,9 @@ pub struct Batch {
     pub values: Vec<u64>,
     /// (sample index in this batch, error).
     pub errors: Vec<(u32, SampleError)>,
+    /// (sample index, JSON text): what a stored sample carried beyond its layout's values (custom
+    /// collectors' values), for the stores that keep samples from elsewhere ([`crate::blob`]).
+    pub extras: Vec<(u32, String)>,
     /// Ticks that came too late to be sampled, since start.
     pub missed_ticks: u64,
     /// Samples dropped because the store was full, since start.

@@ -148,6 +148,13 @@ pub struct NativeSampleError {
     pub message: String,
 }
 
+#[napi(object)]
+pub struct NativeSampleExtra {
+    pub sample: u32,
+    /// JSON text (custom collectors' values).
+    pub json: String,
+}
+
 #[napi(object, object_from_js = false)]
 pub struct NativeBatch<'env> {
     pub layouts: Vec<NativeLayout>,
@@ -159,6 +166,8 @@ pub struct NativeBatch<'env> {
     pub offsets: Uint32ArraySlice<'env>,
     pub values: BigUint64ArraySlice<'env>,
     pub errors: Vec<NativeSampleError>,
+    /// What stored samples carried beyond their layout's values (see `decodeSampleBlob`).
+    pub extras: Vec<NativeSampleExtra>,
     pub missed_ticks: f64,
     pub dropped: f64,
     pub skipped_lines: f64,
@@ -217,10 +226,103 @@ fn batch_columns(env: &Env, b: Batch) -> Result<NativeBatch<'_>> {
                 message: e.message,
             })
             .collect(),
+        extras: b
+            .extras
+            .into_iter()
+            .map(|(sample, json)| NativeSampleExtra { sample, json })
+            .collect(),
         missed_ticks: b.missed_ticks as f64,
         dropped: b.dropped as f64,
         skipped_lines: b.skipped_lines as f64,
     })
+}
+
+/// One host's samples as columns, to store as a blob (`encodeSampleBlob`).
+#[napi(object)]
+pub struct SampleColumns {
+    pub layout_ids: Uint32Array,
+    pub wall_ns: BigUint64Array,
+    /// Per sample `i`, its values are `values[offsets[i]..offsets[i + 1]]`.
+    pub offsets: Uint32Array,
+    pub values: BigUint64Array,
+    pub errors: Vec<NativeSampleError>,
+    pub extras: Vec<NativeSampleExtra>,
+}
+
+fn columns_error(problem: String) -> CoreError {
+    CoreError::invalid_option("columns", problem)
+}
+
+/// The samples as one self-contained blob (the series encoding: a keyframe, then changed-value
+/// bitmaps and varint deltas), for a store that keeps layouts by id beside it.
+#[napi]
+pub fn encode_sample_blob(columns: SampleColumns) -> js::Result<Buffer> {
+    let n = columns.layout_ids.len();
+    let offsets: &[u32] = &columns.offsets;
+    let ok_offsets = offsets.len() == n + 1
+        && offsets.first() == Some(&0)
+        && offsets.windows(2).all(|w| w[0] <= w[1])
+        && offsets.last().map(|&o| o as usize) == Some(columns.values.len());
+    if !ok_offsets || columns.wall_ns.len() != n {
+        return Err(columns_error(format!(
+            "{n} samples need {n} wallNs and {} offsets from 0 up to values.length ({}), got {} and {}",
+            n + 1,
+            columns.values.len(),
+            columns.wall_ns.len(),
+            offsets.len()
+        )))
+        .or_throw();
+    }
+    let mut errors: Vec<(u32, SampleError)> = columns
+        .errors
+        .into_iter()
+        .map(|e| {
+            (
+                e.sample,
+                SampleError {
+                    source: e.source,
+                    message: e.message,
+                },
+            )
+        })
+        .collect();
+    let mut extras: Vec<(u32, String)> = columns
+        .extras
+        .into_iter()
+        .map(|e| (e.sample, e.json))
+        .collect();
+    if let Some(bad) = errors
+        .iter()
+        .map(|e| e.0)
+        .chain(extras.iter().map(|e| e.0))
+        .find(|&i| i as usize >= n)
+    {
+        return Err(columns_error(format!(
+            "an error or extra names sample {bad} of {n}"
+        )))
+        .or_throw();
+    }
+    // In sample order, as a batch keeps them (stable: an error's order within its sample stays).
+    errors.sort_by_key(|e| e.0);
+    extras.sort_by_key(|e| e.0);
+    let b = Batch {
+        layout_ids: columns.layout_ids.to_vec(),
+        wall_ns: columns.wall_ns.to_vec(),
+        offsets: offsets.to_vec(),
+        values: columns.values.to_vec(),
+        errors,
+        extras,
+        ..Batch::default()
+    };
+    Ok(Buffer::from(hostseries_core::blob::encode_blob(&b)))
+}
+
+/// The samples of a blob as a batch without layouts (the store knows them by id).
+#[napi]
+pub fn decode_sample_blob(env: &Env, blob: Buffer) -> js::Result<NativeBatch<'_>> {
+    let mut b = Batch::default();
+    hostseries_core::blob::decode_blob(&blob, &mut b).or_throw()?;
+    batch_to_js(env, b)
 }
 
 fn metric(name: &str) -> js::Result<Metric> {
