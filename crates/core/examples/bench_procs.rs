@@ -16,7 +16,7 @@
 //! ```
 use std::path::Path;
 
-use hostseries_core::clock::mono_ns;
+use hostseries_core::clock::{mono_ns, sleep_until};
 use hostseries_core::intern::Interner;
 use hostseries_core::procs::{PidLister, ProcWatcher, WatchSpec};
 
@@ -28,23 +28,6 @@ fn thread_cpu_ns() -> u64 {
     // SAFETY: a valid out-pointer.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
-fn sleep_until(deadline: u64) {
-    let ts = libc::timespec {
-        tv_sec: (deadline / 1_000_000_000) as libc::time_t,
-        tv_nsec: (deadline % 1_000_000_000) as libc::c_long,
-    };
-    // SAFETY: a valid absolute deadline; EINTR is retried.
-    while unsafe {
-        libc::clock_nanosleep(
-            libc::CLOCK_MONOTONIC,
-            libc::TIMER_ABSTIME,
-            &ts,
-            std::ptr::null_mut(),
-        )
-    } == libc::EINTR
-    {}
 }
 
 fn paced(hz: f64, secs: f64, phase: u64, items: &[String]) -> String {

@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use hostseries_core::clock::{mono_ns, wall_ns};
+use hostseries_core::clock::{mono_ns, sleep_until, wall_ns};
 use hostseries_core::intern::Interner;
 use hostseries_core::layout::LayoutTracker;
 use hostseries_core::parse::{parse_into, Incremental};
@@ -259,24 +259,6 @@ fn paced_mode(hz: f64, secs: f64, phase: Option<u64>) -> String {
             batch.missed_ticks
         ),
     )
-}
-
-/// Sleep until `due` (CLOCK_MONOTONIC ns), as `floor paced` does.
-fn sleep_until(due: u64) {
-    let ts = libc::timespec {
-        tv_sec: (due / 1_000_000_000) as libc::time_t,
-        tv_nsec: (due % 1_000_000_000) as libc::c_long,
-    };
-    // SAFETY: valid timespec; a null remainder is allowed with TIMER_ABSTIME.
-    while unsafe {
-        libc::clock_nanosleep(
-            libc::CLOCK_MONOTONIC,
-            libc::TIMER_ABSTIME,
-            &ts,
-            std::ptr::null_mut(),
-        )
-    } == libc::EINTR
-    {}
 }
 
 /// The `Sampler` thread's wait before the `Alarm`: a mutex + `Condvar::wait_timeout` loop until

@@ -20,6 +20,31 @@ pub fn mono_ns() -> u64 {
     now(libc::CLOCK_MONOTONIC)
 }
 
+/// Nanoseconds since boot, suspend included (what `/proc/<pid>/stat`'s start time counts from).
+pub fn boot_ns() -> u64 {
+    now(libc::CLOCK_BOOTTIME)
+}
+
+/// Sleep until an absolute `CLOCK_MONOTONIC` deadline with `clock_nanosleep` (the C floor's
+/// sleep; the benchmarks pace with it).
+pub fn sleep_until(deadline_ns: u64) {
+    let ts = libc::timespec {
+        tv_sec: (deadline_ns / 1_000_000_000) as libc::time_t,
+        tv_nsec: (deadline_ns % 1_000_000_000) as libc::c_long,
+    };
+    // SAFETY: a valid absolute deadline; a null remainder is allowed with TIMER_ABSTIME; EINTR
+    // is retried.
+    while unsafe {
+        libc::clock_nanosleep(
+            libc::CLOCK_MONOTONIC,
+            libc::TIMER_ABSTIME,
+            &ts,
+            std::ptr::null_mut(),
+        )
+    } == libc::EINTR
+    {}
+}
+
 /// One thread sleeps until an absolute `CLOCK_MONOTONIC` deadline; any thread can `ring` to
 /// wake it at once (and every later sleep returns at once too). On Linux the sleep is one
 /// futex wait on an absolute deadline: no mutex to release and retake and no relative timeout

@@ -11,24 +11,11 @@ pub fn clk_tck() -> u64 {
     }
 }
 
-fn now(clock: libc::clockid_t) -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: ts is a valid out-pointer; the clock exists on Linux.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
-    (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
-}
-
-/// Nanoseconds since boot, suspend included (what `stat`'s start time counts from).
-pub fn boot_ns() -> u64 {
-    now(libc::CLOCK_BOOTTIME)
-}
+pub use crate::clock::boot_ns;
 
 /// The wall clock at boot, nanoseconds since 1970.
 pub fn boot_wall_ns() -> u64 {
-    now(libc::CLOCK_REALTIME).saturating_sub(boot_ns())
+    crate::clock::wall_ns().saturating_sub(boot_ns())
 }
 
 /// Clock ticks as nanoseconds.
