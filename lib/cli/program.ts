@@ -1,5 +1,5 @@
 /**
- * The commander program: the five commands, and argument errors shown as one line plus the
+ * The commander program: the commands, and argument errors shown as one line plus the
  * command's usage, exit status 2.
  */
 import { Command, CommanderError } from 'commander';
@@ -8,6 +8,7 @@ import { hostsCommand } from './hosts.js';
 import { writeInfoToStdout } from './output.js';
 import { recordCommand } from './record/index.js';
 import { sampleCommand } from './sample/index.js';
+import { serveCommand } from './serve/index.js';
 import { summaryCommand } from './summary/index.js';
 import { packageVersion } from './version.js';
 
@@ -26,6 +27,7 @@ Examples:
   $ hostseries convert run.partial.jsonl          # finalise a recording that was killed
   $ hostseries sample
   $ hostseries hosts 'node[01-04]:8'
+  $ HOSTSERIES_TOKEN=... hostseries serve --listen 0.0.0.0:9000
 
 Run 'hostseries <command> --help' for a command's options and examples.`;
 
@@ -51,7 +53,7 @@ export function buildProgram(): Program {
     .version(packageVersion(), '-V, --version', 'print the version')
     .enablePositionalOptions()
     .addHelpText('after', EXAMPLES);
-  for (const c of [recordCommand(), sampleCommand(), summaryCommand(), convertCommand(), hostsCommand()]) program.addCommand(c);
+  for (const c of [recordCommand(), sampleCommand(), summaryCommand(), convertCommand(), hostsCommand(), serveCommand()]) program.addCommand(c);
   // Commander's own error output is replaced by ours (one line, then the usage).
   for (const c of [program, ...program.commands]) {
     c.configureOutput({ outputError: () => undefined, writeOut: writeInfoToStdout });

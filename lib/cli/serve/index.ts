@@ -1,0 +1,134 @@
+/** `hostseries serve`: the aggregator agents push to; stores every host's samples and answers the read API. */
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Tokens } from '../../serve/auth.js';
+import { DEFAULT_LIMITS, startServer } from '../../serve/server.js';
+import { SqliteStore } from '../../serve/store/sqlite.js';
+import { UsageError } from '../exit.js';
+import { writeStderr } from '../output.js';
+import { seconds } from '../parse-args.js';
+import { DEFAULT_LISTEN, isLoopback, parseListen, type Listen } from './listen.js';
+
+export interface ServeOptions {
+  listen: Listen;
+  data: string;
+  token?: string;
+  tokens?: string;
+  readToken?: string;
+  /** false with --no-auth. */
+  auth: boolean;
+  offlineAfter?: number;
+  maxBody: number;
+  maxInflated: number;
+  requestTimeout: number;
+  sync: 'normal' | 'full';
+}
+
+const EXAMPLES = `
+Examples:
+  $ HOSTSERIES_TOKEN=$(cat /etc/hostseries/token) hostseries serve --listen 0.0.0.0:9000 --data /var/lib/hostseries
+  $ hostseries serve --tokens /etc/hostseries/tokens --read-token-file /etc/hostseries/read-token
+  $ hostseries serve --no-auth                         # loopback only
+
+Tokens: give them in the environment (HOSTSERIES_TOKEN, HOSTSERIES_READ_TOKEN) or in a file
+(--tokens, --read-token-file) rather than as --token/--read-token, which any user sees in 'ps'.
+A tokens file has one token a line, then optionally the hostnames it may write (comma-separated;
+none or '*': any), '#' starting a comment:
+    3f9c1e6a0b7d4c2e8f51a6b9d0c3e7f2   node01,node02
+A push for a host its token may not write is refused (403). Tokens have at least 16 characters.
+Without any token the server does not start, except with --no-auth on a loopback address.
+
+Routes: POST /api/v1/samples (samples as a JSON array or JSON Lines, optionally gzipped;
+Authorization: Bearer TOKEN; idempotent: a sample whose host and time are stored is a duplicate),
+GET /api/v1/hosts, /api/v1/hosts/HOST, /api/v1/export?from=&to=&hosts= (a TimeSeriesData file;
+times ISO 8601 or ns). Samples are kept in DIR/hostseries.db (SQLite, WAL).
+SIGTERM or Ctrl-C: stop accepting, finish requests in flight, close the database, exit 0.`;
+
+/** A size: bytes, or with a unit (k, M, G; KiB...). */
+function bytes(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(i?b)?\s*$/i.exec(value);
+  if (!m) throw new UsageError(`expected a size such as 16M or 1048576, got ${JSON.stringify(value)}`);
+  const n = Math.round(Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase()));
+  if (n < 1024) throw new UsageError(`a size of at least 1k is needed, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** A token alone in a file (trailing newline and white space dropped). */
+function readTokenFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new UsageError(`--read-token-file ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Resolves with the exit status once the server has stopped (SIGTERM, SIGINT). */
+export async function runServe(opts: ServeOptions & { readTokenFile?: string }): Promise<number> {
+  let tokens: Tokens | undefined;
+  if (opts.token !== undefined || opts.tokens !== undefined) {
+    tokens = new Tokens();
+    if (opts.token !== undefined) tokens.add(opts.token, '--token');
+    if (opts.tokens !== undefined) Tokens.readFile(opts.tokens, tokens);
+  }
+  if (!tokens) {
+    if (opts.auth) throw new UsageError('give a write token: HOSTSERIES_TOKEN, --tokens FILE or --token (or --no-auth on a loopback address)');
+    if (!isLoopback(opts.listen.host)) throw new UsageError(`--no-auth is only allowed on a loopback address, not ${opts.listen.host}`);
+  } else if (!opts.auth) {
+    throw new UsageError('--no-auth and a token do not go together');
+  }
+  const readToken = opts.readTokenFile !== undefined ? readTokenFile(opts.readTokenFile) : opts.readToken;
+  const data = resolve(opts.data);
+  const store = new SqliteStore(data, { sync: opts.sync });
+  const log = (m: string): void => writeStderr(`hostseries serve: ${m}\n`);
+  let server;
+  try {
+    server = await startServer({
+      store, host: opts.listen.host, port: opts.listen.port, tokens, readToken,
+      limits: { maxBody: opts.maxBody, maxInflated: opts.maxInflated },
+      offlineAfterMs: opts.offlineAfter === undefined ? undefined : opts.offlineAfter * 1000,
+      requestTimeoutMs: opts.requestTimeout * 1000, log,
+    });
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  const running = server;
+  log(`listening on ${running.url} (data in ${store.file}${tokens ? '' : '; no auth'})`);
+  await new Promise<void>((done) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      log(`${signal}: finishing requests in flight, closing the database`);
+      running.close().then(done, (e: unknown) => {
+        log(`closing: ${(e as Error).message}`);
+        done();
+      });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  log('stopped');
+  return 0;
+}
+
+export function serveCommand(): Command {
+  const cmd = new Command('serve')
+    .description('collect samples that agents push over HTTP, store them (SQLite) and answer the read API')
+    .addOption(new Option('--listen <host:port>', 'address to listen on (port 0: any free port, printed at start)').argParser(parseListen).default(parseListen(DEFAULT_LISTEN), DEFAULT_LISTEN))
+    .addOption(new Option('--data <dir>', 'where the database lives').default('hostseries-data'))
+    .addOption(new Option('--token <token>', 'the write token (prefer HOSTSERIES_TOKEN or --tokens: a flag shows in ps)').env('HOSTSERIES_TOKEN'))
+    .addOption(new Option('--tokens <file>', 'write tokens, one a line, each optionally bound to hostnames (see below)'))
+    .addOption(new Option('--read-token <token>', 'a token the read routes require (prefer HOSTSERIES_READ_TOKEN or --read-token-file)').env('HOSTSERIES_READ_TOKEN'))
+    .addOption(new Option('--read-token-file <file>', 'the read token, from a file'))
+    .addOption(new Option('--no-auth', 'take pushes without a token (only on a loopback address)'))
+    .addOption(new Option('--offline-after <seconds>', 'a host is offline when not heard from for this long (default: 3 of its push intervals)').argParser(seconds(1)))
+    .addOption(new Option('--max-body <size>', 'largest push body as sent').argParser(bytes).default(DEFAULT_LIMITS.maxBody, '16M'))
+    .addOption(new Option('--max-inflated <size>', 'largest push body once gunzipped').argParser(bytes).default(DEFAULT_LIMITS.maxInflated, '64M'))
+    .addOption(new Option('--request-timeout <seconds>', 'a request must arrive whole within this (slow clients are cut off)').argParser(seconds(1)).default(60))
+    .addOption(new Option('--sync <mode>', 'normal: a killed server loses nothing it acknowledged; full: a power loss neither (fsync per push)').choices(['normal', 'full']).default('normal'))
+    .addHelpText('after', EXAMPLES);
+  return cmd.action(async (opts: ServeOptions & { readTokenFile?: string }) => {
+    process.exitCode = await runServe(opts);
+  });
+}

@@ -1,0 +1,112 @@
+/**
+ * A push's samples → the store: each checked (`TimeSeriesSample.fromDict`, which names the field
+ * at fault), grouped by its own `hostname`, every host checked against the token's grant before
+ * anything is stored, then stored host by host (each a committed transaction).
+ */
+import { InvalidDataError } from '../errors.js';
+import { isoSeconds } from '../native/decode.js';
+import { TimeSeriesSample } from '../models/sample.js';
+import type { SampleDict } from '../types/sample.js';
+import { mayWrite, type Grant } from './auth.js';
+import { HttpError, type ParsedBody } from './body.js';
+import { wallNsOf, type PushMeta, type SampleStore } from './store/store.js';
+
+export interface Rejected {
+  /** The sample's index in the push. */
+  index: number;
+  /** The field at fault (`diskstats[0].reads_completed`), or '' for the sample as a whole. */
+  path: string;
+  reason: string;
+}
+
+export interface IngestReply {
+  accepted: number;
+  duplicates: number;
+  rejected: Rejected[];
+}
+
+const NS_MAX = 2n ** 63n - 1n;
+
+/** A number `JSON.parse` may have rounded (an integer beyond 2^53). */
+function hasUnsafeNumber(v: unknown, depth = 0): boolean {
+  if (typeof v === 'number') return Number.isInteger(v) && !Number.isSafeInteger(v);
+  if (v === null || typeof v !== 'object' || depth > 64) return false;
+  for (const x of Array.isArray(v) ? v : Object.values(v)) if (hasUnsafeNumber(x, depth + 1)) return true;
+  return false;
+}
+
+/**
+ * Sample `i` checked, from its fast parse when that is exact: every counter is checked to be a
+ * safe integer, so a rounded one fails and the sample is read again exactly (free-form
+ * `collectors` values are looked at separately); `timestamp_ns` is a double either way.
+ */
+function sampleOf(body: ParsedBody, i: number): SampleDict {
+  const v = body.values[i];
+  try {
+    const s = TimeSeriesSample.fromDict(v);
+    if (!hasUnsafeNumber(s.collectors)) return s.toDict();
+  } catch (e) {
+    if (!(e instanceof InvalidDataError)) throw e;
+  }
+  return TimeSeriesSample.fromDict(body.exact(i)).toDict();
+}
+
+/**
+ * A checked sample's dict, or why the store cannot keep it exactly: its time is stored as ns
+ * (`timestamp_ns`, else `timestamp`'s), and `timestamp` is given back as that time's whole second.
+ */
+function checked(body: ParsedBody, i: number): SampleDict {
+  const d = sampleOf(body, i);
+  if (d.hostname === '') throw new InvalidDataError('hostname', 'must not be empty');
+  const wall = wallNsOf(d);
+  if (wall < 0n || wall > NS_MAX) throw new InvalidDataError('timestamp', `out of range (${d.timestamp})`);
+  const whole = isoSeconds(Number(wall / 1_000_000n));
+  if (d.timestamp !== whole) {
+    const why = d.timestamp_ns != null ? `the whole UTC second of timestamp_ns (${whole})` : `a whole UTC second like ${whole}`;
+    throw new InvalidDataError('timestamp', `expected ${why}, got ${JSON.stringify(d.timestamp)}`);
+  }
+  return d;
+}
+
+/** `k=v,k2=v2` (X-Hostseries-Tags) → tags; 400 on a malformed one. */
+export function parseTags(header: string | undefined): Record<string, string> | undefined {
+  if (header === undefined) return undefined;
+  const tags: Record<string, string> = {};
+  for (const part of header.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    const k = eq < 0 ? '' : part.slice(0, eq).trim();
+    if (k === '') throw new HttpError(400, `X-Hostseries-Tags: expected k=v[,k=v...], got ${JSON.stringify(part.trim())}`);
+    Object.defineProperty(tags, k, { value: part.slice(eq + 1).trim(), enumerable: true, writable: true, configurable: true });
+  }
+  return tags;
+}
+
+export function ingest(store: SampleStore, body: ParsedBody, grant: Grant, meta: PushMeta): IngestReply {
+  const rejected: Rejected[] = [];
+  const byHost = new Map<string, SampleDict[]>();
+  body.values.forEach((_v, index) => {
+    let d: SampleDict;
+    try {
+      d = checked(body, index);
+    } catch (e) {
+      if (!(e instanceof InvalidDataError)) throw e;
+      const reason = e.path && e.message.startsWith(`${e.path}: `) ? e.message.slice(e.path.length + 2) : e.message;
+      rejected.push({ index, path: e.path, reason });
+      return;
+    }
+    let list = byHost.get(d.hostname);
+    if (!list) byHost.set(d.hostname, (list = []));
+    list.push(d);
+  });
+  const refused = [...byHost.keys()].filter((h) => !mayWrite(grant, h));
+  if (refused.length > 0) throw new HttpError(403, `this token may not write host ${refused.map((h) => JSON.stringify(h)).join(', ')}`);
+  let accepted = 0;
+  let duplicates = 0;
+  for (const [host, dicts] of byHost) {
+    const r = store.put(host, dicts, meta);
+    accepted += r.accepted;
+    duplicates += r.duplicates;
+  }
+  return { accepted, duplicates, rejected };
+}

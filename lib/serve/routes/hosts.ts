@@ -1,0 +1,45 @@
+/** `GET /api/v1/hosts` and `/api/v1/hosts/:host`: what the server knows of each host, online or not. */
+import type { FastifyInstance } from 'fastify';
+import { HttpError } from '../body.js';
+import type { HostRecord, SampleStore } from '../store/store.js';
+
+export interface HostsRouteOptions {
+  store: SampleStore;
+  /** A host is offline once not heard from for this long; default 3 of its push intervals. */
+  offlineAfterMs?: number;
+}
+
+/** Before a host's push interval is known (one push of one sample). */
+const DEFAULT_INTERVAL_MS = 60_000;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const isoNs = (ns: bigint | null): string | null => (ns === null ? null : iso(Number(ns / 1_000_000n)));
+
+export function hostJson(h: HostRecord, nowMs: number, offlineAfterMs: number | undefined): Record<string, unknown> {
+  const after = offlineAfterMs ?? 3 * (h.pushIntervalMs ?? DEFAULT_INTERVAL_MS);
+  return {
+    hostname: h.hostname,
+    online: nowMs - h.lastSeenMs <= after,
+    tags: h.tags,
+    agent_version: h.agent,
+    first_seen: iso(h.firstSeenMs),
+    last_seen: iso(h.lastSeenMs),
+    push_interval_seconds: h.pushIntervalMs === null ? null : h.pushIntervalMs / 1000,
+    offline_after_seconds: after / 1000,
+    samples: h.samples,
+    first_sample: isoNs(h.firstNs),
+    last_sample: isoNs(h.lastNs),
+  };
+}
+
+export function hostsRoutes(app: FastifyInstance, o: HostsRouteOptions): void {
+  app.get('/api/v1/hosts', () => {
+    const now = Date.now();
+    return { hosts: o.store.hosts().map((h) => hostJson(h, now, o.offlineAfterMs)) };
+  });
+  app.get<{ Params: { host: string } }>('/api/v1/hosts/:host', (request) => {
+    const h = o.store.host(request.params.host);
+    if (!h) throw new HttpError(404, `no host ${JSON.stringify(request.params.host)}`);
+    return hostJson(h, Date.now(), o.offlineAfterMs);
+  });
+}

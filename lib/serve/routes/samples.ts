@@ -1,0 +1,36 @@
+/** `POST /api/v1/samples`: an agent's push (see ingest.ts; the reply says what became of each sample). */
+import type { FastifyInstance } from 'fastify';
+import { requestToken, type Tokens } from '../auth.js';
+import { encodingOf, HttpError, inflate, parseSamples, readBody, type BodyLimits } from '../body.js';
+import { ingest, parseTags } from '../ingest.js';
+import type { SampleStore } from '../store/store.js';
+
+export interface SamplesRouteOptions {
+  store: SampleStore;
+  /** undefined: no auth (--no-auth, loopback only). */
+  tokens: Tokens | undefined;
+  limits: BodyLimits;
+}
+
+const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(',') : v);
+
+export function samplesRoute(app: FastifyInstance, o: SamplesRouteOptions): void {
+  app.post('/api/v1/samples', async (request, reply) => {
+    const grant = o.tokens ? o.tokens.check(requestToken(request.headers)) : { hosts: '*' as const };
+    if (!grant) {
+      void reply.header('www-authenticate', 'Bearer');
+      throw new HttpError(401, requestToken(request.headers) === undefined ? 'a token is required (Authorization: Bearer TOKEN)' : 'the token is not valid');
+    }
+    // Checked before reading: nothing of a body we cannot decode is read.
+    const encoding = encodingOf(header(request.headers['content-encoding']));
+    const raw = await readBody(request.raw, o.limits.maxBody);
+    const text = (await inflate(raw, encoding, o.limits.maxInflated)).toString('utf8');
+    const body = parseSamples(text);
+    const meta = {
+      tags: parseTags(header(request.headers['x-hostseries-tags'])),
+      agent: header(request.headers['x-hostseries-agent']),
+      receivedMs: Date.now(),
+    };
+    return reply.code(200).send(ingest(o.store, body, grant, meta));
+  });
+}

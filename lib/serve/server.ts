@@ -1,0 +1,102 @@
+/**
+ * `hostseries serve` as a library: the HTTP server (fastify) over a SampleStore, its routes, auth
+ * and limits, and a shutdown that stops accepting, lets requests in flight finish, then closes
+ * the store.
+ */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { requestToken, Tokens } from './auth.js';
+import { HttpError, type BodyLimits } from './body.js';
+import { exportRoute } from './routes/export.js';
+import { hostsRoutes } from './routes/hosts.js';
+import { samplesRoute } from './routes/samples.js';
+import type { SampleStore } from './store/store.js';
+
+export interface ServerOptions {
+  store: SampleStore;
+  host: string;
+  port: number;
+  /** Write tokens; undefined only with --no-auth on a loopback address. */
+  tokens: Tokens | undefined;
+  /** Guards the read routes when set. */
+  readToken?: string;
+  limits?: Partial<BodyLimits>;
+  offlineAfterMs?: number;
+  /** A request must be received whole within this (slow clients are cut off). */
+  requestTimeoutMs?: number;
+  /** An idle connection is closed after this. */
+  idleTimeoutMs?: number;
+  /** Where errors the server did not expect go (never a token). */
+  log?: (message: string) => void;
+}
+
+export const DEFAULT_LIMITS: BodyLimits = { maxBody: 16 * 1024 * 1024, maxInflated: 64 * 1024 * 1024 };
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  /** Stop accepting, finish the requests in flight, close the store. */
+  close(): Promise<void>;
+}
+
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const limits = { ...DEFAULT_LIMITS, ...o.limits };
+  const requestTimeout = o.requestTimeoutMs ?? 60_000;
+  const app = Fastify({
+    logger: false,
+    // Node checks these timeouts every connectionsCheckingInterval (30 s by default): a slow
+    // client is cut off within a second of its time.
+    http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(requestTimeout, 30_000) },
+    requestTimeout,
+    connectionTimeout: o.idleTimeoutMs ?? 120_000,
+    keepAliveTimeout: 10_000,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    // The push body is read by the route itself (limits, gzip); nothing else takes a body.
+    bodyLimit: limits.maxBody,
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
+    const status = error instanceof HttpError ? error.status : error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
+    if (status >= 500) o.log?.(`${request.method} ${request.url.split('?')[0]}: ${error.stack ?? error.message}`);
+    return reply.code(status).send({ error: status >= 500 ? 'internal error (see the server log)' : error.message });
+  });
+  // Once stopping, each reply closes its connection: a kept-alive one would hold the exit back.
+  let stopping = false;
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (stopping) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
+
+  samplesRoute(app, { store: o.store, tokens: o.tokens, limits });
+  await app.register((reads, _options, done) => {
+    if (o.readToken !== undefined) {
+      const readTokens = new Tokens().add(o.readToken, '--read-token');
+      reads.addHook('onRequest', async (request, reply) => {
+        if (!readTokens.check(requestToken(request.headers))) {
+          void reply.header('www-authenticate', 'Bearer');
+          throw new HttpError(401, 'a read token is required (Authorization: Bearer TOKEN)');
+        }
+      });
+    }
+    hostsRoutes(reads, { store: o.store, offlineAfterMs: o.offlineAfterMs });
+    exportRoute(reads, o.store);
+    done();
+  });
+
+  await app.listen({ host: o.host, port: o.port });
+  const addr = app.server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    url: `http://${host}:${addr.port}`,
+    close: () => {
+      stopping = true;
+      return (closed ??= app.close().then(() => o.store.close()));
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * What `hostseries serve` keeps: every host's samples (as the dicts the agents pushed) and what
+ * it knows of each host. An interface, so that another backend (Prometheus) can stand in for the
+ * embedded SQLite one.
+ */
+import type { SampleDict } from '../../types/sample.js';
+
+/** What a push says of its host beside the samples. */
+export interface PushMeta {
+  /** `X-Hostseries-Tags`; absent keeps the tags the host had. */
+  tags?: Record<string, string>;
+  /** `X-Hostseries-Agent`; absent keeps the version the host had. */
+  agent?: string;
+  /** When the push arrived (ms since the epoch). */
+  receivedMs: number;
+}
+
+export interface PutResult {
+  accepted: number;
+  /** Samples whose time (host, ns) was stored already, or came twice in the same push. */
+  duplicates: number;
+}
+
+/** What the store knows of a host. */
+export interface HostRecord {
+  hostname: string;
+  tags: Record<string, string>;
+  agent: string | null;
+  /** First and last push from the host (ms since the epoch). */
+  firstSeenMs: number;
+  lastSeenMs: number;
+  /** Time between the host's pushes, as last measured (ms); null before it can be told. */
+  pushIntervalMs: number | null;
+  /** Samples stored, and the wall times of the first and last (ns; null without samples). */
+  samples: number;
+  firstNs: bigint | null;
+  lastNs: bigint | null;
+}
+
+export interface SampleStore {
+  /**
+   * Store `dicts` (checked already, all of host `host`), skipping those whose time is stored
+   * already, and note the push (tags, agent, last seen). Returns once they are durable: a crash
+   * after it loses none of them.
+   */
+  put(host: string, dicts: readonly SampleDict[], meta: PushMeta): PutResult;
+  hosts(): HostRecord[];
+  host(hostname: string): HostRecord | undefined;
+  /** The host's samples with a wall time in [fromNs, toNs], in time order. */
+  window(host: string, fromNs: bigint, toNs: bigint): SampleDict[];
+  close(): void;
+}
+
+/** A sample's wall time in ns, as the store keys it (and `toColumns` stores it): `timestamp_ns`, else `timestamp`'s. */
+export function wallNsOf(d: SampleDict): bigint {
+  return d.timestamp_ns != null ? BigInt(d.timestamp_ns) : BigInt(Date.parse(d.timestamp)) * 1_000_000n;
+}
