@@ -72,11 +72,16 @@ export declare class NativeSampler {
  */
 export declare class ProcParser {
   constructor(options?: ProcParserOptions | undefined | null)
+  /** What the remote loop is to pick by itself (null: no process is watched). */
+  watchPlan(): RemoteWatchPlan | null
+  /** What the next tick line asks the remote loop for (PIDs, `cPID`), space-separated. */
+  watchRequest(): string
   /**
    * One sample: `texts[i]` is the text of section `metrics[i]` (null: absent); `errors` are
-   * the sample's own (a section missing, a lost connection), kept with it.
+   * the sample's own (a section missing, a lost connection), kept with it; `procs`, the
+   * frame's watched processes.
    */
-  parse(metrics: Array<string>, texts: Array<Buffer | undefined | null>, wallNs: bigint, monoNs: bigint, errors?: Array<SampleErrorInit> | undefined | null): NativeBatch
+  parse(metrics: Array<string>, texts: Array<Buffer | undefined | null>, wallNs: bigint, monoNs: bigint, errors?: Array<SampleErrorInit> | undefined | null, procs?: RemoteProcsInit | undefined | null): NativeBatch
   /**
    * The retained samples from sequence number `from` on, optionally only those of the last
    * `lastMs` before the newest.
@@ -174,6 +179,36 @@ export interface ProcParserOptions {
   overflow?: string
   /** Also keep only the samples of the last this many seconds (a rolling window by time). */
   retainSeconds?: number
+  /**
+   * Processes of the remote host to watch (`name:`, `pid:`, `cmd:`): samples given `procs`
+   * carry them.
+   */
+  watch?: Array<string>
+}
+
+/**
+ * The process part of a remote frame: per file, its PID, its name (`stat`, `status`, `io`,
+ * `io!`, `cmdline`, `cmdline?`) and its text.
+ */
+export interface RemoteProcsInit {
+  /** The host's boot time, seconds since 1970. */
+  btime: number
+  /** `/proc/uptime`. */
+  uptime?: Buffer
+  /** What the tick line asked for, as the loop echoed it. */
+  asked?: string
+  pids: Array<number>
+  files: Array<string>
+  texts: Array<Buffer>
+  truncated?: boolean
+  noCmdline?: boolean
+}
+
+/** What the remote loop picks by itself. */
+export interface RemoteWatchPlan {
+  names: Array<string>
+  pids: Array<number>
+  cmd: boolean
 }
 
 /** One host's samples as columns, to store as a blob (`encodeSampleBlob`). */

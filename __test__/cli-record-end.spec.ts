@@ -135,8 +135,9 @@ describe('the end of a run is in the file', () => {
     const late = at.length === 7 && at[6] - at[5] >= 0.01;
     expect(at.length, at.join(' ')).toBe(late ? 7 : 6);
     expect(at[5]).toBeGreaterThanOrEqual(0.99);
-    // No padding after the duration (it was 100 ms here).
-    expect(at[at.length - 1]).toBeLessThan(1.05);
+    // No padding after the duration (it was 100 ms here): nothing from the next tick (1.2 s). How
+    // late within that the stop lands is the machine's load (64 ms seen in CI), not ours to assert.
+    expect(at[at.length - 1]).toBeLessThan(1.2);
     // Shorter than a tick: the start, and the end if it is a jiffy later.
     const r2 = cli(['record', '-q', '-d', '0.001', '-i', '1', '-o', p('d-tiny.json')]);
     expect(r2.status, r2.stderr).toBe(0);

@@ -4,6 +4,7 @@
  */
 import type { Metric } from '../types/sample.js';
 import type { ConnectionParams } from './connection.js';
+import type { RemoteWatchPlan } from './script.js';
 import { KnownHosts } from './known-hosts.js';
 import type { ResolvedSshOptions } from './options.js';
 import type { HostKeyCheck, RemoteTarget } from './targets.js';
@@ -13,6 +14,8 @@ export interface RunSettings {
   intervalSeconds: number;
   /** A tick's frame deadline (at least one interval). */
   stallTimeoutMs: number;
+  /** Watched processes (see script.ts). */
+  watch?: RemoteWatchPlan;
 }
 
 export function connectionParams(t: RemoteTarget, ssh: ResolvedSshOptions, run: RunSettings): ConnectionParams {
@@ -34,6 +37,7 @@ export function connectionParams(t: RemoteTarget, ssh: ResolvedSshOptions, run: 
     ...(t.hostKey.alias ? { hostKeyAlias: t.hostKey.alias } : {}),
     backoff: { initialMs: ssh.backoffInitialSeconds * 1000, maxMs: ssh.backoffMaxSeconds * 1000 },
     remoteShell: ssh.remoteShell,
+    ...(run.watch ? { watch: run.watch } : {}),
   };
 }
 

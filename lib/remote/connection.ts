@@ -19,7 +19,7 @@ import { FrameParser, type HelloFrame, type SampleFrame } from './frames.js';
 import type { HostReboot, HostState, HostStatus } from '../types/host-status.js';
 import type { KnownHosts } from './known-hosts.js';
 import type { Limiter } from './limiter.js';
-import { bootstrapCommand, buildRemoteScript, newNonce } from './script.js';
+import { bootstrapCommand, buildRemoteScript, newNonce, type RemoteWatchPlan } from './script.js';
 import { TickLedger } from './tick-ledger.js';
 import type { Tick } from './tick-schedule.js';
 
@@ -40,6 +40,8 @@ export interface ConnectionParams extends DialParams {
   stallTicks: number;
   backoff?: BackoffOptions;
   remoteShell?: 'auto' | 'sh';
+  /** Watched processes: what the loop picks by itself (the rest each tick line asks for). */
+  watch?: RemoteWatchPlan;
 }
 
 export interface ConnectionDeps {
@@ -137,7 +139,7 @@ export class HostConnection {
    * One slot: ask the remote for a frame (whatever is still in flight), or give the slot an error
    * sample when the host is down. Never blocks.
    */
-  tick(tick: Tick): void {
+  tick(tick: Tick, request = ''): void {
     if (this.stopping) return;
     this.ledger.beforeTick();
     if (this.st.state !== 'streaming' || !this.channel) {
@@ -145,7 +147,7 @@ export class HostConnection {
       return;
     }
     this.ledger.sent(tick);
-    this.channel.write(`${tick.seq}\n`);
+    this.channel.write(request ? `${tick.seq} ${request}\n` : `${tick.seq}\n`);
     this.wrote = true;
   }
 
@@ -234,7 +236,7 @@ export class HostConnection {
       this.channel = ch;
       this.stderrTail = '';
       this.setState('starting');
-      ch.write(`${buildRemoteScript({ nonce, metrics: p.metrics, deadmanSeconds: p.deadmanSeconds })}\n`);
+      ch.write(`${buildRemoteScript({ nonce, metrics: p.metrics, deadmanSeconds: p.deadmanSeconds, ...(p.watch ? { watch: p.watch } : {}) })}\n`);
       this.helloTimer = setTimeout(() => {
         d.fail(new SshError(p.key, 'stream', `the remote loop did not start within ${p.connectTimeoutMs} ms${this.stderrSuffix()}`));
       }, p.connectTimeoutMs).unref();

@@ -5,11 +5,12 @@
  * layout only when a disk, interface or key set changes; samples become objects only when a
  * live consumer or `history()` asks.
  */
-import { binding, type NativeBatch, type RawProcParser } from '../native/binding.js';
+import { binding, call, type NativeBatch, type RawProcParser } from '../native/binding.js';
 import { decodeBatch, LayoutCache } from '../native/decode.js';
 import type { OverflowPolicy } from '../types/collector.js';
 import type { Metric, SampleDict } from '../types/sample.js';
 import type { SampleFrame } from './frames.js';
+import type { RemoteWatchPlan } from './script.js';
 
 export interface AssembledFrame {
   batch: NativeBatch;
@@ -28,8 +29,22 @@ export class FrameAssembler {
     private readonly metrics: readonly Metric[],
     private readonly host: string,
     keep: { maxSamples: number; overflow: OverflowPolicy; historySeconds: number },
+    /** Processes of the host to watch (`name:`, `pid:`, `cmd:`); the core refuses others, naming them. */
+    watch?: readonly string[],
   ) {
-    this.parser = new (binding().ProcParser)({ retainSamples: keep.maxSamples, overflow: keep.overflow, retainSeconds: keep.historySeconds });
+    this.parser = call(() => new (binding().ProcParser)({
+      retainSamples: keep.maxSamples, overflow: keep.overflow, retainSeconds: keep.historySeconds, ...(watch ? { watch: [...watch] } : {}),
+    }));
+  }
+
+  /** What the remote loop picks by itself (undefined: no process is watched). */
+  watchPlan(): RemoteWatchPlan | undefined {
+    return this.parser.watchPlan() ?? undefined;
+  }
+
+  /** What the next tick line asks the remote loop for ('' when nothing). */
+  request(): string {
+    return this.parser.watchRequest();
   }
 
   /** A frame's sample; `extra` errors (a reboot) are kept with it. */
@@ -45,7 +60,7 @@ export class FrameAssembler {
     });
     const hasData = errors.length < this.metrics.length;
     for (const [source, message] of Object.entries(extra ?? {})) errors.push({ source, message });
-    return { batch: this.parse([...this.metrics], texts, wallNs, monoNs, errors), hasData };
+    return { batch: this.parse([...this.metrics], texts, wallNs, monoNs, errors, frame), hasData };
   }
 
   /** A sample with no values, its errors saying why. */
@@ -54,8 +69,8 @@ export class FrameAssembler {
     return { batch: this.parse([], [], wallNs, monoNs, list), hasData: false };
   }
 
-  private parse(metrics: string[], texts: (Buffer | null)[], wallNs: bigint, monoNs: bigint, errors: { source: string; message: string }[]): NativeBatch {
-    const batch = this.parser.parse(metrics, texts, wallNs, monoNs, errors.length > 0 ? errors : undefined);
+  private parse(metrics: string[], texts: (Buffer | null)[], wallNs: bigint, monoNs: bigint, errors: { source: string; message: string }[], frame?: SampleFrame): NativeBatch {
+    const batch = this.parser.parse(metrics, texts, wallNs, monoNs, errors.length > 0 ? errors : undefined, frame?.procs);
     // A layout crosses once: keep it whether or not this sample is decoded now.
     this.layouts.add(batch.layouts);
     this.parsed = batch.seqs[0] + 1;

@@ -21,7 +21,25 @@ export interface SampleFrame {
   /** Files the remote could not read. */
   missing: Metric[];
   bytes: number;
+  /** Watched processes' files (when processes are watched). */
+  procs?: ProcSections;
 }
+
+/** The process part of a frame, as the native ProcParser takes it (`RemoteProcsInit`). */
+export interface ProcSections {
+  btime: number;
+  uptime?: Buffer;
+  /** The tick line's request, echoed. */
+  asked: string;
+  /** Per file: its process, its name (`stat`, `status`, `io`, `io!`, `cmdline`, `cmdline?`), its text. */
+  pids: number[];
+  files: string[];
+  texts: Buffer[];
+  truncated: boolean;
+  noCmdline: boolean;
+}
+
+const PROC_FILE_NAMES: ReadonlySet<string> = new Set(['stat', 'status', 'io', 'io!', 'cmdline', 'cmdline?']);
 
 /** The answer to a keep-alive `p` line. */
 export interface PongFrame {
@@ -158,13 +176,36 @@ export class FrameParser {
       const head = frame.subarray(at + this.marker.length + 1, nl).toString('latin1');
       const next = frame.indexOf(this.marker, nl + 1);
       const body = frame.subarray(nl + 1, next < 0 ? frame.length : next);
-      const [tag, name] = head.split(' ') as [string, string | undefined];
-      if (name && (METRICS as readonly string[]).includes(name)) {
-        if (tag === 'f') out.sections[name as Metric] = body;
-        else if (tag === 'x') out.missing.push(name as Metric);
+      const [tag, name, file] = head.split(' ') as [string, string | undefined, string | undefined];
+      if (tag === 'f' || tag === 'x') {
+        if (name && (METRICS as readonly string[]).includes(name)) {
+          if (tag === 'f') out.sections[name as Metric] = body;
+          else out.missing.push(name as Metric);
+        }
+      } else {
+        this.procPart(out, tag, head, name, file, body);
       }
       pos = next < 0 ? frame.length : next;
     }
     return out;
+  }
+
+  /** A section of the process part (format in script.ts); anything unknown is skipped. */
+  private procPart(out: SampleFrame, tag: string, head: string, name: string | undefined, file: string | undefined, body: Buffer): void {
+    if (tag !== 'w' && tag !== 'u' && tag !== 'p' && tag !== 'o' && tag !== 'n') return;
+    const p = (out.procs ??= { btime: 0, asked: '', pids: [], files: [], texts: [], truncated: false, noCmdline: false });
+    if (tag === 'w') p.asked = head.slice(2);
+    else if (tag === 'u') {
+      p.btime = Number(name) || 0;
+      p.uptime = body;
+    } else if (tag === 'o') p.truncated = true;
+    else if (tag === 'n') p.noCmdline = true;
+    else {
+      const pid = Number(name);
+      if (!Number.isInteger(pid) || pid < 1 || pid > 0xffffffff || file === undefined || !PROC_FILE_NAMES.has(file)) return;
+      p.pids.push(pid);
+      p.files.push(file);
+      p.texts.push(body);
+    }
   }
 }

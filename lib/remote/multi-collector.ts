@@ -59,6 +59,8 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
   private readonly entries: HostEntry[];
   private readonly metrics: Metric[];
   private readonly ssh: ResolvedSshOptions;
+  /** Processes to watch on every host (`watch`), as the cores take them. */
+  private readonly watch: string[] | undefined;
 
   private targets: Target[] = [];
   private readonly remote = new Map<string, RemoteHost>();
@@ -90,6 +92,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     this.entries = toEntries(options.hosts);
     if (this.entries.length === 0) throw new InvalidOptionError('hosts must name at least one host');
     this.forceSsh = options.forceSsh ?? false;
+    this.watch = watchItems(options.watch);
     this.ssh = resolveSshOptions(options.ssh, interval);
     this.hosts = Object.freeze(hostKeys(this.entries));
     this.kernels = new SharedKernels(this.hosts, (m) => this.logger.warn(m));
@@ -172,6 +175,11 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     for (const t of remotes) knownHosts.for(t.hostKey);
     for (const w of [...keyStore.warnings, ...knownHosts.warnings, ...remotes.flatMap((t) => t.warnings)]) this.logger.warn(`hostseries: ${w}`);
     if (this.state !== 'starting') return; // stopped meanwhile
+    if (this.watch && remotes.length > 0) refuseLocalOnly(this.watch, remotes);
+    const keep = { maxSamples: this.maxSamples, overflow: this.overflow, historySeconds: this.historySeconds };
+    // Every host's parser before the sink opens and any connection: a watch item the core
+    // refuses (naming it) fails start() here.
+    const assemblers = new Map(remotes.map((t) => [t.key, new FrameAssembler(this.metrics, t.key, keep, this.watch)]));
     if (this.targets.some((t) => t.kind === 'local')) {
       this.localBoot = localBootId();
       for (const t of this.targets) if (t.kind === 'local' && this.localBoot) this.noteBoot(t.key, this.localBoot);
@@ -200,8 +208,10 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     this.wakeStart = allSettled; // stop() does not wait out slow set-ups
     const firstOutcome = new Set<string>();
     for (const t of remotes) {
+      const assembler = assemblers.get(t.key)!;
+      const watch = assembler.watchPlan();
       const conn = new HostConnection(
-        connectionParams(t, this.ssh, run),
+        connectionParams(t, this.ssh, watch ? { ...run, watch } : run),
         {
           knownHosts: knownHosts.for(t.hostKey),
           handshakes,
@@ -226,7 +236,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
       this.remote.set(t.key, {
         target: t,
         conn,
-        assembler: new FrameAssembler(this.metrics, t.key, { maxSamples: this.maxSamples, overflow: this.overflow, historySeconds: this.historySeconds }),
+        assembler,
         withData: 0,
       });
     }
@@ -253,6 +263,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
         // requested name stays the key of samples_by_host.
         hostname: osHostname(),
         logger: this.logger,
+        ...(this.watch ? { watch: this.watch } : {}),
       });
       c.on('sample', (s) => this.deliver(t.key, s));
       c.on('error', (e) => this.report(e));
@@ -264,7 +275,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     this.state = 'running';
     this.kernels.warnShared();
     this.schedule = new TickSchedule(this.intervalSeconds * 1000, (tick) => {
-      for (const h of this.remote.values()) h.conn.tick(tick);
+      for (const h of this.remote.values()) h.conn.tick(tick, h.assembler.request());
     });
     this.schedule.start();
     this.updateHold();
@@ -286,7 +297,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     // One last tick, so a run shorter than the interval still has an end sample (and rates). A
     // host that is down gets its error sample at once; the others' frames are waited for below.
     const last = this.schedule?.stopWithLastTick();
-    if (last) for (const h of this.remote.values()) h.conn.tick(last);
+    if (last) for (const h of this.remote.values()) h.conn.tick(last, h.assembler.request());
     this.signal?.removeEventListener('abort', this.onAbort);
     if (wasStarting) {
       this.wakeStart?.();
@@ -435,6 +446,28 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     return this.local.get(key)?.history() ?? [];
   }
 
+}
+
+/** The `watch` option as the cores take it (numbers are PIDs); undefined when empty. */
+function watchItems(watch: MultiHostTimeSeriesCollectorOptions['watch']): string[] | undefined {
+  if (watch === undefined) return undefined;
+  if (!Array.isArray(watch)) throw new InvalidOptionError(`watch must be an array of strings such as "name:fio", "pid:1234" or "cmd:/train\\.py/", got ${typeof watch}`);
+  const items = (watch as readonly unknown[]).map((w, i) => {
+    if (typeof w === 'string') return w;
+    if (typeof w === 'number' && Number.isInteger(w) && w > 0 && w < 2 ** 31) return `pid:${w}`;
+    throw new InvalidOptionError(`watch[${i}] must be a string ("name:NAME", "pid:N", "cmd:/REGEX/") or a PID, got ${typeof w === 'number' ? String(w) : typeof w}`);
+  });
+  return items.length > 0 ? items : undefined;
+}
+
+/** `self` and `tree:` name processes of this machine: with a remote host, refused by name. */
+function refuseLocalOnly(watch: readonly string[], remotes: readonly RemoteTarget[]): void {
+  const item = watch.find((w) => w === 'self' || w.startsWith('tree:'));
+  if (item === undefined) return;
+  const hosts = remotes.slice(0, 3).map((t) => t.key).join(', ') + (remotes.length > 3 ? ', ...' : '');
+  throw new InvalidOptionError(
+    `watch item ${JSON.stringify(item)} names a process of this machine and cannot be watched on remote hosts (${hosts}): use name:NAME, pid:N or cmd:/REGEX/ there`,
+  );
 }
 
 function toEntries(hosts: MultiHostTimeSeriesCollectorOptions['hosts']): HostEntry[] {

@@ -102,6 +102,14 @@ export interface MultiHostTimeSeriesCollectorOptions {
   ssh?: SshOptions;
   /** Reach local hosts over SSH too (tests on loopback addresses, containers sharing a kernel). */
   forceSsh?: boolean;
+  /**
+   * Processes whose CPU, memory and I/O each host's samples carry (`processes`, as locally):
+   * `"name:fio"`, a PID (`"pid:1234"` or a number) and, where the remote has bash,
+   * `"cmd:/train\\.py/"`. Remote hosts are read through the same loop (no process per tick);
+   * `"self"` and `"tree:PID"` name processes of this machine and are refused when a host is
+   * remote (local hosts take every item).
+   */
+  watch?: readonly (string | number)[];
   sink?: Sink;
   logger?: Logger;
   /** Aborting stops the collector. */

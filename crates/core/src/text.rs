@@ -1,8 +1,12 @@
 //! Samples from /proc text read elsewhere (a remote host streams it): the same parsers,
 //! layouts and compact form as the local sampler, one frame at a time, with state kept
-//! between frames so names are interned and layouts cross once.
+//! between frames so names are interned and layouts cross once. Watched processes come as
+//! text too (see [`RemoteWatcher`]).
+use crate::error::Result;
+use crate::intern::Interner;
 use crate::layout::LayoutTracker;
 use crate::metrics::{Metric, MetricSet};
+use crate::procs::{RemotePlan, RemoteProcs, RemoteWatcher, WatchSpec};
 use crate::reader::ProcReader;
 use crate::series::{Retention, Series};
 use crate::snapshot::Snapshot;
@@ -18,6 +22,9 @@ pub struct TextSampler {
     /// The host's samples, kept compactly when asked to ([`TextSampler::retaining`]).
     series: Option<Series>,
     seq: u64,
+    /// The watched processes, when any are (`watch`), and their names.
+    watcher: Option<RemoteWatcher>,
+    proc_names: Interner,
 }
 
 impl Default for TextSampler {
@@ -31,6 +38,8 @@ impl Default for TextSampler {
             values: Vec::new(),
             series: None,
             seq: 0,
+            watcher: None,
+            proc_names: Interner::default(),
         }
     }
 }
@@ -41,6 +50,25 @@ impl TextSampler {
         TextSampler {
             series: Some(Series::new(retention)),
             ..TextSampler::default()
+        }
+    }
+
+    /// Watch these processes of the remote host (errors name the item that cannot be).
+    pub fn watch(&mut self, items: Vec<WatchSpec>) -> Result<()> {
+        self.watcher = Some(RemoteWatcher::new(items)?);
+        Ok(())
+    }
+
+    /// What the remote loop picks by itself, when processes are watched.
+    pub fn watch_plan(&self) -> Option<RemotePlan> {
+        self.watcher.as_ref().map(RemoteWatcher::plan)
+    }
+
+    /// What the next tick line asks the remote loop for (see [`RemoteWatcher::request`]).
+    pub fn watch_request(&self, out: &mut String) {
+        match &self.watcher {
+            Some(w) => w.request(out),
+            None => out.clear(),
         }
     }
 
@@ -63,11 +91,43 @@ impl TextSampler {
         mono_ns: u64,
         errors: Vec<SampleError>,
     ) -> Batch {
+        self.sample_frame(sections, None, wall_ns, mono_ns, errors)
+    }
+
+    /// [`TextSampler::sample_with`] with the frame's processes: a sample with `procs` carries
+    /// the watched processes (when any are watched), one without none (the host gave no data).
+    pub fn sample_frame<'a>(
+        &mut self,
+        sections: impl IntoIterator<Item = (Metric, &'a [u8])>,
+        procs: Option<&RemoteProcs<'_>>,
+        wall_ns: u64,
+        mono_ns: u64,
+        mut errors: Vec<SampleError>,
+    ) -> Batch {
         self.snap.present = MetricSet::EMPTY;
         self.snap.shape_changed = false;
         let mut skipped = 0;
         for (metric, text) in sections {
             skipped += self.reader.parse(metric, text, &mut self.snap);
+        }
+        match (&mut self.watcher, procs) {
+            (Some(w), Some(p)) => {
+                let snap = &mut self.snap;
+                snap.shape_changed |= w.read(
+                    p,
+                    mono_ns,
+                    &mut self.proc_names,
+                    &mut snap.procs,
+                    &mut errors,
+                );
+                snap.shape_changed |= !snap.watching;
+                snap.watching = true;
+            }
+            _ => {
+                self.snap.shape_changed |= self.snap.watching;
+                self.snap.watching = false;
+                self.snap.procs.clear();
+            }
         }
         let layout = self.layouts.for_snapshot(&self.snap).clone();
         self.values.clear();

@@ -10,7 +10,7 @@ use hostseries_core::clock::{mono_ns, wall_ns};
 use hostseries_core::jsonl::writer::StreamConfig;
 use hostseries_core::jsonl::SampleLineFormatter;
 use hostseries_core::layout::LayoutTracker;
-use hostseries_core::procs::{ExitStatus, ProcIdent, WatchSpec};
+use hostseries_core::procs::{ExitStatus, ProcIdent, RemoteFile, RemoteProcs, WatchSpec};
 use hostseries_core::sampler::interval_from_ms;
 use hostseries_core::series::{Overflow, Retention};
 use hostseries_core::store::{SampleError, Store};
@@ -361,6 +361,34 @@ pub struct ProcParserOptions {
     pub overflow: Option<String>,
     /// Also keep only the samples of the last this many seconds (a rolling window by time).
     pub retain_seconds: Option<f64>,
+    /// Processes of the remote host to watch (`name:`, `pid:`, `cmd:`): samples given `procs`
+    /// carry them.
+    pub watch: Option<Vec<String>>,
+}
+
+/// The process part of a remote frame: per file, its PID, its name (`stat`, `status`, `io`,
+/// `io!`, `cmdline`, `cmdline?`) and its text.
+#[napi(object)]
+pub struct RemoteProcsInit {
+    /// The host's boot time, seconds since 1970.
+    pub btime: f64,
+    /// `/proc/uptime`.
+    pub uptime: Option<Buffer>,
+    /// What the tick line asked for, as the loop echoed it.
+    pub asked: Option<String>,
+    pub pids: Vec<u32>,
+    pub files: Vec<String>,
+    pub texts: Vec<Buffer>,
+    pub truncated: Option<bool>,
+    pub no_cmdline: Option<bool>,
+}
+
+/// What the remote loop picks by itself.
+#[napi(object)]
+pub struct RemoteWatchPlan {
+    pub names: Vec<String>,
+    pub pids: Vec<u32>,
+    pub cmd: bool,
 }
 
 fn watch_specs(items: &[String]) -> js::Result<Vec<WatchSpec>> {
@@ -381,19 +409,44 @@ pub struct SampleErrorInit {
 impl ProcParser {
     #[napi(constructor)]
     pub fn new(options: Option<ProcParserOptions>) -> js::Result<Self> {
-        let inner = match options {
+        let (inner, watch) = match options {
             Some(o) => match retention(o.retain_samples, o.overflow, o.retain_seconds)? {
-                Some(r) => TextSampler::retaining(r),
-                None => TextSampler::default(),
+                Some(r) => (TextSampler::retaining(r), o.watch),
+                None => (TextSampler::default(), o.watch),
             },
-            None => TextSampler::default(),
+            None => (TextSampler::default(), None),
         };
-        Ok(ProcParser { inner })
+        let mut p = ProcParser { inner };
+        if let Some(items) = watch {
+            let specs = watch_specs(&items)?;
+            p.inner.watch(specs).or_throw()?;
+        }
+        Ok(p)
+    }
+
+    /// What the remote loop is to pick by itself (null: no process is watched).
+    #[napi]
+    pub fn watch_plan(&self) -> Option<RemoteWatchPlan> {
+        self.inner.watch_plan().map(|p| RemoteWatchPlan {
+            names: p.names,
+            pids: p.pids,
+            cmd: p.cmd,
+        })
+    }
+
+    /// What the next tick line asks the remote loop for (PIDs, `cPID`), space-separated.
+    #[napi]
+    pub fn watch_request(&self) -> String {
+        let mut s = String::new();
+        self.inner.watch_request(&mut s);
+        s
     }
 
     /// One sample: `texts[i]` is the text of section `metrics[i]` (null: absent); `errors` are
-    /// the sample's own (a section missing, a lost connection), kept with it.
+    /// the sample's own (a section missing, a lost connection), kept with it; `procs`, the
+    /// frame's watched processes.
     #[napi]
+    #[allow(clippy::too_many_arguments)] // the JS call's own arguments, as they cross
     pub fn parse<'env>(
         &mut self,
         env: &'env Env,
@@ -402,6 +455,7 @@ impl ProcParser {
         wall_ns: BigInt,
         mono_ns: BigInt,
         errors: Option<Vec<SampleErrorInit>>,
+        procs: Option<RemoteProcsInit>,
     ) -> js::Result<NativeBatch<'env>> {
         if metrics.len() != texts.len() {
             return Err(CoreError::invalid_option(
@@ -426,9 +480,17 @@ impl ProcParser {
                 message: e.message,
             })
             .collect();
-        let b = self
-            .inner
-            .sample_with(sections, wall_ns.get_u64().1, mono_ns.get_u64().1, errors);
+        let procs = match &procs {
+            Some(p) => Some(remote_procs(p)?),
+            None => None,
+        };
+        let b = self.inner.sample_frame(
+            sections,
+            procs.as_ref(),
+            wall_ns.get_u64().1,
+            mono_ns.get_u64().1,
+            errors,
+        );
         batch_to_js(env, b)
     }
 
@@ -446,6 +508,40 @@ impl ProcParser {
             .history(seq_of(from), last_ms.map(|ms| seq_of(ms * 1e6)));
         batch_to_js(env, b)
     }
+}
+
+fn remote_procs(p: &RemoteProcsInit) -> js::Result<RemoteProcs<'_>> {
+    if p.pids.len() != p.files.len() || p.files.len() != p.texts.len() {
+        return Err(CoreError::invalid_option(
+            "procs",
+            format!(
+                "{} pids, {} files and {} texts: expected as many of each",
+                p.pids.len(),
+                p.files.len(),
+                p.texts.len()
+            ),
+        ))
+        .or_throw();
+    }
+    let mut files = Vec::with_capacity(p.files.len());
+    for ((pid, name), text) in p.pids.iter().zip(&p.files).zip(&p.texts) {
+        let Some(file) = RemoteFile::from_name(name) else {
+            return Err(CoreError::invalid_option(
+                "procs",
+                format!("{name:?} is not a process file"),
+            ))
+            .or_throw();
+        };
+        files.push((*pid, file, &text[..]));
+    }
+    Ok(RemoteProcs {
+        btime: p.btime.max(0.0) as u64,
+        uptime: p.uptime.as_deref(),
+        asked: p.asked.as_deref().unwrap_or("").as_bytes(),
+        files,
+        truncated: p.truncated.unwrap_or(false),
+        no_cmdline: p.no_cmdline.unwrap_or(false),
+    })
 }
 
 #[napi(object)]

@@ -12,7 +12,6 @@ import type { Sink } from '../../types/sink.js';
 import type { Metric } from '../../types/sample.js';
 import type { Reporter } from '../output.js';
 import type { Logger, WatchedChild } from '../../types/collector.js';
-import { UsageError } from '../exit.js';
 import type { HostEntry, SshOptions } from '../../types/hosts.js';
 import type { Rates } from '../../types/rates.js';
 
@@ -101,9 +100,6 @@ const DOWN: ReadonlySet<HostState> = new Set<HostState>(['backoff', 'failed']);
 
 export function multiHostRecorder(o: RecorderOptions & { hosts: HostEntry[]; ssh: SshOptions; forceSsh: boolean }): Recorder {
   const r = o.reporter;
-  if (o.watch !== undefined && o.watch.length > 0) {
-    throw new UsageError('-w/--watch records processes of this machine alone; with remote hosts (-H/--hostfile) it is not available yet');
-  }
   const c = new MultiHostTimeSeriesCollector({
     hosts: o.hosts,
     intervalSeconds: o.intervalSeconds,
@@ -114,6 +110,8 @@ export function multiHostRecorder(o: RecorderOptions & { hosts: HostEntry[]; ssh
     forceSsh: o.forceSsh,
     sink: o.sink,
     logger: collectorLogger(r),
+    // Every host's processes of these names, PIDs or command lines (the remote loop reads them).
+    ...(o.watch !== undefined && o.watch.length > 0 ? { watch: o.watch } : {}),
   });
   c.on('error', errorHandler(o));
   // Say it when a host goes down or comes back, not on every retry.

@@ -1,17 +1,20 @@
 //! Watched processes: which to watch (the wrapped command's tree, PIDs, names, command-line
 //! patterns, ourselves), found without re-reading all of `/proc` each tick, and read through
-//! kept descriptors.
+//! kept descriptors; or, on a remote host, from the text its shell loop streams.
 mod cmdline;
 mod entry;
 mod kept;
 mod keys;
 pub mod parse;
+mod remote;
 mod spec;
+mod table;
 mod times;
 mod watcher;
 
 pub use cmdline::join_cmdline;
 pub use entry::*;
 pub use kept::PidLister;
+pub use remote::{is_script_safe_name, RemoteFile, RemotePlan, RemoteProcs, RemoteWatcher};
 pub use spec::WatchSpec;
 pub use watcher::{ProcWatcher, WatchCounters};

@@ -9,19 +9,18 @@ use crate::store::SampleError;
 
 use super::cmdline::{read_cmdline, read_cmdline_fd};
 use super::kept::{openat, read_all, KeptFile, PidLister, PidPath};
-use super::keys::{key_base, Keys, Took};
-use super::parse::{decode_wait_status, parse_io, parse_stat, parse_status, Stat};
+use super::keys::key_base;
+use super::parse::{parse_io, parse_stat, parse_status, Stat};
 use super::spec::{Kind, WatchSpec, COMM_MAX};
+use super::table::{Found, ProcTable};
 use super::times;
-use super::{ExitStatus, ProcEntry, ProcIdent, PROC_VALUES};
+use super::{ExitStatus, ProcEntry};
 
 /// A PID that did not match a name or command-line item is looked at again in its first ticks
 /// (a fork execs at once, usually well within a tick) ...
 const YOUNG_TICKS: u32 = 3;
 /// ... and then every this many ticks (spread over PIDs, so no tick reads them all).
 const RECHECK_EVERY: u32 = 10;
-/// `note_exit` for PIDs not (yet) seen to end, kept at most.
-const PENDING_EXITS: usize = 256;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Seen {
@@ -80,11 +79,8 @@ struct Item {
     root_start: Option<u64>,
 }
 
+/// A watched process's kept descriptors (at the index of its slot in the [`ProcTable`]).
 struct Proc {
-    pid: u32,
-    start: u64,
-    key: usize,
-    took: Took,
     /// In a `tree:` item's tree: its children join it.
     in_tree: bool,
     dir: OwnedFd,
@@ -92,12 +88,6 @@ struct Proc {
     status: KeptFile,
     /// None once it could not be opened or read: the I/O fields stay 0, reported once.
     io: Option<KeptFile>,
-    ident: ProcIdent,
-    values: [u64; PROC_VALUES],
-    /// utime + stime and the monotonic time of the previous read (none before the first).
-    prev: Option<(u64, u64)>,
-    /// How it ended, when known (`note_exit`, or its zombie's exit code).
-    exit: Option<ExitStatus>,
 }
 
 /// What discovery did since the watcher was made (for benchmarks and diagnostics).
@@ -127,14 +117,14 @@ pub struct ProcWatcher {
     /// Read every known PID again (an item was added).
     rescan: bool,
     self_pid: u32,
-    clk_tck: u64,
     tick: u64,
     listing: Vec<u32>,
     known: Vec<Known>,
     next_known: Vec<Known>,
+    /// Keys, identities and values of the watched processes ...
+    table: ProcTable,
+    /// ... and their descriptors, by the same slot.
     procs: Vec<Option<Proc>>,
-    keys: Keys,
-    pending_exits: Vec<(u32, ExitStatus)>,
     /// `stat` of a PID being looked at, and a command line.
     scratch: Vec<u8>,
     cmdline: Vec<u8>,
@@ -160,14 +150,12 @@ impl ProcWatcher {
             has_cmd: false,
             rescan: false,
             self_pid: std::process::id(),
-            clk_tck: times::clk_tck(),
             tick: 0,
             listing: Vec::new(),
             known: Vec::new(),
             next_known: Vec::new(),
+            table: ProcTable::new(times::clk_tck()),
             procs: Vec::new(),
-            keys: Keys::default(),
-            pending_exits: Vec::new(),
             scratch: vec![0; 1024],
             cmdline: vec![0; 4096],
         }
@@ -195,27 +183,7 @@ impl ProcWatcher {
 
     /// We were the parent of `pid` and reaped it: how it ended goes to its key's `last_exit`.
     pub fn note_exit(&mut self, pid: u32, status: ExitStatus) {
-        if let Some(p) = self.procs.iter_mut().flatten().find(|p| p.pid == pid) {
-            p.exit = Some(status);
-            return;
-        }
-        // Seen to end already: the key remembers it, and so does a process that took it since.
-        let mut found = false;
-        for k in self.keys.iter_mut().filter(|k| k.last_pid == pid) {
-            k.last_exit = Some(status);
-            if let Some(j) = k.live {
-                if let Some(p) = self.procs[j].as_mut() {
-                    p.ident.last_exit = Some(status);
-                }
-            }
-            found = true;
-        }
-        if !found {
-            if self.pending_exits.len() >= PENDING_EXITS {
-                self.pending_exits.remove(0);
-            }
-            self.pending_exits.push((pid, status));
-        }
+        self.table.note_exit(pid, status);
     }
 
     /// Read every watched process into `out`, in the order of their keys' creation. `out` is
@@ -241,7 +209,7 @@ impl ProcWatcher {
                 self.discover(mono_ns, boot_ns, names, errors);
             }
         }
-        self.emit(out)
+        self.table.emit(out)
     }
 
     /// List `/proc` and merge it into the known PIDs. False when it could not be listed (the
@@ -338,12 +306,13 @@ impl ProcWatcher {
         errors: &mut Vec<SampleError>,
         listed: bool,
     ) {
-        let pid = self.procs[j].as_ref().expect("live").pid;
+        let t = self.table.get(j).expect("live");
+        let (pid, start) = (t.pid, t.start);
         let in_listing = !listed || self.known_index(pid).is_some();
         let p = self.procs[j].as_mut().expect("live");
         let stat = match p.stat.read().ok().and_then(parse_stat) {
-            Some((comm, s)) if in_listing && s.starttime == p.start => {
-                if comm != p.ident.name.as_bytes() {
+            Some((comm, s)) if in_listing && s.starttime == start => {
+                if comm != self.table.get(j).expect("live").ident.name.as_bytes() {
                     let comm = comm.to_vec();
                     self.renamed(j, &comm, names);
                 }
@@ -351,13 +320,7 @@ impl ProcWatcher {
             }
             _ => return self.ended(j),
         };
-        let clk_tck = self.clk_tck;
         let p = self.procs[j].as_mut().expect("live");
-        if stat.state == b'Z' {
-            if let (None, Some(code)) = (p.exit, stat.exit_code) {
-                p.exit = Some(decode_wait_status(code));
-            }
-        }
         let status = p.status.read().map(parse_status).unwrap_or_default();
         let mut io = Default::default();
         if let Some(f) = p.io.as_mut() {
@@ -366,49 +329,12 @@ impl ProcWatcher {
                 Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
                 Err(e) => {
                     p.io = None;
-                    p.ident.has_io = false;
-                    let (key, pid) = (p.ident.key.clone(), p.pid);
+                    let (key, pid) = self.table.io_lost(j);
                     errors.push(self.io_error(&key, pid, e));
                 }
             }
         }
-        let p = self.procs[j].as_mut().expect("live");
-        let ticks = stat.utime + stat.stime;
-        let start_ns = times::ticks_ns(p.start, clk_tck);
-        let up_ns = boot_ns.saturating_sub(start_ns);
-        // Hundredths of a percent of one CPU: Δticks / CLK_TCK / Δt × 100 × 100; over the
-        // process's life on its first read.
-        let (dticks, dns) = match p.prev {
-            Some((t, m)) if mono_ns > m => (ticks.saturating_sub(t), mono_ns - m),
-            Some(_) => (0, 0),
-            None => (ticks, up_ns),
-        };
-        let cpu = if dns == 0 {
-            0
-        } else {
-            (u128::from(dticks) * 10_000_000_000_000 / (u128::from(clk_tck) * u128::from(dns)))
-                .min(u64::MAX as u128) as u64
-        };
-        p.prev = Some((ticks, mono_ns));
-        p.ident.ppid = stat.ppid;
-        p.values = [
-            u64::from(stat.state),
-            up_ns / 1_000_000,
-            cpu,
-            stat.utime,
-            stat.stime,
-            stat.num_threads,
-            status.rss_kb,
-            status.hwm_kb,
-            stat.minflt,
-            stat.majflt,
-            status.voluntary,
-            status.involuntary,
-            io.read_bytes,
-            io.write_bytes,
-            io.rchar,
-            io.wchar,
-        ];
+        self.table.update(j, &stat, &status, &io, mono_ns, boot_ns);
     }
 
     fn io_error(&self, key: &Name, pid: u32, e: std::io::Error) -> SampleError {
@@ -421,13 +347,9 @@ impl ProcWatcher {
     /// Process `j` has ended: free its key (remembering how it ended) and its PID, which a
     /// new process may already have taken.
     fn ended(&mut self, j: usize) {
-        let p = self.procs[j].take().expect("live");
-        let exit = p.exit.or_else(|| {
-            let i = self.pending_exits.iter().position(|e| e.0 == p.pid)?;
-            Some(self.pending_exits.remove(i).1)
-        });
-        self.keys.ended(p.key, p.pid, exit);
-        if let Some(i) = self.known_index(p.pid) {
+        self.procs[j] = None;
+        let pid = self.table.end(j);
+        if let Some(i) = self.known_index(pid) {
             if self.known[i].seen == Seen::Watched(j) {
                 self.known[i].seen = Seen::New;
                 self.known[i].age = 0;
@@ -438,24 +360,10 @@ impl ProcWatcher {
     /// Watched process `j` changed its name (`exec`): its command line is read again, and it
     /// moves to a key of its new name.
     fn renamed(&mut self, j: usize, comm: &[u8], names: &mut Interner) {
-        let p = self.procs[j].as_mut().expect("live");
-        p.ident.name = names.intern(comm);
+        let p = self.procs[j].as_ref().expect("live");
         let len = read_cmdline(p.dir.as_raw_fd(), &mut self.cmdline);
-        let p = self.procs[j].as_mut().expect("live");
-        p.ident.cmdline = names.intern(&self.cmdline[..len]);
-        if p.ident.key.as_ref() == "self" {
-            return;
-        }
-        self.keys.release(p.key, p.took);
-        let (key, took) = self.keys.take(&key_base(comm), j, names);
-        let k = self.keys.get(key);
-        let (name, restarts, last_exit) = (k.name.clone(), k.restarts, k.last_exit);
-        let p = self.procs[j].as_mut().expect("live");
-        p.key = key;
-        p.took = took;
-        p.ident.key = name;
-        p.ident.restarts = restarts;
-        p.ident.last_exit = last_exit;
+        self.table
+            .rename(j, comm, Some(&self.cmdline[..len]), names);
     }
 
     /// Look at the PIDs that are new (or due for another look) and watch those that match.
@@ -634,7 +542,6 @@ impl ProcWatcher {
             self.known[i].seen = Seen::New;
             return;
         }
-        let name = names.intern(comm);
         let base = if k.pid == self.self_pid
             && self
                 .items
@@ -646,49 +553,35 @@ impl ProcWatcher {
             key_base(comm)
         };
         let len = read_cmdline(dir.as_raw_fd(), &mut self.cmdline);
-        let cmdline = names.intern(&self.cmdline[..len]);
-        let j = match self.procs.iter().position(Option::is_none) {
-            Some(j) => j,
-            None => {
-                self.procs.push(None);
-                self.procs.len() - 1
-            }
-        };
-        let (key, took) = self.keys.take(&base, j, names);
-        let kk = self.keys.get(key);
         let (io, io_error) = match io {
             Ok(f) => (Some(f), None),
             Err(e) => (None, Some(e)),
         };
-        let ident = ProcIdent {
-            key: kk.name.clone(),
-            pid: k.pid,
-            ppid: s.ppid,
-            name,
-            cmdline,
-            start_time_ns: times::boot_wall_ns()
-                .saturating_add(times::ticks_ns(s.starttime, self.clk_tck)),
-            restarts: kk.restarts,
-            last_exit: kk.last_exit,
-            has_io: io.is_some(),
-        };
+        let j = self.table.insert(
+            Found {
+                pid: k.pid,
+                stat: &s,
+                comm,
+                cmdline: &self.cmdline[..len],
+                base: &base,
+                boot_wall_ns: times::boot_wall_ns(),
+                has_io: io.is_some(),
+            },
+            names,
+        );
         if let Some(e) = io_error {
-            errors.push(self.io_error(&ident.key, k.pid, e));
+            let key = self.table.get(j).expect("live").ident.key.clone();
+            errors.push(self.io_error(&key, k.pid, e));
+        }
+        if self.procs.len() < self.table.slots() {
+            self.procs.resize_with(self.table.slots(), || None);
         }
         self.procs[j] = Some(Proc {
-            pid: k.pid,
-            start: s.starttime,
-            key,
-            took,
             in_tree,
             dir,
             stat,
             status,
             io,
-            ident,
-            values: [0; PROC_VALUES],
-            prev: None,
-            exit: None,
         });
         self.known[i].seen = Seen::Watched(j);
         self.read_proc(j, mono_ns, boot_ns, names, errors, false);
@@ -700,39 +593,6 @@ impl ProcWatcher {
             Some(Seen::Watched(j)) => self.procs[j].as_ref().is_some_and(|p| p.in_tree),
             _ => false,
         }
-    }
-
-    /// Copy each watched process into `out`, keys in creation order.
-    fn emit(&self, out: &mut Vec<ProcEntry>) -> bool {
-        let mut changed = false;
-        let mut n = 0;
-        for key in self.keys.iter() {
-            let Some(p) = key.live.and_then(|j| self.procs[j].as_ref()) else {
-                continue;
-            };
-            match out.get_mut(n) {
-                Some(e) => {
-                    if e.ident != p.ident {
-                        e.ident = p.ident.clone();
-                        changed = true;
-                    }
-                    e.values = p.values;
-                }
-                None => {
-                    out.push(ProcEntry {
-                        ident: p.ident.clone(),
-                        values: p.values,
-                    });
-                    changed = true;
-                }
-            }
-            n += 1;
-        }
-        if out.len() != n {
-            out.truncate(n);
-            changed = true;
-        }
-        changed
     }
 }
 
