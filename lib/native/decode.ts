@@ -79,6 +79,8 @@ export interface LayoutInfo {
   sizes: Map<string, number>;
   /** A vmstat/meminfo name is `__proto__`: those dicts are built with defineProperty. */
   protoKey: boolean;
+  /** This layout with one section each (made once, for `decodeSome`). */
+  alone?: Map<string, LayoutInfo>;
 }
 
 /** Values per watched process (crates/core/src/procs/entry.rs `PROC_FIELDS`). */
@@ -203,12 +205,12 @@ function decodeSome(info: LayoutInfo, c: Cursor, s: SampleDict, only: ReadonlySe
       c.pos += size;
       continue;
     }
-    const one = ONE_SECTION.get(name)!;
-    decodeSections({ ...info, sections: one }, c, s);
+    const alone = (info.alone ??= new Map<string, LayoutInfo>());
+    let one = alone.get(name);
+    if (!one) alone.set(name, (one = { ...info, sections: new Set([name]), alone: undefined }));
+    decodeSections(one, c, s);
   }
 }
-
-const ONE_SECTION = new Map(['diskstats', 'vmstat', 'meminfo', 'loadavg', 'netdev', 'stat', 'processes', 'app'].map((n) => [n, new Set([n])]));
 
 export interface DecodedBatch {
   samples: SampleDict[];

@@ -146,8 +146,8 @@ function valuesOf(d: SampleDict, l: NativeLayout, out: ValueWriter): void {
 function sameShape(d: SampleDict, s: StoredLayout): boolean {
   const l = s.layout;
   if (d.hostname !== s.hostname || (d.timestamp_ns != null) !== s.ns) return false;
-  const keysAre = (o: object | undefined, names: readonly string[]): boolean => {
-    let i = 0;
+  const keysAre = (o: object | undefined, names: readonly string[], from = 0): boolean => {
+    let i = from;
     if (o) {
       for (const k in o) if (names[i++] !== k) return false;
     }
@@ -161,7 +161,7 @@ function sameShape(d: SampleDict, s: StoredLayout): boolean {
   const net = d.netdev ?? [];
   if (net.length !== l.net.length || net.some((e, i) => e.interface_name !== l.net[i])) return false;
   if (!keysAre(d.vmstat, l.vmstat) || !keysAre(d.meminfo, l.meminfo)) return false;
-  if (d.stat && (l.cpus[0] !== 'cpu' || !keysAre(d.stat.cpus, l.cpus.slice(1)))) return false;
+  if (d.stat && (l.cpus[0] !== 'cpu' || !keysAre(d.stat.cpus, l.cpus, 1))) return false;
   if (!keysAre(d.app, l.app)) return false;
   let i = 0;
   if (d.app) {
