@@ -7,12 +7,15 @@
  * Built at bench time: gcc -O2 -o bench/.build/floor bench/floor.c
  *
  *   floor loop N            read all files N times back to back, print one JSON line
- *   floor paced HZ SECONDS [PHASE_NS]
+ *   floor paced HZ SECONDS [PHASE_NS [APPEND_PATH LINE_BYTES]]
  *                           read all files HZ times a second (absolute CLOCK_MONOTONIC
  *                           deadlines, like the sampler thread) for SECONDS, print one JSON line;
  *                           with PHASE_NS the ticks fall that long after each multiple of the
  *                           interval (the bench puts the floor half a period away from the
- *                           contender beside it: see bench/sampler.mjs)
+ *                           contender beside it: see bench/sampler.mjs); with APPEND_PATH each
+ *                           tick also appends one line of LINE_BYTES to that new file (one
+ *                           write(), O_APPEND): the least a stream of samples as JSON Lines
+ *                           (`record`'s .partial.jsonl) can cost beside the reads
  *   floor pingpong B        for each byte 'g' read on stdin, take B samples and answer 'k' on
  *                           stdout; on 'q' print one JSON line with the CPU of every burst. The
  *                           bench alternates bursts of two such programs (this and the native
@@ -138,6 +141,20 @@ int main(int argc, char **argv) {
         double hz = atof(argv[2]), secs = atof(argv[3]);
         uint64_t interval = (uint64_t)(1e9 / hz);
         uint64_t n = (uint64_t)(hz * secs), base = w0;
+        int out = -1;
+        char *line = NULL;
+        size_t line_len = 0;
+        if (argc >= 7) {
+            out = open(argv[5], O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+            line_len = strtoull(argv[6], NULL, 10);
+            if (out < 0 || line_len == 0) {
+                perror(argv[5]);
+                return 1;
+            }
+            line = malloc(line_len);
+            memset(line, '7', line_len);
+            line[line_len - 1] = '\n';
+        }
         if (argc >= 5) {
             /* Ticks at PHASE_NS past each multiple of the interval on CLOCK_MONOTONIC. */
             uint64_t phase = strtoull(argv[4], NULL, 10) % interval;
@@ -149,6 +166,10 @@ int main(int argc, char **argv) {
             while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &d, NULL) == EINTR) {
             }
             bytes += sample();
+            if (out >= 0 && write(out, line, line_len) != (ssize_t)line_len) {
+                perror(argv[5]);
+                return 1;
+            }
         }
     } else {
         fprintf(stderr, "usage: floor loop N | floor paced HZ SECONDS [PHASE_NS] | floor pingpong B\n");

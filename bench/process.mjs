@@ -126,7 +126,7 @@ function which(cmd) {
 }
 
 /** The contenders: name → how to start one at `hz` for at least `seconds` (null: not installed). */
-function contenders(floor, dir) {
+function contenders(floor, dir, lineBytes) {
   const py = which('python3');
   const hasPsutil = py && spawnSync(py, ['-c', 'import psutil'], { stdio: 'ignore' }).status === 0;
   const sadc = existsSync('/usr/lib/sysstat/sadc') ? '/usr/lib/sysstat/sadc' : null;
@@ -134,6 +134,10 @@ function contenders(floor, dir) {
   let n = 0;
   return [
     { name: 'C floor (kept fds, pread, clock_nanosleep)', key: 'floor', start: (hz, s, ph) => spawn(floor, ['paced', String(hz), String(s), String(ph)], { stdio: 'ignore' }) },
+    // What writing the stream costs the kernel by itself: the same reads, plus one line of
+    // record's size appended per tick. record can be no cheaper than this row.
+    { name: `C floor + a ${fmt(lineBytes / 1024, 1)} KiB line appended a tick (record's stream line; one write())`, key: 'floorWrite',
+      start: (hz, s, ph) => spawn(floor, ['paced', String(hz), String(s), String(ph), join(dir, `floor-${n++}.jsonl`), String(lineBytes)], { stdio: 'ignore' }) },
     { name: 'hostseries: idle harness (TimeSeriesCollector, no live consumer)', key: 'harness', start: (hz, s, ph) => spawn(process.execPath, ['-e', HARNESS, String(1 / hz), String(periodNs(hz)), String(ph)], { stdio: 'ignore' }) },
     { name: 'hostseries record', key: 'record', stream: true, start: (hz, s, ph) => spawn(process.execPath, ['-e', RECORD, String(periodNs(hz)), String((ph - RECORD_START_NS + 100 * periodNs(hz)) % periodNs(hz)),
       'record', '-q', '-i', String(1 / hz), '-d', String(s), '-o', join(dir, `rec-${n++}.json`)], { stdio: 'ignore' }) },
@@ -149,6 +153,16 @@ function contenders(floor, dir) {
 }
 
 const periodNs = (hz) => Math.round(1e9 / hz);
+
+/** The size of a sample line of `record`'s stream on this machine (median of a short run's). */
+function streamLineBytes(dir) {
+  const out = join(dir, 'line-size.jsonl');
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), 'record', '-q', '-i', '0.1', '-d', '1', '-o', out], { encoding: 'utf8' });
+  if (r.status !== 0) throw new BenchError(`bench: record for the line size failed: ${r.stderr}`);
+  const lines = readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('"timestamp_ns"'));
+  rmSync(out);
+  return median(lines.map((l) => Buffer.byteLength(l) + 1));
+}
 
 /** ms from now until CLOCK_MONOTONIC is next ≡ `phaseNs` (mod the period), at least 20 ms ahead. */
 function untilPhase(hz, phaseNs) {
@@ -243,7 +257,8 @@ export async function run({ quick = process.argv.includes('--quick') } = {}) {
   const floor = buildC('floor');
   const dir = mkdtempSync(join(tmpdir(), 'hostseries-process-'));
   const rounds = quick ? 1 : 5;
-  const list = contenders(floor, dir);
+  const lineBytes = streamLineBytes(dir);
+  const list = contenders(floor, dir, lineBytes);
   const cadences = [
     { hz: 1, warmS: quick ? 3 : 60, windowS: quick ? 5 : 30 },
     { hz: 10, warmS: quick ? 2 : 60, windowS: quick ? 3 : 15 },
@@ -263,6 +278,7 @@ export async function run({ quick = process.argv.includes('--quick') } = {}) {
         return `| ${c.name} | ${fmt(ms, 3)} ms | ${fmt(ratio, 2)}× | ${fmt(rss / 1024, 1)} MiB |`;
       });
       const ours = keys.filter((k) => k === 'harness' || k === 'record');
+      const recordOverWrite = median(rs.map((x) => x.out.record.msPerSample / x.out.floorWrite.msPerSample));
       const threadRows = ours.map((k) => {
         const t = (kind) => fmt(median(rs.map((x) => x.out[k].threads[kind])), 3);
         return `| ${list.find((x) => x.key === k).name} | ${t('sampler')} ms | ${t('writer')} ms | ${t('rest')} ms |`;
@@ -281,6 +297,8 @@ export async function run({ quick = process.argv.includes('--quick') } = {}) {
         '| process | sampler | stream writer | other threads |',
         '|---|---|---|---|',
         ...threadRows,
+        '',
+        `\`record\` ÷ the floor that also appends its line: **${fmt(recordOverWrite, 2)}×** (median of per-round ratios).`,
         '',
         `Phases (each contender's ticks, ms into the ${fmt(1000 / hz, 0)} ms period): ${rs.phases.join(', ')}` +
           (rs.recordPhase ? `; record measured at ${fmt(rs.recordPhase.measured, 1)} ms from its stream (target ${fmt(rs.recordPhase.target, 1)}).` : '.'),
