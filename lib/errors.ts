@@ -72,3 +72,14 @@ export class UnsupportedPlatformError extends HostseriesError {
     super('ERR_UNSUPPORTED_PLATFORM', message);
   }
 }
+
+/** A remote-write receiver refused a batch (`status` its HTTP status, 0 when it could not be reached). */
+export class RemoteWriteError extends HostseriesError {
+  readonly url: string;
+  readonly status: number;
+  constructor(url: string, status: number, message: string, options?: { cause?: unknown }) {
+    super('ERR_REMOTE_WRITE', `${url}: ${message}`, options);
+    this.url = url;
+    this.status = status;
+  }
+}

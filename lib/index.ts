@@ -10,7 +10,7 @@
 // Errors: every error thrown is a HostseriesError with a stable `code`.
 export {
   HostseriesError, InvalidOptionError, LifecycleError, InvalidDataError, FileError, InvalidHostError, SshError,
-  NativeError, UnsupportedPlatformError,
+  NativeError, UnsupportedPlatformError, RemoteWriteError,
 } from './errors.js';
 
 // Collecting on this host, and across hosts over SSH.
@@ -37,6 +37,18 @@ export { stringifyJson } from './json/stringify.js';
 export { parseJson } from './json/parse.js';
 export { stringifySample } from './json/sample.js';
 export { readRecording } from './files/read-recording.js';
+
+// Prometheus: node_exporter's names for a sample, the exposition formats, /metrics, remote write.
+export { sampleFamilies, NODE_EXPORTER_DISK_EXCLUDE, NODE_EXPORTER_NET_EXCLUDE, NODE_EXPORTER_VMSTAT_FIELDS } from './prometheus/families.js';
+export { formatExposition, mergeFamilies, TEXT_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE } from './prometheus/exposition.js';
+export { startMetricsServer, metricsRoute, metricsText } from './prometheus/endpoint.js';
+export { toTimeSeries, encodeWriteRequest, decodeWriteRequest, REMOTE_WRITE_HEADERS } from './prometheus/remote-write.js';
+export { RemoteWriter } from './prometheus/remote-writer.js';
+export type { MetricFamily, FamilyType, FamilyOptions, Series as MetricSeries } from './prometheus/families.js';
+export type { ExpositionOptions } from './prometheus/exposition.js';
+export type { MetricsSource, MetricsServer } from './prometheus/endpoint.js';
+export type { TimeSeries as RemoteTimeSeries, RemoteSample, Label as RemoteLabel, WriteRequestBody, MetricMetadata, SeriesOptions } from './prometheus/remote-write.js';
+export type { RemoteWriterOptions, RemoteWriterStats } from './prometheus/remote-writer.js';
 
 // The /proc parsers (the native ones the sampler uses).
 export { parseDiskstats, parseVmstat, parseMeminfo, parseLoadavg, parseNetDev, parseStat } from './native/sampler.js';
