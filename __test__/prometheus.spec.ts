@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleFamilies } from '../lib/prometheus/families.js';
 import { formatExposition } from '../lib/prometheus/exposition.js';
 import { startMetricsServer } from '../lib/prometheus/endpoint.js';
-import { decodeWriteRequest, encodeWriteRequest, toTimeSeries } from '../lib/prometheus/remote-write.js';
+import { decodeWriteRequest, encodeWriteRequest, toTimeSeries, WriteRequestEncoder } from '../lib/prometheus/remote-write.js';
 import { RemoteWriter } from '../lib/prometheus/remote-writer.js';
 import { TimeSeriesCollector } from '../lib/index.js';
 import type { SampleDict } from '../lib/types/sample.js';
@@ -60,6 +60,19 @@ describe('exposition and remote-write encoding', () => {
     expect(om.endsWith('# EOF\n')).toBe(true);
 
     const ts = toTimeSeries([d], { labels: { instance: 'h1' } });
+    // The fast encoder (labels encoded once per series) writes the same request, over several
+    // samples, with watched processes and app counters, and again with its labels cached.
+    const c = new TimeSeriesCollector({ intervalSeconds: 0.05, watch: ['self'] });
+    await c.start();
+    c.count('requests', 3);
+    c.gauge('queue_depth', 2.5);
+    await new Promise((r) => setTimeout(r, 200));
+    const several = (await c.stop()).map((s) => s.toDict());
+    expect(several.some((s) => s.processes?.length && s.app)).toBe(true);
+    const fast = new WriteRequestEncoder({ labels: { env: 'test' } });
+    for (const batch of [several, several.slice(1, 3)]) {
+      expect(decodeWriteRequest(fast.encode(batch))).toEqual(decodeWriteRequest(encodeWriteRequest(toTimeSeries(batch, { labels: { env: 'test' } }))));
+    }
     const back = decodeWriteRequest(encodeWriteRequest(ts));
     expect(back.timeseries).toEqual(ts.timeseries);
     for (const t of back.timeseries) {

@@ -9,7 +9,7 @@
 import { RemoteWriteError } from '../errors.js';
 import { backoffDelay, type BackoffOptions } from '../remote/backoff.js';
 import type { SampleDict } from '../types/sample.js';
-import { encodeWriteRequest, REMOTE_WRITE_HEADERS, toTimeSeries, type SeriesOptions } from './remote-write.js';
+import { REMOTE_WRITE_HEADERS, WriteRequestEncoder, type SeriesOptions } from './remote-write.js';
 
 export interface RemoteWriterOptions extends SeriesOptions {
   url: string;
@@ -39,10 +39,12 @@ export class RemoteWriter {
   private closed = false;
   private wake: (() => void) | undefined;
   private failing = false;
+  private readonly encoder: WriteRequestEncoder;
   readonly stats: RemoteWriterStats = { sentSamples: 0, sentRequests: 0, sentBytes: 0, droppedSamples: 0, retries: 0, queued: 0 };
 
   constructor(private readonly o: RemoteWriterOptions) {
     new URL(o.url); // throws a TypeError naming the input when it is not a URL
+    this.encoder = new WriteRequestEncoder(o);
   }
 
   /** Queue samples; they are sent in the background. */
@@ -75,7 +77,7 @@ export class RemoteWriter {
     while (this.queue.length > 0) {
       const n = Math.min(this.queue.length, this.o.maxSamplesPerSend ?? 5);
       const batch = this.queue.slice(0, n);
-      const body = encodeWriteRequest(toTimeSeries(batch, this.o));
+      const body = this.encoder.encode(batch);
       try {
         await this.post(body);
         this.queue.splice(0, n);
