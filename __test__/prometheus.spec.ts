@@ -11,6 +11,7 @@ import { formatExposition } from '../lib/prometheus/exposition.js';
 import { startMetricsServer } from '../lib/prometheus/endpoint.js';
 import { decodeWriteRequest, encodeWriteRequest, toTimeSeries, WriteRequestEncoder } from '../lib/prometheus/remote-write.js';
 import { RemoteWriter } from '../lib/prometheus/remote-writer.js';
+import { PromQuery } from '../lib/prometheus/query.js';
 import { TimeSeriesCollector } from '../lib/index.js';
 import type { SampleDict } from '../lib/types/sample.js';
 import { missingTsdb, parseExposition, seriesKey, startNodeExporter, startPrometheus, startVictoria, type Service } from './support/tsdb.js';
@@ -187,7 +188,8 @@ describe.skipIf(missing !== undefined)('against the real Prometheus, VictoriaMet
     const t = Math.floor(mid.timestamp_ns! / 1e6) / 1000;
     const q = new URLSearchParams({ query: `node_disk_read_bytes_total{instance="${host}"}`, start: String(t), end: String(t), step: '1' });
     const range = await json<PromVector>(`${prom.url}/api/v1/query_range?${q.toString()}`);
-    const disks = mid.diskstats!.filter((d) => !/^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$/.test(d.device_name));
+    // A RemoteWriter sends every device (FULL_FIDELITY), partitions and loop devices too.
+    const disks = mid.diskstats!;
     expect(range.data.result).toHaveLength(disks.length);
     for (const r of range.data.result) {
       const disk = disks.find((d) => d.device_name === r.metric.device)!;
@@ -202,6 +204,43 @@ describe.skipIf(missing !== undefined)('against the real Prometheus, VictoriaMet
       if (fromVm.length < expected.length) await new Promise((r) => setTimeout(r, 200));
     }
     expect(fromVm).toEqual(expected);
+  });
+
+  it('whole samples come back from Prometheus and VictoriaMetrics as they were sent (to the ms)', async () => {
+    const c = new TimeSeriesCollector({ intervalSeconds: 0.2, watch: ['self'] });
+    await c.start();
+    c.count('requests', 7);
+    c.gauge('queue_depth', 1.5);
+    await new Promise((r) => setTimeout(r, 1000));
+    const sent = (await c.stop()).map((s) => s.toDict());
+    const host = `whole-${process.pid}`;
+    // What a database can give back: ms time, entries in name order, no command line, state or
+    // errors (samples.ts).
+    const natural = new Intl.Collator('en', { numeric: true });
+    const expected = sent.map((d) => {
+      const ms = Math.floor(d.timestamp_ns! / 1e6);
+      const { errors: _errors, ...rest } = d;
+      return {
+        ...rest, hostname: host, timestamp_ns: ms * 1e6,
+        diskstats: [...d.diskstats!].sort((a, b) => natural.compare(a.device_name, b.device_name)),
+        netdev: [...d.netdev!].sort((a, b) => natural.compare(a.interface_name, b.interface_name)),
+        ...(d.processes ? { processes: d.processes.map((p) => ({ ...p, cmdline: '', state: '', start_time_ns: expect.closeTo(p.start_time_ns, -4) as number })) } : {}),
+      };
+    });
+    const from = Math.floor(sent[0].timestamp_ns! / 1e6), to = Math.floor(sent[sent.length - 1].timestamp_ns! / 1e6);
+    for (const db of [prom, vm]) {
+      const w = new RemoteWriter({ url: `${db.url}/api/v1/write`, labels: { instance: host } });
+      w.write(...sent);
+      expect(await w.close(10_000)).toBe(0);
+      const q = new PromQuery({ url: db.url });
+      let back: SampleDict[] = [];
+      for (let i = 0; i < 50 && back.length < sent.length; i++) {
+        if (db === vm) await fetch(`${vm.url}/internal/force_flush`);
+        back = await q.samples(host, from, to);
+        if (back.length < sent.length) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(back, db.url).toEqual(expected);
+    }
   });
 
   it('a receiver stopped mid-run and restarted: the series has no hole and no double', async () => {

@@ -83,3 +83,14 @@ export class RemoteWriteError extends HostseriesError {
     this.status = status;
   }
 }
+
+/** A Prometheus-compatible query API answered with an error, or could not be reached (`status` 0). */
+export class PromQueryError extends HostseriesError {
+  readonly url: string;
+  readonly status: number;
+  constructor(url: string, status: number, message: string, options?: { cause?: unknown }) {
+    super('ERR_PROM_QUERY', `${url}: ${message}`, options);
+    this.url = url;
+    this.status = status;
+  }
+}

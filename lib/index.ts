@@ -10,7 +10,7 @@
 // Errors: every error thrown is a HostseriesError with a stable `code`.
 export {
   HostseriesError, InvalidOptionError, LifecycleError, InvalidDataError, FileError, InvalidHostError, SshError,
-  NativeError, UnsupportedPlatformError, RemoteWriteError,
+  NativeError, UnsupportedPlatformError, RemoteWriteError, PromQueryError,
 } from './errors.js';
 
 // Collecting on this host, and across hosts over SSH.
@@ -44,11 +44,16 @@ export { formatExposition, mergeFamilies, TEXT_CONTENT_TYPE, OPENMETRICS_CONTENT
 export { startMetricsServer, metricsRoute, metricsText } from './prometheus/endpoint.js';
 export { toTimeSeries, encodeWriteRequest, decodeWriteRequest, REMOTE_WRITE_HEADERS } from './prometheus/remote-write.js';
 export { RemoteWriter } from './prometheus/remote-writer.js';
+export { FULL_FIDELITY } from './prometheus/families.js';
+export { samplesFromSeries } from './prometheus/samples.js';
+export { PromQuery } from './prometheus/query.js';
 export type { MetricFamily, FamilyType, FamilyOptions, Series as MetricSeries } from './prometheus/families.js';
 export type { ExpositionOptions } from './prometheus/exposition.js';
 export type { MetricsSource, MetricsServer } from './prometheus/endpoint.js';
 export type { TimeSeries as RemoteTimeSeries, RemoteSample, Label as RemoteLabel, WriteRequestBody, MetricMetadata, SeriesOptions } from './prometheus/remote-write.js';
 export type { RemoteWriterOptions, RemoteWriterStats } from './prometheus/remote-writer.js';
+export type { StoredSeries } from './prometheus/samples.js';
+export type { PromQueryOptions } from './prometheus/query.js';
 
 // The /proc parsers (the native ones the sampler uses).
 export { parseDiskstats, parseVmstat, parseMeminfo, parseLoadavg, parseNetDev, parseStat } from './native/sampler.js';

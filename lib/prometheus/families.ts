@@ -5,7 +5,7 @@
  * recording rules written for node_exporter work unchanged. What node_exporter has no name for
  * (watched processes, application counters) is under `hostseries_`.
  */
-import type { CpuTimes, SampleDict } from '../types/sample.js';
+import { CPU_FIELDS, type CpuTimes, type SampleDict } from '../types/sample.js';
 
 export type FamilyType = 'counter' | 'gauge' | 'untyped';
 
@@ -32,7 +32,7 @@ export const NODE_EXPORTER_NET_EXCLUDE = /^lo$/;
 export const NODE_EXPORTER_VMSTAT_FIELDS = /^(oom_kill|pgpg|pswp|pg.*fault).*/;
 
 /** /proc/stat and /proc/<pid>/stat count in USER_HZ, 100 a second on every Linux node_exporter supports. */
-const USER_HZ = 100;
+export const USER_HZ = 100;
 
 export interface FamilyOptions {
   /** Devices left out, as node_exporter's default (a RegExp; null keeps every device). */
@@ -41,7 +41,17 @@ export interface FamilyOptions {
   netExclude?: RegExp | null;
   /** vmstat fields exposed (default: node_exporter's default set). */
   vmstatFields?: RegExp;
+  /** Also the aggregate `cpu` line of /proc/stat (`hostseries_cpu_all_seconds_total{mode}`). */
+  aggregateCpu?: boolean;
 }
+
+/**
+ * Everything a sample holds that a time-series database can keep (what a remote write sends by
+ * default, so that `serve --prometheus` can give whole samples back): every device and interface,
+ * every vmstat field, the aggregate CPU line. Left out: a process's command line and state, the
+ * sample's errors. node_exporter writes the same names for these with its flags set so.
+ */
+export const FULL_FIDELITY: FamilyOptions = { diskExclude: null, netExclude: null, vmstatFields: /^/, aggregateCpu: true };
 
 const num = (v: number | bigint | undefined): number => (v === undefined ? NaN : Number(v));
 
@@ -64,7 +74,7 @@ class Families {
 }
 
 // [our field, node_exporter's name, help, scale]
-const DISK: readonly (readonly [string, string, string, number])[] = [
+export const DISK: readonly (readonly [string, string, string, number])[] = [
   ['reads_completed', 'node_disk_reads_completed_total', 'The total number of reads completed successfully.', 1],
   ['reads_merged', 'node_disk_reads_merged_total', 'The total number of reads merged.', 1],
   ['sectors_read', 'node_disk_read_bytes_total', 'The total number of bytes read successfully.', 512],
@@ -85,7 +95,7 @@ const DISK: readonly (readonly [string, string, string, number])[] = [
 ];
 
 // [our field, node_exporter's statistic name]: node_network_<receive|transmit>_<stat>_total.
-const NET: readonly (readonly [string, string])[] = [
+export const NET: readonly (readonly [string, string])[] = [
   ['rx_bytes', 'receive_bytes'], ['rx_packets', 'receive_packets'], ['rx_errors', 'receive_errs'],
   ['rx_dropped', 'receive_drop'], ['rx_fifo', 'receive_fifo'], ['rx_frame', 'receive_frame'],
   ['rx_compressed', 'receive_compressed'], ['rx_multicast', 'receive_multicast'],
@@ -94,10 +104,10 @@ const NET: readonly (readonly [string, string])[] = [
   ['tx_carrier', 'transmit_carrier'], ['tx_compressed', 'transmit_compressed'],
 ];
 
-const CPU_MODES = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
+export const CPU_MODES = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
 
 /** `Active(anon)` → `Active_anon`, as node_exporter's meminfo collector renames. */
-function memName(key: string): string {
+export function memName(key: string): string {
   return key.replace(/\((.*)\)/, '_$1');
 }
 
@@ -106,7 +116,7 @@ function memName(key: string): string {
  * neither scales nor suffixes with `_bytes`. The sample keeps values without their units, so the
  * set is named here (the kernel's meminfo_proc_show and hugetlb_report_meminfo).
  */
-const MEMINFO_UNITLESS = /^HugePages_(Total|Free|Rsvd|Surp)$/;
+export const MEMINFO_UNITLESS = /^HugePages_(Total|Free|Rsvd|Surp)$/;
 
 function cpuSeries(f: Families, cpu: string, t: CpuTimes): void {
   for (const mode of CPU_MODES) {
@@ -132,6 +142,11 @@ export function sampleFamilies(d: SampleDict, o: FamilyOptions = {}): MetricFami
       const m = /^cpu(\d+)$/.exec(name);
       if (m) cpuSeries(f, m[1], t);
     }
+    if (o.aggregateCpu) {
+      for (const mode of CPU_FIELDS) {
+        f.add('hostseries_cpu_all_seconds_total', 'counter', "Seconds all CPUs together spent in each mode (/proc/stat's cpu line).", [['mode', mode]], num(stat.cpu[mode]) / USER_HZ);
+      }
+    }
     f.add('node_forks_total', 'counter', 'Total number of forks.', [], num(stat.processes));
     f.add('node_intr_total', 'counter', 'Total number of interrupts serviced.', [], num(stat.intr));
     f.add('node_procs_blocked', 'gauge', 'Number of processes blocked waiting for I/O to complete.', [], num(stat.procs_blocked));
@@ -149,6 +164,8 @@ export function sampleFamilies(d: SampleDict, o: FamilyOptions = {}): MetricFami
     f.add('node_load1', 'gauge', '1m load average.', [], d.loadavg.load_1min);
     f.add('node_load15', 'gauge', '15m load average.', [], d.loadavg.load_15min);
     f.add('node_load5', 'gauge', '5m load average.', [], d.loadavg.load_5min);
+    f.add('hostseries_loadavg_running_processes', 'gauge', 'Runnable scheduling entities (/proc/loadavg).', [], d.loadavg.running_processes);
+    f.add('hostseries_loadavg_total_processes', 'gauge', 'Scheduling entities that exist (/proc/loadavg).', [], d.loadavg.total_processes);
   }
   for (const [key, v] of Object.entries(d.meminfo ?? {})) {
     const name = MEMINFO_UNITLESS.test(key) ? `node_memory_${memName(key)}` : `node_memory_${memName(key)}_bytes`;
@@ -181,6 +198,8 @@ function processFamilies(f: Families, d: SampleDict): void {
       if (v !== undefined) f.add(`hostseries_process_${name}`, type, help, [...l, ...extra], num(v));
     };
     add('pid', 'gauge', 'The PID of the watched process.', p.pid);
+    add('ppid', 'gauge', "The PID of the watched process's parent.", p.ppid);
+    add('start_time_seconds', 'gauge', 'When the process started, in unixtime.', p.start_time_ns / 1e9);
     add('cpu_seconds_total', 'counter', 'CPU time of the process, by mode.', num(p.cpu_user_ticks) / USER_HZ, [['mode', 'user']]);
     add('cpu_seconds_total', 'counter', 'CPU time of the process, by mode.', num(p.cpu_system_ticks) / USER_HZ, [['mode', 'system']]);
     add('cpu_percent', 'gauge', 'CPU use over the last interval (100 = one CPU).', p.cpu_pct);

@@ -9,8 +9,10 @@
 import { RemoteWriteError } from '../errors.js';
 import { backoffDelay, type BackoffOptions } from '../remote/backoff.js';
 import type { SampleDict } from '../types/sample.js';
+import { FULL_FIDELITY } from './families.js';
 import { REMOTE_WRITE_HEADERS, WriteRequestEncoder, type SeriesOptions } from './remote-write.js';
 
+/** Where to send and how; the family options default to FULL_FIDELITY (node_exporter's defaults send less). */
 export interface RemoteWriterOptions extends SeriesOptions {
   url: string;
   /** `Authorization` header value (e.g. `Bearer T` or `Basic ...`), never logged. */
@@ -44,7 +46,8 @@ export class RemoteWriter {
 
   constructor(private readonly o: RemoteWriterOptions) {
     new URL(o.url); // throws a TypeError naming the input when it is not a URL
-    this.encoder = new WriteRequestEncoder(o);
+    // Whole samples by default, so that what the database keeps can be read back as samples.
+    this.encoder = new WriteRequestEncoder({ ...FULL_FIDELITY, ...o });
   }
 
   /** Queue samples; they are sent in the background. */

@@ -1,0 +1,104 @@
+/**
+ * A client of the Prometheus HTTP query API (Prometheus, VictoriaMetrics, Mimir, Thanos all
+ * answer it): instant queries, and the raw points of series over a window, read with range
+ * selectors in slices so no answer grows past what the server allows.
+ */
+import { PromQueryError } from '../errors.js';
+import type { SampleDict } from '../types/sample.js';
+import { samplesFromSeries, type StoredSeries } from './samples.js';
+
+export interface PromQueryOptions {
+  /** The API's base, e.g. `http://prometheus:9090` (`/api/v1/...` is added). */
+  url: string;
+  authorization?: string;
+  timeoutMs?: number;
+}
+
+interface ApiReply<T> {
+  status: 'success' | 'error';
+  data: T;
+  error?: string;
+  errorType?: string;
+}
+
+interface MatrixData {
+  resultType: 'matrix';
+  result: { metric: Record<string, string>; values: [number, string][] }[];
+}
+
+interface VectorData {
+  resultType: 'vector';
+  result: { metric: Record<string, string>; value: [number, string] }[];
+}
+
+/** The longest range selector one query reads (an hour at 1 s is 3,600 points a series). */
+const SLICE_MS = 3_600_000;
+
+/** Every name hostseries writes: node_exporter's and ours. */
+export const HOSTSERIES_NAMES = '__name__=~"node_.+|hostseries_.+"';
+
+const quote = (s: string): string => JSON.stringify(s);
+
+export class PromQuery {
+  private readonly base: string;
+  constructor(private readonly o: PromQueryOptions) {
+    this.base = new URL(o.url).toString().replace(/\/$/, '');
+  }
+
+  private async get<T>(path: string, params: Record<string, string>): Promise<T> {
+    const url = `${this.base}${path}?${new URLSearchParams(params).toString()}`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        headers: this.o.authorization ? { authorization: this.o.authorization } : {},
+        signal: AbortSignal.timeout(this.o.timeoutMs ?? 30_000),
+      });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause;
+      throw new PromQueryError(this.base, 0, `unreachable: ${cause?.code ?? (e as Error).message}`, { cause: e });
+    }
+    const text = await res.text();
+    let body: ApiReply<T>;
+    try {
+      body = JSON.parse(text) as ApiReply<T>;
+    } catch {
+      throw new PromQueryError(this.base, res.status, `${path}: HTTP ${res.status}, not a query API reply: ${text.slice(0, 200)}`);
+    }
+    if (!res.ok || body.status !== 'success') throw new PromQueryError(this.base, res.status, `${path}: ${body.errorType ?? 'error'}: ${body.error ?? `HTTP ${res.status}`}`);
+    return body.data;
+  }
+
+  /** An instant query's vector at `atMs` (default now). */
+  async vector(query: string, atMs?: number): Promise<{ labels: Record<string, string>; ms: number; value: number }[]> {
+    const data = await this.get<VectorData>('/api/v1/query', { query, ...(atMs !== undefined ? { time: String(atMs / 1000) } : {}) });
+    if (data.resultType !== 'vector') throw new PromQueryError(this.base, 200, `expected a vector for ${query}, got a ${data.resultType as string}`);
+    return data.result.map((r) => ({ labels: r.metric, ms: Math.round(r.value[0] * 1000), value: Number(r.value[1]) }));
+  }
+
+  /** The raw points of the series `selector` (a `{...}` matcher) in [fromMs, toMs]. */
+  async raw(selector: string, fromMs: number, toMs: number): Promise<StoredSeries[]> {
+    const bySeries = new Map<string, { name: string; labels: Record<string, string>; points: [number, number][] }>();
+    for (let end = toMs; end >= fromMs; end -= SLICE_MS) {
+      // A range selector `[Nms]` at time t covers (t - N, t]: slices that meet, none counted twice.
+      const span = Math.min(SLICE_MS, end - fromMs + 1);
+      const data = await this.get<MatrixData>('/api/v1/query', { query: `${selector}[${span}ms]`, time: String(end / 1000) });
+      for (const r of data.result) {
+        const { __name__: name, ...labels } = r.metric;
+        const key = JSON.stringify(r.metric);
+        let s = bySeries.get(key);
+        if (!s) bySeries.set(key, (s = { name, labels, points: [] }));
+        for (const [t, v] of r.values) s.points.push([Math.round(t * 1000), Number(v)]);
+      }
+    }
+    // Slices meet at their ends, where a point can come twice; a selector may reach a ms early.
+    for (const s of bySeries.values()) {
+      s.points = s.points.filter(([t]) => t >= fromMs && t <= toMs).sort((a, b) => a[0] - b[0]).filter((p, i, all) => i === 0 || p[0] !== all[i - 1][0]);
+    }
+    return [...bySeries.values()];
+  }
+
+  /** A host's samples in [fromMs, toMs], rebuilt from what hostseries wrote (samples.ts says what cannot come back). */
+  async samples(instance: string, fromMs: number, toMs: number): Promise<SampleDict[]> {
+    return samplesFromSeries(await this.raw(`{instance=${quote(instance)},${HOSTSERIES_NAMES}}`, fromMs, toMs), instance);
+  }
+}
