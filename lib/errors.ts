@@ -94,3 +94,25 @@ export class PromQueryError extends HostseriesError {
     this.status = status;
   }
 }
+
+/** A push to `hostseries serve` that failed: `status` is the HTTP status when there was a reply. */
+export class PushError extends HostseriesError {
+  readonly server: string;
+  readonly status: number | undefined;
+  constructor(server: string, message: string, status?: number, options?: { cause?: unknown }) {
+    super('ERR_PUSH', `${server}: ${message}`, options);
+    this.server = server;
+    this.status = status;
+  }
+}
+
+/** A push queue directory that another live process holds (its lock file names the pid). */
+export class QueueLockedError extends HostseriesError {
+  readonly path: string;
+  readonly pid: number;
+  constructor(path: string, pid: number) {
+    super('ERR_QUEUE_LOCKED', `${path}: the queue directory is in use by process ${pid} (another hostseries agent?); give each agent its own queue directory`);
+    this.path = path;
+    this.pid = pid;
+  }
+}

@@ -10,7 +10,7 @@
 // Errors: every error thrown is a HostseriesError with a stable `code`.
 export {
   HostseriesError, InvalidOptionError, LifecycleError, InvalidDataError, FileError, InvalidHostError, SshError,
-  NativeError, UnsupportedPlatformError, RemoteWriteError, PromQueryError,
+  NativeError, UnsupportedPlatformError, RemoteWriteError, PromQueryError, PushError, QueueLockedError,
 } from './errors.js';
 
 // Collecting on this host, and across hosts over SSH.
@@ -54,6 +54,8 @@ export type { TimeSeries as RemoteTimeSeries, RemoteSample, Label as RemoteLabel
 export type { RemoteWriterOptions, RemoteWriterStats } from './prometheus/remote-writer.js';
 export type { StoredSeries } from './prometheus/samples.js';
 export type { PromQueryOptions } from './prometheus/query.js';
+// Push mode: a sink that pushes to `hostseries serve`, queueing on disk through outages.
+export { PushSink } from './push/push-sink.js';
 
 // The /proc parsers (the native ones the sampler uses).
 export { parseDiskstats, parseVmstat, parseMeminfo, parseLoadavg, parseNetDev, parseStat } from './native/sampler.js';
@@ -78,6 +80,8 @@ export type {
   Rates, DiskRates, NetRates, CpuRates, MemLevels, VmRates, ProcRates, RateInput, IntervalOptions,
   // hosts and SSH
   HostEntry, ParseHostsOptions, SshOptions, StrictHostKeyChecking, HostKeyVerdict, ResolvedSshConfig, SshConfigOptions,
+  // push
+  PushSinkOptions, PushLogger, PushState, PushStateChange, PushDrop, PushReply, PushQueueStatus,
   // errors
   LifecycleCode, SshPhase,
 } from './types/index.js';

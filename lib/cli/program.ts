@@ -3,6 +3,7 @@
  * command's usage, exit status 2.
  */
 import { Command, CommanderError } from 'commander';
+import { agentCommand } from './agent/index.js';
 import { convertCommand } from './convert.js';
 import { hostsCommand } from './hosts.js';
 import { writeInfoToStdout } from './output.js';
@@ -28,6 +29,7 @@ Examples:
   $ hostseries sample
   $ hostseries hosts 'node[01-04]:8'
   $ HOSTSERIES_TOKEN=... hostseries serve --listen 0.0.0.0:9000
+  $ hostseries agent --server http://aggregator:9000 --token-file /etc/hostseries/token
 
 Run 'hostseries <command> --help' for a command's options and examples.`;
 
@@ -53,7 +55,7 @@ export function buildProgram(): Program {
     .version(packageVersion(), '-V, --version', 'print the version')
     .enablePositionalOptions()
     .addHelpText('after', EXAMPLES);
-  for (const c of [recordCommand(), sampleCommand(), summaryCommand(), convertCommand(), hostsCommand(), serveCommand()]) program.addCommand(c);
+  for (const c of [recordCommand(), sampleCommand(), summaryCommand(), convertCommand(), hostsCommand(), serveCommand(), agentCommand()]) program.addCommand(c);
   // Commander's own error output is replaced by ours (one line, then the usage).
   for (const c of [program, ...program.commands]) {
     c.configureOutput({ outputError: () => undefined, writeOut: writeInfoToStdout });

@@ -24,4 +24,5 @@ export type { Rates, DiskRates, NetRates, CpuRates, MemLevels, VmRates, ProcRate
 export type {
   HostEntry, ParseHostsOptions, SshOptions, StrictHostKeyChecking, HostKeyVerdict, ResolvedSshConfig, SshConfigOptions,
 } from './hosts.js';
+export type { PushSinkOptions, PushLogger, PushState, PushStateChange, PushDrop, PushReply, PushQueueStatus } from './push.js';
 export type { LifecycleCode, SshPhase } from './errors.js';
