@@ -8,6 +8,7 @@ import { convertCommand } from './convert.js';
 import { hostsCommand } from './hosts.js';
 import { writeInfoToStdout } from './output.js';
 import { recordCommand } from './record/index.js';
+import { reportCommand } from './report/index.js';
 import { sampleCommand } from './sample/index.js';
 import { serveCommand } from './serve/index.js';
 import { summaryCommand } from './summary/index.js';
@@ -25,6 +26,7 @@ Examples:
   $ hostseries record -- fio job.fio
   $ hostseries record -H 'node[01-16]' -o run.json -- mpirun ./bench
   $ hostseries summary run.json
+  $ hostseries report run.json -o run.html        # charts in one self-contained page
   $ hostseries convert run.partial.jsonl          # finalise a recording that was killed
   $ hostseries sample
   $ hostseries hosts 'node[01-04]:8'
@@ -55,7 +57,7 @@ export function buildProgram(): Program {
     .version(packageVersion(), '-V, --version', 'print the version')
     .enablePositionalOptions()
     .addHelpText('after', EXAMPLES);
-  for (const c of [recordCommand(), sampleCommand(), summaryCommand(), convertCommand(), hostsCommand(), serveCommand(), agentCommand()]) program.addCommand(c);
+  for (const c of [recordCommand(), sampleCommand(), summaryCommand(), convertCommand(), hostsCommand(), serveCommand(), agentCommand(), reportCommand()]) program.addCommand(c);
   // Commander's own error output is replaced by ours (one line, then the usage).
   for (const c of [program, ...program.commands]) {
     c.configureOutput({ outputError: () => undefined, writeOut: writeInfoToStdout });
