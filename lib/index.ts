@@ -70,6 +70,7 @@ export type {
   // samples and files
   Counter, Metric, DiskstatsEntry, NetdevEntry, Loadavg, CpuTimes, StatInfo, ProcessEntry, SampleDict, CollectionMethod,
   TimeSeriesDataDict, TimeSeriesSampleInit, TimeSeriesDataInit, RunInit,
+  Marker,
   RunMetadata, RunSummary, Sink, SinkEntry, JsonlSinkOptions, JsonlReadResult, ReadJsonlOptions, SkippedLine, WriteJsonlOptions,
   WriteJsonOptions, Recording, ReadRecordingOptions, FloatSchema, StringifyOptions,
   // collectors

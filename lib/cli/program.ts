@@ -11,6 +11,10 @@ import { recordCommand } from './record/index.js';
 import { reportCommand } from './report/index.js';
 import { sampleCommand } from './sample/index.js';
 import { serveCommand } from './serve/index.js';
+import { showCommand } from './show/index.js';
+import { exportCommand } from './export/index.js';
+import { compareCommand } from './compare/index.js';
+import { watchCommand } from './watch/index.js';
 import { summaryCommand } from './summary/index.js';
 import { packageVersion } from './version.js';
 
@@ -26,6 +30,10 @@ Examples:
   $ hostseries record -- fio job.fio
   $ hostseries record -H 'node[01-16]' -o run.json -- mpirun ./bench
   $ hostseries summary run.json
+  $ hostseries show run.json --disk               # per-interval rows, as sar -f / iostat -x
+  $ hostseries watch --disk                        # live, as iostat -x 1
+  $ hostseries export run.json -f csv --rates --wide -o rates.csv
+  $ hostseries compare before.json after.json
   $ hostseries report run.json -o run.html        # charts in one self-contained page
   $ hostseries convert run.partial.jsonl          # finalise a recording that was killed
   $ hostseries sample
@@ -57,7 +65,7 @@ export function buildProgram(): Program {
     .version(packageVersion(), '-V, --version', 'print the version')
     .enablePositionalOptions()
     .addHelpText('after', EXAMPLES);
-  for (const c of [recordCommand(), sampleCommand(), summaryCommand(), convertCommand(), hostsCommand(), serveCommand(), agentCommand(), reportCommand()]) program.addCommand(c);
+  for (const c of [recordCommand(), sampleCommand(), summaryCommand(), showCommand(), exportCommand(), compareCommand(), watchCommand(), reportCommand(), convertCommand(), hostsCommand(), serveCommand(), agentCommand()]) program.addCommand(c);
   // Commander's own error output is replaced by ours (one line, then the usage).
   for (const c of [program, ...program.commands]) {
     c.configureOutput({ outputError: () => undefined, writeOut: writeInfoToStdout });

@@ -8,6 +8,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { hostname as osHostname } from 'node:os';
+import { newMarker } from '../models/markers.js';
+import type { Marker } from '../types/markers.js';
 
 import { HostseriesError, LifecycleError } from '../errors.js';
 import { TimeSeriesData } from '../models/data.js';
@@ -66,6 +68,8 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
   private feedDropped = 0;
   /** The sink whose stream the native sampler writes (no JS per sample for it). */
   private stream: NativeStreamable | undefined;
+  /** Markers taken with mark(), in order. */
+  private readonly markers: Marker[] = [];
 
   private readonly onAbort = (): void => void this.stop().catch((e: unknown) => this.report(e));
   private readonly onSinkError = (e: HostseriesError): void => this.report(e);
@@ -152,6 +156,18 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
   /** Set the application gauge `name` (any finite number): samples carry its latest value in `app`. */
   gauge(name: string, value: number): void {
     this.native.gauge(name, value);
+  }
+
+  /**
+   * Mark this instant with `label` (the start of a phase, an epoch's end): the marker is kept in
+   * `toTimeSeriesData().markers` and in the sink's stream, and every view can cut to the window
+   * between two markers (`hostseries show --between start end`). Returns the marker.
+   */
+  mark(label: string): Marker {
+    const m = newMarker(label);
+    this.markers.push(m);
+    this.sink?.mark?.(m);
+    return m;
   }
 
   /** Ticks that came due while the machine was too busy to sample (never hidden). */
@@ -325,13 +341,15 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
 
   toTimeSeriesData(): TimeSeriesData {
     // mlpstorage's single-host shape (lib/models/data.ts): {hostname: samples}, even when empty.
-    return TimeSeriesData.forLocalHost({
+    const data = TimeSeriesData.forLocalHost({
       collectionIntervalSeconds: this.intervalSeconds,
       startTime: this.started ? isoSeconds(this.started.getTime()) : '',
       endTime: this.ended ? isoSeconds(this.ended.getTime()) : '',
       hostname: this.hostname,
       samples: this.history(),
     });
+    data.markers = [...this.markers];
+    return data;
   }
 
   /** The last `n` samples collected, kept or not. */

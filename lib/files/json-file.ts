@@ -49,7 +49,9 @@ export function* timeSeriesJsonChunks(data: TimeSeriesData, indent = 2): Generat
   yield head + ',' + nl(1) +
     '"collection_method": ' + pyQuote(data.collectionMethod) + ',' + nl(1) +
     '"hosts_requested": ' + stringifyJson(data.hostsRequested, { indent, level: 1 }) + ',' + nl(1) +
-    '"hosts_collected": ' + stringifyJson(data.hostsCollected, { indent, level: 1 }) + nl(0) + '}';
+    '"hosts_collected": ' + stringifyJson(data.hostsCollected, { indent, level: 1 }) +
+    // Our addition, only when there are markers (docs/FORMAT.md).
+    (data.markers.length > 0 ? ',' + nl(1) + '"markers": ' + stringifyJson(data.markers, { indent, level: 1 }) : '') + nl(0) + '}';
 }
 
 function describeArg(v: unknown): string {

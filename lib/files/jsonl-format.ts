@@ -17,6 +17,7 @@ import { stringifyJson } from '../json/stringify.js';
 import type { TimeSeriesSample } from '../models/sample.js';
 import type { CollectionMethod } from '../types/sample.js';
 import type { RunMetadata } from '../types/sink.js';
+import type { Marker } from '../types/markers.js';
 
 export const JSONL_FORMAT = 'hostseries-jsonl';
 export const JSONL_VERSION = 1;
@@ -35,6 +36,11 @@ export function headerLine(meta: RunMetadata): string {
 
 export function sampleLine(host: string, sample: TimeSeriesSample): string {
   return '{"record":"sample","host":' + pyQuote(host) + ',"sample":' + stringifySample(sample.toDict()) + '}\n';
+}
+
+/** A marker: its own line, `{"marker": {...}}` (the reader collects them into `markers`). */
+export function markerLine(marker: Marker): string {
+  return stringifyJson({ marker }) + '\n';
 }
 
 /** `collectionMethod`, when given, supersedes the header's (mlpstorage's rule needs the hosts collected). */

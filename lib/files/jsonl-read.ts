@@ -6,6 +6,8 @@ import {
   collectionMethod, count, field, isRecord, nonNegativeFloat, optional, record, string, stringList, timestampOrEmpty,
 } from '../models/validate.js';
 import type { CollectionMethod } from '../types/sample.js';
+import { markerFromDict } from '../models/markers.js';
+import type { Marker } from '../types/markers.js';
 import { fileError, openInput } from './io.js';
 import { checkTarget } from './atomic.js';
 import { checkOverwrite, inFile, writeTimeSeriesJson } from './json-file.js';
@@ -50,11 +52,14 @@ type Line =
   | { kind: 'header'; head: Header }
   | { kind: 'sample'; host: string; sample: TimeSeriesSample }
   | { kind: 'footer'; foot: Footer }
+  | { kind: 'marker'; marker: Marker }
   | { kind: 'other' };
 
 /** One parsed line, checked; no side effects (the caller may parse a line twice). */
 function parseRecord(v: unknown): Line {
   const d = record(v, '');
+  // A marker is its own line, `{"marker": {...}}` (docs/FORMAT.md, "Markers").
+  if (d.record === undefined && d.marker !== undefined) return { kind: 'marker', marker: markerFromDict(d.marker, 'marker') };
   switch (d.record) {
     case 'header':
       return { kind: 'header', head: header(d) };
@@ -76,6 +81,7 @@ class JsonlBuilder {
   samples = 0;
   lastTime = '';
   readonly skipped: SkippedLine[] = [];
+  readonly markers: Marker[] = [];
   /** An invalid line not yet known to be the last (a torn last line is no corruption). */
   private torn: SkippedLine | undefined;
 
@@ -127,6 +133,8 @@ class JsonlBuilder {
       if (r.sample.timestamp > this.lastTime) this.lastTime = r.sample.timestamp;
     } else if (r.kind === 'footer') {
       this.foot = r.foot;
+    } else if (r.kind === 'marker') {
+      this.markers.push(r.marker);
     }
     // Record types from a newer writer are ignored.
   }
@@ -149,6 +157,7 @@ class JsonlBuilder {
       numSamples: this.samples,
       samplesByHost: this.byHost,
       hostsCollected: this.foot?.hostsCollected ?? [...this.byHost].filter(([, s]) => s.length > 0).map(([h]) => h),
+      markers: [...this.markers].sort((a, b) => a.timestamp_ns - b.timestamp_ns),
     });
     return { data, skipped: this.skipped, skippedLines: this.skipped.length, complete: this.foot !== undefined, warnings };
   }

@@ -24,7 +24,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { FileError, LifecycleError, type HostseriesError } from '../errors.js';
 import type { TimeSeriesSample } from '../models/sample.js';
 import { fileError, GzipBatches, openTruncating, writeAll } from './io.js';
-import { footerLine, headerLine, sampleLine } from './jsonl-format.js';
+import { footerLine, headerLine, markerLine, sampleLine } from './jsonl-format.js';
+import type { Marker } from '../types/markers.js';
 import type { RunMetadata, RunSummary, Sink, SinkEntry } from '../types/sink.js';
 import type { JsonlSinkOptions } from '../types/files.js';
 import { nativeFailureError, type NativeStreamable, type NativeStreamLink, type NativeStreamTarget } from './native-stream.js';
@@ -68,6 +69,8 @@ export class JsonlSink extends EventEmitter implements Sink, NativeStreamable {
   private native: NativeStreamLink | undefined;
   /** The native writer has ended: its counts are in `written` and `received`. */
   private nativeDone = false;
+  /** Marker lines not yet written: with the next batch of samples, or (native writer) before the footer. */
+  private markerLines = '';
 
   constructor(path: string, options: JsonlSinkOptions = {}) {
     super();
@@ -146,6 +149,16 @@ export class JsonlSink extends EventEmitter implements Sink, NativeStreamable {
     this.kick();
   }
 
+  /**
+   * Keep `marker` in the stream, as its own line. Written with the next batch of samples this
+   * sink writes; while the native writer appends the samples (it owns the file's end), at the
+   * close, before the footer.
+   */
+  mark(marker: Marker): void {
+    if (this.state === 'closed') throw new LifecycleError('ERR_ALREADY_STOPPED', `${this.path}: mark after close`);
+    this.markerLines += markerLine(marker);
+  }
+
   /** @internal See native-stream.ts. Only an open, plain, healthy stream with nothing queued. */
   nativeTarget(): NativeStreamTarget | undefined {
     const idle = this.queue.length === 0 && this.inflight.length === 0 && !this.draining;
@@ -191,6 +204,10 @@ export class JsonlSink extends EventEmitter implements Sink, NativeStreamable {
     this.runSummary = summary;
     try {
       await this.flush();
+      if (this.markerLines !== '' && !this.failure) {
+        await this.writeRaw(this.markerLines);
+        this.markerLines = '';
+      }
       await this.writeRaw(footerLine(summary.endTime, summary.numSamples ?? this.received, summary.hostsCollected ?? [...this.hosts], summary.collectionMethod));
       if (this.gz) await writeAll(this.fh!, await this.gz.finish());
       await this.fh!.sync();
@@ -242,7 +259,8 @@ export class JsonlSink extends EventEmitter implements Sink, NativeStreamable {
       this.inflight = this.queue;
       this.queue = [];
       try {
-        let text = '';
+        let text = this.native ? '' : this.markerLines;
+        if (!this.native) this.markerLines = '';
         for (const q of this.inflight) text += q.line;
         await this.writeRaw(text);
         this.written += this.inflight.length;

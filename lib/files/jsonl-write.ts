@@ -1,12 +1,12 @@
 /**
  * A whole JSON Lines stream written at once (atomically, see atomic.ts): header, every sample,
- * footer. For a recording assembled in memory (for instance a stream completed from the samples
+ * the markers, footer. For a recording assembled in memory (for instance a stream completed from the samples
  * a failing disk did not take) that must be saved in the streamed form.
  */
 import type { TimeSeriesData } from '../models/data.js';
 import { writeFileAtomic } from './atomic.js';
 import { checkOverwrite, checkWriteArgs } from './json-file.js';
-import { footerLine, headerLine, sampleLine } from './jsonl-format.js';
+import { footerLine, headerLine, markerLine, sampleLine } from './jsonl-format.js';
 import type { WriteJsonlOptions } from '../types/files.js';
 
 /** The stream in pieces: the header, one line per sample (host by host), the footer. */
@@ -18,6 +18,7 @@ export function* timeSeriesJsonlChunks(data: TimeSeriesData): Generator<string> 
     hostsRequested: data.hostsRequested,
   });
   for (const [host, samples] of data.samplesByHost) for (const s of samples) yield sampleLine(host, s);
+  for (const m of data.markers) yield markerLine(m);
   yield footerLine(data.endTime, data.numSamples, data.hostsCollected, data.collectionMethod);
 }
 

@@ -6,6 +6,8 @@ import {
   array, collectionMethod, count, field, keyPath, nonNegativeFloat, record, stringList, timestampOrEmpty,
 } from './validate.js';
 import { setOwn } from '../json/own.js';
+import { markerList } from './markers.js';
+import type { Marker } from '../types/markers.js';
 
 export class TimeSeriesData {
   collectionIntervalSeconds: number;
@@ -17,6 +19,8 @@ export class TimeSeriesData {
   collectionMethod: CollectionMethod;
   hostsRequested: string[];
   hostsCollected: string[];
+  /** Labelled instants of the run, in time order (our addition; see docs/FORMAT.md). */
+  markers: Marker[];
 
   constructor(init: TimeSeriesDataInit) {
     const byHost = init.samplesByHost ?? new Map<string, TimeSeriesSample[]>();
@@ -28,6 +32,7 @@ export class TimeSeriesData {
     this.hostsRequested = init.hostsRequested ?? [];
     this.hostsCollected = init.hostsCollected ?? TimeSeriesData.hostsWithSamples(this.samplesByHost);
     this.collectionMethod = init.collectionMethod ?? TimeSeriesData.collectionMethodFor(this.hostsCollected);
+    this.markers = init.markers ?? [];
   }
 
   // mlpstorage's rules for the run metadata, in one place (its mlpstorage_py/benchmarks/base.py,
@@ -105,6 +110,7 @@ export class TimeSeriesData {
       collection_method: this.collectionMethod,
       hosts_requested: this.hostsRequested,
       hosts_collected: this.hostsCollected,
+      ...(this.markers.length > 0 ? { markers: this.markers } : {}),
     });
   }
 
@@ -127,11 +133,12 @@ export class TimeSeriesData {
       const hostPath = keyPath(byHostPath, host);
       samplesByHost.set(host, array(byHostIn[host], hostPath).map((s, i) => TimeSeriesSample.fromDict(s, `${hostPath}[${i}]`)));
     }
-    return new TimeSeriesData({ ...TimeSeriesData.metadataFromDict(d, path), samplesByHost });
+    const markers = d.markers === undefined ? [] : markerList(d.markers, keyPath(path, 'markers'));
+    return new TimeSeriesData({ ...TimeSeriesData.metadataFromDict(d, path), samplesByHost, markers });
   }
 
   /** The run metadata of a dict (everything but the samples), checked. */
-  static metadataFromDict(d: Record<string, unknown>, path = ''): Required<Omit<TimeSeriesDataInit, 'samplesByHost'>> {
+  static metadataFromDict(d: Record<string, unknown>, path = ''): Required<Omit<TimeSeriesDataInit, 'samplesByHost' | 'markers'>> {
     return {
       collectionIntervalSeconds: field(d, 'collection_interval_seconds', path, nonNegativeFloat),
       startTime: field(d, 'start_time', path, timestampOrEmpty),

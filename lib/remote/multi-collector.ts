@@ -17,6 +17,8 @@ import { notStarted, startRefusal } from '../collector/options.js';
 import { LiveStream } from '../collector/stream.js';
 import { formatHost, parseHosts } from '../hosts/parse.js';
 import { TimeSeriesData } from '../models/data.js';
+import { newMarker } from '../models/markers.js';
+import type { Marker } from '../types/markers.js';
 import { TimeSeriesSample } from '../models/sample.js';
 import { isoSeconds } from '../native/decode.js';
 import { METRICS, type CollectionMethod, type Metric } from '../types/sample.js';
@@ -369,18 +371,35 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
   }
 
   /** The run as mlpstorage writes it: every requested host is in samples_by_host, [] when it has no sample. */
+  /**
+   * Mark this instant with `label`, for the whole run or for one `host` (one of `hosts`): kept in
+   * `toTimeSeriesData().markers` and in the sink's stream (see TimeSeriesCollector.mark).
+   */
+  mark(label: string, host?: string): Marker {
+    if (host !== undefined && !this.hosts.includes(host)) throw new InvalidOptionError(`mark: host ${JSON.stringify(host)} is not one of this collector's hosts`);
+    const m = newMarker(label, host);
+    this.markers.push(m);
+    this.sink?.mark?.(m);
+    return m;
+  }
+
   toTimeSeriesData(): TimeSeriesData {
     const byHost = new Map<string, TimeSeriesSample[]>();
     for (const key of this.hosts) byHost.set(key, this.samplesOf(key));
     // hosts_collected and collection_method by mlpstorage's rules (TimeSeriesData.forHosts).
-    return TimeSeriesData.forHosts({
+    const data = TimeSeriesData.forHosts({
       collectionIntervalSeconds: this.intervalSeconds,
       startTime: this.started ? isoSeconds(this.started.getTime()) : '',
       endTime: this.ended ? isoSeconds(this.ended.getTime()) : '',
       hostsRequested: this.hosts,
       samplesByHost: byHost,
     });
+    data.markers = [...this.markers];
+    return data;
   }
+
+  /** Markers taken with mark(), in order. */
+  private readonly markers: Marker[] = [];
 
   /**
    * The stream's footer: mlpstorage's `hosts_collected` (every host with a sample, error samples

@@ -10,6 +10,7 @@ export type {
   TimeSeriesSampleInit, TimeSeriesDataInit, RunInit,
 } from './sample.js';
 export type { RunMetadata, RunSummary, Sink, SinkEntry } from './sink.js';
+export type { Marker } from './markers.js';
 export type {
   JsonlSinkOptions, ReadJsonlOptions, SkippedLine, JsonlReadResult, WriteJsonlOptions, WriteJsonOptions, Recording,
   ReadRecordingOptions, FloatSchema, StringifyOptions,

@@ -6,6 +6,7 @@
  * writer and reader keep such values exact.
  */
 import type { TimeSeriesSample } from '../models/sample.js';
+import type { Marker } from './markers.js';
 
 export type Counter = number | bigint;
 
@@ -193,6 +194,8 @@ export interface TimeSeriesDataDict {
   collection_method: CollectionMethod;
   hosts_requested: string[];
   hosts_collected: string[];
+  /** Our addition, present only when the run has markers. */
+  markers?: Marker[];
 }
 
 /** What a TimeSeriesSample is built from: the dict's fields, camelCase at the top level. */
@@ -214,6 +217,8 @@ export interface TimeSeriesDataInit {
   hostsRequested?: string[];
   /** Defaults to mlpstorage's rule: the hosts that have at least one sample (error samples count). */
   hostsCollected?: string[];
+  /** Labelled instants of the run, in time order (our addition; written only when there are some). */
+  markers?: Marker[];
 }
 
 /** What a collector knows at the end of a run, for the factories below. */

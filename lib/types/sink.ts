@@ -14,6 +14,7 @@
  * as an 'error' event when someone listens, and it rejects the next `flush()`/`close()`. Every
  * sample not known to be on disk stays in `unwritten`, for the caller to keep or write elsewhere.
  */
+import type { Marker } from './markers.js';
 import type { HostseriesError } from '../errors.js';
 import type { TimeSeriesSample } from '../models/sample.js';
 import type { CollectionMethod } from './sample.js';
@@ -53,4 +54,6 @@ export interface Sink {
   close(summary: RunSummary): Promise<void>;
   /** Samples received but not (yet) known to be on disk, in arrival order. */
   readonly unwritten: readonly SinkEntry[];
+  /** Keep a marker in the stream (optional: a sink without it keeps none). */
+  mark?(marker: Marker): void;
 }

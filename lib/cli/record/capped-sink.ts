@@ -7,6 +7,7 @@
  */
 import type { HostseriesError } from '../../errors.js';
 import type { TimeSeriesSample } from '../../models/sample.js';
+import type { Marker } from '../../types/markers.js';
 import type { JsonlSink } from '../../files/jsonl-sink.js';
 import type { NativeStreamable, NativeStreamLink, NativeStreamTarget } from '../../files/native-stream.js';
 import type { RunMetadata, RunSummary, Sink, SinkEntry } from '../../types/sink.js';
@@ -49,6 +50,10 @@ export class CappedSink implements Sink, NativeStreamable {
     if (host === undefined || this.total <= this.nativeCounted) return;
     this.nativeCounted = this.total;
     this.onCount(host, Date.now());
+  }
+
+  mark(marker: Marker): void {
+    this.inner.mark(marker);
   }
 
   nativeEnded(): void {

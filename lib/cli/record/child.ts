@@ -40,11 +40,14 @@ export interface RunOptions {
    * anything it starts) writes to either is handed to this function.
    */
   counterLines?: (line: string) => void;
+  /** Give the command a descriptor for markers (`HOSTSERIES_MARK_FD`): each line written to it is handed to this function. */
+  markLines?: (line: string) => void;
   /** Where to say that the command is not tied to our life (its guard did not start). */
   debug?: (message: string) => void;
 }
 
 export const COUNTER_FD_ENV = 'HOSTSERIES_COUNTER_FD';
+export const MARK_FD_ENV = 'HOSTSERIES_MARK_FD';
 const COUNTER_FD = 3;
 
 export function runCommand(argv: readonly string[], o: RunOptions = {}): RunningCommand {
@@ -61,10 +64,18 @@ export function runCommand(argv: readonly string[], o: RunOptions = {}): Running
       o.debug?.(`no ${COUNTER_FIFO_ENV} (${e instanceof Error ? e.message : String(e)}); ${COUNTER_FD_ENV} still works`);
     }
   }
+  let markFd: number | undefined;
+  if (o.markLines) {
+    markFd = stdio.length;
+    stdio.push('pipe');
+    env = { ...(env ?? process.env), [MARK_FD_ENV]: String(markFd) };
+  }
   // findExecutable has checked the command.
   const child = spawn(argv[0], argv.slice(1), { stdio, env });
   const counters = child.stdio[COUNTER_FD];
   if (o.counterLines && counters instanceof Socket) readLines(counters, o.counterLines);
+  const marks = markFd === undefined ? undefined : child.stdio[markFd];
+  if (o.markLines && marks instanceof Socket) readLines(marks, o.markLines);
   // Killed or crashed, we leave no orphans: the guard sends the command's tree SIGTERM.
   const guard = child.pid === undefined ? undefined : guardTree(child.pid, (e) => o.debug?.(`the guard of the command did not start (${e.message}): if hostseries is killed, the command runs on`));
   let running = true;
@@ -79,8 +90,8 @@ export function runCommand(argv: readonly string[], o: RunOptions = {}): Running
       running = false;
       guard?.stop();
       const result = signal ? { status: 128 + (constants.signals[signal] ?? 0), signal } : { status: code ?? 0 };
-      if (!o.counterLines) return resolve(result);
-      // Counter lines written just before the exit may be read in this same turn of the event
+      if (!o.counterLines && !o.markLines) return resolve(result);
+      // Counter (and mark) lines written just before the exit may be read in this same turn of the event
       // loop, after this callback: the run's last sample waits for them.
       setImmediate(() => {
         fifo?.close();

@@ -12,8 +12,10 @@ import { isLocalhost } from '../../hosts/localhost.js';
 import { InvalidOptionError, type HostseriesError } from '../../errors.js';
 import { JsonlSink } from '../../files/jsonl-sink.js';
 import { CappedSink } from './capped-sink.js';
-import { COUNTER_FD_ENV, findExecutable, fromTerminal, inTerminalForeground, runCommand, trapSignals, type RunningCommand } from './child.js';
+import { COUNTER_FD_ENV, MARK_FD_ENV, findExecutable, fromTerminal, inTerminalForeground, runCommand, trapSignals, type RunningCommand } from './child.js';
 import { parseCounterLine } from './counter-lines.js';
+import { parseMarkLine } from './mark-lines.js';
+import { newMarker } from '../../models/markers.js';
 import { wholeDisks } from '../view/devices.js';
 import { EXIT_CANNOT_RUN, EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, UsageError, errorMessage } from '../exit.js';
 import { clock, duration, num, plural } from '../view/format.js';
@@ -198,9 +200,14 @@ class Recording {
     if (this.argv.length > 0) {
       reporter.debug(`running: ${this.argv.join(' ')}`);
       // With -o - stdout carries the recording: the command's output goes to stderr.
-      this.cmd = runCommand(this.argv, { stdoutToStderr: plan.tempDir !== undefined, debug: (m) => reporter.debug(m), counterLines: this.counterLines() });
+      this.cmd = runCommand(this.argv, { stdoutToStderr: plan.tempDir !== undefined, debug: (m) => reporter.debug(m), counterLines: this.counterLines(), markLines: this.markLines() });
+      // The command's start and end are markers (`show --between start end`).
+      if (this.cmd.pid !== undefined) this.sink.mark(newMarker('start'));
       if (o.watchCommand && this.cmd.pid !== undefined) this.recorder.watchCommand(this.cmd.child);
-      void this.cmd.exited.then(() => this.stopper.stop('command'));
+      void this.cmd.exited.then((r) => {
+        if (!r.error) this.sink.mark(newMarker('end'));
+        this.stopper.stop('command');
+      });
     }
     // At the duration exactly, counted from the first sample: stop()'s final sample is the end
     // (or, when the sample due then has just been taken, that one is).
@@ -241,6 +248,19 @@ class Recording {
         else if (c?.kind === 'bad') tell(c.problem);
       } catch (e) {
         tell(e instanceof Error ? e.message : String(e));
+      }
+    };
+  }
+
+  /** What the command writes to HOSTSERIES_MARK_FD becomes markers; a bad line is said once per problem. */
+  private markLines(): (line: string) => void {
+    const told = new Set<string>();
+    return (line) => {
+      const m = parseMarkLine(line);
+      if (m?.kind === 'mark') this.sink.mark(newMarker(m.label));
+      else if (m?.kind === 'bad' && told.size < 10 && !told.has(m.problem)) {
+        told.add(m.problem);
+        this.reporter.warn(`${MARK_FD_ENV}: ${m.problem}; line skipped${told.size === 10 ? ' (no more such warnings)' : ''}`);
       }
     };
   }

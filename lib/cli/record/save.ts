@@ -11,6 +11,7 @@ import type { TimeSeriesSample } from '../../models/sample.js';
 import { timeSeriesJsonChunks, writeTimeSeriesJson } from '../../files/json-file.js';
 import { readTimeSeriesJsonl } from '../../files/jsonl-read.js';
 import type { JsonlSink } from '../../files/jsonl-sink.js';
+import type { Marker } from '../../types/markers.js';
 import { timeSeriesJsonlChunks, writeTimeSeriesJsonl } from '../../files/jsonl-write.js';
 import { errorMessage } from '../exit.js';
 import { checkNewFile } from '../output-file.js';
@@ -50,8 +51,10 @@ async function assemble(plan: OutputPlan, sink: JsonlSink, reporter: Reporter): 
   let endTime = sink.summary?.endTime ?? '';
   let streamRead = true;
   let seen: Set<string> | undefined;
+  let markers: Marker[] = [];
   try {
     const r = await readTimeSeriesJsonl(plan.stream);
+    markers = r.data.markers;
     for (const [host, samples] of r.data.samplesByHost) for (const s of samples) add(host, s);
     if (!endTime) endTime = r.data.endTime;
     // The sink cuts a failed batch off the file; if it could not, the lines it left are also in memory.
@@ -77,6 +80,7 @@ async function assemble(plan: OutputPlan, sink: JsonlSink, reporter: Reporter): 
     collectionMethod: meta.collectionMethod,
     hostsRequested: [...meta.hostsRequested],
     hostsCollected: sink.summary?.hostsCollected ? [...sink.summary.hostsCollected] : undefined,
+    markers,
   });
   return { data, fromMemory, streamRead };
 }

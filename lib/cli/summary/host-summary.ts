@@ -7,6 +7,7 @@ import { HEADLINE_METRICS, headline, ioCount, type HeadlineKey } from '../view/h
 import type { Aggregate } from '../../types/collector.js';
 import { setOwn } from '../../json/own.js';
 import { summarizeApp, summarizeProcesses, type AppSummary, type ProcessSummary } from './process-summary.js';
+import { DetailCollector, type Details } from './detail-summary.js';
 
 export interface HostSummary {
   host: string;
@@ -34,6 +35,8 @@ export interface HostSummary {
   /** Application counters and gauges. */
   app: AppSummary[];
   metrics: Record<HeadlineKey, Aggregate>;
+  /** Per disk latency, queue and %util; iowait, steal and the hot core; the busiest intervals. */
+  details: Details;
 }
 
 /** Sample time in ns, for ordering: the precise stamp, else the whole-second timestamp. */
@@ -119,9 +122,11 @@ export function summarizeHost(host: string, inFileOrder: readonly TimeSeriesSamp
   const expected = nominalInterval > 0 ? nominalInterval : (interval ?? 0);
   let gaps = 0;
   let longestGapSeconds = 0;
+  const detail = new DetailCollector([...disks, ...otherDevices], disks);
   for (let i = 0; i < data.length; i++) {
     // Rates pair each sample with the previous one that has data: a hole widens the interval, the average stays right.
     const r = computeRates(i > 0 ? data[i - 1] : data[i], data[i], i > 0 ? nominal(ticks[i] - ticks[i - 1]) : {});
+    if (i > 0) detail.add(r, timeNs(data[i]));
     const h = headline(r, disks);
     for (const m of HEADLINE_METRICS) {
       const v = h[m.key];
@@ -135,7 +140,7 @@ export function summarizeHost(host: string, inFileOrder: readonly TimeSeriesSamp
   const metrics = Object.fromEntries(HEADLINE_METRICS.map((m) => [m.key, summarize(values[m.key], spanSeconds)])) as Record<HeadlineKey, Aggregate>;
   return {
     host, samples: samples.length, spanSeconds, intervalSeconds: interval, gaps, longestGapSeconds, errorSamples, errors,
-    disks, otherDevices, outOfOrder, warnings, metrics,
+    disks, otherDevices, outOfOrder, warnings, metrics, details: detail.result(spanSeconds),
     processes: summarizeProcesses(data, spanSeconds), app: summarizeApp(data, spanSeconds),
   };
 }
