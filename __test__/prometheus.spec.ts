@@ -14,6 +14,10 @@ import { RemoteWriter } from '../lib/prometheus/remote-writer.js';
 import { PromQuery } from '../lib/prometheus/query.js';
 import { TimeSeriesCollector } from '../lib/index.js';
 import type { SampleDict } from '../lib/types/sample.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../scripts/free-port.mjs';
+import { cliWorkdir, ENV, start } from './support/cli.js';
 import { missingTsdb, parseExposition, seriesKey, startNodeExporter, startPrometheus, startVictoria, type Service } from './support/tsdb.js';
 
 const missing = missingTsdb();
@@ -21,6 +25,9 @@ if (missing) {
   if (process.env.CI) throw new Error(`Prometheus tests need ${missing}`);
   console.warn(`\n!!! SKIPPING the Prometheus tests: ${missing} (they FAIL in CI)\n`);
 }
+
+let dir = '';
+cliWorkdir('hostseries-prom-', (d) => (dir = d));
 
 const VOLATILE = new Set(['node_procs_running', 'node_procs_blocked', 'node_disk_io_now']);
 
@@ -242,6 +249,43 @@ describe.skipIf(missing !== undefined)('against the real Prometheus, VictoriaMet
       expect(back, db.url).toEqual(expected);
     }
   });
+
+  it('hostseries agent --remote-write --metrics-listen: a TSDB down mid-run and back has every sample once, queued on disk meanwhile; /metrics answers', async () => {
+    const host = `agent-rw-${process.pid}`;
+    const port = await freePort(['127.0.0.1']);
+    const a = start(['agent', '--remote-write', `${prom.url}/api/v1/write`, '--hostname', host, '-i', '0.25', '--push-interval', '0.5',
+      '--queue-dir', join(dir, 'queue'), '--tee', join(dir, 'tee.jsonl'), '--metrics-listen', `127.0.0.1:${port}`, '--tag', 'rack=r1'], { cwd: dir, env: ENV });
+    try {
+      const until = async (what: string, f: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => {
+        for (const deadline = Date.now() + ms; !(await f());) {
+          if (Date.now() > deadline || a.child.exitCode !== null) throw new Error(`timed out waiting for ${what}: ${a.stderr()}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      };
+      await until('/metrics', async () => (await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined))?.ok === true);
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(text).toMatch(/^node_context_switches_total \d+ \d+$/m);
+      const count = async () => (await promRaw(prom, `node_context_switches_total{instance="${host}"}`, Date.now() / 1000)).length;
+      await until('samples in Prometheus', async () => (await count()) >= 3);
+      await prom.stop();
+      await new Promise((r) => setTimeout(r, 4000));
+      await prom.restart();
+      const teed = (): SampleDict[] => readFileSync(join(dir, 'tee.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"timestamp_ns"'))
+        .map((l) => JSON.parse(l) as { sample?: SampleDict } & SampleDict).map((x) => x.sample ?? x);
+      // The backlog goes once a retry (backoff with jitter, up to a minute) finds the TSDB back.
+      await until('the backlog delivered', async () => (await count()) >= teed().length - 4, 70_000);
+      a.child.kill('SIGTERM');
+      const r = await a.done;
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/remote write: /);
+      const sent = teed();
+      await until('every sample in Prometheus', async () => (await count()) >= sent.length, 10_000);
+      const got = await promRaw(prom, `node_context_switches_total{instance="${host}",rack="r1"}`, Date.now() / 1000);
+      expect(got).toEqual(sent.map((d) => [Math.floor(d.timestamp_ns! / 1e6), Number(d.stat!.ctxt)]));
+    } finally {
+      if (a.child.exitCode === null) a.child.kill('SIGKILL');
+    }
+  }, 120_000);
 
   it('a receiver stopped mid-run and restarted: the series has no hole and no double', async () => {
     const host = `outage-${process.pid}`;

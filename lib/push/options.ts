@@ -7,7 +7,11 @@ export interface PushConfig {
   endpoint: URL;
   /** The server as given, for messages (no credentials). */
   server: string;
+  /** Empty: none (remote write without authentication). */
   token: string;
+  protocol: 'hostseries' | 'remote-write';
+  /** The tags as given (remote write sends them as labels). */
+  tags: Record<string, string>;
   queueDir: string | undefined;
   pushIntervalMs: number;
   tagsHeader: string | undefined;
@@ -51,6 +55,19 @@ export function serverUrl(value: unknown, name = 'server'): { server: string; en
   return { server, endpoint: new URL(`${server}/api/v1/samples`) };
 }
 
+/** A remote-write receiver's URL, used as it is (`http://prometheus:9090/api/v1/write`). */
+export function receiverUrl(value: unknown, name = 'server'): { server: string; endpoint: URL } {
+  let url: URL | undefined;
+  try {
+    if (typeof value === 'string') url = new URL(value);
+  } catch { /* below */ }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw new InvalidOptionError(`${name}: expected the receiver's http:// or https:// write URL such as http://prometheus:9090/api/v1/write, got ${describe(value)}`);
+  }
+  if (url.username || url.password) throw new InvalidOptionError(`${name}: give the token separately, not in the URL`);
+  return { server: `${url.protocol}//${url.host}${url.pathname}`, endpoint: url };
+}
+
 /** A token as a header carries it: non-empty, no white space or control characters. */
 export function checkToken(value: unknown, where = 'token'): string {
   if (typeof value !== 'string' || value === '') throw new InvalidOptionError(`${where}: a token is required (a non-empty string)`);
@@ -83,7 +100,9 @@ export const defaultPushLogger: PushLogger = { warn: (m) => process.emitWarning(
 
 export function pushConfig(o: PushSinkOptions, version: string): PushConfig {
   if (typeof o !== 'object' || o === null) throw new InvalidOptionError('PushSink options must be an object ({ server, token })');
-  const { server, endpoint } = serverUrl(o.server);
+  const protocol = o.protocol ?? 'hostseries';
+  if (protocol !== 'hostseries' && protocol !== 'remote-write') throw new InvalidOptionError(`protocol must be 'hostseries' or 'remote-write', got ${describe(protocol)}`);
+  const { server, endpoint } = protocol === 'remote-write' ? receiverUrl(o.server) : serverUrl(o.server);
   if (o.queueDir !== undefined && (typeof o.queueDir !== 'string' || o.queueDir === '')) throw new InvalidOptionError(`queueDir must be a directory name, got ${describe(o.queueDir)}`);
   if (o.ca !== undefined && typeof o.ca !== 'string' && !Buffer.isBuffer(o.ca)) throw new InvalidOptionError('ca must be PEM text (a string or a Buffer)');
   const retryInitialMs = num('retryInitialSeconds', o.retryInitialSeconds, 1, 0.01, 3600) * 1000;
@@ -91,7 +110,9 @@ export function pushConfig(o: PushSinkOptions, version: string): PushConfig {
   if (typeof logger.warn !== 'function') throw new InvalidOptionError('logger must have a warn(message) method');
   return {
     endpoint, server,
-    token: checkToken(o.token),
+    token: protocol === 'remote-write' && o.token === undefined ? '' : checkToken(o.token),
+    protocol,
+    tags: { ...o.tags },
     queueDir: o.queueDir,
     pushIntervalMs: num('pushIntervalSeconds', o.pushIntervalSeconds, 10, 0.01, 86_400) * 1000,
     tagsHeader: tagsHeader(o.tags),

@@ -7,10 +7,23 @@ export interface PushLogger extends Logger {
 }
 
 export interface PushSinkOptions {
-  /** The server's base URL, `http://host:9000` or `https://…` (the push goes to `/api/v1/samples`). */
+  /**
+   * The server's base URL, `http://host:9000` or `https://…` (the push goes to `/api/v1/samples`);
+   * with `protocol: 'remote-write'` the receiver's write URL as it is, e.g.
+   * `http://prometheus:9090/api/v1/write`.
+   */
   server: string;
-  /** The write token (at least 16 characters on the server's side; no white space). */
-  token: string;
+  /**
+   * The write token (at least 16 characters on the server's side; no white space). With
+   * `protocol: 'remote-write'` optional: sent as a Bearer token when given.
+   */
+  token?: string;
+  /**
+   * What the pushes speak: `hostseries` (default: JSON Lines to `hostseries serve`) or
+   * `remote-write` (Prometheus remote-write 1.0, node_exporter's names, whole samples: see
+   * docs/prometheus.md; `tags` become labels). The queue, retries and drops are the same.
+   */
+  protocol?: 'hostseries' | 'remote-write';
   /**
    * A directory for the disk queue: every sample is appended there before anything else, and
    * deleted only once the server has acknowledged it, so an outage or a restart loses nothing.

@@ -15,6 +15,9 @@
  *     ca: /etc/hostseries/server.pem
  *     watch: [name:postgres]
  *     metrics: [diskstats, meminfo]
+ *     remote-write: http://victoria:8428/api/v1/write   # also (or only) to a Prometheus-compatible TSDB
+ *     remote-write-token-file: /etc/hostseries/rw-token
+ *     metrics-listen: 127.0.0.1:9101                   # /metrics for a scraper, node_exporter's names
  *
  * Keys may be written with `-` or `_`; an unknown key is an error (a typo must not be ignored).
  */
@@ -25,7 +28,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { InvalidOptionError } from '../../errors.js';
 import { MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS } from '../../collector/options.js';
-import { checkTag, checkToken, serverUrl } from '../../push/options.js';
+import { checkTag, checkToken, receiverUrl, serverUrl } from '../../push/options.js';
+import { parseListen, type Listen } from '../serve/listen.js';
 import type { Metric } from '../../types/sample.js';
 import { metricList, seconds } from '../parse-args.js';
 
@@ -47,13 +51,21 @@ export interface AgentFlags {
   watch?: string[];
   metrics?: Metric[];
   tee?: string;
+  remoteWrite?: string;
+  remoteWriteTokenFile?: string;
+  metricsListen?: Listen;
 }
 
 export interface AgentSettings {
-  server: string;
-  token: string;
+  /** The hostseries serve to push to, and its token; absent when only remote-writing. */
+  server?: string;
+  token?: string;
   /** Where the token came from, for messages (never the token). */
-  tokenSource: string;
+  tokenSource?: string;
+  /** A Prometheus remote-write receiver's URL, and its Bearer token if any. */
+  remoteWrite?: { url: string; token?: string };
+  /** Serve /metrics (node_exporter's names) here. */
+  metricsListen?: Listen;
   interval: number;
   pushInterval: number;
   tags: Record<string, string>;
@@ -102,7 +114,7 @@ export function tagArg(value: string, previous: string[] | undefined): string[] 
 
 const KEYS = [
   'server', 'token', 'token-file', 'interval', 'push-interval', 'tags', 'hostname', 'queue-dir', 'queue-max-bytes', 'queue-max-age',
-  'ca', 'insecure', 'watch', 'metrics', 'tee',
+  'ca', 'insecure', 'watch', 'metrics', 'tee', 'remote-write', 'remote-write-token-file', 'metrics-listen',
 ] as const;
 type Key = (typeof KEYS)[number];
 type FileValues = Partial<Record<Key, unknown>>;
@@ -196,14 +208,29 @@ export function agentSettings(flags: AgentFlags, env: NodeJS.ProcessEnv = proces
   })));
   const warnings: string[] = [];
 
-  const serverIn = flags.server ?? (f.server !== undefined ? fromFile(file!, 'server', f.server, String) : undefined);
-  if (serverIn === undefined) throw new InvalidOptionError('give the server: --server URL (or server: in the --config file)');
-  const where = flags.server !== undefined ? '--server' : `--config ${file}: server`;
-  const { server } = serverUrl(serverIn, where);
+  const remoteIn = flags.remoteWrite ?? (f['remote-write'] !== undefined ? fromFile(file!, 'remote-write', f['remote-write'], String) : undefined);
+  let remoteWrite: AgentSettings['remoteWrite'];
+  if (remoteIn !== undefined) {
+    const { endpoint } = receiverUrl(remoteIn, flags.remoteWrite !== undefined ? '--remote-write' : `--config ${file}: remote-write`);
+    const tf = flags.remoteWriteTokenFile ?? path('remote-write-token-file');
+    const rwToken = tf !== undefined ? readToken(tf, flags.remoteWriteTokenFile !== undefined ? '--remote-write-token-file' : `--config ${file}: remote-write-token-file`)
+      : env.HOSTSERIES_REMOTE_WRITE_TOKEN ? checkToken(env.HOSTSERIES_REMOTE_WRITE_TOKEN.trim(), 'HOSTSERIES_REMOTE_WRITE_TOKEN') : undefined;
+    remoteWrite = { url: endpoint.toString(), ...(rwToken !== undefined ? { token: rwToken } : {}) };
+  }
+  const metricsListen = flags.metricsListen ?? (f['metrics-listen'] !== undefined ? fromFile(file!, 'metrics-listen', f['metrics-listen'], parseListen) : undefined);
 
-  let token: string;
-  let tokenSource: string;
-  if (flags.token !== undefined) {
+  const serverIn = flags.server ?? (f.server !== undefined ? fromFile(file!, 'server', f.server, String) : undefined);
+  if (serverIn === undefined && remoteWrite === undefined) {
+    throw new InvalidOptionError('give the server: --server URL (or server: in the --config file), or a --remote-write URL');
+  }
+  const where = flags.server !== undefined ? '--server' : `--config ${file}: server`;
+  const server = serverIn !== undefined ? serverUrl(serverIn, where).server : undefined;
+
+  let token: string | undefined;
+  let tokenSource: string | undefined;
+  if (server === undefined) {
+    // Only remote-writing: no serve token is needed.
+  } else if (flags.token !== undefined) {
     token = checkToken(flags.token, '--token');
     tokenSource = '--token';
     warnings.push('--token shows in ps and in the shell history; prefer --token-file or HOSTSERIES_TOKEN');
@@ -257,13 +284,19 @@ export function agentSettings(flags: AgentFlags, env: NodeJS.ProcessEnv = proces
     insecure = f.insecure;
   }
   if (insecure) warnings.push("--insecure: the server's certificate is not checked (anyone in the path can read the token); prefer --ca FILE");
-  if ((ca || insecure) && server.startsWith('http:')) warnings.push(`--ca/--insecure only apply to https, and ${server} is http`);
-  if (server.startsWith('http:') && !/^http:\/\/(127\.|localhost[:/]|\[::1\])/.test(server + '/')) {
-    warnings.push(`${server} is plain http: the token and the samples cross the network unencrypted`);
+  for (const url of [server, remoteWrite?.url]) {
+    if (url === undefined) continue;
+    if ((ca || insecure) && url.startsWith('http:')) warnings.push(`--ca/--insecure only apply to https, and ${url} is http`);
+    if (url.startsWith('http:') && !/^http:\/\/(127\.|localhost[:/]|\[::1\])/.test(url + '/')) {
+      warnings.push(`${url} is plain http: the token and the samples cross the network unencrypted`);
+    }
   }
   const watch = flags.watch ?? (f.watch !== undefined ? listFromFile(file!, 'watch', f.watch) : []);
   let metrics = flags.metrics;
   if (metrics === undefined && f.metrics !== undefined) metrics = fromFile(file!, 'metrics', listFromFile(file!, 'metrics', f.metrics).join(','), (s) => metricList(s, undefined));
   const tee = flags.tee ?? path('tee');
-  return { server, token, tokenSource, interval, pushInterval, tags, hostname, queueDir, queueMaxBytes, queueMaxAge, ca, insecure, watch, metrics, tee, warnings };
+  return {
+    server, token, tokenSource, remoteWrite, metricsListen, interval, pushInterval, tags, hostname, queueDir, queueMaxBytes, queueMaxAge,
+    ca, insecure, watch, metrics, tee, warnings,
+  };
 }

@@ -4,6 +4,7 @@ import { MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS } from '../../collector/opti
 import { collect, fileName, metricList, seconds } from '../parse-args.js';
 import { agentSettings, byteSize, tagArg, type AgentFlags } from './config.js';
 import { runAgent, STOP_FLUSH_SECONDS } from './run.js';
+import { parseListen } from '../serve/listen.js';
 
 const EXAMPLES = `
 Examples:
@@ -11,11 +12,14 @@ Examples:
   $ HOSTSERIES_TOKEN=... hostseries agent --server http://10.0.0.5:9000 -i 1 --tag rack=r12 --tag role=storage
   $ hostseries agent --config /etc/hostseries/agent.yaml
   $ hostseries agent --server https://aggregator:9443 --ca /etc/hostseries/server.pem --token-file ~/.hostseries-token
+  $ hostseries agent --remote-write http://victoria:8428/api/v1/write --metrics-listen 127.0.0.1:9101
 
 The token: --token-file FILE, else HOSTSERIES_TOKEN, else the config file (--token works but shows
 in ps). A YAML --config file holds the same settings by the flags' names (server, token-file,
 interval, push-interval, tags, hostname, queue-dir, queue-max-bytes, queue-max-age, ca, insecure,
-watch, metrics); flags win; an unknown key is an error. docs/agent.md has a systemd unit.
+watch, metrics, remote-write, remote-write-token-file, metrics-listen); flags win; an unknown key
+is an error. docs/agent.md has a systemd unit; docs/prometheus.md the names remote write and
+/metrics use.
 
 Every sample is appended to the queue directory before it is pushed and deleted there once the
 server acknowledged it: an outage, a kill (even SIGKILL) or a restart loses nothing queued, and the
@@ -46,6 +50,9 @@ export function agentCommand(): Command {
     .addOption(new Option('-w, --watch <process>', 'also sample this process: self, a PID, name:NAME or cmd:/REGEX/ (repeatable)').argParser(collect))
     .addOption(new Option('-m, --metrics <list>', 'sections to read: diskstats, vmstat, meminfo, loadavg, netdev, stat (default all)').argParser(metricList))
     .addOption(new Option('--tee <file>', 'also write every sample to this JSON Lines file (a local copy)').argParser(fileName))
+    .addOption(new Option('--remote-write <url>', "also (or only) push to a Prometheus remote-write receiver, e.g. http://victoria:8428/api/v1/write (node_exporter's names, whole samples; queued in QUEUE_DIR/remote-write)"))
+    .addOption(new Option('--remote-write-token-file <file>', "a file holding the receiver's Bearer token (else HOSTSERIES_REMOTE_WRITE_TOKEN; none: no Authorization)").argParser(fileName))
+    .addOption(new Option('--metrics-listen <addr>', "serve /metrics here for a scraper (node_exporter's names), e.g. 127.0.0.1:9101").argParser(parseListen))
     .addHelpText('after', EXAMPLES);
   return cmd.action(async (flags: AgentFlags) => {
     process.exitCode = await runAgent(agentSettings(flags));

@@ -92,7 +92,14 @@ export async function prepareOutput(output: string | undefined, format: OutputFo
       // Taken (by an earlier run, or one started at the same time): the next name.
       if (await lstat(name).then(() => true, () => false)) continue;
       await checkNewFile(name, { what: WHAT });
-      if (await reserve(plan.stream)) return plan;
+      if (!(await reserve(plan.stream))) continue;
+      // A run that took this name may have finished between the check and the reservation: it
+      // writes its file before it removes its stream, so the file is there now. The next name.
+      if (await lstat(name).then(() => true, () => false)) {
+        await unlink(plan.stream).catch(() => undefined);
+        continue;
+      }
+      return plan;
     }
   }
   const fmt = format ?? formatOf(output);
