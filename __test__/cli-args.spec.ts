@@ -61,12 +61,12 @@ describe('--identity', () => {
 
 describe('hosts', () => {
   it('node[01-02]:8:9 is a slot-count error, not an IPv6 one', () => {
-    expectUsage(cli(['hosts', 'node[01-02]:8:9']), /more than one ':' after the host: host:N takes a single slot count/);
+    expectUsage(cli(['hosts', 'parse', 'node[01-02]:8:9']), /more than one ':' after the host: host:N takes a single slot count/);
   });
 
   it('a binary hostfile: its line named, its bytes never echoed', () => {
     writeFileSync(p('bin.hosts'), Buffer.from('node01\n\x00\x01\x1b]0;pwned\x07\x1b[31mred\n'));
-    const r = cli(['hosts', '--hostfile', p('bin.hosts')]);
+    const r = cli(['hosts', 'parse', '--hostfile', p('bin.hosts')]);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(`hostseries: ${p('bin.hosts')}: not a hostfile: line 2 holds binary bytes (a hostfile is text: [user@]host [slots=N] per line)\n`);
   });

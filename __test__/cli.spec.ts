@@ -556,7 +556,7 @@ describe('hosts', () => {
   });
 
   it('a bad spec names the token, exit 2', () => {
-    const r = cli(['hosts', 'a;rm']);
+    const r = cli(['hosts', 'parse', 'a;rm']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^hostseries: invalid host spec "a;rm"/);
   });

@@ -1,7 +1,8 @@
 // `hostseries serve` benchmark (issue 14): bytes on disk per host-sample in the SQLite store
 // (chunks of 128 in the core's delta encoding, closed chunks deflated), beside JSON Lines .gz of the
 // same samples, and ingest: host-samples per second with 64 concurrent agents pushing gzipped JSON
-// Lines, per second of wall time and per second of the server's own CPU.
+// Lines, per second of wall time and per second of the server's own CPU; and read: a one-hour
+// /api/v1/series query of one host sampled at 1 s, through HTTP, the first (cold) and repeated.
 // Run: node bench/serve.mjs [--quick]   (after `npm run build`)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
@@ -16,6 +17,8 @@ const require = createRequire(import.meta.url);
 const { TimeSeriesCollector, TimeSeriesSample, stringifyJson } = require(join(here, '..', 'dist', 'index.js'));
 const { LayoutRegistry, toColumns } = require(join(here, '..', 'dist', 'native', 'encode.js'));
 const { SqliteStore } = require(join(here, '..', 'dist', 'serve', 'store', 'sqlite.js'));
+const { isoSeconds } = require(join(here, '..', 'dist', 'native', 'decode.js'));
+const { pathPoints, buckets } = require(join(here, '..', 'dist', 'serve', 'query.js'));
 const Database = require('better-sqlite3');
 
 const MAIN = join(here, '..', 'dist', 'cli', 'main.js');
@@ -29,8 +32,8 @@ async function realSamples(count, interval) {
   return (await c.stop()).slice(0, count).map((s) => s.toDict());
 }
 
-async function startServe(data) {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--listen', '127.0.0.1:0', '--data', data], {
+async function startServe(data, extra = []) {
+  const child = spawn(process.execPath, [MAIN, 'serve', '--listen', '127.0.0.1:0', '--data', data, ...extra], {
     env: { ...process.env, HOSTSERIES_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
@@ -86,6 +89,96 @@ function stages(samples, batch, dir) {
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v)]));
 }
 
+/**
+ * One host-hour at 1 s (the real samples restamped a second apart, cycled: a counter that steps
+ * back at a cycle gives no rate there, as across a reset) stored, then a real serve asked for it:
+ * per path the first query (nothing decoded yet) and the median of 20 more (closed chunks cached).
+ */
+async function seriesQueries(samples, dir) {
+  const data = join(dir, 'series-data');
+  const base = (Math.floor(Date.now() / 1000) - 7200) * 1e9;
+  const hour = [];
+  for (let i = 0; i < 3600; i++) {
+    const d = { ...samples[i % samples.length], hostname: 'h1' };
+    d.timestamp_ns = base + i * 1e9;
+    d.timestamp = isoSeconds(d.timestamp_ns / 1e6);
+    hour.push(d);
+  }
+  const store = new SqliteStore(data);
+  for (let i = 0; i < hour.length; i += 10) store.put('h1', hour.slice(i, i + 10), { receivedMs: Date.now() });
+  store.close();
+  // The same queries in this process, no HTTP: the store and the query code alone.
+  const inProcess = new Map();
+  const local = new SqliteStore(data);
+  const w = { fromNs: BigInt(base), toNs: BigInt(base + 3599e9) };
+  const disk = samples[0].diskstats?.[0]?.device_name ?? 'sda';
+  const paths = ['meminfo.MemAvailable', 'rates.cpu.all.busy', `rates.disk.${disk}.util`, 'rates.mem.used_pct'];
+  for (const path of paths) {
+    const times = [];
+    for (let k = 0; k < 21; k++) {
+      const t = performance.now();
+      buckets(pathPoints(local, 'h1', w, path), base, 4e9);
+      times.push(performance.now() - t);
+    }
+    inProcess.set(path, { cold: times[0], warm: median(times.slice(1)) });
+  }
+  local.close();
+  const out = [];
+  for (const path of paths) {
+    // A fresh server per path: the first query is cold.
+    const server = await startServe(data);
+    const q = `${server.url}/api/v1/series?host=h1&path=${encodeURIComponent(path)}&from=${base}&to=${base + 3599e9}`;
+    const once = async () => {
+      const t = performance.now();
+      const r = await fetch(q);
+      const body = await r.json();
+      const ms = performance.now() - t;
+      if (r.status !== 200) throw new Error(`series ${path}: ${r.status} ${JSON.stringify(body)}`);
+      return { ms, points: body.points.length, values: body.points.reduce((n, p) => n + p.count, 0) };
+    };
+    const cold = await once();
+    const warm = [];
+    for (let k = 0; k < 20; k++) warm.push((await once()).ms);
+    server.child.kill('SIGTERM');
+    await server.exited;
+    out.push({ path, cold: cold.ms, warm: median(warm), points: cold.points, values: cold.values, local: inProcess.get(path) });
+  }
+  return out;
+}
+
+const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+
+/**
+ * Memory per connected host: the server's RSS once 1000 hosts have each pushed (3 pushes of 10
+ * samples, 64 at a time) against its RSS after one host's pushes, over 1000.
+ */
+async function memoryPerHost(samples, dir, hosts = 1000) {
+  const server = await startServe(join(dir, 'memory-data'));
+  const bodiesOf = (name) => [0, 10, 20].map((i) => gzipSync(samples.slice(i, i + 10).map((d) => stringifyJson({ ...d, hostname: name })).join('\n') + '\n'));
+  const send = async (body) => {
+    const r = await fetch(`${server.url}/api/v1/samples`, {
+      method: 'POST', body, headers: { authorization: `Bearer ${TOKEN}`, 'content-encoding': 'gzip', 'content-type': 'application/x-ndjson' },
+    });
+    if (r.status !== 200) throw new Error(`push: ${r.status} ${await r.text()}`);
+    await r.arrayBuffer();
+  };
+  for (const b of bodiesOf('warm-up')) await send(b);
+  await sleep(1000);
+  const before = rssOf(server.child.pid);
+  let next = 0;
+  await Promise.all(Array.from({ length: 64 }, async () => {
+    while (next < hosts) {
+      const h = next++;
+      for (const b of bodiesOf(`mem-${String(h).padStart(4, '0')}`)) await send(b);
+    }
+  }));
+  await sleep(1000);
+  const after = rssOf(server.child.pid);
+  server.child.kill('SIGTERM');
+  await server.exited;
+  return { hosts, before, after, perHost: (after - before) / hosts };
+}
+
 export async function run({ quick = process.argv.includes('--quick') } = {}) {
   const count = quick ? 300 : 1000;
   const interval = quick ? 0.05 : 0.1;
@@ -128,6 +221,8 @@ export async function run({ quick = process.argv.includes('--quick') } = {}) {
     if (accepted !== agents * count) throw new Error(`accepted ${accepted} of ${agents * count}`);
 
     const st = stages(samples, batch, dir);
+    const reads = await seriesQueries(samples, dir);
+    const mem = await memoryPerHost(samples, dir, quick ? 200 : 1000);
     const file = join(data, 'hostseries.db');
     const wal = existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0;
     const fileBytes = statSync(file).size + wal;
@@ -169,13 +264,28 @@ export async function run({ quick = process.argv.includes('--quick') } = {}) {
       `| JSON.parse of its line | ${st.parse.toFixed(0)} |`,
       `| the check (TimeSeriesSample.fromDict, toDict) | ${st.check.toFixed(0)} |`,
       `| dicts to columns (lib/native/encode.ts toColumns) | ${st.columns.toFixed(0)} |`,
-      `| store.put: toColumns, the open chunk decoded, grown, encoded again, SQLite | ${st.put.toFixed(0)} |`,
+      `| store.put: toColumns, the open chunk (kept as columns) grown and encoded again, SQLite | ${st.put.toFixed(0)} |`,
       '',
       `Parse, check and put alone bound one core at ${(1e6 / (st.parse + st.check + st.put)).toFixed(0)} host-samples/s before HTTP and gunzip;`,
       `toColumns is ${((st.columns / (st.parse + st.check + st.put)) * 100).toFixed(0)}% of that.`,
       '',
-      'Each push is one SQLite transaction (WAL, synchronous=NORMAL): the open chunk of its host is',
-      'decoded, grown by the new samples and written back; a chunk is closed (and deflated) at 128.',
+      'Each push is one SQLite transaction (WAL, synchronous=NORMAL): the open chunk of its host (kept',
+      'decoded in memory, 64 MiB for all hosts) is grown by the new samples and written back; a chunk is',
+      'closed (and deflated) at 128.',
+      '',
+      `Memory per connected host: the server's RSS ${(mem.before / 1048576).toFixed(0)} MiB after one host's pushes, ${(mem.after / 1048576).toFixed(0)} MiB once ${mem.hosts} hosts`,
+      `have pushed (3 gzipped pushes of 10 samples each): **${(mem.perHost / 1024).toFixed(0)} KiB per host** (target ≤ 1 MB).`,
+      '',
+      '## Read: a one-hour /api/v1/series query of one host at 1 s (3600 samples, 29 chunks), through HTTP',
+      '',
+      'The first query after the server starts decodes the chunks; later ones find the closed chunks decoded',
+      '(an LRU of 64 MiB). Sample values are read from the columns; a rate of disk, net, cpu, mem or vm reads',
+      'its inputs from the columns too and goes through computeRates (processes and app counters decode the',
+      'sections they need). Target ≤ 10 ms. Run alone: the times grow with anything else on the machine.',
+      '',
+      '| path | values | buckets | HTTP: first query (ms) | HTTP: later, median of 20 (ms) | in process: first (ms) | in process: later, median of 20 (ms) |',
+      '|---|---|---|---|---|---|---|',
+      ...reads.map((r) => `| ${r.path} | ${r.values} | ${r.points} | ${r.cold.toFixed(1)} | ${r.warm.toFixed(1)} | ${r.local.cold.toFixed(1)} | ${r.local.warm.toFixed(1)} |`),
       '',
     ].join('\n');
     mkdirSync(join(here, 'results'), { recursive: true });

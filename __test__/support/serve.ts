@@ -18,7 +18,7 @@ export async function startServe(args: string[], cwd: string, env: NodeJS.Proces
   const s = start(['serve', '--listen', '127.0.0.1:0', ...args], { cwd, env: { ...ENV, ...env } });
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const m = /listening on (http:\/\/\S+)/.exec(s.stderr());
+    const m = /listening on (https?:\/\/\S+)/.exec(s.stderr());
     if (m) {
       return {
         url: m[1], child: s.child, done: s.done, stderr: s.stderr,

@@ -37,7 +37,8 @@ Examples:
   $ hostseries report run.json -o run.html        # charts in one self-contained page
   $ hostseries convert run.partial.jsonl          # finalise a recording that was killed
   $ hostseries sample
-  $ hostseries hosts 'node[01-04]:8'
+  $ hostseries hosts parse 'node[01-04]:8'
+  $ hostseries hosts list --server http://10.0.0.5:9000
   $ HOSTSERIES_TOKEN=... hostseries serve --listen 0.0.0.0:9000
   $ hostseries agent --server http://aggregator:9000 --token-file /etc/hostseries/token
 

@@ -119,8 +119,11 @@ export function sectionsOf(metric: string): ReadonlySet<string> | undefined {
   return new Set(section === 'rates' ? RATE_INPUTS[sub] : [section]);
 }
 
-/** The values of `metric` over `samples` (in time order) and the span they cover. */
-export function series(samples: readonly RateInput[], metric: string): { values: number[]; spanSeconds: number } {
+/**
+ * The values of `metric` over `samples` (in time order) and the span they cover; `at`, if given,
+ * receives the index of the sample each value is of (a rate's: the later of its pair).
+ */
+export function series(samples: readonly RateInput[], metric: string, at?: number[]): { values: number[]; spanSeconds: number } {
   checkPath(metric);
   const values: number[] = [];
   let first = -1;
@@ -134,6 +137,7 @@ export function series(samples: readonly RateInput[], metric: string): { values:
     const v = valueAt(src, path);
     if (v === undefined) continue;
     values.push(v);
+    at?.push(i);
     if (first < 0) first = isRate ? i - 1 : i;
     last = i;
   }

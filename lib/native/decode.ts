@@ -366,9 +366,10 @@ function slotOf(info: LayoutInfo, segs: readonly string[]): Slot | undefined {
 /**
  * The values of one sample path over a batch, read from its columns without building any sample
  * (`aggregate` over an hour of samples in about a millisecond); the same values `series()` finds in
- * the decoded samples (a property test holds the two equal). Also the span, as `series()` gives it.
+ * the decoded samples (a property test holds the two equal). Also the span, as `series()` gives it;
+ * `at`, if given, receives the index in the batch of the sample each value is of.
  */
-export function valuesAt(b: NativeBatch, layouts: LayoutCache, path: string): { values: number[]; spanSeconds: number } {
+export function valuesAt(b: NativeBatch, layouts: LayoutCache, path: string, at?: number[]): { values: number[]; spanSeconds: number } {
   layouts.add(b.layouts);
   const segs = path.split('.');
   const slots = new Map<number, Slot | undefined>();
@@ -382,21 +383,22 @@ export function valuesAt(b: NativeBatch, layouts: LayoutCache, path: string): { 
     let slot = slots.get(id);
     if (!slots.has(id)) slots.set(id, (slot = slotOf(layouts.get(id), segs)));
     if (slot === undefined) continue;
-    const at = b.offsets[i] + slot.at;
+    const pos = b.offsets[i] + slot.at;
     let v: number;
     switch (slot.kind) {
       case 'const': v = slot.value; break;
-      case 'float': v = floats[at]; break;
+      case 'float': v = floats[pos]; break;
       default: {
         // A counter as `Cursor.counter` then `Number()` gives it (the exact value, rounded once).
-        const hi = words[at * 2 + 1];
-        const lo = words[at * 2];
+        const hi = words[pos * 2 + 1];
+        const lo = words[pos * 2];
         const n = hi < SAFE_HI ? hi * TWO32 + lo : Number((BigInt(hi) << 32n) | BigInt(lo));
         v = slot.kind === 'centi' ? n / 100 : slot.kind === 'milli' ? n / 1000 : n;
       }
     }
     if (!Number.isFinite(v)) continue;
     values.push(v);
+    at?.push(i);
     if (first < 0) first = i;
     last = i;
   }

@@ -1,16 +1,19 @@
 /**
- * `hostseries serve` as a library: the HTTP server (fastify) over a SampleStore, its routes, auth
- * and limits, and a shutdown that stops accepting, lets requests in flight finish, then closes
- * the store.
+ * `hostseries serve` as a library: the HTTP(S) server (fastify) over a SampleStore, its routes, auth
+ * and limits, retention (whole old chunks deleted at start and periodically), and a shutdown that
+ * stops accepting, lets requests in flight finish, then closes the store.
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { requestToken, Tokens } from './auth.js';
 import { HttpError, type BodyLimits } from './body.js';
+import { openApi } from './openapi.js';
 import { exportRoute } from './routes/export.js';
 import { hostsRoutes } from './routes/hosts.js';
 import { samplesRoute } from './routes/samples.js';
+import { seriesRoutes } from './routes/series.js';
 import type { SampleStore } from './store/store.js';
+import { isoOfNs } from './time.js';
 
 export interface ServerOptions {
   store: SampleStore;
@@ -28,6 +31,17 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
   /** Where errors the server did not expect go (never a token). */
   log?: (message: string) => void;
+  /** HTTPS with this certificate and key (PEM). */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Delete whole chunks whose last sample is older than this (ms), at start and periodically. */
+  retentionMs?: number;
+  /** The version the OpenAPI document states. */
+  version?: string;
+}
+
+/** How often retention runs: a tenth of the retention, between 1 s and 10 min. */
+export function retentionCheckMs(retentionMs: number): number {
+  return Math.min(600_000, Math.max(1000, Math.floor(retentionMs / 10)));
 }
 
 export const DEFAULT_LIMITS: BodyLimits = { maxBody: 16 * 1024 * 1024, maxInflated: 64 * 1024 * 1024 };
@@ -44,6 +58,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const requestTimeout = o.requestTimeoutMs ?? 60_000;
   const app = Fastify({
     logger: false,
+    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key } } : {}),
+    // A parameter fastify refuses by the route's schema: 400 naming it, as the routes' own checks do.
+    schemaErrorFormatter: (errs, dataVar) => {
+      const e = errs[0];
+      const missing = (e?.params as { missingProperty?: string } | undefined)?.missingProperty;
+      const name = e?.instancePath.replace(/^\//, '').replace(/\//g, '.') || missing || dataVar;
+      return new Error(`${name}: ${e?.message ?? 'not valid'}`);
+    },
     // Node checks these timeouts every connectionsCheckingInterval (30 s by default): a slow
     // client is cut off within a second of its time.
     http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(requestTimeout, 30_000) },
@@ -71,6 +93,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
 
+  openApi(app, { write: o.tokens !== undefined, read: o.readToken !== undefined }, o.version ?? '0.0.0');
   samplesRoute(app, { store: o.store, tokens: o.tokens, limits });
   await app.register((reads, _options, done) => {
     if (o.readToken !== undefined) {
@@ -84,18 +107,42 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     hostsRoutes(reads, { store: o.store, offlineAfterMs: o.offlineAfterMs });
     exportRoute(reads, o.store);
+    seriesRoutes(reads, { store: o.store, offlineAfterMs: o.offlineAfterMs });
     done();
   });
 
-  await app.listen({ host: o.host, port: o.port });
+  let timer: NodeJS.Timeout | undefined;
+  if (o.retentionMs !== undefined) {
+    const retention = o.retentionMs;
+    const expire = (): void => {
+      const before = BigInt(Date.now() - retention) * 1_000_000n;
+      try {
+        const r = o.store.expire(before);
+        if (r.chunks > 0) o.log?.(`retention: deleted ${r.chunks} chunk${r.chunks === 1 ? '' : 's'} (${r.samples} samples) whose last sample is before ${isoOfNs(before)}`);
+      } catch (e) {
+        o.log?.(`retention: ${(e as Error).message}`);
+      }
+    };
+    expire();
+    timer = setInterval(expire, retentionCheckMs(retention));
+    timer.unref();
+  }
+
+  try {
+    await app.listen({ host: o.host, port: o.port });
+  } catch (e) {
+    clearInterval(timer);
+    throw e;
+  }
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   let closed: Promise<void> | undefined;
   return {
     app,
-    url: `http://${host}:${addr.port}`,
+    url: `${o.tls ? 'https' : 'http'}://${host}:${addr.port}`,
     close: () => {
       stopping = true;
+      clearInterval(timer);
       return (closed ??= app.close().then(() => o.store.close()));
     },
   };

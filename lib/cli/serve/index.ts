@@ -1,13 +1,15 @@
 /** `hostseries serve`: the aggregator agents push to; stores every host's samples and answers the read API. */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { Tokens } from '../../serve/auth.js';
 import { DEFAULT_LIMITS, startServer } from '../../serve/server.js';
 import { SqliteStore } from '../../serve/store/sqlite.js';
 import { UsageError } from '../exit.js';
 import { writeStderr } from '../output.js';
 import { seconds } from '../parse-args.js';
+import { packageVersion } from '../version.js';
 import { DEFAULT_LISTEN, isLoopback, parseListen, type Listen } from './listen.js';
 
 export interface ServeOptions {
@@ -23,6 +25,27 @@ export interface ServeOptions {
   maxInflated: number;
   requestTimeout: number;
   sync: 'normal' | 'full';
+  tlsCert?: string;
+  tlsKey?: string;
+  /** ms */
+  retention?: number;
+}
+
+/** `--retention`: a number with a unit s, m, h or d (`30d`), in ms. */
+export function retention(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$/.exec(value);
+  const ms = m ? Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'] : NaN;
+  if (!(ms >= 1000)) throw new InvalidArgumentError('Expected a duration with a unit (s, m, h, d) of at least 1s, such as 30d or 12h.');
+  return ms;
+}
+
+/** A PEM file for --tls-cert / --tls-key, read now: an unreadable one is named. */
+function readPem(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new UsageError(`${flag} ${file}: ${(e as Error).message}`);
+  }
 }
 
 const EXAMPLES = `
@@ -41,8 +64,12 @@ Without any token the server does not start, except with --no-auth on a loopback
 
 Routes: POST /api/v1/samples (samples as a JSON array or JSON Lines, optionally gzipped;
 Authorization: Bearer TOKEN; idempotent: a sample whose host and time are stored is a duplicate),
-GET /api/v1/hosts, /api/v1/hosts/HOST, /api/v1/export?from=&to=&hosts= (a TimeSeriesData file;
-times ISO 8601 or ns). Samples are kept in DIR/hostseries.db (SQLite, WAL).
+GET /api/v1/hosts, /api/v1/hosts/HOST, /api/v1/series?host=&path=&from=&to=&step=,
+/api/v1/aggregate?host=&path=&from=&to=, /api/v1/fleet?path=&from=&to=, /api/v1/export?from=&to=&hosts=
+(a TimeSeriesData file); times ISO 8601, ns, now or -15m; paths as aggregate() takes them
+(meminfo.MemAvailable, rates.disk.sda.util, rates.cpu.all.busy). /api/v1/openapi.json describes them.
+Samples are kept in DIR/hostseries.db (SQLite, WAL). --retention deletes whole chunks whose last
+sample is older; a host whose samples all went stays listed (samples 0) with its tags and last seen.
 SIGTERM or Ctrl-C: stop accepting, finish requests in flight, close the database, exit 0.`;
 
 /** A size: bytes, or with a unit (k, M, G; KiB...). */
@@ -78,6 +105,16 @@ export async function runServe(opts: ServeOptions & { readTokenFile?: string }):
     throw new UsageError('--no-auth and a token do not go together');
   }
   const readToken = opts.readTokenFile !== undefined ? readTokenFile(opts.readTokenFile) : opts.readToken;
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together: give both or neither');
+  const tls = opts.tlsCert !== undefined && opts.tlsKey !== undefined ? { cert: readPem('--tls-cert', opts.tlsCert), key: readPem('--tls-key', opts.tlsKey) } : undefined;
+  if (tls) {
+    // Loaded now: a file that is not PEM, or a key not of the certificate, is named before anything starts.
+    try {
+      createSecureContext(tls);
+    } catch (e) {
+      throw new UsageError(`--tls-cert ${opts.tlsCert} / --tls-key ${opts.tlsKey}: ${(e as Error).message}`);
+    }
+  }
   const data = resolve(opts.data);
   const store = new SqliteStore(data, { sync: opts.sync });
   const log = (m: string): void => writeStderr(`hostseries serve: ${m}\n`);
@@ -87,14 +124,15 @@ export async function runServe(opts: ServeOptions & { readTokenFile?: string }):
       store, host: opts.listen.host, port: opts.listen.port, tokens, readToken,
       limits: { maxBody: opts.maxBody, maxInflated: opts.maxInflated },
       offlineAfterMs: opts.offlineAfter === undefined ? undefined : opts.offlineAfter * 1000,
-      requestTimeoutMs: opts.requestTimeout * 1000, log,
+      requestTimeoutMs: opts.requestTimeout * 1000, log, tls, retentionMs: opts.retention, version: packageVersion(),
     });
   } catch (e) {
     store.close();
     throw e;
   }
   const running = server;
-  log(`listening on ${running.url} (data in ${store.file}${tokens ? '' : '; no auth'})`);
+  const kept = opts.retention === undefined ? '' : `; samples kept ${opts.retention / 1000} s`;
+  log(`listening on ${running.url} (data in ${store.file}${tokens ? '' : '; no auth'}${kept})`);
   await new Promise<void>((done) => {
     const stop = (signal: NodeJS.Signals): void => {
       process.off('SIGTERM', stop);
@@ -126,6 +164,9 @@ export function serveCommand(): Command {
     .addOption(new Option('--max-body <size>', 'largest push body as sent').argParser(bytes).default(DEFAULT_LIMITS.maxBody, '16M'))
     .addOption(new Option('--max-inflated <size>', 'largest push body once gunzipped').argParser(bytes).default(DEFAULT_LIMITS.maxInflated, '64M'))
     .addOption(new Option('--request-timeout <seconds>', 'a request must arrive whole within this (slow clients are cut off)').argParser(seconds(1)).default(60))
+    .addOption(new Option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key)'))
+    .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)'))
+    .addOption(new Option('--retention <duration>', 'delete samples older than this (30d, 12h; units s m h d), whole chunks of 128, at start and periodically').argParser(retention))
     .addOption(new Option('--sync <mode>', 'normal: a killed server loses nothing it acknowledged; full: a power loss neither (fsync per push)').choices(['normal', 'full']).default('normal'))
     .addHelpText('after', EXAMPLES);
   return cmd.action(async (opts: ServeOptions & { readTokenFile?: string }) => {

@@ -1,8 +1,8 @@
 /**
  * `GET /api/v1/export?from&to&hosts`: a window of samples as a TimeSeriesData file in the
  * mlpstorage format (the same bytes `writeTimeSeriesJson` writes), so a harness that knows its
- * run's start and end gets the run from the server. `from`/`to` are ISO 8601 times or ns since the
- * epoch (inclusive; default: all), `hosts` a comma-separated list (default: every host).
+ * run's start and end gets the run from the server. `from`/`to` are times as time.ts reads them
+ * (inclusive; default: all), `hosts` a comma-separated list (default: every host).
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -11,23 +11,9 @@ import { TimeSeriesData } from '../../models/data.js';
 import { TimeSeriesSample } from '../../models/sample.js';
 import { isoSeconds } from '../../native/decode.js';
 import { HttpError } from '../body.js';
+import { errors, route, TIME, TIME_SERIES_DATA } from '../schemas.js';
 import type { SampleStore } from '../store/store.js';
-
-const NS_MAX = 2n ** 63n - 1n;
-
-/** An ISO time or ns since the epoch → ns. */
-export function parseTime(v: string | undefined, name: string): bigint | undefined {
-  if (v === undefined || v === '') return undefined;
-  if (/^\d+$/.test(v)) {
-    const ns = BigInt(v);
-    if (ns > NS_MAX) throw new HttpError(400, `${name}: out of range`);
-    return ns;
-  }
-  const ms = Date.parse(v);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(ms)) throw new HttpError(400, `${name}: expected an ISO 8601 time (2026-01-24T12:00:00Z) or ns since the epoch, got ${JSON.stringify(v)}`);
-  if (ms < 0) throw new HttpError(400, `${name}: before 1970`);
-  return BigInt(ms) * 1_000_000n;
-}
+import { NS_MAX, parseTime } from '../time.js';
 
 function medianSpacingSeconds(samples: readonly TimeSeriesSample[]): number {
   const t = samples.map((s) => (s.timestampNs !== undefined ? s.timestampNs / 1e9 : Date.parse(s.timestamp) / 1000));
@@ -37,10 +23,24 @@ function medianSpacingSeconds(samples: readonly TimeSeriesSample[]): number {
 }
 
 export function exportRoute(app: FastifyInstance, store: SampleStore): void {
-  app.get<{ Querystring: { from?: string; to?: string; hosts?: string } }>('/api/v1/export', async (request, reply) => {
+  app.get<{ Querystring: { from?: string; to?: string; hosts?: string } }>('/api/v1/export', {
+    schema: route({
+      summary: 'a window of samples as a TimeSeriesData file (the mlpstorage format)',
+      querystring: {
+        type: 'object',
+        properties: {
+          from: TIME('the first sample time (inclusive; default: the first stored)'),
+          to: TIME('the last sample time (inclusive; default: the last stored)'),
+          hosts: { type: 'string', description: 'comma-separated hostnames (default: every host)' },
+        },
+      },
+      response: { 200: TIME_SERIES_DATA, ...errors(400, 401, 500, 503) },
+    }),
+  }, async (request, reply) => {
     const q = request.query;
-    const from = parseTime(q.from, 'from') ?? 0n;
-    const to = parseTime(q.to, 'to') ?? NS_MAX;
+    const now = Date.now();
+    const from = parseTime(q.from, 'from', now) ?? 0n;
+    const to = parseTime(q.to, 'to', now) ?? NS_MAX;
     if (to < from) throw new HttpError(400, 'to: before from');
     const hosts = q.hosts ? q.hosts.split(',').map((h) => h.trim()).filter(Boolean) : store.hosts().map((h) => h.hostname);
     const samplesByHost = new Map<string, TimeSeriesSample[]>();

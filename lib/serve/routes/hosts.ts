@@ -1,6 +1,7 @@
 /** `GET /api/v1/hosts` and `/api/v1/hosts/:host`: what the server knows of each host, online or not. */
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../body.js';
+import { errors, HOST, HOSTNAME, HOSTS, route } from '../schemas.js';
 import type { HostRecord, SampleStore } from '../store/store.js';
 
 export interface HostsRouteOptions {
@@ -15,11 +16,21 @@ const DEFAULT_INTERVAL_MS = 60_000;
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoNs = (ns: bigint | null): string | null => (ns === null ? null : iso(Number(ns / 1_000_000n)));
 
+const offlineAfter = (h: HostRecord, offlineAfterMs: number | undefined): number => offlineAfterMs ?? 3 * (h.pushIntervalMs ?? DEFAULT_INTERVAL_MS);
+
+/**
+ * Whether a host is online: heard from within `offlineAfterMs` (or 3 of its push intervals). The
+ * last push and the interval are stored, so a restarted server tells the same at once.
+ */
+export function isOnline(h: HostRecord, nowMs: number, offlineAfterMs: number | undefined): boolean {
+  return nowMs - h.lastSeenMs <= offlineAfter(h, offlineAfterMs);
+}
+
 export function hostJson(h: HostRecord, nowMs: number, offlineAfterMs: number | undefined): Record<string, unknown> {
-  const after = offlineAfterMs ?? 3 * (h.pushIntervalMs ?? DEFAULT_INTERVAL_MS);
+  const after = offlineAfter(h, offlineAfterMs);
   return {
     hostname: h.hostname,
-    online: nowMs - h.lastSeenMs <= after,
+    online: isOnline(h, nowMs, offlineAfterMs),
     tags: h.tags,
     agent_version: h.agent,
     first_seen: iso(h.firstSeenMs),
@@ -29,17 +40,27 @@ export function hostJson(h: HostRecord, nowMs: number, offlineAfterMs: number | 
     samples: h.samples,
     first_sample: isoNs(h.firstNs),
     last_sample: isoNs(h.lastNs),
+    disks: h.disks,
+    interfaces: h.interfaces,
   };
 }
 
 export function hostsRoutes(app: FastifyInstance, o: HostsRouteOptions): void {
-  app.get('/api/v1/hosts', () => {
+  app.get('/api/v1/hosts', {
+    schema: route({ summary: 'every host the server has heard from, online or not', response: { 200: HOSTS, ...errors(401, 500, 503) } }),
+  }, () => {
     const now = Date.now();
     return { hosts: o.store.hosts().map((h) => hostJson(h, now, o.offlineAfterMs)) };
   });
-  app.get<{ Params: { host: string } }>('/api/v1/hosts/:host', (request) => {
+  app.get<{ Params: { host: string } }>('/api/v1/hosts/:host', {
+    schema: route({
+      summary: 'one host',
+      params: { type: 'object', required: ['host'], properties: { host: HOSTNAME } },
+      response: { 200: HOST, ...errors(400, 401, 404, 500, 503) },
+    }),
+  }, (request) => {
     const h = o.store.host(request.params.host);
-    if (!h) throw new HttpError(404, `no host ${JSON.stringify(request.params.host)}`);
+    if (!h) throw new HttpError(404, `host: no host ${JSON.stringify(request.params.host)}`);
     return hostJson(h, Date.now(), o.offlineAfterMs);
   });
 }

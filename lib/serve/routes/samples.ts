@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { requestToken, type Tokens } from '../auth.js';
 import { encodingOf, HttpError, inflate, parseSamples, readBody, type BodyLimits } from '../body.js';
 import { ingest, parseTags } from '../ingest.js';
+import { errors, INGEST_REPLY, route, SAMPLES_BODY } from '../schemas.js';
 import type { SampleStore } from '../store/store.js';
 
 export interface SamplesRouteOptions {
@@ -15,7 +16,20 @@ export interface SamplesRouteOptions {
 const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(',') : v);
 
 export function samplesRoute(app: FastifyInstance, o: SamplesRouteOptions): void {
-  app.post('/api/v1/samples', async (request, reply) => {
+  app.post('/api/v1/samples', {
+    schema: route({
+      summary: "an agent's push: samples stored idempotently (host + time), the reply says what became of each",
+      // The body is read by the route (limits, gzip), not by fastify: documented, not validated here.
+      'x-requestBody': SAMPLES_BODY,
+      'x-headers': {
+        'Content-Encoding': { type: 'string', enum: ['gzip', 'x-gzip', 'identity'], description: 'gzip, or none' },
+        'X-Hostseries-Tags': { type: 'string', description: 'k=v[,k=v...]: the host\'s tags (absent: unchanged)' },
+        'X-Hostseries-Agent': { type: 'string', description: "the agent's version (absent: unchanged)" },
+      },
+      'x-auth': 'write',
+      response: { 200: INGEST_REPLY, ...errors(400, 401, 403, 413, 415, 500, 503), 408: { description: 'the request did not arrive whole within the server\'s request timeout (the connection is closed)' } },
+    }),
+  }, async (request, reply) => {
     const grant = o.tokens ? o.tokens.check(requestToken(request.headers)) : { hosts: '*' as const };
     if (!grant) {
       void reply.header('www-authenticate', 'Bearer');

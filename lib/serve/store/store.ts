@@ -3,6 +3,7 @@
  * it knows of each host. An interface, so that another backend (Prometheus) can stand in for the
  * embedded SQLite one.
  */
+import type { SectionFilter } from '../../native/decode.js';
 import type { SampleDict } from '../../types/sample.js';
 
 /** What a push says of its host beside the samples. */
@@ -35,6 +36,26 @@ export interface HostRecord {
   samples: number;
   firstNs: bigint | null;
   lastNs: bigint | null;
+  /** Disks and network interfaces of the host's newest sample layout. */
+  disks: string[];
+  interfaces: string[];
+}
+
+/** Values of one path with the wall time of each (ns, as a double: exact to 256 ns). */
+export interface Points {
+  timesNs: number[];
+  values: number[];
+}
+
+export interface Table {
+  timesNs: number[];
+  /** One column per path, a value per sample. */
+  columns: Float64Array[];
+}
+
+export interface ExpireResult {
+  chunks: number;
+  samples: number;
 }
 
 export interface SampleStore {
@@ -46,8 +67,23 @@ export interface SampleStore {
   put(host: string, dicts: readonly SampleDict[], meta: PushMeta): PutResult;
   hosts(): HostRecord[];
   host(hostname: string): HostRecord | undefined;
-  /** The host's samples with a wall time in [fromNs, toNs], in time order. */
-  window(host: string, fromNs: bigint, toNs: bigint): SampleDict[];
+  /**
+   * The host's samples with a wall time in [fromNs, toNs], in time order; with `only`, only those
+   * sections of each (the others are not decoded).
+   */
+  window(host: string, fromNs: bigint, toNs: bigint, only?: SectionFilter): SampleDict[];
+  /**
+   * The values of one sample path (`meminfo.MemAvailable`; not `rates.`, which need pairs of
+   * samples: `window`) in [fromNs, toNs], in time order, read without building the samples.
+   */
+  points(host: string, fromNs: bigint, toNs: bigint, path: string): Points;
+  /**
+   * Several sample paths side by side: for each sample in [fromNs, toNs] (time order) its wall
+   * time, and per path its value (NaN where the sample has none), read without building samples.
+   */
+  table(host: string, fromNs: bigint, toNs: bigint, paths: readonly string[]): Table;
+  /** Delete the chunks whose last sample is older than `beforeNs`; what went. */
+  expire(beforeNs: bigint): ExpireResult;
   close(): void;
 }
 
