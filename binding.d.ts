@@ -18,6 +18,12 @@ export declare class NativeSampler {
   start(onSample?: (() => void) | undefined | null, stream?: StreamOptions | undefined | null): void
   /** The native stream's state (see `start`'s `stream`), if there is one. */
   streamStatus(): StreamStatusInfo | null
+  /**
+   * Append a whole record line (a marker, ending in `
+  `) to the native stream after the
+   * samples so far; false without a stream or once it takes nothing more (the caller keeps it).
+   */
+  streamAppendLine(line: string): boolean
   /** The samples the stream accepted and could not write (after a failure). */
   streamUnwritten(): NativeBatch
   /**

@@ -10,7 +10,7 @@ import { JsonlSink, MultiHostTimeSeriesCollector, TimeSeriesCollector, readRecor
 import { TimeSeriesData } from '../lib/models/data.js';
 import { readTimeSeriesJsonl } from '../lib/files/jsonl-read.js';
 import { dataSamples } from '../lib/views/intervals.js';
-import { cliWorkdir, cli as runCli, type Result } from './support/cli.js';
+import { cliWorkdir, cli as runCli, start, ENV, type Result } from './support/cli.js';
 
 let dir: string;
 cliWorkdir('hs-markers-', (d) => (dir = d));
@@ -91,6 +91,33 @@ describe('record: the command\'s start and end, HOSTSERIES_MARK_FD, and --betwee
     expect(ns[0]).toBeGreaterThanOrEqual(samples[0].timestampNs! - 1e6);
     expect(ns[3]).toBeLessThanOrEqual(samples[samples.length - 1].timestampNs! + 1e6);
     expect(ns[2] - ns[1]).toBeGreaterThan(0.4e9);
+  });
+
+  it('a recording killed with SIGKILL keeps the markers taken before: they are in its stream, in order with the samples', async () => {
+    const r = start(['record', '-q', '-i', '0.1', '-o', 'killed.json', '--', 'sh', '-c', 'sleep 0.3; echo "mark phase 2" >&$HOSTSERIES_MARK_FD; sleep 30'],
+      { cwd: dir, env: ENV });
+    const stream = join(dir, 'killed.partial.jsonl');
+    const marked = (): boolean => {
+      try {
+        return readFileSync(stream, 'utf8').includes('"label":"phase 2"');
+      } catch {
+        return false;
+      }
+    };
+    for (const deadline = Date.now() + 15_000; !marked() && Date.now() < deadline;) await sleep(50);
+    await sleep(250);
+    r.child.kill('SIGKILL');
+    await r.done;
+    const back = await readTimeSeriesJsonl(stream);
+    expect(back.complete).toBe(false);
+    expect(back.data.markers.map((m) => m.label)).toEqual(['start', 'phase 2']);
+    // In order with the samples: each marker line comes after the samples taken before it.
+    const lines = readFileSync(stream, 'utf8').trimEnd().split('\n');
+    const at = (label: string): number => lines.findIndex((l) => l.includes(`"label":"${label}"`));
+    const sampleNs = (l: string): number => Number(/"timestamp_ns":(\d+)/.exec(l)![1]);
+    const phase2 = back.data.markers[1].timestamp_ns;
+    expect(lines.slice(at('phase 2') + 1).filter((l) => l.includes('"record":"sample"')).every((l) => sampleNs(l) >= phase2 - 2e8)).toBe(true);
+    expect(lines.slice(0, at('phase 2')).filter((l) => l.includes('"record":"sample"')).length).toBeGreaterThan(1);
   });
 
   it('show, export, compare and summary --between cut to the samples between the two markers', async () => {

@@ -232,6 +232,7 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
           status: () => sampler.streamStatus() ?? { written: 0, accepted: 0, goodBytes: target.goodBytes },
           unwritten: () => sampler.decode(sampler.streamUnwrittenBatch()).samples
             .map((d) => ({ host: this.hostname, sample: TimeSeriesSample.fromTrustedDict(d) })),
+          appendLine: (line) => sampler.streamAppendLine(line),
         });
       }
     } catch (e) {

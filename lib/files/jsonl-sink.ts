@@ -150,13 +150,17 @@ export class JsonlSink extends EventEmitter implements Sink, NativeStreamable {
   }
 
   /**
-   * Keep `marker` in the stream, as its own line. Written with the next batch of samples this
-   * sink writes; while the native writer appends the samples (it owns the file's end), at the
-   * close, before the footer.
+   * Keep `marker` in the stream, as its own line, written at once: by the native writer when it
+   * appends the samples (in order with them), else by this sink's next write.
    */
   mark(marker: Marker): void {
     if (this.state === 'closed') throw new LifecycleError('ERR_ALREADY_STOPPED', `${this.path}: mark after close`);
-    this.markerLines += markerLine(marker);
+    const line = markerLine(marker);
+    // The native writer appends it in order with the samples, as durably; once it has ended,
+    // or without it, it goes with this sink's next write.
+    if (this.native && !this.nativeDone && !this.failure && this.native.appendLine(line)) return;
+    this.markerLines += line;
+    this.kick();
   }
 
   /** @internal See native-stream.ts. Only an open, plain, healthy stream with nothing queued. */
@@ -246,7 +250,8 @@ export class JsonlSink extends EventEmitter implements Sink, NativeStreamable {
 
   private kick(): void {
     const ready = this.state === 'open' || this.state === 'closing';
-    if (!ready || this.draining || this.failure || this.queue.length === 0) return;
+    const markers = !this.native && this.markerLines !== '';
+    if (!ready || this.draining || this.failure || (this.queue.length === 0 && !markers)) return;
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
       this.kick();
@@ -255,7 +260,7 @@ export class JsonlSink extends EventEmitter implements Sink, NativeStreamable {
 
   private async drain(): Promise<void> {
     await Promise.resolve(); // let the rest of this turn's samples join the batch
-    while (this.queue.length > 0 && !this.failure) {
+    while ((this.queue.length > 0 || (!this.native && this.markerLines !== '')) && !this.failure) {
       this.inflight = this.queue;
       this.queue = [];
       try {

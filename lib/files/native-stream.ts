@@ -32,6 +32,8 @@ export interface NativeStreamLink {
   status(): NativeStreamState;
   /** Samples accepted and not written (after a failure). */
   unwritten(): SinkEntry[];
+  /** Append a whole record line (a marker) after the samples so far; false once the writer takes nothing more. */
+  appendLine(line: string): boolean;
 }
 
 export interface NativeStreamable {

@@ -141,6 +141,11 @@ export class NativeSampler {
   }
 
   /** The samples the native stream accepted and could not write (after a failure), undecoded. */
+  /** Append a whole record line (a marker) to the native stream after the samples so far; false: the caller keeps it. */
+  streamAppendLine(line: string): boolean {
+    return this.raw.streamAppendLine(line);
+  }
+
   streamUnwrittenBatch(): NativeBatch {
     return this.raw.streamUnwritten();
   }

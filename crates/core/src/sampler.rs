@@ -318,6 +318,14 @@ impl Sampler {
         lock(&self.shared.stream).as_ref().map(StreamWriter::status)
     }
 
+    /// Append a whole record line (a marker) to the stream after the samples so far; false
+    /// without a stream, or once it takes nothing more.
+    pub fn stream_append_line(&self, line: Vec<u8>) -> bool {
+        lock(&self.shared.stream)
+            .as_ref()
+            .is_some_and(|w| w.append_line(line))
+    }
+
     /// The samples the stream accepted and could not write (after a failure), decoded.
     pub fn stream_unwritten(&self) -> Batch {
         let mut b = Batch::default();

@@ -899,6 +899,15 @@ impl NativeSampler {
         })
     }
 
+    /// Append a whole record line (a marker, ending in `\n`) to the native stream after the
+    /// samples so far; false without a stream or once it takes nothing more (the caller keeps it).
+    #[napi]
+    pub fn stream_append_line(&self, line: String) -> bool {
+        self.sampler
+            .as_ref()
+            .is_some_and(|s| s.stream_append_line(line.into_bytes()))
+    }
+
     /// The samples the stream accepted and could not write (after a failure).
     #[napi]
     pub fn stream_unwritten<'env>(&self, env: &'env Env) -> js::Result<NativeBatch<'env>> {

@@ -101,9 +101,10 @@ impl StreamFailure {
 const POOL: usize = 16;
 
 /// A submitted sample: its line, formatted by the submitter, and its values, kept until the
-/// line is written (a failed write keeps them, compactly).
+/// line is written (a failed write keeps them, compactly); or a line of another record (a
+/// marker), without a sample, kept in order with the samples around it.
 struct Queued {
-    sample: OwnedSample,
+    sample: Option<OwnedSample>,
     line: Vec<u8>,
     /// The formatter panicked on this sample (a bug): the writer fails the stream here.
     bad: Option<StreamFailure>,
@@ -148,8 +149,8 @@ impl State {
     /// Give a written batch's buffers back for submits to reuse.
     fn recycle(&mut self, batch: impl Iterator<Item = Queued>) {
         for q in batch {
-            if self.pool.len() < POOL {
-                self.pool.push((q.sample.values, q.line));
+            if let (Some(s), true) = (q.sample, self.pool.len() < POOL) {
+                self.pool.push((s.values, q.line));
             }
         }
     }
@@ -307,7 +308,7 @@ impl StreamWriter {
         .err()
         .map(|p| StreamFailure::panic("format", &*p));
         let q = Queued {
-            sample: OwnedSample::new(s, values),
+            sample: Some(OwnedSample::new(s, values)),
             line,
             bad,
         };
@@ -326,6 +327,25 @@ impl StreamWriter {
         if capped {
             (sh.on_event)();
         }
+    }
+
+    /// Append `line` (a whole JSON Lines record ending in `\n`, e.g. a marker) after the samples
+    /// submitted so far, with the same guarantees; it counts as no sample. False once the
+    /// writer takes nothing more (failed or closed): the caller keeps the line.
+    pub fn append_line(&self, line: Vec<u8>) -> bool {
+        let sh = &*self.shared;
+        let mut st = sh.lock();
+        if st.ended || st.closing {
+            return false;
+        }
+        st.queue.push(Queued {
+            sample: None,
+            line,
+            bad: None,
+        });
+        drop(st);
+        sh.wake.notify_one();
+        true
     }
 
     pub fn status(&self) -> StreamStatus {
@@ -361,8 +381,8 @@ impl StreamWriter {
             let mut st = self.shared.lock();
             st.ended = true;
             let queue = std::mem::take(&mut st.queue);
-            for q in &queue {
-                st.unwritten.push(q.sample.as_ref());
+            for s in queue.iter().filter_map(|q| q.sample.as_ref()) {
+                st.unwritten.push(s.as_ref());
             }
         }
         self.status()
@@ -427,7 +447,7 @@ fn run(shared: &Shared, w: &mut Writer, batch: &mut Vec<Queued>) {
             w.dirty = true;
             w.good_bytes += bytes.len() as u64;
             let mut st = shared.lock();
-            st.written += good as u64;
+            st.written += batch[..good].iter().filter(|q| q.sample.is_some()).count() as u64;
             st.good_bytes = w.good_bytes;
             st.batches += 1;
             st.recycle(batch.drain(..good));
@@ -473,8 +493,9 @@ fn fail(shared: &Shared, w: &mut Writer, batch: &mut Vec<Queued>, failure: Strea
     }
     st.ended = true;
     let queue = std::mem::take(&mut st.queue);
-    for q in batch.iter().chain(&queue) {
-        st.unwritten.push(q.sample.as_ref());
+    // Other lines (markers) are the caller's to keep: append_line said so once ended.
+    for s in batch.iter().chain(&queue).filter_map(|q| q.sample.as_ref()) {
+        st.unwritten.push(s.as_ref());
     }
     batch.clear();
     st.pool = Vec::new();
@@ -551,14 +572,14 @@ mod tests {
             let mut st = w.shared.lock();
             st.accepted += 1;
             st.queue.push(Queued {
-                sample: OwnedSample {
+                sample: Some(OwnedSample {
                     layout: layout.clone(),
                     seq: 1,
                     wall_ns: 2,
                     mono_ns: 2,
                     values: wrong,
                     errors: Vec::new(),
-                },
+                }),
                 line: Vec::new(),
                 bad,
             });
