@@ -18,6 +18,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../scripts/free-port.mjs';
 import { cliWorkdir, ENV, start } from './support/cli.js';
+import { push, startServe } from './support/serve.js';
+import { stringifyJson } from '../lib/json/stringify.js';
 import { missingTsdb, parseExposition, seriesKey, startNodeExporter, startPrometheus, startVictoria, type Service } from './support/tsdb.js';
 
 const missing = missingTsdb();
@@ -286,6 +288,37 @@ describe.skipIf(missing !== undefined)('against the real Prometheus, VictoriaMet
       if (a.child.exitCode === null) a.child.kill('SIGKILL');
     }
   }, 120_000);
+
+  it('serve --remote-write forwards what agents push; serve /metrics has every online host under its instance', async () => {
+    const samples = await recordSamples(0.2, 1);
+    const hosts = [`fwd-a-${process.pid}`, `fwd-b-${process.pid}`];
+    const server = await startServe(['--no-auth', '--data', join(dir, 'serve-data'), '--remote-write', `${prom.url}/api/v1/write`], dir);
+    try {
+      for (const h of hosts) {
+        const r = await push(server.url, samples.map((d) => stringifyJson({ ...d, hostname: h })).join('\n'));
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+      }
+      for (const h of hosts) {
+        let got: [number, number][] = [];
+        for (let i = 0; i < 100 && got.length < samples.length; i++) {
+          got = await promRaw(prom, `node_context_switches_total{instance="${h}"}`, Date.now() / 1000);
+          if (got.length < samples.length) await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(got).toEqual(samples.map((d) => [Math.floor(d.timestamp_ns! / 1e6), Number(d.stat!.ctxt)]));
+      }
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const last = samples[samples.length - 1];
+      for (const h of hosts) {
+        expect(text).toContain(`node_context_switches_total{instance="${h}"} ${Number(last.stat!.ctxt)} ${Math.floor(last.timestamp_ns! / 1e6)}\n`);
+      }
+      const om = await fetch(`${server.url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+      expect(om.headers.get('content-type')).toMatch(/^application\/openmetrics-text/);
+      expect((await om.text()).endsWith('# EOF\n')).toBe(true);
+    } finally {
+      const r = await server.stop();
+      expect(r.status, r.stderr).toBe(0);
+    }
+  });
 
   it('a receiver stopped mid-run and restarted: the series has no hole and no double', async () => {
     const host = `outage-${process.pid}`;

@@ -5,7 +5,7 @@
  * value where it belongs). `agent --metrics-listen` serves one host; `serve` serves each host it
  * holds under a `host` label.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifySchema } from 'fastify';
 import type { AddressInfo } from 'node:net';
 
 import type { SampleDict } from '../types/sample.js';
@@ -13,26 +13,22 @@ import { formatExposition, mergeFamilies, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT
 import { sampleFamilies, type FamilyOptions, type MetricFamily } from './families.js';
 
 /** What /metrics shows: the latest sample of each source, with the labels that tell them apart. */
-export type MetricsSource = () => readonly { labels: readonly (readonly [string, string])[]; sample: SampleDict }[];
+export type MetricsSource = () => readonly { labels: readonly (readonly [string, string])[]; sample: SampleDict }[] | Promise<readonly { labels: readonly (readonly [string, string])[]; sample: SampleDict }[]>;
 
-/** The exposition of `source`'s samples (one host: stamped with its sample's time). */
-export function metricsText(source: MetricsSource, openMetrics: boolean, o: FamilyOptions = {}): string {
-  const latest = source();
-  if (latest.length === 1 && latest[0].labels.length === 0) {
-    const s = latest[0].sample;
-    return formatExposition(sampleFamilies(s, o), { openMetrics, timestampMs: sampleMs(s) });
-  }
-  const families: MetricFamily[] = mergeFamilies(latest.map(({ labels, sample }) => ({ labels, families: sampleFamilies(sample, o) })));
+/** The exposition of `source`'s samples, each value stamped with its sample's time. */
+export async function metricsText(source: MetricsSource, openMetrics: boolean, o: FamilyOptions = {}): Promise<string> {
+  const latest = await source();
+  const families: MetricFamily[] = mergeFamilies(latest.map(({ labels, sample }) => ({ labels, families: sampleFamilies(sample, o), timestampMs: sampleMs(sample) })));
   return formatExposition(families, { openMetrics });
 }
 
 const sampleMs = (s: SampleDict): number => (s.timestamp_ns !== undefined ? Math.floor(s.timestamp_ns / 1e6) : Date.parse(s.timestamp));
 
-/** Add `GET /metrics` to a fastify app. */
-export function metricsRoute(app: FastifyInstance, source: MetricsSource, o: FamilyOptions = {}): void {
-  app.get('/metrics', async (request, reply) => {
+/** Add `GET /metrics` to a fastify app (`schema`: the route's, e.g. for an OpenAPI document). */
+export function metricsRoute(app: FastifyInstance, source: MetricsSource, o: FamilyOptions = {}, schema?: FastifySchema): void {
+  app.get('/metrics', schema ? { schema } : {}, async (request, reply) => {
     const om = wantsOpenMetrics(request.headers.accept);
-    return reply.type(om ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE).send(metricsText(source, om, o));
+    return reply.type(om ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE).send(await metricsText(source, om, o));
   });
 }
 

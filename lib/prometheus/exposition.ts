@@ -37,13 +37,13 @@ export interface ExpositionOptions {
 
 export function formatExposition(families: readonly MetricFamily[], o: ExpositionOptions = {}): string {
   const out: string[] = [];
-  const ts = o.timestampMs === undefined ? '' : o.openMetrics ? ` ${formatValue(o.timestampMs / 1000)}` : ` ${Math.round(o.timestampMs)}`;
+  const stamp = (ms: number | undefined): string => (ms === undefined ? '' : o.openMetrics ? ` ${formatValue(ms / 1000)}` : ` ${Math.round(ms)}`);
   for (const f of families) {
     // OpenMetrics names a counter family without its `_total`, which each sample carries.
     const family = o.openMetrics && f.type === 'counter' && f.name.endsWith('_total') ? f.name.slice(0, -'_total'.length) : f.name;
     const type = o.openMetrics && f.type === 'untyped' ? 'unknown' : f.type;
     out.push(`# HELP ${family} ${escapeHelp(f.help)}`, `# TYPE ${family} ${type}`);
-    for (const s of f.series) out.push(`${f.name}${labelsText(s.labels)} ${formatValue(s.value)}${ts}`);
+    for (const s of f.series) out.push(`${f.name}${labelsText(s.labels)} ${formatValue(s.value)}${stamp(s.timestampMs ?? o.timestampMs)}`);
   }
   if (o.openMetrics) out.push('# EOF');
   return out.join('\n') + '\n';
@@ -51,16 +51,16 @@ export function formatExposition(families: readonly MetricFamily[], o: Expositio
 
 /**
  * Families of several sources (hosts) as one list: a family appears once, with every source's
- * series, each led by the source's labels (e.g. `host`). A name whose type differs between
- * sources keeps the first type.
+ * series, each led by the source's labels (e.g. `instance`) and stamped with the source's time
+ * when given. A name whose type differs between sources keeps the first type.
  */
-export function mergeFamilies(sets: readonly { labels: Series['labels']; families: readonly MetricFamily[] }[]): MetricFamily[] {
+export function mergeFamilies(sets: readonly { labels: Series['labels']; families: readonly MetricFamily[]; timestampMs?: number }[]): MetricFamily[] {
   const byName = new Map<string, MetricFamily>();
-  for (const { labels, families } of sets) {
+  for (const { labels, families, timestampMs } of sets) {
     for (const f of families) {
       let m = byName.get(f.name);
       if (!m) byName.set(f.name, (m = { name: f.name, help: f.help, type: f.type, series: [] }));
-      for (const s of f.series) m.series.push({ labels: [...labels, ...s.labels], value: s.value });
+      for (const s of f.series) m.series.push({ labels: [...labels, ...s.labels], value: s.value, timestampMs: s.timestampMs ?? timestampMs });
     }
   }
   return [...byName.values()];

@@ -13,6 +13,8 @@ export type FamilyType = 'counter' | 'gauge' | 'untyped';
 export interface Series {
   labels: readonly (readonly [string, string])[];
   value: number;
+  /** When it was measured (ms since the epoch), if it differs from the exposition's. */
+  timestampMs?: number;
 }
 
 export interface MetricFamily {

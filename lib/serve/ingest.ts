@@ -82,7 +82,7 @@ export function parseTags(header: string | undefined): Record<string, string> | 
   return tags;
 }
 
-export function ingest(store: SampleStore, body: ParsedBody, grant: Grant, meta: PushMeta): IngestReply {
+export function ingest(store: SampleStore, body: ParsedBody, grant: Grant, meta: PushMeta, forward?: (dicts: readonly SampleDict[]) => void): IngestReply {
   const rejected: Rejected[] = [];
   const byHost = new Map<string, SampleDict[]>();
   body.values.forEach((_v, index) => {
@@ -107,6 +107,8 @@ export function ingest(store: SampleStore, body: ParsedBody, grant: Grant, meta:
     const r = store.put(host, dicts, meta);
     accepted += r.accepted;
     duplicates += r.duplicates;
+    // Duplicates too: a receiver takes a sample it has (same time, same value) as a no-op.
+    forward?.(dicts);
   }
   return { accepted, duplicates, rejected };
 }

@@ -37,9 +37,10 @@ function parameters(where: 'query' | 'path', s: Schema | undefined): Schema[] {
 function responses(r: Record<string, Schema> | undefined): Record<string, Schema> {
   const out: Record<string, Schema> = {};
   for (const [code, s] of Object.entries(r ?? {})) {
-    const { description, ...schema } = s;
+    const { description, 'x-content': content, ...schema } = s;
     const hasBody = 'type' in schema || 'properties' in schema;
-    out[code] = { description: description ?? 'OK', ...(hasBody ? { content: { 'application/json': { schema } } } : {}) };
+    // A reply that is not JSON (the /metrics text) names its content type itself.
+    out[code] = { description: description ?? 'OK', ...(content ? { content } : hasBody ? { content: { 'application/json': { schema } } } : {}) };
   }
   return out;
 }

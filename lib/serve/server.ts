@@ -11,6 +11,8 @@ import { openApi } from './openapi.js';
 import { exportRoute } from './routes/export.js';
 import { hostsRoutes } from './routes/hosts.js';
 import { samplesRoute } from './routes/samples.js';
+import type { SampleDict } from '../types/sample.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { seriesRoutes } from './routes/series.js';
 import type { SampleStore } from './store/store.js';
 import { isoOfNs } from './time.js';
@@ -37,6 +39,8 @@ export interface ServerOptions {
   retentionMs?: number;
   /** The version the OpenAPI document states. */
   version?: string;
+  /** Called with each push's samples once stored (`--remote-write` forwards them). */
+  forward?: (dicts: readonly SampleDict[]) => void;
 }
 
 /** How often retention runs: a tenth of the retention, between 1 s and 10 min. */
@@ -94,7 +98,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
 
   openApi(app, { write: o.tokens !== undefined, read: o.readToken !== undefined }, o.version ?? '0.0.0');
-  samplesRoute(app, { store: o.store, tokens: o.tokens, limits });
+  samplesRoute(app, { store: o.store, tokens: o.tokens, limits, forward: o.forward });
   await app.register((reads, _options, done) => {
     if (o.readToken !== undefined) {
       const readTokens = new Tokens().add(o.readToken, '--read-token');
@@ -108,6 +112,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     hostsRoutes(reads, { store: o.store, offlineAfterMs: o.offlineAfterMs });
     exportRoute(reads, o.store);
     seriesRoutes(reads, { store: o.store, offlineAfterMs: o.offlineAfterMs });
+    metricsRoutes(reads, { store: o.store, offlineAfterMs: o.offlineAfterMs });
     done();
   });
 

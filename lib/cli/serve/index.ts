@@ -8,6 +8,11 @@ import { DEFAULT_LIMITS, startServer } from '../../serve/server.js';
 import { SqliteStore } from '../../serve/store/sqlite.js';
 import { UsageError } from '../exit.js';
 import { writeStderr } from '../output.js';
+import { join } from 'node:path';
+import { PushSink } from '../../push/push-sink.js';
+import { TimeSeriesSample } from '../../models/sample.js';
+import { isoSeconds } from '../../native/decode.js';
+import type { SampleDict } from '../../types/sample.js';
 import { seconds } from '../parse-args.js';
 import { packageVersion } from '../version.js';
 import { DEFAULT_LISTEN, isLoopback, parseListen, type Listen } from './listen.js';
@@ -29,6 +34,9 @@ export interface ServeOptions {
   tlsKey?: string;
   /** ms */
   retention?: number;
+  /** Forward what agents push to this remote-write receiver. */
+  remoteWrite?: string;
+  remoteWriteTokenFile?: string;
 }
 
 /** `--retention`: a number with a unit s, m, h or d (`30d`), in ms. */
@@ -82,11 +90,11 @@ function bytes(value: string): number {
 }
 
 /** A token alone in a file (trailing newline and white space dropped). */
-function readTokenFile(file: string): string {
+function readTokenFile(file: string, flag = '--read-token-file'): string {
   try {
     return readFileSync(file, 'utf8').trim();
   } catch (e) {
-    throw new UsageError(`--read-token-file ${file}: ${(e as Error).message}`);
+    throw new UsageError(`${flag} ${file}: ${(e as Error).message}`);
   }
 }
 
@@ -116,11 +124,13 @@ export async function runServe(opts: ServeOptions & { readTokenFile?: string }):
     }
   }
   const data = resolve(opts.data);
-  const store = new SqliteStore(data, { sync: opts.sync });
   const log = (m: string): void => writeStderr(`hostseries serve: ${m}\n`);
+  const forwarder = opts.remoteWrite !== undefined ? await startForwarder(opts.remoteWrite, opts.remoteWriteTokenFile, join(data, 'remote-write'), log) : undefined;
+  const store = new SqliteStore(data, { sync: opts.sync });
   let server;
   try {
     server = await startServer({
+      forward: forwarder?.forward,
       store, host: opts.listen.host, port: opts.listen.port, tokens, readToken,
       limits: { maxBody: opts.maxBody, maxInflated: opts.maxInflated },
       offlineAfterMs: opts.offlineAfter === undefined ? undefined : opts.offlineAfter * 1000,
@@ -128,11 +138,12 @@ export async function runServe(opts: ServeOptions & { readTokenFile?: string }):
     });
   } catch (e) {
     store.close();
+    await forwarder?.close();
     throw e;
   }
   const running = server;
   const kept = opts.retention === undefined ? '' : `; samples kept ${opts.retention / 1000} s`;
-  log(`listening on ${running.url} (data in ${store.file}${tokens ? '' : '; no auth'}${kept})`);
+  log(`listening on ${running.url} (data in ${store.file}${tokens ? '' : '; no auth'}${kept}${forwarder ? `; forwarding to ${opts.remoteWrite}` : ''})`);
   await new Promise<void>((done) => {
     const stop = (signal: NodeJS.Signals): void => {
       process.off('SIGTERM', stop);
@@ -146,8 +157,33 @@ export async function runServe(opts: ServeOptions & { readTokenFile?: string }):
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+  await forwarder?.close();
   log('stopped');
   return 0;
+}
+
+/**
+ * `--remote-write`: what agents push, once stored, goes on to a Prometheus-compatible TSDB through
+ * a PushSink speaking remote write, queued on disk (`DATA/remote-write`) through its outages as an
+ * agent's pushes are. Each sample keeps its own hostname as `instance`.
+ */
+async function startForwarder(url: string, tokenFile: string | undefined, queueDir: string, log: (m: string) => void): Promise<{ forward: (dicts: readonly SampleDict[]) => void; close: () => Promise<void> }> {
+  const token = tokenFile !== undefined ? readTokenFile(tokenFile, '--remote-write-token-file') : process.env.HOSTSERIES_REMOTE_WRITE_TOKEN || undefined;
+  const say = (m: string): void => log(`remote write: ${m}`);
+  let sink: PushSink;
+  try {
+    sink = new PushSink({ protocol: 'remote-write', server: url, token, queueDir, pushIntervalSeconds: 1, logger: { warn: say, info: say } });
+  } catch (e) {
+    throw new UsageError(`--remote-write: ${(e as Error).message}`);
+  }
+  sink.on('error', (e) => say(e.message));
+  await sink.open({ collectionIntervalSeconds: 0, startTime: isoSeconds(Date.now()), collectionMethod: 'unknown', hostsRequested: [] });
+  return {
+    forward: (dicts) => {
+      for (const d of dicts) sink.write(TimeSeriesSample.fromTrustedDict(d), d.hostname);
+    },
+    close: () => sink.close({ endTime: isoSeconds(Date.now()) }),
+  };
 }
 
 export function serveCommand(): Command {
@@ -167,6 +203,8 @@ export function serveCommand(): Command {
     .addOption(new Option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key)'))
     .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)'))
     .addOption(new Option('--retention <duration>', 'delete samples older than this (30d, 12h; units s m h d), whole chunks of 128, at start and periodically').argParser(retention))
+    .addOption(new Option('--remote-write <url>', "forward what agents push to a Prometheus remote-write receiver (node_exporter's names; queued on disk in DATA/remote-write)"))
+    .addOption(new Option('--remote-write-token-file <file>', "the receiver's Bearer token (else HOSTSERIES_REMOTE_WRITE_TOKEN; none: no Authorization)"))
     .addOption(new Option('--sync <mode>', 'normal: a killed server loses nothing it acknowledged; full: a power loss neither (fsync per push)').choices(['normal', 'full']).default('normal'))
     .addHelpText('after', EXAMPLES);
   return cmd.action(async (opts: ServeOptions & { readTokenFile?: string }) => {

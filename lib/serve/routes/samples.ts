@@ -5,12 +5,15 @@ import { encodingOf, HttpError, inflate, parseSamples, readBody, type BodyLimits
 import { ingest, parseTags } from '../ingest.js';
 import { errors, INGEST_REPLY, route, SAMPLES_BODY } from '../schemas.js';
 import type { SampleStore } from '../store/store.js';
+import type { SampleDict } from '../../types/sample.js';
 
 export interface SamplesRouteOptions {
   store: SampleStore;
   /** undefined: no auth (--no-auth, loopback only). */
   tokens: Tokens | undefined;
   limits: BodyLimits;
+  /** Called with the push's samples once stored. */
+  forward?: (dicts: readonly SampleDict[]) => void;
 }
 
 const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(',') : v);
@@ -45,6 +48,6 @@ export function samplesRoute(app: FastifyInstance, o: SamplesRouteOptions): void
       agent: header(request.headers['x-hostseries-agent']),
       receivedMs: Date.now(),
     };
-    return reply.code(200).send(ingest(o.store, body, grant, meta));
+    return reply.code(200).send(ingest(o.store, body, grant, meta, o.forward));
   });
 }
