@@ -31,6 +31,9 @@ if (missing) {
 let dir = '';
 cliWorkdir('hostseries-prom-', (d) => (dir = d));
 
+/** How long the TSDB is down in the agent's test (the issue asks for 30 s; HOSTSERIES_TEST_OUTAGE_S=30 runs that). */
+const OUTAGE_SECONDS = Number(process.env.HOSTSERIES_TEST_OUTAGE_S ?? 4);
+
 const VOLATILE = new Set(['node_procs_running', 'node_procs_blocked', 'node_disk_io_now']);
 
 async function recordSamples(intervalSeconds: number, seconds: number): Promise<SampleDict[]> {
@@ -270,12 +273,12 @@ describe.skipIf(missing !== undefined)('against the real Prometheus, VictoriaMet
       const count = async () => (await promRaw(prom, `node_context_switches_total{instance="${host}"}`, Date.now() / 1000)).length;
       await until('samples in Prometheus', async () => (await count()) >= 3);
       await prom.stop();
-      await new Promise((r) => setTimeout(r, 4000));
+      await new Promise((r) => setTimeout(r, OUTAGE_SECONDS * 1000));
       await prom.restart();
       const teed = (): SampleDict[] => readFileSync(join(dir, 'tee.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"timestamp_ns"'))
         .map((l) => JSON.parse(l) as { sample?: SampleDict } & SampleDict).map((x) => x.sample ?? x);
       // The backlog goes once a retry (backoff with jitter, up to a minute) finds the TSDB back.
-      await until('the backlog delivered', async () => (await count()) >= teed().length - 4, 70_000);
+      await until('the backlog delivered', async () => (await count()) >= teed().length - 4, 70_000 + OUTAGE_SECONDS * 1000);
       a.child.kill('SIGTERM');
       const r = await a.done;
       expect(r.status, r.stderr).toBe(0);
@@ -287,7 +290,7 @@ describe.skipIf(missing !== undefined)('against the real Prometheus, VictoriaMet
     } finally {
       if (a.child.exitCode === null) a.child.kill('SIGKILL');
     }
-  }, 120_000);
+  }, 120_000 + OUTAGE_SECONDS * 2000);
 
   it('serve --remote-write forwards what agents push; serve /metrics has every online host under its instance', async () => {
     const samples = await recordSamples(0.2, 1);
