@@ -85,12 +85,13 @@ export async function runAgent(s: AgentSettings): Promise<number> {
     }
   }
   const tags = Object.entries(s.tags).map(([k, v]) => `${k}=${v}`).join(',');
+  const tagged = tags ? `; tags ${tags}` : '';
   const to = [
-    ...(s.server !== undefined ? [`pushing to ${s.server} every ${s.pushInterval} s (token from ${s.tokenSource}; queue in ${s.queueDir})`] : []),
-    ...(s.remoteWrite !== undefined ? [`remote-writing to ${s.remoteWrite.url} every ${s.pushInterval} s`] : []),
+    ...(s.server !== undefined ? [`pushing to ${s.server} every ${s.pushInterval} s (token from ${s.tokenSource}; queue in ${s.queueDir}${tagged})`] : []),
+    ...(s.remoteWrite !== undefined ? [`remote-writing to ${s.remoteWrite.url} every ${s.pushInterval} s (queue in ${join(s.queueDir, 'remote-write')}${tagged})`] : []),
     ...(metrics ? [`serving ${metrics.url}`] : []),
   ];
-  say(`sampling ${s.hostname} every ${s.interval} s, ${to.join(', ')}${tags ? `; tags ${tags}` : ''}`);
+  say(`sampling ${s.hostname} every ${s.interval} s, ${to.join(', ')}`);
   const sig = await stopped;
   say(`${sig}: taking a last sample, pushing what is queued (at most ${STOP_FLUSH_SECONDS} s)`);
   const first = collector.startTime;
