@@ -130,7 +130,7 @@ describe('hostseries serve: /api/v1/openapi.json', () => {
     const valid: Record<string, string> = {
       host, path: 'rates.cpu.all.busy', from: '-1h', to: 'now', step: '1s', hosts: `${host},other-host`,
     };
-    const invalid: Record<string, string> = { host: '', path: 'nosuch.x', from: 'yesterday', to: 'later', step: '-1s', hosts: '' };
+    const invalid: Record<string, string> = { host: '', path: 'nosuch.x', from: 'yesterday', to: 'later', step: '-1s', hosts: '', token: 'not-the-read-token-0123' };
     const body = samples.slice(0, 2).map((d) => stringifyJson(d)).join('\n');
     let calls = 0;
 
@@ -146,6 +146,13 @@ describe('hostseries serve: /api/v1/openapi.json', () => {
       const headers: Record<string, string> = {};
       if (auth && op.security.length > 0) headers.authorization = `Bearer ${method === 'post' ? TOKEN : READ}`;
       const r = await fetch(`${server.url}${url}${query.size ? `?${query.toString()}` : ''}`, { method: method.toUpperCase(), headers, body: method === 'post' ? (values.body ?? body) : undefined });
+      // An event stream stays open: its type is what is checked.
+      if (r.ok && r.headers.get('content-type')?.startsWith('text/event-stream')) {
+        await r.body?.cancel();
+        calls++;
+        expect(op.responses[String(r.status)]?.content?.['text/event-stream'], `${method} ${url}`).toBeDefined();
+        return { status: r.status, json: undefined };
+      }
       const text = await r.text();
       calls++;
       const documented = op.responses[String(r.status)];
@@ -183,7 +190,7 @@ describe('hostseries serve: /api/v1/openapi.json', () => {
       }
     }
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/api/v1/aggregate', '/api/v1/export', '/api/v1/fleet', '/api/v1/hosts', '/api/v1/hosts/{host}', '/api/v1/openapi.json', '/api/v1/samples', '/api/v1/series', '/metrics',
+      '/', '/api/v1/aggregate', '/api/v1/events', '/api/v1/export', '/api/v1/fleet', '/api/v1/hosts', '/api/v1/hosts/{host}', '/api/v1/openapi.json', '/api/v1/report', '/api/v1/samples', '/api/v1/series', '/metrics',
     ]);
     expect(calls).toBeGreaterThan(30);
   });

@@ -1,6 +1,6 @@
 // The one place the package is built from: `npm install` / `npm ci` (the `prepare` hook) and the
 // `build*` scripts all come here. `node scripts/build.mjs [native|ts|web]` builds the native addon
-// (release), the TypeScript and/or the report's web UI (web/report/, type-checked, bundled with
+// (release), the TypeScript and/or the web UI (web/report/ and serve's web/dashboard/, type-checked, bundled with
 // uPlot by esbuild into dist/web/, which `hostseries report` inlines into its pages); with no Rust toolchain a prebuilt binary for this platform is
 // used when present. The napi arguments live here only: the loader is generated as binding.js /
 // binding.d.ts (node-rs' naming), so it is never mistaken for the package entry (dist/index.js).
@@ -58,6 +58,9 @@ if (what === 'all' || what === 'web') {
     try {
       await build({ ...common, entryPoints: ['web/report/main.ts'], outfile: join(out, 'report.js'), format: 'iife', target: 'es2022', platform: 'browser' });
       await build({ ...common, entryPoints: ['web/report/style.css'], outfile: join(out, 'report.css') });
+      // serve's dashboard: the same UI over the read API, served as files (its CSP has no inline script).
+      await build({ ...common, entryPoints: ['web/dashboard/main.ts'], outfile: join(out, 'dashboard.js'), format: 'iife', target: 'es2022', platform: 'browser' });
+      await build({ ...common, entryPoints: ['web/dashboard/style.css'], outfile: join(out, 'dashboard.css') });
     } catch (e) {
       console.error(`hostseries: bundling the report UI failed: ${e.message}`);
       process.exit(1);

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { requestToken, Tokens } from './auth.js';
 import { HttpError, type BodyLimits } from './body.js';
 import { openApi } from './openapi.js';
+import { dashboardPage, reportRoute } from './routes/dashboard.js';
+import { eventsRoute, ServeEvents } from './routes/events.js';
 import { exportRoute } from './routes/export.js';
 import { hostsRoutes } from './routes/hosts.js';
 import { samplesRoute } from './routes/samples.js';
@@ -98,7 +100,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
 
   openApi(app, { write: o.tokens !== undefined, read: o.readToken !== undefined }, o.version ?? '0.0.0');
-  samplesRoute(app, { store: o.store, tokens: o.tokens, limits, forward: o.forward });
+  // Open dashboards hear of each stored push (events.ts); --remote-write forwards it.
+  const events = new ServeEvents();
+  const stored = (dicts: readonly SampleDict[]): void => {
+    o.forward?.(dicts);
+    events.stored(dicts);
+  };
+  samplesRoute(app, { store: o.store, tokens: o.tokens, limits, forward: stored });
+  dashboardPage(app);
+  eventsRoute(app, { events, readToken: o.readToken });
   await app.register((reads, _options, done) => {
     if (o.readToken !== undefined) {
       const readTokens = new Tokens().add(o.readToken, '--read-token');
@@ -111,6 +121,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     hostsRoutes(reads, { store: o.store, offlineAfterMs: o.offlineAfterMs });
     exportRoute(reads, o.store);
+    reportRoute(reads, o.store);
     seriesRoutes(reads, { store: o.store, offlineAfterMs: o.offlineAfterMs });
     metricsRoutes(reads, { store: o.store, offlineAfterMs: o.offlineAfterMs });
     done();

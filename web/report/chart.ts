@@ -99,6 +99,14 @@ export interface Chart {
   destroy(): void;
 }
 
+/** Every chart not destroyed, so a view drawn again can let go of the old one's (uPlot listens on window). */
+const alive = new Set<Chart>();
+
+/** Destroys the charts inside `root`. */
+export function destroyCharts(root: Element): void {
+  for (const c of alive) if (root.contains(c.el)) c.destroy();
+}
+
 export function chart(parent: HTMLElement, o: ChartOptions): Chart {
   const lines = o.lines.map((l, i) => ({ ...l, color: l.color ?? PALETTE[i % PALETTE.length] }));
   // Stacked: drawn top first so each lower part paints over the one above it.
@@ -288,5 +296,12 @@ export function chart(parent: HTMLElement, o: ChartOptions): Chart {
 
   const plot = new uPlot(opts, build(view[0], view[1]), plotEl);
   plot.over.addEventListener('mouseleave', () => (tip.hidden = true));
-  return { plot, el: wrap, destroy: () => plot.destroy() };
+  const made: Chart = {
+    plot, el: wrap, destroy: () => {
+      alive.delete(made);
+      plot.destroy();
+    },
+  };
+  alive.add(made);
+  return made;
 }

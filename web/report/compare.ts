@@ -3,7 +3,7 @@
  * or side by side on the same scales. Time is seconds since each run started, so two recordings
  * line up from their starts.
  */
-import { chart, PALETTE, type Chart, type Line } from './chart';
+import { chart, destroyCharts, PALETTE, type Line } from './chart';
 import { clear, h } from './dom';
 import { hostLabel, runLabel } from './host';
 import type { ColumnSet, ReportSource } from './source';
@@ -15,7 +15,6 @@ interface CompareState {
 }
 
 let state: CompareState | undefined;
-let charts: Chart[] = [];
 
 function defaults(source: ReportSource): CompareState {
   const { runs, hosts } = source.meta;
@@ -28,6 +27,8 @@ export async function renderCompare(root: HTMLElement, source: ReportSource): Pr
   state ??= defaults(source);
   const st = state;
   const { meta } = source;
+  // Hosts a newer window no longer has (the dashboard reloads with each push).
+  for (const id of st.selected) if (!meta.hosts[id]) st.selected.delete(id);
   clear(root);
   const overviews = new Map<number, ColumnSet>();
   for (const r of meta.runs) for (const [id, cols] of await source.overview(r.id)) overviews.set(id, cols);
@@ -65,8 +66,7 @@ export async function renderCompare(root: HTMLElement, source: ReportSource): Pr
   root.append(h('div', { class: 'hs-compare' }, controls, out));
 
   const draw = (): void => {
-    for (const c of charts) c.destroy();
-    charts = [];
+    destroyCharts(out);
     clear(out);
     const m = meta.headline.find((x) => x.key === st.metric)!;
     const ids = [...st.selected].sort((a, b) => a - b);
@@ -84,14 +84,14 @@ export async function renderCompare(root: HTMLElement, source: ReportSource): Pr
     }));
     const width = Math.max(500, out.clientWidth || 900);
     if (st.mode === 'overlay') {
-      charts.push(chart(out, { title: `${m.label} (${m.unit})`, unit: m.unit, width, height: 320, lines, x, startMs, yMax: m.yMax, markers }));
+      chart(out, { title: `${m.label} (${m.unit})`, unit: m.unit, width, height: 320, lines, x, startMs, yMax: m.yMax, markers });
     } else {
       let yMax = m.yMax ?? 0;
       if (m.yMax === undefined) for (const l of lines) for (let i = 0; i < l.y.length; i++) if (l.y[i] > yMax) yMax = l.y[i];
       const grid = h('div', { class: 'hs-charts' });
       out.append(grid);
       const cw = lines.length > 1 && width >= 900 ? Math.floor((width - 24) / 2) : width;
-      for (const l of lines) charts.push(chart(grid, { title: `${l.label}: ${m.label}`, unit: m.unit, width: cw, height: 200, lines: [l], x, startMs, yMax: yMax || 1, markers }));
+      for (const l of lines) chart(grid, { title: `${l.label}: ${m.label}`, unit: m.unit, width: cw, height: 200, lines: [l], x, startMs, yMax: yMax || 1, markers });
     }
   };
   draw();

@@ -3,7 +3,7 @@
  * stacked, memory, load, each disk, each interface, watched processes and app counters.
  */
 import type { HostMeta } from '../../lib/report/report-data';
-import { chart, type Chart } from './chart';
+import { chart, destroyCharts } from './chart';
 import { clear, h } from './dom';
 import { elapsed, fixed, plural } from './format';
 import type { ReportSource } from './source';
@@ -20,11 +20,8 @@ export function hostLabel(source: ReportSource, hm: HostMeta): string {
   return source.meta.runs.length > 1 ? `${hm.name} (${runLabel(source, hm.run)})` : hm.name;
 }
 
-let charts: Chart[] = [];
-
 export async function renderHost(root: HTMLElement, source: ReportSource, id: number): Promise<void> {
-  for (const c of charts) c.destroy();
-  charts = [];
+  destroyCharts(root);
   clear(root);
   const hm = source.meta.hosts[id];
   const run = source.meta.runs[hm.run];
@@ -45,7 +42,7 @@ export async function renderHost(root: HTMLElement, source: ReportSource, id: nu
       root.append(box);
     }
     const lines = c.series.filter((s) => cols[s.key]).map((s) => ({ label: s.label, unit: s.unit, t: cols.t, y: cols[s.key], key: s.key }));
-    charts.push(chart(box, { title: c.title, unit: c.unit, width: cw, height: 200, lines, x, startMs: run.startMs, yMax: c.yMax, stacked: c.stacked, markers }));
+    chart(box, { title: c.title, unit: c.unit, width: cw, height: 200, lines, x, startMs: run.startMs, yMax: c.yMax, stacked: c.stacked, markers });
   }
   if (hm.idleInterfaces.length > 0) root.append(h('p', { class: 'hs-note' }, `Interfaces with no traffic (not charted): ${hm.idleInterfaces.join(', ')}`));
   root.append(h('p', { class: 'hs-note' }, 'Drag across a chart to zoom in, double-click to zoom out. MB are MiB (as iostat prints them).'));

@@ -31,6 +31,10 @@ export interface OverviewContext {
 }
 
 export async function renderOverview(root: HTMLElement, ctx: OverviewContext): Promise<void> {
+  for (const el of [...pending.keys()]) if (!el.isConnected) {
+    observer?.unobserve(el);
+    pending.delete(el);
+  }
   const { meta } = ctx.source;
   const label = (k: string): HeadlineMeta => meta.headline.find((m) => m.key === k)!;
   for (const run of meta.runs) {
@@ -140,7 +144,7 @@ export function drawAllPending(): void {
 function runHeader(run: RunMeta, hosts: number): HTMLElement {
   return h('div', { class: 'hs-run-head' },
     h('h2', { title: run.file }, run.file.slice(run.file.lastIndexOf('/') + 1)),
-    h('p', {}, `${plural(hosts, 'host')} · started ${dateTime(run.startMs)} · ${elapsed(run.durationSeconds)} · every ${run.intervalSeconds} s · collected ${run.collectionMethod === 'ssh' ? 'over SSH' : 'locally'}${run.markers.length ? ` · ${plural(run.markers.length, 'marker')} (orange)` : ''}`),
+    h('p', {}, `${plural(hosts, 'host')} · started ${dateTime(run.startMs)} · ${elapsed(run.durationSeconds)} · every ${run.intervalSeconds} s · ${run.collectionMethod === 'ssh' ? 'collected over SSH' : run.collectionMethod === 'push' ? 'pushed by agents' : 'collected locally'}${run.markers.length ? ` · ${plural(run.markers.length, 'marker')} (orange)` : ''}`),
     ...run.warnings.map((w) => h('p', { class: 'hs-warning' }, `⚠ ${w}`)));
 }
 

@@ -29,12 +29,12 @@ function columns(buf: ArrayBuffer, refs: Record<string, ColumnRef>): ColumnSet {
   return out;
 }
 
-async function gunzip(bytes: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer> {
+export async function gunzip(bytes: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer> {
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
   return new Response(stream).arrayBuffer();
 }
 
-function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
+export function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
   // Native where the browser has it (Chromium 140+, Firefox 133+): several times faster than atob.
   const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array<ArrayBuffer> }).fromBase64;
   if (native) return native(b64);

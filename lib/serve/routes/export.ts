@@ -15,7 +15,8 @@ import { errors, route, TIME, TIME_SERIES_DATA } from '../schemas.js';
 import type { SampleStore } from '../store/store.js';
 import { NS_MAX, parseTime } from '../time.js';
 
-function medianSpacingSeconds(samples: readonly TimeSeriesSample[]): number {
+/** The median time between samples (s, to the ms): the file's interval. */
+export function medianSpacingSeconds(samples: readonly TimeSeriesSample[]): number {
   const t = samples.map((s) => (s.timestampNs !== undefined ? s.timestampNs / 1e9 : Date.parse(s.timestamp) / 1000));
   if (t.length < 2) return 0;
   const gaps = t.slice(1).map((x, i) => x - t[i]).sort((a, b) => a - b);
