@@ -146,10 +146,11 @@ async function loadOnce(): Promise<void> {
       lastReply = reply;
       const source = new HttpSource(reply);
       showHosts(hosts.hosts);
-      showLive(reply, hosts.hosts);
       if (ui) await ui.reload(source);
       else ui = start(source, app, { toolbar, subtitle: subtitle(reply) });
       document.querySelector('.hs-header .hs-sub')!.textContent = subtitle(reply);
+      // Last: the live line says what the page shows, once it shows it.
+      showLive(reply, hosts.hosts);
       status.loads++;
       listen();
       return;
