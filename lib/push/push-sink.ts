@@ -35,6 +35,17 @@ import type { SampleDict } from '../types/sample.js';
 
 const gzipAsync = promisify(gzipCb);
 
+/**
+ * A sample's queue line, made once per sample: an agent pushing to serve and remote-writing hands
+ * the same sample to two sinks, and the line is ~0.4 ms of JS for 11 KB (measured, cold).
+ */
+const lines = new WeakMap<TimeSeriesSample, string>();
+function queueLine(sample: TimeSeriesSample): string {
+  let line = lines.get(sample);
+  if (line === undefined) lines.set(sample, (line = stringifySample(sample.toDict()) + '\n'));
+  return line;
+}
+
 type Outcome = 'empty' | 'more' | 'failed';
 type Life = 'new' | 'open' | 'closing' | 'closed';
 
@@ -170,7 +181,7 @@ export class PushSink extends EventEmitter<Events> implements Sink {
     if (this.life === 'new') throw new LifecycleError('ERR_NOT_STARTED', `push to ${this.server}: write before open`);
     if (this.life === 'closed') throw new LifecycleError('ERR_ALREADY_STOPPED', `push to ${this.server}: write after close`);
     this.received++;
-    const failure = this.queue.append(stringifySample(sample.toDict()) + '\n', sample.timestampNs ?? sample.date.getTime() * 1e6);
+    const failure = this.queue.append(queueLine(sample), sample.timestampNs ?? sample.date.getTime() * 1e6);
     if (failure) this.report(failure);
     this.enforce();
     // Drops are said at each attempt, and meanwhile at most once per push interval (1 s to 60 s).

@@ -11,7 +11,8 @@ import { summarizeHost, type HostSummary } from '../cli/summary/host-summary.js'
 import { HEADLINE_METRICS } from '../cli/view/headline.js';
 import type { Aggregate } from '../types/collector.js';
 import { BlobBuilder } from './blob.js';
-import { hostSeries, sampleNs, type HostSeries } from './host-series.js';
+import { hostSeries, type HostSeries } from './host-series.js';
+import { sampleNs } from '../views/intervals.js';
 import { markersOf } from './markers.js';
 import type { AggregateView, HeadlineMeta, HostMeta, HostSummaryView, ReportMeta, RunMeta } from './report-data.js';
 

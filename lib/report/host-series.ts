@@ -6,6 +6,7 @@
  */
 import type { TimeSeriesSample } from '../models/sample.js';
 import { computeRates } from '../rates/compute.js';
+import { dataTicks, sampleNs } from '../views/intervals.js';
 import { countedInterface, wholeDisks } from '../cli/view/devices.js';
 import { HEADLINE_METRICS, headline } from '../cli/view/headline.js';
 import type { ChartMeta, SeriesMeta } from './report-data.js';
@@ -22,14 +23,6 @@ export interface HostSeries {
 const GiB = 1024 * 1024;
 const MiB = 1024 * 1024;
 
-/** Sample time in epoch ns: the precise stamp, else the whole-second timestamp. */
-export function sampleNs(s: TimeSeriesSample): number {
-  return s.timestampNs ?? Date.parse(s.timestamp) * 1e6;
-}
-
-export function hasData(s: TimeSeriesSample): boolean {
-  return s.diskstats !== undefined || s.stat !== undefined || s.meminfo !== undefined || s.netdev !== undefined || s.vmstat !== undefined;
-}
 
 /** Named columns filled row by row; a column born late is NaN before. */
 class Columns {
@@ -62,20 +55,7 @@ const num = (v: unknown): number | undefined => (v === undefined || v === null ?
  * whole-second timestamps, as `summary` uses it).
  */
 export function hostSeries(samples: readonly TimeSeriesSample[], startNs: number, nominalInterval: number): HostSeries {
-  const data: TimeSeriesSample[] = [];
-  const ticks: number[] = [];
-  samples.forEach((s, i) => {
-    if (hasData(s)) {
-      data.push(s);
-      ticks.push(i);
-    }
-  });
-  const names: string[] = [];
-  const seen = new Set<string>();
-  for (const s of data) for (const d of s.diskstats ?? []) if (!seen.has(d.device_name)) {
-    seen.add(d.device_name);
-    names.push(d.device_name);
-  }
+  const { data, ticks, diskNames: names } = dataTicks(samples);
   const disks = wholeDisks(names);
   const diskSet = new Set(disks);
   const nominal = (n: number): { nominalSeconds?: number } => (nominalInterval > 0 ? { nominalSeconds: n * nominalInterval } : {});

@@ -17,6 +17,30 @@ export function hasData(s: TimeSeriesSample): boolean {
   return s.diskstats !== undefined || s.stat !== undefined || s.meminfo !== undefined || s.netdev !== undefined || s.vmstat !== undefined;
 }
 
+/**
+ * The samples with data, each with its tick (its index among all samples, to time a pair across
+ * error samples), and the disk names they show in first-seen order: what `summary` and the
+ * report read a host's samples through.
+ */
+export function dataTicks(samples: readonly TimeSeriesSample[]): { data: TimeSeriesSample[]; ticks: number[]; diskNames: string[] } {
+  const data: TimeSeriesSample[] = [];
+  const ticks: number[] = [];
+  const seen = new Set<string>();
+  const diskNames: string[] = [];
+  samples.forEach((s, i) => {
+    if (!hasData(s)) return;
+    data.push(s);
+    ticks.push(i);
+    for (const d of s.diskstats ?? []) {
+      if (!seen.has(d.device_name)) {
+        seen.add(d.device_name);
+        diskNames.push(d.device_name);
+      }
+    }
+  });
+  return { data, ticks, diskNames };
+}
+
 export interface Interval {
   prev: TimeSeriesSample;
   cur: TimeSeriesSample;

@@ -4,8 +4,7 @@
  * can ask for it. `HttpSource` is the report UI's `ReportSource` over `/api/v1/report`.
  */
 import type { ReportMeta } from '../../lib/report/report-data';
-import { base64Bytes, gunzip, type ColumnSet, type ReportSource } from '../report/source';
-import type { ColumnRef } from '../../lib/report/report-data';
+import { base64Bytes, BlobSource, gunzip } from '../report/source';
 
 const TOKEN_KEY = 'hostseries-read-token';
 
@@ -53,46 +52,17 @@ export interface ReportReply {
   blobs: Record<string, string>;
 }
 
-function columns(buf: ArrayBuffer, refs: Record<string, ColumnRef>): ColumnSet {
-  const out: ColumnSet = {};
-  for (const [k, r] of Object.entries(refs)) out[k] = r.type === 'f64' ? new Float64Array(buf, r.offset, r.length) : new Float32Array(buf, r.offset, r.length);
-  return out;
-}
-
-/** The report's data for one window, as `/api/v1/report` gave it (blobs decoded when a view asks). */
-export class HttpSource implements ReportSource {
+export class HttpSource extends BlobSource {
   readonly meta: ReportMeta;
-  private readonly decoded = new Map<string, Promise<ArrayBuffer>>();
 
   constructor(readonly reply: ReportReply) {
+    super();
     this.meta = reply.meta;
   }
 
-  private blob(id: string): Promise<ArrayBuffer> {
-    let p = this.decoded.get(id);
-    if (!p) {
-      const b64 = this.reply.blobs[id];
-      if (b64 === undefined) return Promise.reject(new Error(`the server's report has no blob ${id}`));
-      p = gunzip(base64Bytes(b64));
-      this.decoded.set(id, p);
-    }
-    return p;
-  }
-
-  async fleet(run: number): Promise<ColumnSet> {
-    const r = this.meta.runs[run];
-    return columns(await this.blob(r.fleetBlob), r.fleet);
-  }
-
-  async overview(run: number): Promise<Map<number, ColumnSet>> {
-    const buf = await this.blob(this.meta.runs[run].overviewBlob);
-    const hosts = new Map<number, ColumnSet>();
-    for (const h of this.meta.hosts) if (h.run === run) hosts.set(h.id, columns(buf, h.overview));
-    return hosts;
-  }
-
-  async host(id: number): Promise<ColumnSet> {
-    const h = this.meta.hosts[id];
-    return columns(await this.blob(h.detailBlob), h.detail);
+  protected read(id: string): Promise<ArrayBuffer> {
+    const b64 = this.reply.blobs[id];
+    if (b64 === undefined) return Promise.reject(new Error(`the server's report has no blob ${id}`));
+    return gunzip(base64Bytes(b64));
   }
 }

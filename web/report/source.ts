@@ -44,41 +44,24 @@ export function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** The report page: metadata in `#hs-meta`, each blob base64 in `#hs-blob-<id>`. */
-export class InlineSource implements ReportSource {
-  readonly meta: ReportMeta;
-  private readonly blobs = new Map<string, Promise<ArrayBuffer>>();
-  /** The page's script element (blobs before it are parsed whole when it runs). */
-  private readonly script: Element | null;
+/**
+ * A source whose columns live in gzipped blobs, each decoded once, when a view first asks: the
+ * report page's (`InlineSource`) or the dashboard's from its server (`HttpSource`).
+ */
+export abstract class BlobSource implements ReportSource {
+  abstract readonly meta: ReportMeta;
+  private readonly decoded = new Map<string, Promise<ArrayBuffer>>();
 
-  constructor(doc: Document) {
-    this.script = doc.currentScript;
-    const el = doc.getElementById('hs-meta');
-    if (!el?.textContent) throw new Error('this page holds no report data (#hs-meta is missing)');
-    this.meta = JSON.parse(el.textContent) as ReportMeta;
-    if (this.meta.format !== 'hostseries-report') throw new Error(`#hs-meta is not a hostseries report (format ${String(this.meta.format)})`);
-  }
+  /** Blob `id`'s bytes, decompressed. */
+  protected abstract read(id: string): Promise<ArrayBuffer>;
 
   private blob(id: string): Promise<ArrayBuffer> {
-    let p = this.blobs.get(id);
+    let p = this.decoded.get(id);
     if (!p) {
       p = this.read(id);
-      this.blobs.set(id, p);
+      this.decoded.set(id, p);
     }
     return p;
-  }
-
-  private async read(id: string): Promise<ArrayBuffer> {
-    let el = document.getElementById(`hs-blob-${id}`);
-    // Most blobs come after the script in the page: one before it is whole; one after it, or not
-    // there yet, is read once the parser is done.
-    const whole = el !== null && this.script !== null && (this.script.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_PRECEDING) !== 0;
-    if (!whole && document.readyState === 'loading') {
-      await new Promise((r) => document.addEventListener('DOMContentLoaded', r, { once: true }));
-      el = document.getElementById(`hs-blob-${id}`);
-    }
-    if (!el?.textContent) throw new Error(`report data blob ${id} is missing from the page`);
-    return gunzip(base64Bytes(el.textContent.trim()));
   }
 
   async fleet(run: number): Promise<ColumnSet> {
@@ -96,5 +79,34 @@ export class InlineSource implements ReportSource {
   async host(id: number): Promise<ColumnSet> {
     const h = this.meta.hosts[id];
     return columns(await this.blob(h.detailBlob), h.detail);
+  }
+}
+
+/** The report page: metadata in `#hs-meta`, each blob base64 in `#hs-blob-<id>`. */
+export class InlineSource extends BlobSource {
+  readonly meta: ReportMeta;
+  /** The page's script element (blobs before it are parsed whole when it runs). */
+  private readonly script: Element | null;
+
+  constructor(doc: Document) {
+    super();
+    this.script = doc.currentScript;
+    const el = doc.getElementById('hs-meta');
+    if (!el?.textContent) throw new Error('this page holds no report data (#hs-meta is missing)');
+    this.meta = JSON.parse(el.textContent) as ReportMeta;
+    if (this.meta.format !== 'hostseries-report') throw new Error(`#hs-meta is not a hostseries report (format ${String(this.meta.format)})`);
+  }
+
+  protected async read(id: string): Promise<ArrayBuffer> {
+    let el = document.getElementById(`hs-blob-${id}`);
+    // Most blobs come after the script in the page: one before it is whole; one after it, or not
+    // there yet, is read once the parser is done.
+    const whole = el !== null && this.script !== null && (this.script.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_PRECEDING) !== 0;
+    if (!whole && document.readyState === 'loading') {
+      await new Promise((r) => document.addEventListener('DOMContentLoaded', r, { once: true }));
+      el = document.getElementById(`hs-blob-${id}`);
+    }
+    if (!el?.textContent) throw new Error(`report data blob ${id} is missing from the page`);
+    return gunzip(base64Bytes(el.textContent.trim()));
   }
 }

@@ -8,6 +8,7 @@ import type { Aggregate } from '../../types/collector.js';
 import { setOwn } from '../../json/own.js';
 import { summarizeApp, summarizeProcesses, type AppSummary, type ProcessSummary } from './process-summary.js';
 import { DetailCollector, type Details } from './detail-summary.js';
+import { dataTicks, sampleNs } from '../../views/intervals.js';
 
 export interface HostSummary {
   host: string;
@@ -39,14 +40,7 @@ export interface HostSummary {
   details: Details;
 }
 
-/** Sample time in ns, for ordering: the precise stamp, else the whole-second timestamp. */
-function timeNs(s: TimeSeriesSample): number {
-  return s.timestampNs ?? Date.parse(s.timestamp) * 1e6;
-}
 
-function hasData(s: TimeSeriesSample): boolean {
-  return s.diskstats !== undefined || s.stat !== undefined || s.meminfo !== undefined || s.netdev !== undefined || s.vmstat !== undefined;
-}
 
 function median(xs: number[]): number | undefined {
   if (xs.length === 0) return undefined;
@@ -78,8 +72,8 @@ function devicesWithIo(samples: readonly TimeSeriesSample[]): Set<string> {
 export function summarizeHost(host: string, inFileOrder: readonly TimeSeriesSample[], nominalInterval: number): HostSummary {
   // Time order (stable: equal whole-second stamps keep their file order); say what was out of it.
   let outOfOrder = 0;
-  for (let i = 1; i < inFileOrder.length; i++) if (timeNs(inFileOrder[i]) < timeNs(inFileOrder[i - 1])) outOfOrder++;
-  const samples = outOfOrder === 0 ? inFileOrder : [...inFileOrder].sort((a, b) => timeNs(a) - timeNs(b));
+  for (let i = 1; i < inFileOrder.length; i++) if (sampleNs(inFileOrder[i]) < sampleNs(inFileOrder[i - 1])) outOfOrder++;
+  const samples = outOfOrder === 0 ? inFileOrder : [...inFileOrder].sort((a, b) => sampleNs(a) - sampleNs(b));
   const warnings = outOfOrder === 0 ? [] : [`${host}: ${outOfOrder} sample${outOfOrder === 1 ? ' is' : 's are'} out of time order in the file (summarised in time order)`];
   const nominal = (ticks: number): { nominalSeconds?: number } => (nominalInterval > 0 ? { nominalSeconds: ticks * nominalInterval } : {});
 
@@ -99,21 +93,7 @@ export function summarizeHost(host: string, inFileOrder: readonly TimeSeriesSamp
   const interval = median(steps);
   const spanSeconds = samples.length > 1 ? intervalSeconds(samples[0], samples[samples.length - 1], nominal(samples.length - 1)) : 0;
 
-  // Samples with data, with their tick (index among all samples) to time the pairs across error samples.
-  const data: TimeSeriesSample[] = [];
-  const ticks: number[] = [];
-  samples.forEach((s, i) => {
-    if (hasData(s)) {
-      data.push(s);
-      ticks.push(i);
-    }
-  });
-  const names: string[] = [];
-  const seen = new Set<string>();
-  for (const s of data) for (const d of s.diskstats ?? []) if (!seen.has(d.device_name)) {
-    seen.add(d.device_name);
-    names.push(d.device_name);
-  }
+  const { data, ticks, diskNames: names } = dataTicks(samples);
   const io = devicesWithIo(data);
   const disks = wholeDisks(names);
   const otherDevices = uncountedDevices(names, (n) => io.has(n));
@@ -126,7 +106,7 @@ export function summarizeHost(host: string, inFileOrder: readonly TimeSeriesSamp
   for (let i = 0; i < data.length; i++) {
     // Rates pair each sample with the previous one that has data: a hole widens the interval, the average stays right.
     const r = computeRates(i > 0 ? data[i - 1] : data[i], data[i], i > 0 ? nominal(ticks[i] - ticks[i - 1]) : {});
-    if (i > 0) detail.add(r, timeNs(data[i]));
+    if (i > 0) detail.add(r, sampleNs(data[i]));
     const h = headline(r, disks);
     for (const m of HEADLINE_METRICS) {
       const v = h[m.key];
