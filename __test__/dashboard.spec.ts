@@ -10,12 +10,12 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, drawnCharts, SELECTED_TAB } from './support/browser.js';
 import { cliWorkdir, ENV, ROOT, start, type Started } from './support/cli.js';
 import { startServe, type Server } from './support/serve.js';
 
 const TOKEN = 'dashboard-spec-write-token-0123';
 const READ = 'dashboard-spec-read-token-01234';
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, '.hostseries-test');
 const noChromium = !existsSync(CHROMIUM);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -23,19 +23,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 // Page-side code as text (no DOM types here); polled, since waitForFunction's eval breaks the CSP.
 const READY = 'window.hostseriesReport?.ready === true || window.hostseriesReport?.error !== undefined';
 const ERROR = 'window.hostseriesReport?.error';
-const DRAW_ALL = 'window.hostseriesReport.drawAll()';
-const COLOURED_PIXELS = `(() => {
-  const panel = document.querySelector('.hs-view:not([hidden])');
-  return [...panel.querySelectorAll('.hs-chart canvas')].map((c) => {
-    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < px.length; i += 4) {
-      if (px[i + 3] > 0 && Math.max(px[i], px[i + 1], px[i + 2]) - Math.min(px[i], px[i + 1], px[i + 2]) > 60) n++;
-    }
-    return { name: c.closest('.hs-chart').querySelector('.hs-chart-title b')?.textContent ?? 'overview cell', coloured: n };
-  });
-})()`;
-const SELECTED_TAB = "document.querySelector('[role=tab][aria-selected=true]')?.id ?? null";
 const LIVE = "({ last: document.getElementById('hs-live')?.dataset.last ?? '', samples: Number(document.getElementById('hs-live')?.dataset.samples ?? 0), loads: window.hostseriesDashboard?.loads ?? 0 })";
 
 let dir = '';
@@ -135,12 +122,6 @@ describe.skipIf(noChromium && !process.env.CI)('serve dashboard in Chromium', ()
     expect(await page.evaluate<string | undefined>(ERROR)).toBeUndefined();
   }
 
-  async function drawnCharts(page: Page): Promise<{ charts: number; blank: string[] }> {
-    await page.evaluate(DRAW_ALL);
-    await page.waitForTimeout(100);
-    const charts = await page.evaluate<{ name: string; coloured: number }[]>(COLOURED_PIXELS);
-    return { charts: charts.length, blank: charts.filter((c) => c.coloured < 20).map((c) => c.name) };
-  }
 
   it('two agents: every view drawn with data, live within 2 s of a push, values equal the API, keyboard switches views', async () => {
     const server = await startServe(['--data', join(dir, 'data')], dir, { HOSTSERIES_TOKEN: TOKEN });

@@ -18,25 +18,12 @@ import { buildReportModel } from '../lib/report/build.js';
 import { renderReportHtml } from '../lib/report/html.js';
 import { markersOf } from '../lib/report/markers.js';
 import { decimate } from '../web/report/decimate.js';
+import { CHROMIUM, drawnCharts, SELECTED_TAB } from './support/browser.js';
 import { cli as runCli, cliWorkdir, ROOT, type Result } from './support/cli.js';
 
 // Page-side code, as text: this project's TypeScript has no DOM types (they would clash with Node's).
 const PAGE_READY = 'window.hostseriesReport?.ready === true || window.hostseriesReport?.error !== undefined';
 const PAGE_ERROR = 'window.hostseriesReport?.error';
-const DRAW_ALL = 'window.hostseriesReport.drawAll()';
-/** Per chart canvas in the shown view: how many coloured pixels (series, not grey grid or black text). */
-const COLOURED_PIXELS = `(() => {
-  const panel = document.querySelector('.hs-view:not([hidden])');
-  return [...panel.querySelectorAll('.hs-chart canvas')].map((c) => {
-    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < px.length; i += 4) {
-      if (px[i + 3] > 0 && Math.max(px[i], px[i + 1], px[i + 2]) - Math.min(px[i], px[i + 1], px[i + 2]) > 60) n++;
-    }
-    const chart = c.closest('.hs-chart');
-    return { name: chart.querySelector('.hs-chart-title b')?.textContent ?? 'overview cell', coloured: n };
-  });
-})()`;
 /** Orange (marker) pixels in the host view's first chart. */
 const MARKER_PIXELS = `(() => {
   const c = document.querySelector('#hs-view-host .hs-chart canvas');
@@ -45,10 +32,8 @@ const MARKER_PIXELS = `(() => {
   for (let i = 0; i < d.length; i += 4) if (d[i] > 180 && d[i + 1] > 90 && d[i + 1] < 170 && d[i + 2] < 60) n++;
   return n;
 })()`;
-const SELECTED_TAB = "document.querySelector('[role=tab][aria-selected=true]')?.id ?? null";
 const FOCUSED = 'document.activeElement?.id';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, '.hostseries-test');
 const noChromium = !existsSync(CHROMIUM);
 
@@ -179,13 +164,6 @@ describe.skipIf(noChromium && !process.env.CI)('report in Chromium', () => {
     return { page, errors, requests };
   }
 
-  /** Every chart of the shown view drawn (lazy rows too); the names of those with no data drawn. */
-  async function drawnCharts(page: Page): Promise<{ charts: number; blank: string[] }> {
-    await page.evaluate(DRAW_ALL);
-    await page.waitForTimeout(100);
-    const charts = await page.evaluate<{ name: string; coloured: number }[]>(COLOURED_PIXELS);
-    return { charts: charts.length, blank: charts.filter((c) => c.coloured < 20).map((c) => c.name) };
-  }
 
   const selected = (page: Page): Promise<string | null> => page.evaluate<string | null>(SELECTED_TAB);
 
