@@ -52,6 +52,10 @@ function streamName(output: string, format: OutputFormat): string {
   return output.replace(/(\.json)?(\.gz)?$/i, '') + '.partial.jsonl';
 }
 
+function exists(path: string): Promise<boolean> {
+  return lstat(path).then(() => true, () => false);
+}
+
 /** Create the stream file, empty, only if nothing is there; false when something is. */
 async function reserve(stream: string): Promise<boolean> {
   try {
@@ -90,12 +94,18 @@ export async function prepareOutput(output: string | undefined, format: OutputFo
       const name = defaultOutput(fmt, now, n);
       const plan = { format: fmt, output: name, stream: fmt === 'jsonl' ? name : streamName(name, fmt), force: false };
       // Taken (by an earlier run, or one started at the same time): the next name.
-      if (await lstat(name).then(() => true, () => false)) continue;
-      await checkNewFile(name, { what: WHAT });
+      if (await exists(name)) continue;
+      try {
+        await checkNewFile(name, { what: WHAT });
+      } catch (e) {
+        // A run holding this name finished since the line above: its file is there now.
+        if (await exists(name)) continue;
+        throw e;
+      }
       if (!(await reserve(plan.stream))) continue;
       // A run that took this name may have finished between the check and the reservation: it
       // writes its file before it removes its stream, so the file is there now. The next name.
-      if (await lstat(name).then(() => true, () => false)) {
+      if (await exists(name)) {
         await unlink(plan.stream).catch(() => undefined);
         continue;
       }
