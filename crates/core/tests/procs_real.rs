@@ -69,6 +69,19 @@ fn value(e: &ProcEntry, field: &str) -> u64 {
     e.values[PROC_FIELDS.iter().position(|f| f.0 == field).unwrap()]
 }
 
+/// User + system ticks of `pid` (`/proc/<pid>/stat` fields 14 and 15).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<u64> = after
+        .split(' ')
+        .skip(11)
+        .take(2)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    f[0] + f[1]
+}
+
 /// Kills and reaps the child when the test ends, however it ends.
 struct Reaped(Child);
 
@@ -106,8 +119,10 @@ fn a_cpu_burner_reads_about_one_cpu() {
     let mut w = Watch::new(&[format!("pid:{pid}")]);
     std::thread::sleep(Duration::from_millis(300));
     w.tick();
+    let (t0, c0) = (Instant::now(), cpu_ticks(pid));
     std::thread::sleep(Duration::from_millis(1500));
     w.tick();
+    let (t1, c1) = (Instant::now(), cpu_ticks(pid));
     let e = &w.out[0];
     assert_eq!(
         (e.ident.pid, &*e.ident.name, &*e.ident.key),
@@ -115,10 +130,13 @@ fn a_cpu_burner_reads_about_one_cpu() {
     );
     assert_eq!(&*e.ident.cmdline, "sh -c while :; do :; done");
     let cpu = value(e, "cpu_pct");
-    // 100% is one CPU; the machine is shared, so leave room.
+    // 100% is one CPU. A shared machine gives the burner what it can spare (46% seen in CI),
+    // so the figure is held to the kernel's own count over the same interval, read here.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let expected = (c1 - c0) as f64 / hz / (t1 - t0).as_secs_f64() * 10_000.0;
     assert!(
-        (5_000..=10_500).contains(&cpu),
-        "cpu_pct {cpu} (hundredths)"
+        cpu > 0 && cpu <= 10_500 && (cpu as f64 - expected).abs() <= 1_000.0,
+        "cpu_pct {cpu} (hundredths), the kernel's ticks say {expected:.0}"
     );
     assert!(value(e, "cpu_user_ticks") > 0);
     assert_eq!(value(e, "state"), u64::from(b'R'));
