@@ -12,6 +12,7 @@ import { startMetricsServer } from '../lib/prometheus/endpoint.js';
 import { decodeWriteRequest, encodeWriteRequest, toTimeSeries, WriteRequestEncoder } from '../lib/prometheus/remote-write.js';
 import { RemoteWriter } from '../lib/prometheus/remote-writer.js';
 import { PromQuery } from '../lib/prometheus/query.js';
+import { nsOfMs } from '../lib/prometheus/samples.js';
 import { TimeSeriesCollector } from '../lib/index.js';
 import type { SampleDict } from '../lib/types/sample.js';
 import { readFileSync } from 'node:fs';
@@ -233,7 +234,7 @@ describe.skipIf(missing !== undefined)('against the real Prometheus, VictoriaMet
       const ms = Math.floor(d.timestamp_ns! / 1e6);
       const { errors: _errors, ...rest } = d;
       return {
-        ...rest, hostname: host, timestamp_ns: ms * 1e6,
+        ...rest, hostname: host, timestamp_ns: nsOfMs(ms),
         diskstats: [...d.diskstats!].sort((a, b) => natural.compare(a.device_name, b.device_name)),
         netdev: [...d.netdev!].sort((a, b) => natural.compare(a.interface_name, b.interface_name)),
         ...(d.processes ? { processes: d.processes.map((p) => ({ ...p, cmdline: '', state: '', start_time_ns: expect.closeTo(p.start_time_ns, -4) as number })) } : {}),

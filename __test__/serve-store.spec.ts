@@ -50,7 +50,7 @@ function hostSamples(host: string, n: number, startMs: number): SampleDict[] {
 const ALL = { fromNs: 0n, toNs: 2n ** 63n - 1n };
 
 describe('serve store', () => {
-  it('random batches, out of order, with repeats: read back sorted and unique, warm and cold; points/table equal valueAt; rates equal aggregate()', () => {
+  it('random batches, out of order, with repeats: read back sorted and unique, warm and cold; points/table equal valueAt; rates equal aggregate()', async () => {
     expect(real.length).toBeGreaterThan(20);
     const want = hostSamples('h', 400, Date.UTC(2026, 0, 1));
     const rand = rng(7);
@@ -103,7 +103,7 @@ describe('serve store', () => {
     for (const p of rates) {
       const a = aggregate(inWindow, p);
       expect(a.count, p).toBeGreaterThan(100);
-      const got = summary(pathPoints(cold, 'h', w, p));
+      const got = summary(await pathPoints(cold, 'h', w, p));
       expect(got.count, p).toBe(a.count);
       expect([got.min, got.max, got.p95], p).toEqual([a.min, a.max, a.p95]);
       expect(got.avg, p).toBeCloseTo(a.avg, 9);

@@ -117,7 +117,7 @@ async function seriesQueries(samples, dir) {
     const times = [];
     for (let k = 0; k < 21; k++) {
       const t = performance.now();
-      buckets(pathPoints(local, 'h1', w, path), base, 4e9);
+      buckets(await pathPoints(local, 'h1', w, path), base, 4e9);
       times.push(performance.now() - t);
     }
     inProcess.set(path, { cold: times[0], warm: median(times.slice(1)) });

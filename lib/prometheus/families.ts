@@ -45,7 +45,16 @@ export interface FamilyOptions {
   vmstatFields?: RegExp;
   /** Also the aggregate `cpu` line of /proc/stat (`hostseries_cpu_all_seconds_total{mode}`). */
   aggregateCpu?: boolean;
+  /**
+   * Also `hostseries_sample_timestamp_seconds`, the sample's own time (ms) as a value: a series
+   * every sample has, so that a reader finds the hosts, and their first and last sample and
+   * count with range functions (`serve --prometheus`).
+   */
+  sampleTime?: boolean;
 }
+
+/** The series every sample written with `sampleTime` has (its value: the sample's time in s, to the ms). */
+export const SAMPLE_TIME = 'hostseries_sample_timestamp_seconds';
 
 /**
  * Everything a sample holds that a time-series database can keep (what a remote write sends by
@@ -53,7 +62,7 @@ export interface FamilyOptions {
  * every vmstat field, the aggregate CPU line. Left out: a process's command line and state, the
  * sample's errors. node_exporter writes the same names for these with its flags set so.
  */
-export const FULL_FIDELITY: FamilyOptions = { diskExclude: null, netExclude: null, vmstatFields: /^/, aggregateCpu: true };
+export const FULL_FIDELITY: FamilyOptions = { diskExclude: null, netExclude: null, vmstatFields: /^/, aggregateCpu: true, sampleTime: true };
 
 const num = (v: number | bigint | undefined): number => (v === undefined ? NaN : Number(v));
 
@@ -188,6 +197,10 @@ export function sampleFamilies(d: SampleDict, o: FamilyOptions = {}): MetricFami
   processFamilies(f, d);
   for (const [name, v] of Object.entries(d.app ?? {})) {
     f.add('hostseries_app_value', 'untyped', "An application's counter or gauge (collector.count/gauge, HOSTSERIES_COUNTER_FD).", [['name', name]], num(v));
+  }
+  if (o.sampleTime) {
+    const ms = d.timestamp_ns != null ? Math.floor(d.timestamp_ns / 1e6) : Date.parse(d.timestamp);
+    f.add(SAMPLE_TIME, 'gauge', "When the sample was taken, in unixtime (to the ms: the sample's own time stamp).", [], ms / 1000);
   }
   return f.list;
 }

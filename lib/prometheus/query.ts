@@ -97,8 +97,12 @@ export class PromQuery {
     return [...bySeries.values()];
   }
 
-  /** A host's samples in [fromMs, toMs], rebuilt from what hostseries wrote (samples.ts says what cannot come back). */
-  async samples(instance: string, fromMs: number, toMs: number): Promise<SampleDict[]> {
-    return samplesFromSeries(await this.raw(`{instance=${quote(instance)},${HOSTSERIES_NAMES}}`, fromMs, toMs), instance);
+  /**
+   * A host's samples in [fromMs, toMs], rebuilt from what hostseries wrote (samples.ts says what
+   * cannot come back); `names`, a regular expression of metric names, reads only those.
+   */
+  async samples(instance: string, fromMs: number, toMs: number, names?: string): Promise<SampleDict[]> {
+    const matcher = names === undefined ? HOSTSERIES_NAMES : `__name__=~${quote(names)}`;
+    return samplesFromSeries(await this.raw(`{instance=${quote(instance)},${matcher}}`, fromMs, toMs), instance);
   }
 }

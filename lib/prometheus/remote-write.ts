@@ -133,7 +133,8 @@ export class WriteRequestEncoder {
 
   constructor(private readonly o: SeriesOptions = {}) {}
 
-  encode(dicts: readonly SampleDict[]): Buffer {
+  /** `extra`: families of a sample beside its own (what `serve --prometheus` says of the push). */
+  encode(dicts: readonly SampleDict[], extra?: (d: SampleDict) => readonly MetricFamily[]): Buffer {
     const groups = new Map<string, { labels: Uint8Array; values: number[]; ms: number[] }>();
     const families = new Map<string, MetricFamily>();
     if (this.labels.size > LABEL_CACHE_MAX) this.labels.clear();
@@ -142,7 +143,8 @@ export class WriteRequestEncoder {
       const common = commonLabels(d, this.o);
       let commonKey = '';
       for (const [k, v] of common) commonKey += `\u0001${k}\u0000${v}`;
-      for (const f of sampleFamilies(d, this.o)) {
+      const own = sampleFamilies(d, this.o);
+      for (const f of extra ? [...own, ...extra(d)] : own) {
         if (!families.has(f.name)) families.set(f.name, f);
         for (const s of f.series) {
           let key = f.name + commonKey;

@@ -118,17 +118,25 @@ export class RemoteWriter {
     }
   }
 
-  private async post(body: Buffer): Promise<void> {
-    const headers: Record<string, string> = { ...REMOTE_WRITE_HEADERS, 'user-agent': 'hostseries' };
-    if (this.o.authorization) headers.authorization = this.o.authorization;
-    let res: Response;
-    try {
-      res = await fetch(this.o.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.o.timeoutMs ?? 30_000) });
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause;
-      throw new RemoteWriteError(this.o.url, 0, `unreachable: ${cause?.code ?? (e as Error).message}`, { cause: e });
-    }
-    const text = await res.text().catch(() => '');
-    if (!res.ok) throw new RemoteWriteError(this.o.url, res.status, `HTTP ${res.status}: ${text.slice(0, 300).trim()}`);
+  private post(body: Buffer): Promise<void> {
+    return postWriteRequest(this.o.url, body, this.o.authorization, this.o.timeoutMs);
   }
+}
+
+/**
+ * One remote-write request; resolves once the receiver took it (2xx), else a RemoteWriteError
+ * with its status (0: not reached) and what it said.
+ */
+export async function postWriteRequest(url: string, body: Buffer, authorization?: string, timeoutMs = 30_000): Promise<void> {
+  const headers: Record<string, string> = { ...REMOTE_WRITE_HEADERS, 'user-agent': 'hostseries' };
+  if (authorization) headers.authorization = authorization;
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause;
+    throw new RemoteWriteError(url, 0, `unreachable: ${cause?.code ?? (e as Error).message}`, { cause: e });
+  }
+  const text = await res.text().catch(() => '');
+  if (!res.ok) throw new RemoteWriteError(url, res.status, `HTTP ${res.status}: ${text.slice(0, 300).trim()}`);
 }

@@ -91,7 +91,7 @@ class Builder {
   }
 
   sample(ms: number, hostname: string): SampleDict {
-    const d: SampleDict = { timestamp: isoSeconds(ms), timestamp_ns: ms * 1e6, hostname };
+    const d: SampleDict = { timestamp: isoSeconds(ms), timestamp_ns: nsOfMs(ms), hostname };
     if (this.disks.size) {
       d.diskstats = byName(this.disks).map(([device_name, f]) => ({ device_name, ...ordered(DISKSTATS_FIELDS, f) }) as unknown as DiskstatsEntry);
     }
@@ -128,6 +128,22 @@ class Builder {
 }
 
 const natural = new Intl.Collator('en', { numeric: true });
+
+const bits = new DataView(new ArrayBuffer(8));
+
+/**
+ * A time in ms as `timestamp_ns`: ms × 1e6 as a double, or the next double up where that falls
+ * short of it (a double holds ns of today's times to 256 ns: ms × 1e6 rounds down for about a
+ * third of them), so that the sample's ms (`floor(timestamp_ns / 1e6)`, as remote write takes
+ * it) is the one the database keeps and a sample read back and written again lands on itself.
+ */
+export function nsOfMs(ms: number): number {
+  const ns = ms * 1e6;
+  if (!Number.isSafeInteger(ms) || BigInt(ns) >= BigInt(ms) * 1_000_000n) return ns;
+  bits.setFloat64(0, ns);
+  bits.setBigUint64(0, bits.getBigUint64(0) + 1n);
+  return bits.getFloat64(0);
+}
 
 /** Entries in name order (`sda`, `sdb`, `nvme0n1`, `nvme1n1`...): a database keeps no other. */
 const byName = <T>(m: Map<string, T>): [string, T][] => [...m].sort((a, b) => natural.compare(a[0], b[0]));
@@ -166,6 +182,34 @@ const PROCESS = new Map<string, ProcPut>([
   ['read_bytes_total', set('read_bytes')], ['written_bytes_total', set('write_bytes')], ['read_chars_total', set('read_chars')],
   ['written_chars_total', set('write_chars')], ['uptime_seconds', set('uptime_s')], ['restarts_total', set('restarts')],
 ]);
+
+/** The metric names each sample section is written under (families.ts), as regular expressions. */
+const SECTION_NAMES: Record<string, string> = {
+  stat: 'node_boot_time_seconds|node_context_switches_total|node_cpu_seconds_total|node_cpu_guest_seconds_total|hostseries_cpu_all_seconds_total|node_forks_total|node_intr_total|node_procs_blocked|node_procs_running',
+  diskstats: 'node_disk_.+',
+  loadavg: 'node_load(1|5|15)|hostseries_loadavg_.+',
+  meminfo: 'node_memory_.+',
+  netdev: 'node_network_.+',
+  vmstat: 'node_vmstat_.+',
+  processes: 'hostseries_process_.+',
+  app: 'hostseries_app_value',
+};
+
+/**
+ * The names to read for samples of only these sections (a regular expression), `always` among
+ * them (a series every sample has, so that each comes back even without the sections); undefined
+ * for every name when a section is not one written.
+ */
+export function namesOfSections(sections: ReadonlySet<string> | undefined, always: string): string | undefined {
+  if (!sections) return undefined;
+  const parts = [always];
+  for (const s of sections) {
+    const names = SECTION_NAMES[s];
+    if (names === undefined) return undefined;
+    parts.push(names);
+  }
+  return parts.join('|');
+}
 
 /** The samples of one host the series hold, in time order (series of other names are ignored). */
 export function samplesFromSeries(series: readonly StoredSeries[], hostname: string): SampleDict[] {

@@ -82,7 +82,7 @@ export function parseTags(header: string | undefined): Record<string, string> | 
   return tags;
 }
 
-export function ingest(store: SampleStore, body: ParsedBody, grant: Grant, meta: PushMeta, forward?: (dicts: readonly SampleDict[]) => void): IngestReply {
+export async function ingest(store: SampleStore, body: ParsedBody, grant: Grant, meta: PushMeta, forward?: (dicts: readonly SampleDict[]) => void): Promise<IngestReply> {
   const rejected: Rejected[] = [];
   const byHost = new Map<string, SampleDict[]>();
   body.values.forEach((_v, index) => {
@@ -104,7 +104,7 @@ export function ingest(store: SampleStore, body: ParsedBody, grant: Grant, meta:
   let accepted = 0;
   let duplicates = 0;
   for (const [host, dicts] of byHost) {
-    const r = store.put(host, dicts, meta);
+    const r = await store.put(host, dicts, meta);
     accepted += r.accepted;
     duplicates += r.duplicates;
     // Duplicates too: a receiver takes a sample it has (same time, same value) as a no-op.

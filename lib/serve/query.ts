@@ -82,15 +82,15 @@ function ratePoints(samples: readonly RateInput[], recipe: RateRecipe): PathPoin
 }
 
 /** The values of `path` (checked) for `host` in the window, each with its wall time. */
-export function pathPoints(store: SampleStore, host: string, w: Window, path: string): PathPoints {
+export async function pathPoints(store: SampleStore, host: string, w: Window, path: string): Promise<PathPoints> {
   if (!path.startsWith('rates.') && !path.startsWith('collectors.')) {
-    const p = store.points(host, w.fromNs, w.toNs, path);
+    const p = await store.points(host, w.fromNs, w.toNs, path);
     return { ...p, spanSeconds: spanOf(p) };
   }
   const recipe = path.startsWith('rates.') ? rateRecipe(path) : undefined;
-  if (recipe) return ratePoints(rateSamples(store.table(host, w.fromNs, w.toNs, recipe.paths), recipe), recipe);
+  if (recipe) return ratePoints(rateSamples(await store.table(host, w.fromNs, w.toNs, recipe.paths), recipe), recipe);
   // Processes, app counters, collectors: the sections the path needs, decoded.
-  const samples = store.window(host, w.fromNs, w.toNs, sectionsOf(path));
+  const samples = await store.window(host, w.fromNs, w.toNs, sectionsOf(path));
   if (path.startsWith('rates.')) narrow(samples, path);
   const at: number[] = [];
   const { values, spanSeconds } = series(samples, path, at);

@@ -29,7 +29,7 @@ const ERROR_TEXT: Record<number, string> = {
   413: 'the body, as sent or inflated, is over the limit',
   415: 'a Content-Encoding other than gzip or none',
   500: 'the server failed (see its log)',
-  503: 'the server is stopping',
+  503: 'the server is stopping, or (serve --prometheus) the TSDB did not answer or take the samples: try again',
 };
 
 export const TIME = (what: string): Schema => ({

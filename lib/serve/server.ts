@@ -88,8 +88,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     const status = error instanceof HttpError ? error.status : error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
-    if (status >= 500) o.log?.(`${request.method} ${request.url.split('?')[0]}: ${error.stack ?? error.message}`);
-    return reply.code(status).send({ error: status >= 500 ? 'internal error (see the server log)' : error.message });
+    // An HttpError says what went wrong itself (503: the TSDB behind --prometheus did not answer).
+    const told = error instanceof HttpError;
+    if (status >= 500) o.log?.(`${request.method} ${request.url.split('?')[0]}: ${told ? error.message : error.stack ?? error.message}`);
+    return reply.code(status).send({ error: status >= 500 && !told ? 'internal error (see the server log)' : error.message });
   });
   // Once stopping, each reply closes its connection: a kept-alive one would hold the exit back.
   let stopping = false;
@@ -130,17 +132,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   let timer: NodeJS.Timeout | undefined;
   if (o.retentionMs !== undefined) {
     const retention = o.retentionMs;
-    const expire = (): void => {
+    const expire = async (): Promise<void> => {
       const before = BigInt(Date.now() - retention) * 1_000_000n;
       try {
-        const r = o.store.expire(before);
+        const r = await o.store.expire(before);
         if (r.chunks > 0) o.log?.(`retention: deleted ${r.chunks} chunk${r.chunks === 1 ? '' : 's'} (${r.samples} samples) whose last sample is before ${isoOfNs(before)}`);
       } catch (e) {
         o.log?.(`retention: ${(e as Error).message}`);
       }
     };
-    expire();
-    timer = setInterval(expire, retentionCheckMs(retention));
+    await expire();
+    timer = setInterval(() => void expire(), retentionCheckMs(retention));
     timer.unref();
   }
 
@@ -159,7 +161,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     close: () => {
       stopping = true;
       clearInterval(timer);
-      return (closed ??= app.close().then(() => o.store.close()));
+      return (closed ??= app.close().then(async () => {
+        await o.store.close();
+      }));
     },
   };
 }

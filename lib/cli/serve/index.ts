@@ -5,7 +5,9 @@ import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { Tokens } from '../../serve/auth.js';
 import { DEFAULT_LIMITS, startServer } from '../../serve/server.js';
+import { PrometheusStore } from '../../serve/store/prometheus.js';
 import { SqliteStore } from '../../serve/store/sqlite.js';
+import type { SampleStore } from '../../serve/store/store.js';
 import { UsageError } from '../exit.js';
 import { writeStderr } from '../output.js';
 import { join } from 'node:path';
@@ -37,7 +39,13 @@ export interface ServeOptions {
   /** Forward what agents push to this remote-write receiver. */
   remoteWrite?: string;
   remoteWriteTokenFile?: string;
+  /** Keep and read samples in this Prometheus-compatible TSDB instead of SQLite in `data`. */
+  prometheus?: string;
+  prometheusTokenFile?: string;
 }
+
+/** Options that have no meaning with --prometheus (the TSDB stores the samples and keeps its own retention). */
+const NOT_WITH_PROMETHEUS = ['data', 'retention', 'sync', 'remoteWrite'] as const;
 
 /** `--retention`: a number with a unit s, m, h or d (`30d`), in ms. */
 export function retention(value: string): number {
@@ -78,6 +86,10 @@ GET /api/v1/hosts, /api/v1/hosts/HOST, /api/v1/series?host=&path=&from=&to=&step
 (meminfo.MemAvailable, rates.disk.sda.util, rates.cpu.all.busy). /api/v1/openapi.json describes them.
 Samples are kept in DIR/hostseries.db (SQLite, WAL). --retention deletes whole chunks whose last
 sample is older; a host whose samples all went stays listed (samples 0) with its tags and last seen.
+With --prometheus URL the samples go to that TSDB by remote write (URL/api/v1/write; a push is
+acknowledged once the TSDB took it, else answered 503 and kept by the agent) and every read route
+answers from its query API (URL/api/v1/query): no --data, --retention (the TSDB's own), --sync or
+--remote-write. Its Bearer token: --prometheus-token-file or HOSTSERIES_PROMETHEUS_TOKEN.
 SIGTERM or Ctrl-C: stop accepting, finish requests in flight, close the database, exit 0.`;
 
 /** A size: bytes, or with a unit (k, M, G; KiB...). */
@@ -126,7 +138,20 @@ export async function runServe(opts: ServeOptions & { readTokenFile?: string }):
   const data = resolve(opts.data);
   const log = (m: string): void => writeStderr(`hostseries serve: ${m}\n`);
   const forwarder = opts.remoteWrite !== undefined ? await startForwarder(opts.remoteWrite, opts.remoteWriteTokenFile, join(data, 'remote-write'), log) : undefined;
-  const store = new SqliteStore(data, { sync: opts.sync });
+  let store: SampleStore;
+  let where: string;
+  if (opts.prometheus !== undefined) {
+    const prom = prometheusStore(opts.prometheus, opts.prometheusTokenFile);
+    const down = await prom.check();
+    // Not fatal: the TSDB may be starting too; pushes are answered 503 until it answers.
+    if (down !== undefined) log(`--prometheus: the TSDB does not answer yet: ${down}`);
+    store = prom;
+    where = `samples in the TSDB at ${prom.url}`;
+  } else {
+    const sqlite = new SqliteStore(data, { sync: opts.sync });
+    store = sqlite;
+    where = `data in ${sqlite.file}`;
+  }
   let server;
   try {
     server = await startServer({
@@ -137,13 +162,13 @@ export async function runServe(opts: ServeOptions & { readTokenFile?: string }):
       requestTimeoutMs: opts.requestTimeout * 1000, log, tls, retentionMs: opts.retention, version: packageVersion(),
     });
   } catch (e) {
-    store.close();
+    await store.close();
     await forwarder?.close();
     throw e;
   }
   const running = server;
   const kept = opts.retention === undefined ? '' : `; samples kept ${opts.retention / 1000} s`;
-  log(`listening on ${running.url} (data in ${store.file}${tokens ? '' : '; no auth'}${kept}${forwarder ? `; forwarding to ${opts.remoteWrite}` : ''})`);
+  log(`listening on ${running.url} (${where}${tokens ? '' : '; no auth'}${kept}${forwarder ? `; forwarding to ${opts.remoteWrite}` : ''})`);
   await new Promise<void>((done) => {
     const stop = (signal: NodeJS.Signals): void => {
       process.off('SIGTERM', stop);
@@ -160,6 +185,16 @@ export async function runServe(opts: ServeOptions & { readTokenFile?: string }):
   await forwarder?.close();
   log('stopped');
   return 0;
+}
+
+/** `--prometheus URL`: the store over that TSDB, its token from a file or HOSTSERIES_PROMETHEUS_TOKEN. */
+function prometheusStore(url: string, tokenFile: string | undefined): PrometheusStore {
+  const token = tokenFile !== undefined ? readTokenFile(tokenFile, '--prometheus-token-file') : process.env.HOSTSERIES_PROMETHEUS_TOKEN || undefined;
+  try {
+    return new PrometheusStore({ url, authorization: token ? `Bearer ${token}` : undefined });
+  } catch (e) {
+    throw new UsageError(`--prometheus ${url}: ${(e as Error).message}`);
+  }
 }
 
 /**
@@ -188,7 +223,7 @@ async function startForwarder(url: string, tokenFile: string | undefined, queueD
 
 export function serveCommand(): Command {
   const cmd = new Command('serve')
-    .description('collect samples that agents push over HTTP, store them (SQLite) and answer the read API')
+    .description('collect samples that agents push over HTTP, store them (SQLite, or a Prometheus-compatible TSDB with --prometheus) and answer the read API')
     .addOption(new Option('--listen <host:port>', 'address to listen on (port 0: any free port, printed at start)').argParser(parseListen).default(parseListen(DEFAULT_LISTEN), DEFAULT_LISTEN))
     .addOption(new Option('--data <dir>', 'where the database lives').default('hostseries-data'))
     .addOption(new Option('--token <token>', 'the write token (prefer HOSTSERIES_TOKEN or --tokens: a flag shows in ps)').env('HOSTSERIES_TOKEN'))
@@ -205,9 +240,18 @@ export function serveCommand(): Command {
     .addOption(new Option('--retention <duration>', 'delete samples older than this (30d, 12h; units s m h d), whole chunks of 128, at start and periodically').argParser(retention))
     .addOption(new Option('--remote-write <url>', "forward what agents push to a Prometheus remote-write receiver (node_exporter's names; queued on disk in DATA/remote-write)"))
     .addOption(new Option('--remote-write-token-file <file>', "the receiver's Bearer token (else HOSTSERIES_REMOTE_WRITE_TOKEN; none: no Authorization)"))
+    .addOption(new Option('--prometheus <url>', 'keep samples in this Prometheus-compatible TSDB (remote write in, query API out) instead of SQLite; the read API answers from it'))
+    .addOption(new Option('--prometheus-token-file <file>', "the TSDB's Bearer token (else HOSTSERIES_PROMETHEUS_TOKEN; none: no Authorization)"))
     .addOption(new Option('--sync <mode>', 'normal: a killed server loses nothing it acknowledged; full: a power loss neither (fsync per push)').choices(['normal', 'full']).default('normal'))
     .addHelpText('after', EXAMPLES);
   return cmd.action(async (opts: ServeOptions & { readTokenFile?: string }) => {
+    if (opts.prometheus !== undefined) {
+      const given = NOT_WITH_PROMETHEUS.filter((k) => { const src = cmd.getOptionValueSource(k); return src !== undefined && src !== 'default'; });
+      const flag = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      if (given.length > 0) throw new UsageError(`--prometheus keeps the samples in the TSDB: ${given.map(flag).join(', ')} ${given.length === 1 ? 'does' : 'do'} not go with it (its retention is the TSDB's own)`);
+    } else if (opts.prometheusTokenFile !== undefined) {
+      throw new UsageError('--prometheus-token-file goes with --prometheus');
+    }
     process.exitCode = await runServe(opts);
   });
 }

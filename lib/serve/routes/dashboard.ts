@@ -93,15 +93,15 @@ export function reportRoute(app: FastifyInstance, store: SampleStore): void {
         ...errors(400, 401, 500, 503),
       },
     }),
-  }, (request) => {
+  }, async (request) => {
     const q = request.query;
     const { fromNs, toNs } = parseWindow(q, 3_600_000);
-    const known = store.hosts().map((h) => h.hostname).sort();
+    const known = (await store.hosts()).map((h) => h.hostname).sort();
     const hosts = q.hosts ? [...new Set(q.hosts.split(',').map((h) => h.trim()).filter(Boolean))] : known;
     const samplesByHost = new Map<string, TimeSeriesSample[]>();
     let interval = 0;
     for (const h of hosts) {
-      const s = store.window(h, fromNs, toNs).map((d) => TimeSeriesSample.fromDict(d));
+      const s = (await store.window(h, fromNs, toNs)).map((d) => TimeSeriesSample.fromDict(d));
       samplesByHost.set(h, s);
       interval ||= medianSpacingSeconds(s);
     }

@@ -47,10 +47,10 @@ export function hostJson(h: HostRecord, nowMs: number, offlineAfterMs: number | 
 
 export function hostsRoutes(app: FastifyInstance, o: HostsRouteOptions): void {
   app.get('/api/v1/hosts', {
-    schema: route({ summary: 'every host the server has heard from, online or not', response: { 200: HOSTS, ...errors(401, 500, 503) } }),
-  }, () => {
+    schema: route({ summary: 'every host the server has heard from, online or not (with --prometheus: every host whose samples the TSDB holds, the last 31 days)', response: { 200: HOSTS, ...errors(401, 500, 503) } }),
+  }, async () => {
     const now = Date.now();
-    return { hosts: o.store.hosts().map((h) => hostJson(h, now, o.offlineAfterMs)) };
+    return { hosts: (await o.store.hosts()).map((h) => hostJson(h, now, o.offlineAfterMs)) };
   });
   app.get<{ Params: { host: string } }>('/api/v1/hosts/:host', {
     schema: route({
@@ -58,8 +58,8 @@ export function hostsRoutes(app: FastifyInstance, o: HostsRouteOptions): void {
       params: { type: 'object', required: ['host'], properties: { host: HOSTNAME } },
       response: { 200: HOST, ...errors(400, 401, 404, 500, 503) },
     }),
-  }, (request) => {
-    const h = o.store.host(request.params.host);
+  }, async (request) => {
+    const h = await o.store.host(request.params.host);
     if (!h) throw new HttpError(404, `host: no host ${JSON.stringify(request.params.host)}`);
     return hostJson(h, Date.now(), o.offlineAfterMs);
   });

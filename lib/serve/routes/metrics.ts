@@ -16,12 +16,12 @@ export interface MetricsRouteOptions {
 }
 
 export function metricsRoutes(app: FastifyInstance, o: MetricsRouteOptions): void {
-  metricsRoute(app, () => {
+  metricsRoute(app, async () => {
     const now = Date.now();
     const out = [];
-    for (const h of o.store.hosts()) {
+    for (const h of await o.store.hosts()) {
       if (h.lastNs === null || !isOnline(h, now, o.offlineAfterMs)) continue;
-      const [sample] = o.store.window(h.hostname, h.lastNs, h.lastNs);
+      const [sample] = await o.store.window(h.hostname, h.lastNs, h.lastNs);
       if (sample) out.push({ labels: [['instance', h.hostname]] as const, sample });
     }
     return out;
@@ -30,7 +30,7 @@ export function metricsRoutes(app: FastifyInstance, o: MetricsRouteOptions): voi
     'x-auth': 'read',
     response: {
       200: { description: 'text/plain; version=0.0.4 (or application/openmetrics-text; version=1.0.0)', 'x-content': { 'text/plain': { schema: { type: 'string' } } } },
-      ...errors(401, 500),
+      ...errors(401, 500, 503),
     },
   }));
 }

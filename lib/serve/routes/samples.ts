@@ -48,6 +48,6 @@ export function samplesRoute(app: FastifyInstance, o: SamplesRouteOptions): void
       agent: header(request.headers['x-hostseries-agent']),
       receivedMs: Date.now(),
     };
-    return reply.code(200).send(ingest(o.store, body, grant, meta, o.forward));
+    return reply.code(200).send(await ingest(o.store, body, grant, meta, o.forward));
   });
 }

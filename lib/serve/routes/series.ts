@@ -26,8 +26,8 @@ const query = (properties: Record<string, Schema>, required: string[]): Schema =
 
 const num = (v: number): number | null => (Number.isNaN(v) ? null : v);
 
-function knownHost(store: SampleStore, host: string): void {
-  if (!store.host(host)) throw new HttpError(404, `host: no host ${JSON.stringify(host)}`);
+async function knownHost(store: SampleStore, host: string): Promise<void> {
+  if (!(await store.host(host))) throw new HttpError(404, `host: no host ${JSON.stringify(host)}`);
 }
 
 interface SeriesQuery { host: string; path: string; from?: string; to?: string; step?: string }
@@ -44,16 +44,16 @@ export function seriesRoutes(app: FastifyInstance, o: SeriesRouteOptions): void 
       }, ['host', 'path']),
       response: { 200: SERIES, ...errors(400, 401, 404, 500, 503) },
     }),
-  }, (request) => {
+  }, async (request) => {
     const q = request.query;
     const path = checkedPath(q.path);
     const w = parseWindow(q, DEFAULT_SPAN_MS);
     const stepMs = q.step === undefined ? undefined : durationMs(q.step);
     if (q.step !== undefined && stepMs === undefined) throw new HttpError(400, `step: expected a duration such as 10s, 5m or 1h, got ${JSON.stringify(q.step)}`);
     const stepNs = stepNsOf(stepMs, w);
-    knownHost(o.store, q.host);
+    await knownHost(o.store, q.host);
     const from = Number(w.fromNs);
-    const points = buckets(pathPoints(o.store, q.host, w, path), from, stepNs).map((b) => ({
+    const points = buckets(await pathPoints(o.store, q.host, w, path), from, stepNs).map((b) => ({
       time: new Date(b.startNs / 1e6).toISOString(), avg: b.avg, min: b.min, max: b.max, count: b.count,
     }));
     return { host: q.host, path, from: isoOfNs(w.fromNs), to: isoOfNs(w.toNs), step_seconds: stepNs / 1e9, points };
@@ -65,12 +65,12 @@ export function seriesRoutes(app: FastifyInstance, o: SeriesRouteOptions): void 
       querystring: query({ host: HOSTNAME, path: PATH, from: FROM, to: TO }, ['host', 'path']),
       response: { 200: AGGREGATE, ...errors(400, 401, 404, 500, 503) },
     }),
-  }, (request) => {
+  }, async (request) => {
     const q = request.query;
     const path = checkedPath(q.path);
     const w = parseWindow(q, DEFAULT_SPAN_MS);
-    knownHost(o.store, q.host);
-    const a = summary(pathPoints(o.store, q.host, w, path));
+    await knownHost(o.store, q.host);
+    const a = summary(await pathPoints(o.store, q.host, w, path));
     return {
       host: q.host, path, from: isoOfNs(w.fromNs), to: isoOfNs(w.toNs),
       count: a.count, span_seconds: a.spanSeconds, avg: num(a.avg), min: num(a.min), max: num(a.max), p95: num(a.p95),
@@ -86,17 +86,17 @@ export function seriesRoutes(app: FastifyInstance, o: SeriesRouteOptions): void 
       }, ['path']),
       response: { 200: FLEET, ...errors(400, 401, 500, 503) },
     }),
-  }, (request) => {
+  }, async (request) => {
     const q = request.query;
     const path = checkedPath(q.path);
     const w = parseWindow(q, DEFAULT_SPAN_MS);
     const now = Date.now();
     const wanted = q.hosts ? new Set(q.hosts.split(',').map((h) => h.trim()).filter(Boolean)) : undefined;
-    const records = o.store.hosts().filter((h) => !wanted || wanted.has(h.hostname));
-    const hosts = records.map((h) => {
-      const a = summary(pathPoints(o.store, h.hostname, w, path));
+    const records = (await o.store.hosts()).filter((h) => !wanted || wanted.has(h.hostname));
+    const hosts = await Promise.all(records.map(async (h) => {
+      const a = summary(await pathPoints(o.store, h.hostname, w, path));
       return { hostname: h.hostname, online: isOnline(h, now, o.offlineAfterMs), count: a.count, avg: a.avg, min: a.min, max: a.max };
-    });
+    }));
     const withData = hosts.filter((h) => h.count > 0);
     const count = withData.reduce((n, h) => n + h.count, 0);
     const avg = withData.length > 0 ? withData.reduce((s, h) => s + h.avg, 0) / withData.length : NaN;

@@ -1,7 +1,8 @@
 /**
  * What `hostseries serve` keeps: every host's samples (as the dicts the agents pushed) and what
- * it knows of each host. An interface, so that another backend (Prometheus) can stand in for the
- * embedded SQLite one.
+ * it knows of each host. An interface, so that another backend can stand in for the embedded
+ * SQLite one (synchronous: better-sqlite3): `PrometheusStore` (prometheus.ts) answers over HTTP,
+ * so every method may answer with a promise and every caller awaits it.
  */
 import type { SectionFilter } from '../../native/decode.js';
 import type { SampleDict } from '../../types/sample.js';
@@ -58,33 +59,36 @@ export interface ExpireResult {
   samples: number;
 }
 
+/** What a method gives, now (SQLite) or later (a store over the network). */
+export type Answer<T> = T | Promise<T>;
+
 export interface SampleStore {
   /**
    * Store `dicts` (checked already, all of host `host`), skipping those whose time is stored
    * already, and note the push (tags, agent, last seen). Returns once they are durable: a crash
    * after it loses none of them.
    */
-  put(host: string, dicts: readonly SampleDict[], meta: PushMeta): PutResult;
-  hosts(): HostRecord[];
-  host(hostname: string): HostRecord | undefined;
+  put(host: string, dicts: readonly SampleDict[], meta: PushMeta): Answer<PutResult>;
+  hosts(): Answer<HostRecord[]>;
+  host(hostname: string): Answer<HostRecord | undefined>;
   /**
    * The host's samples with a wall time in [fromNs, toNs], in time order; with `only`, only those
    * sections of each (the others are not decoded).
    */
-  window(host: string, fromNs: bigint, toNs: bigint, only?: SectionFilter): SampleDict[];
+  window(host: string, fromNs: bigint, toNs: bigint, only?: SectionFilter): Answer<SampleDict[]>;
   /**
    * The values of one sample path (`meminfo.MemAvailable`; not `rates.`, which need pairs of
    * samples: `window`) in [fromNs, toNs], in time order, read without building the samples.
    */
-  points(host: string, fromNs: bigint, toNs: bigint, path: string): Points;
+  points(host: string, fromNs: bigint, toNs: bigint, path: string): Answer<Points>;
   /**
    * Several sample paths side by side: for each sample in [fromNs, toNs] (time order) its wall
    * time, and per path its value (NaN where the sample has none), read without building samples.
    */
-  table(host: string, fromNs: bigint, toNs: bigint, paths: readonly string[]): Table;
-  /** Delete the chunks whose last sample is older than `beforeNs`; what went. */
-  expire(beforeNs: bigint): ExpireResult;
-  close(): void;
+  table(host: string, fromNs: bigint, toNs: bigint, paths: readonly string[]): Answer<Table>;
+  /** Delete the chunks whose last sample is older than `beforeNs`; what went (a store whose database keeps its own retention: nothing). */
+  expire(beforeNs: bigint): Answer<ExpireResult>;
+  close(): Answer<void>;
 }
 
 /** A sample's wall time in ns, as the store keys it (and `toColumns` stores it): `timestamp_ns`, else `timestamp`'s. */
