@@ -3,14 +3,14 @@
 // same samples, and ingest: host-samples per second with 64 concurrent agents pushing gzipped JSON
 // Lines, per second of wall time and per second of the server's own CPU; and read: a one-hour
 // /api/v1/series query of one host sampled at 1 s, through HTTP, the first (cold) and repeated.
-// Run: node bench/serve.mjs [--quick]   (after `npm run build`)
+// Run: node bench/serve.mjs [--quick] [--read: the read part alone]   (after `npm run build`)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, inflateRawSync } from 'node:zlib';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -19,6 +19,8 @@ const { LayoutRegistry, toColumns } = require(join(here, '..', 'dist', 'native',
 const { SqliteStore } = require(join(here, '..', 'dist', 'serve', 'store', 'sqlite.js'));
 const { isoSeconds } = require(join(here, '..', 'dist', 'native', 'decode.js'));
 const { pathPoints, buckets } = require(join(here, '..', 'dist', 'serve', 'query.js'));
+const { series, sectionsOf } = require(join(here, '..', 'dist', 'collector', 'aggregate.js'));
+const { binding } = require(join(here, '..', 'dist', 'native', 'binding.js'));
 const Database = require('better-sqlite3');
 
 const MAIN = join(here, '..', 'dist', 'cli', 'main.js');
@@ -89,43 +91,78 @@ function stages(samples, batch, dir) {
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v)]));
 }
 
+/** The hour's samples stored, in pushes of 10 (a function of its own: they are garbage once stored). */
+function storeHour(samples, data, base) {
+  const store = new SqliteStore(data);
+  for (let i = 0; i < 3600; i += 10) {
+    const push = [];
+    for (let k = i; k < i + 10; k++) {
+      const d = { ...samples[k % samples.length], hostname: 'h1' };
+      d.timestamp_ns = base + k * 1e9;
+      d.timestamp = isoSeconds(d.timestamp_ns / 1e6);
+      push.push(d);
+    }
+    store.put('h1', push, { receivedMs: Date.now() });
+  }
+  store.close();
+}
+
 /**
  * One host-hour at 1 s (the real samples restamped a second apart, cycled: a counter that steps
- * back at a cycle gives no rate there, as across a reset) stored, then a real serve asked for it:
- * per path the first query (nothing decoded yet) and the median of 20 more (closed chunks cached).
+ * back at a cycle gives no rate there, as across a reset) stored, then asked for per path: in this
+ * process (no HTTP), the first query of a store opened afresh (nothing decoded yet) and the median
+ * of 50 more (closed chunks cached), over 5 interleaved rounds; the general path (the sections
+ * decoded, `series()`: what processes and app counters take) beside it; what decoding the hour's
+ * chunks costs alone; then through a real serve (a fresh one per path: its first query is cold).
  */
 async function seriesQueries(samples, dir) {
   const data = join(dir, 'series-data');
   const base = (Math.floor(Date.now() / 1000) - 7200) * 1e9;
-  const hour = [];
-  for (let i = 0; i < 3600; i++) {
-    const d = { ...samples[i % samples.length], hostname: 'h1' };
-    d.timestamp_ns = base + i * 1e9;
-    d.timestamp = isoSeconds(d.timestamp_ns / 1e6);
-    hour.push(d);
-  }
-  const store = new SqliteStore(data);
-  for (let i = 0; i < hour.length; i += 10) store.put('h1', hour.slice(i, i + 10), { receivedMs: Date.now() });
-  store.close();
-  // The same queries in this process, no HTTP: the store and the query code alone.
-  const inProcess = new Map();
-  const local = new SqliteStore(data);
+  storeHour(samples, data, base);
+  const loadBefore = loadavg()[0];
   const w = { fromNs: BigInt(base), toNs: BigInt(base + 3599e9) };
   const disk = samples[0].diskstats?.[0]?.device_name ?? 'sda';
-  const paths = ['meminfo.MemAvailable', 'rates.cpu.all.busy', `rates.disk.${disk}.util`, 'rates.mem.used_pct'];
-  for (const path of paths) {
-    const times = [];
-    for (let k = 0; k < 21; k++) {
-      const t = performance.now();
-      buckets(await pathPoints(local, 'h1', w, path), base, 4e9);
-      times.push(performance.now() - t);
+  const net = samples[0].netdev?.[0]?.interface_name ?? 'lo';
+  const paths = ['meminfo.MemAvailable', 'rates.cpu.all.busy', `rates.disk.${disk}.util`, 'rates.mem.used_pct', `rates.net.${net}.rx_bytes_s`, 'rates.vm.fault_s'];
+  const timed = async (f) => {
+    const t = performance.now();
+    await f();
+    return performance.now() - t;
+  };
+  const rounds = new Map(paths.map((p) => [p, { cold: [], warm: [], general: [] }]));
+  for (let round = 0; round < 5; round++) {
+    for (const path of paths) {
+      const r = rounds.get(path);
+      const local = new SqliteStore(data);
+      const query = async () => buckets(await pathPoints(local, 'h1', w, path), base, 4e9);
+      r.cold.push(await timed(query));
+      const warm = [];
+      for (let k = 0; k < 50; k++) warm.push(await timed(query));
+      r.warm.push(median(warm));
+      if (path.startsWith('rates.')) {
+        r.general.push(await timed(() => series(local.window('h1', w.fromNs, w.toNs, sectionsOf(path)), path)));
+      }
+      local.close();
     }
-    inProcess.set(path, { cold: times[0], warm: median(times.slice(1)) });
   }
-  local.close();
+  // The first query's own cost: the hour's chunks read, inflated and decoded (every value of every sample).
+  const db = new Database(join(data, 'hostseries.db'), { readonly: true });
+  db.defaultSafeIntegers(true);
+  const chunks = db.prepare('SELECT codec, data FROM chunks WHERE hostname = ? AND last_ns >= ? AND first_ns <= ? ORDER BY first_ns').all('h1', w.fromNs, w.toNs);
+  db.close();
+  const inflate = [];
+  const decode = [];
+  let decodedBytes = 0;
+  for (let round = 0; round < 5; round++) {
+    let raw = [];
+    inflate.push(await timed(() => (raw = chunks.map((c) => (Number(c.codec) === 1 ? inflateRawSync(c.data) : c.data)))));
+    decode.push(await timed(() => {
+      decodedBytes = raw.reduce((n, b) => n + binding().decodeSampleBlob(b).values.byteLength, 0);
+    }));
+  }
+  const cold = { chunks: chunks.length, inflate: median(inflate), decode: median(decode), decodedBytes };
   const out = [];
   for (const path of paths) {
-    // A fresh server per path: the first query is cold.
     const server = await startServe(data);
     const q = `${server.url}/api/v1/series?host=h1&path=${encodeURIComponent(path)}&from=${base}&to=${base + 3599e9}`;
     const once = async () => {
@@ -136,14 +173,57 @@ async function seriesQueries(samples, dir) {
       if (r.status !== 200) throw new Error(`series ${path}: ${r.status} ${JSON.stringify(body)}`);
       return { ms, points: body.points.length, values: body.points.reduce((n, p) => n + p.count, 0) };
     };
-    const cold = await once();
+    const first = await once();
     const warm = [];
-    for (let k = 0; k < 20; k++) warm.push((await once()).ms);
+    // 100: a fresh server's code is still being optimized over the first tens of queries.
+    for (let k = 0; k < 100; k++) warm.push((await once()).ms);
     server.child.kill('SIGTERM');
     await server.exited;
-    out.push({ path, cold: cold.ms, warm: median(warm), points: cold.points, values: cold.values, local: inProcess.get(path) });
+    const r = rounds.get(path);
+    out.push({
+      path, cold: first.ms, warm: median(warm), points: first.points, values: first.values,
+      local: { cold: median(r.cold), warm: median(r.warm), general: r.general.length ? median(r.general) : undefined },
+    });
   }
-  return out;
+  return { rows: out, cold, load: [loadBefore, loadavg()[0]] };
+}
+
+/** The read section of serve.md. */
+function readSection({ rows, cold, load }, command) {
+  const ms = (v) => (v === undefined ? '' : v.toFixed(1));
+  return [
+    '## Read: a one-hour /api/v1/series query of one host at 1 s (3600 samples, 29 chunks), through HTTP',
+    '',
+    `Command: \`${command}\`${command.includes('--read') ? ' (this section alone)' : ''}, after \`npm run build\`, ${new Date().toISOString()}.`,
+    '',
+    'A sample value is read from the stored columns. A rate of disk, net, cpu, mem or vm is worked out',
+    'by its one formula (lib/rates/formulas.ts, the one computeRates applies) over the columns of only',
+    'its inputs and stat.btime (lib/serve/rate-inputs.ts); processes and app counters take the general',
+    'path (their sections decoded, series()). The first query after the server starts decodes the chunks;',
+    'later ones find the closed chunks decoded (an LRU of 64 MiB). Target ≤ 10 ms. Run alone: the times',
+    `grow with anything else on the machine (load average ${load[0].toFixed(1)} at the start of this part, ${load[1].toFixed(1)} at its end, ${cpus().length} cores).`,
+    '',
+    '| path | values | buckets | HTTP: first query (ms) | HTTP: later, median of 100 (ms) | in process: first (ms) | in process: later (ms) | in process: general path, later (ms) |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.path} | ${r.values} | ${r.points} | ${ms(r.cold)} | ${ms(r.warm)} | ${ms(r.local.cold)} | ${ms(r.local.warm)} | ${ms(r.local.general)} |`),
+    '',
+    'In process: a store opened afresh per path (first query), then 50 more (median); medians of 5',
+    'rounds interleaved over the paths. The general path: the same window through store.window (the',
+    'sections the rate needs decoded into samples) and series(), once a round.',
+    '',
+    `What a first query pays before any value is read: the hour's ${cold.chunks} chunks inflated (${cold.inflate.toFixed(1)} ms) and`,
+    `decoded by the core (decodeSampleBlob, every value of every sample: ${(cold.decodedBytes / 1048576).toFixed(1)} MiB, ${cold.decode.toFixed(1)} ms),`,
+    'medians of 5. The rest of a first HTTP query is the server\'s code run the first time (JIT).',
+    '',
+  ].join('\n');
+}
+
+/** serve.md with its read section replaced by `section` (added when it has none). */
+function withReadSection(md, section) {
+  const at = md.indexOf('## Read:');
+  if (at < 0) return `${md.trimEnd()}\n\n${section}`;
+  const next = md.indexOf('\n## ', at + 1);
+  return md.slice(0, at) + section + (next < 0 ? '' : md.slice(next + 1));
 }
 
 const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
@@ -179,13 +259,25 @@ async function memoryPerHost(samples, dir, hosts = 1000) {
   return { hosts, before, after, perHost: (after - before) / hosts };
 }
 
-export async function run({ quick = process.argv.includes('--quick') } = {}) {
+export async function run({ quick = process.argv.includes('--quick'), readOnly = process.argv.includes('--read') } = {}) {
   const count = quick ? 300 : 1000;
   const interval = quick ? 0.05 : 0.1;
   const agents = quick ? 16 : 64;
   const batch = 10;
   const samples = await realSamples(count, interval);
   const dir = mkdtempSync(join(tmpdir(), 'hostseries-bench-serve-'));
+  if (readOnly) {
+    // The read section alone, put in place of the one in serve.md (the rest kept).
+    try {
+      const section = readSection(await seriesQueries(samples, dir), `node bench/serve.mjs --read${quick ? ' --quick' : ''}`);
+      const file = join(here, 'results', 'serve.md');
+      writeFileSync(file, withReadSection(existsSync(file) ? readFileSync(file, 'utf8') : '# serve\n', section));
+      console.log(section);
+      return section;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
   try {
     const data = join(dir, 'data');
     const server = await startServe(data);
@@ -276,17 +368,7 @@ export async function run({ quick = process.argv.includes('--quick') } = {}) {
       `Memory per connected host: the server's RSS ${(mem.before / 1048576).toFixed(0)} MiB after one host's pushes, ${(mem.after / 1048576).toFixed(0)} MiB once ${mem.hosts} hosts`,
       `have pushed (3 gzipped pushes of 10 samples each): **${(mem.perHost / 1024).toFixed(0)} KiB per host** (target ≤ 1 MB).`,
       '',
-      '## Read: a one-hour /api/v1/series query of one host at 1 s (3600 samples, 29 chunks), through HTTP',
-      '',
-      'The first query after the server starts decodes the chunks; later ones find the closed chunks decoded',
-      '(an LRU of 64 MiB). Sample values are read from the columns; a rate of disk, net, cpu, mem or vm reads',
-      'its inputs from the columns too and goes through computeRates (processes and app counters decode the',
-      'sections they need). Target ≤ 10 ms. Run alone: the times grow with anything else on the machine.',
-      '',
-      '| path | values | buckets | HTTP: first query (ms) | HTTP: later, median of 20 (ms) | in process: first (ms) | in process: later, median of 20 (ms) |',
-      '|---|---|---|---|---|---|---|',
-      ...reads.map((r) => `| ${r.path} | ${r.values} | ${r.points} | ${r.cold.toFixed(1)} | ${r.warm.toFixed(1)} | ${r.local.cold.toFixed(1)} | ${r.local.warm.toFixed(1)} |`),
-      '',
+      readSection(reads, `node bench/serve.mjs${quick ? ' --quick' : ''}`),
     ].join('\n');
     mkdirSync(join(here, 'results'), { recursive: true });
     writeFileSync(join(here, 'results', 'serve.md'), md);

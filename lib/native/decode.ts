@@ -272,7 +272,7 @@ export function decodeBatch(b: NativeBatch, hostname: string, layouts = new Layo
 }
 
 /** How one value of a layout is read: its index in a sample's values and its kind, or a value the layout itself holds. */
-type Slot = { at: number; kind: 'counter' | 'float' | 'centi' | 'milli' } | { at: -1; kind: 'const'; value: number };
+export type Slot = { at: number; kind: 'counter' | 'float' | 'centi' | 'milli' } | { at: -1; kind: 'const'; value: number };
 
 const PROC_READ: Record<string, Slot['kind']> = { uptime_s: 'milli', cpu_pct: 'centi' };
 const PROC_ORDER = ['state', 'uptime_s', 'cpu_pct', ...PROCESS_COUNTERS, ...PROCESS_IO];
@@ -295,7 +295,7 @@ function bases(info: LayoutInfo): Map<string, number> {
  * this layout's samples; undefined where its samples do not have it as a number. Names with dots
  * (an interface `eth0.100`, a counter `io.bytes`) are the segments between the section and the field.
  */
-function slotOf(info: LayoutInfo, segs: readonly string[]): Slot | undefined {
+export function slotOf(info: LayoutInfo, segs: readonly string[]): Slot | undefined {
   const { l } = info;
   const [section, ...rest] = segs;
   const base = bases(info).get(section);

@@ -1,12 +1,16 @@
 /**
  * Derived rates between two samples, with the formulas sysstat uses (iostat -x, sar -n DEV,
- * sar -u, sar -B), over the real interval between the samples. A counter that went backwards
- * gives no rate (the field is absent), never a negative one; a zero divisor gives 0.
+ * sar -u, sar -B: their home is formulas.ts), over the real interval between the samples. A
+ * counter that went backwards gives no rate (the field is absent), never a negative one; a zero
+ * divisor gives 0.
  */
 import type { CpuTimes, DiskstatsEntry, NetdevEntry, ProcessEntry } from '../types/sample.js';
 import { InvalidOptionError } from '../errors.js';
 import { delta, ratio } from './delta.js';
-import type { CpuRates, DiskRates, IntervalOptions, NetRates, ProcRates, RateInput, Rates } from '../types/rates.js';
+import {
+  cpuDeltas, CPU_FORMULAS, diskDeltas, DISK_FORMULAS, inputsOf, MEM_FORMULAS, netDeltas, NET_FORMULAS, vmDeltas, VM_FORMULAS, type DeltaFormula, type Deltas,
+} from './formulas.js';
+import type { CpuRates, DiskRates, IntervalOptions, MemLevels, NetRates, ProcRates, RateInput, Rates, VmRates } from '../types/rates.js';
 
 function nanos(s: RateInput): number | undefined {
   const ns = s.timestamp_ns ?? s.timestampNs;
@@ -53,69 +57,39 @@ function put<T extends object, K extends keyof T>(out: T, key: K, v: T[K] | unde
 
 const per = (d: number | undefined, dt: number): number | undefined => (d === undefined ? undefined : ratio(d, dt));
 
-function diskRates(a: DiskstatsEntry, b: DiskstatsEntry, dt: number): DiskRates {
-  const r = delta(a.reads_completed, b.reads_completed);
-  const w = delta(a.writes_completed, b.writes_completed);
-  const rsec = delta(a.sectors_read, b.sectors_read);
-  const wsec = delta(a.sectors_written, b.sectors_written);
-  const rticks = delta(a.time_reading_ms, b.time_reading_ms);
-  const wticks = delta(a.time_writing_ms, b.time_writing_ms);
-  const busy = delta(a.time_doing_ios_ms, b.time_doing_ios_ms);
-  const weighted = delta(a.weighted_time_doing_ios_ms, b.weighted_time_doing_ios_ms);
-  const out: DiskRates = {};
-  put(out, 'r_s', per(r, dt));
-  put(out, 'w_s', per(w, dt));
-  put(out, 'iops', r !== undefined && w !== undefined ? ratio(r + w, dt) : undefined);
-  put(out, 'rkB_s', per(rsec === undefined ? undefined : rsec / 2, dt));
-  put(out, 'wkB_s', per(wsec === undefined ? undefined : wsec / 2, dt));
-  put(out, 'rMB_s', per(rsec === undefined ? undefined : rsec / 2048, dt));
-  put(out, 'wMB_s', per(wsec === undefined ? undefined : wsec / 2048, dt));
-  put(out, 'rrqm_s', per(delta(a.reads_merged, b.reads_merged), dt));
-  put(out, 'wrqm_s', per(delta(a.writes_merged, b.writes_merged), dt));
-  put(out, 'r_await', r !== undefined && rticks !== undefined ? ratio(rticks, r) : undefined);
-  put(out, 'w_await', w !== undefined && wticks !== undefined ? ratio(wticks, w) : undefined);
-  put(out, 'aqu_sz', per(weighted === undefined ? undefined : weighted / 1000, dt));
-  put(out, 'util', busy === undefined ? undefined : Math.min(100, ratio(busy / 10, dt)));
-  return out;
+/** A section's formulas as lists, in the output's order. */
+function listOf<K extends string>(formulas: { readonly [name: string]: DeltaFormula<K> }): { names: string[]; formulas: DeltaFormula<K>[] } {
+  return { names: Object.keys(formulas), formulas: Object.values(formulas) };
 }
 
-function netRates(a: NetdevEntry, b: NetdevEntry, dt: number): NetRates {
-  const out: NetRates = {};
-  put(out, 'rx_bytes_s', per(delta(a.rx_bytes, b.rx_bytes), dt));
-  put(out, 'tx_bytes_s', per(delta(a.tx_bytes, b.tx_bytes), dt));
-  put(out, 'rx_packets_s', per(delta(a.rx_packets, b.rx_packets), dt));
-  put(out, 'tx_packets_s', per(delta(a.tx_packets, b.tx_packets), dt));
-  put(out, 'rx_errors_s', per(delta(a.rx_errors, b.rx_errors), dt));
-  put(out, 'tx_errors_s', per(delta(a.tx_errors, b.tx_errors), dt));
-  put(out, 'rx_dropped_s', per(delta(a.rx_dropped, b.rx_dropped), dt));
-  put(out, 'tx_dropped_s', per(delta(a.tx_dropped, b.tx_dropped), dt));
-  return out;
+/** The rates of a section's formulas from the deltas of its counters: those that have a value. */
+function apply<K extends string, R>(list: { names: string[]; formulas: DeltaFormula<K>[] }, d: Deltas<K>, dt: number): R {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < list.names.length; i++) {
+    const v = list.formulas[i].of(d, dt);
+    if (v !== undefined) out[list.names[i]] = v;
+  }
+  return out as R;
 }
 
-function cpuRates(a: CpuTimes, b: CpuTimes): CpuRates {
-  const d = (k: keyof CpuTimes): number | undefined => delta(a[k], b[k]);
-  const [user, nice, system, idle, iowait, irq, softirq, steal, guest, guestNice] = [
-    d('user'), d('nice'), d('system'), d('idle'), d('iowait'), d('irq'), d('softirq'), d('steal'), d('guest'), d('guest_nice'),
-  ];
-  const parts = [user, nice, system, idle, iowait, irq, softirq, steal];
-  if (parts.some((p) => p === undefined)) return {};
-  // Guest time is already counted in user (and guest_nice in nice): sar leaves it out of the total.
-  const total = (parts as number[]).reduce((s, v) => s + v, 0);
-  const pct = (v: number): number => ratio(v * 100, total);
-  const g = guest ?? 0;
-  const gn = guestNice ?? 0;
-  return {
-    usr: pct(Math.max(0, user! - g)),
-    nice: pct(Math.max(0, nice! - gn)),
-    sys: pct(system!),
-    iowait: pct(iowait!),
-    irq: pct(irq!),
-    soft: pct(softirq!),
-    steal: pct(steal!),
-    guest: pct(g + gn),
-    idle: pct(idle!),
-    busy: total > 0 ? 100 - pct(idle!) - pct(iowait!) : 0,
-  };
+const DISK = listOf(DISK_FORMULAS);
+const NET = listOf(NET_FORMULAS);
+const CPU = listOf(CPU_FORMULAS);
+const VM = listOf(VM_FORMULAS);
+const MEM_INPUTS = inputsOf(MEM_FORMULAS);
+
+const diskRates = (a: DiskstatsEntry, b: DiskstatsEntry, dt: number): DiskRates => apply(DISK, diskDeltas(a, b), dt);
+const netRates = (a: NetdevEntry, b: NetdevEntry, dt: number): NetRates => apply(NET, netDeltas(a, b), dt);
+const cpuRates = (a: CpuTimes, b: CpuTimes, dt: number): CpuRates => apply(CPU, cpuDeltas(a, b), dt);
+
+/** The later sample's levels (`used_pct`), where it has every input. */
+function memLevels(cur: RateInput): MemLevels {
+  const out: MemLevels = {};
+  const m = cur.meminfo;
+  if (!m || MEM_INPUTS.some((k) => m[k] === undefined)) return out;
+  const v = { MemTotal: Number(m.MemTotal), MemAvailable: Number(m.MemAvailable) };
+  for (const [name, f] of Object.entries(MEM_FORMULAS)) out[name as keyof MemLevels] = f.of(v);
+  return out;
 }
 
 const MB = 1024 * 1024;
@@ -155,10 +129,7 @@ export function computeRates(prev: RateInput, cur: RateInput, options: IntervalO
   if (dt < 0) {
     throw new InvalidOptionError(`computeRates: cur (${cur.timestamp}) was taken ${-dt} s before prev (${prev.timestamp}); pass the earlier sample first`);
   }
-  const out: Rates = { intervalSeconds: dt, disk: {}, net: {}, cpu: {}, mem: {}, vm: {}, proc: {}, app: {} };
-  const mt = cur.meminfo?.MemTotal;
-  const ma = cur.meminfo?.MemAvailable;
-  if (mt !== undefined && ma !== undefined) out.mem.used_pct = ratio((Number(mt) - Number(ma)) * 100, Number(mt));
+  const out: Rates = { intervalSeconds: dt, disk: {}, net: {}, cpu: {}, mem: memLevels(cur), vm: {}, proc: {}, app: {} };
   const rebooted = prev.stat && cur.stat && prev.stat.btime !== cur.stat.btime;
   if (!(dt > 0) || rebooted) return out;
 
@@ -173,19 +144,13 @@ export function computeRates(prev: RateInput, cur: RateInput, options: IntervalO
     if (p) out.net[n.interface_name] = netRates(p, n, dt);
   }
   if (prev.stat && cur.stat) {
-    out.cpu.all = cpuRates(prev.stat.cpu, cur.stat.cpu);
+    out.cpu.all = cpuRates(prev.stat.cpu, cur.stat.cpu, dt);
     for (const [name, t] of Object.entries(cur.stat.cpus)) {
       const p = prev.stat.cpus[name];
-      if (p) out.cpu[name] = cpuRates(p, t);
+      if (p) out.cpu[name] = cpuRates(p, t, dt);
     }
   }
-  const vm = (k: string): number | undefined => per(delta(prev.vmstat?.[k], cur.vmstat?.[k]), dt);
-  put(out.vm, 'pgpgin_s', vm('pgpgin'));
-  put(out.vm, 'pgpgout_s', vm('pgpgout'));
-  put(out.vm, 'fault_s', vm('pgfault'));
-  put(out.vm, 'majflt_s', vm('pgmajfault'));
-  put(out.vm, 'pswpin_s', vm('pswpin'));
-  put(out.vm, 'pswpout_s', vm('pswpout'));
+  out.vm = apply<string, VmRates>(VM, vmDeltas(prev.vmstat, cur.vmstat), dt);
   const procs = byName(prev.processes, (p) => p.key);
   for (const p of cur.processes ?? []) {
     const q = procs.get(p.key);

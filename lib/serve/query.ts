@@ -1,7 +1,7 @@
 /**
  * The read API's queries over the store: the values of one path (a sample value read from the
- * stored columns; a rate through the collector's own `series()` over samples made of only its
- * inputs, read from the columns too (rate-inputs.ts), or decoded with only the sections it needs),
+ * stored columns; a rate by its formula over the columns of only its inputs (rate-inputs.ts), or
+ * through the collector's own `series()` over samples decoded with only the sections it needs),
  * bucketed by step, or summarized as `aggregate()` does.
  */
 import { checkPath, sectionsOf, series, summarize } from '../collector/aggregate.js';
@@ -10,8 +10,7 @@ import type { Aggregate } from '../types/collector.js';
 import type { RateInput } from '../types/rates.js';
 import type { SampleDict } from '../types/sample.js';
 import { HttpError } from './body.js';
-import { computeRates, intervalSeconds } from '../rates/compute.js';
-import { rateRecipe, rateSamples, type RateRecipe } from './rate-inputs.js';
+import { rateRecipe, rateSeries } from './rate-inputs.js';
 import type { Points, SampleStore } from './store/store.js';
 import type { Window } from './time.js';
 
@@ -59,28 +58,6 @@ export interface PathPoints extends Points {
 
 const spanOf = (p: Points): number => (p.timesNs.length > 1 ? (p.timesNs[p.timesNs.length - 1] - p.timesNs[0]) / 1e9 : 0);
 
-/**
- * `series()` over samples made by a recipe, the rate read directly (`recipe.read`) rather than
- * through `valueAt`'s walk: the same pairs, values and span (serve-store.spec holds them equal).
- */
-function ratePoints(samples: readonly RateInput[], recipe: RateRecipe): PathPoints {
-  const timesNs: number[] = [];
-  const values: number[] = [];
-  let first = -1;
-  let last = -1;
-  for (let i = 1; i < samples.length; i++) {
-    if (intervalSeconds(samples[i - 1], samples[i]) < 0) continue;
-    const v = recipe.read(computeRates(samples[i - 1], samples[i]));
-    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
-    values.push(v);
-    timesNs.push(wallOf(samples[i]));
-    if (first < 0) first = i - 1;
-    last = i;
-  }
-  const spanSeconds = first >= 0 && last > first ? intervalSeconds(samples[first], samples[last]) : 0;
-  return { timesNs, values, spanSeconds };
-}
-
 /** The values of `path` (checked) for `host` in the window, each with its wall time. */
 export async function pathPoints(store: SampleStore, host: string, w: Window, path: string): Promise<PathPoints> {
   if (!path.startsWith('rates.') && !path.startsWith('collectors.')) {
@@ -88,7 +65,7 @@ export async function pathPoints(store: SampleStore, host: string, w: Window, pa
     return { ...p, spanSeconds: spanOf(p) };
   }
   const recipe = path.startsWith('rates.') ? rateRecipe(path) : undefined;
-  if (recipe) return ratePoints(rateSamples(await store.table(host, w.fromNs, w.toNs, recipe.paths), recipe), recipe);
+  if (recipe) return rateSeries(await store.table(host, w.fromNs, w.toNs, recipe.paths), recipe);
   // Processes, app counters, collectors: the sections the path needs, decoded.
   const samples = await store.window(host, w.fromNs, w.toNs, sectionsOf(path));
   if (path.startsWith('rates.')) narrow(samples, path);

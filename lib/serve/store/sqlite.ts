@@ -17,11 +17,12 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
 import { binding } from '../../native/binding.js';
 import type { NativeBatch } from '../../native/binding.js';
-import { decodeBatch, LayoutCache, valuesAt, type SectionFilter } from '../../native/decode.js';
+import { decodeBatch, LayoutCache, type SectionFilter } from '../../native/decode.js';
 import { LayoutRegistry, toColumns, type Columns, type StoredLayout } from '../../native/encode.js';
 import type { SampleDict } from '../../types/sample.js';
 import { ChunkCache } from './chunk-cache.js';
 import { columnsOf, concat, count, inOrder, pick, timeOrder } from './columns.js';
+import { tableOf } from './table.js';
 import { wallNsOf, type ExpireResult, type HostRecord, type Points, type PushMeta, type PutResult, type SampleStore, type Table } from './store.js';
 
 /** Samples per chunk: a chunk of 128 deflates to ~40 B a sample (the keyframe is shared by all). */
@@ -356,39 +357,8 @@ export class SqliteStore implements SampleStore {
 
   table(host: string, fromNs: bigint, toNs: bigint, paths: readonly string[]): Table {
     const rows = this.st.overlapping.all(host, fromNs, toNs) as ChunkRow[];
-    const h = rows.length > 0 ? this.hostLayouts(host) : undefined;
-    const parts: { batch: NativeBatch; kept: number[] }[] = [];
-    let n = 0;
-    for (const row of rows) {
-      const batch = this.readBatch(row);
-      const kept: number[] = [];
-      for (let i = 0; i < batch.wallNs.length; i++) if (batch.wallNs[i] >= fromNs && batch.wallNs[i] <= toNs) kept.push(i);
-      parts.push({ batch, kept });
-      n += kept.length;
-    }
-    const timesNs = new Array<number>(n);
-    const columns = paths.map(() => new Float64Array(n).fill(NaN));
-    let base = 0;
-    for (const { batch, kept } of parts) {
-      // Batch index → row of the table.
-      const rowOf = new Int32Array(batch.wallNs.length).fill(-1);
-      kept.forEach((i, k) => {
-        rowOf[i] = base + k;
-        timesNs[base + k] = Number(batch.wallNs[i]);
-      });
-      paths.forEach((path, j) => {
-        const at: number[] = [];
-        const { values } = valuesAt(batch, h!.cache, path, at);
-        for (let k = 0; k < at.length; k++) if (rowOf[at[k]] >= 0) columns[j][rowOf[at[k]]] = values[k];
-      });
-      base += kept.length;
-    }
-    let ordered = true;
-    for (let i = 1; i < n && ordered; i++) if (timesNs[i] < timesNs[i - 1]) ordered = false;
-    if (ordered) return { timesNs, columns };
-    // Chunks may overlap (a late sample joins the open chunk): one stable sort over all.
-    const idx = timesNs.map((_t, i) => i).sort((a, b) => timesNs[a] - timesNs[b] || a - b);
-    return { timesNs: idx.map((i) => timesNs[i]), columns: columns.map((c) => Float64Array.from(idx, (i) => c[i])) };
+    if (rows.length === 0) return { timesNs: [], columns: paths.map(() => new Float64Array(0)) };
+    return tableOf(rows.map((row) => this.readBatch(row)), this.hostLayouts(host).cache, fromNs, toNs, paths);
   }
 
   expire(beforeNs: bigint): ExpireResult {
