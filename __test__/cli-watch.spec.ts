@@ -46,7 +46,7 @@ describe('watch', () => {
     for (const b of bs) {
       expect(b).toMatch(/^every 0\.2s, \d\d:\d\d:\d\d\.\d UTC/);
       expect(b).toMatch(/\ncpu\s+%usr\s+%sys\s+%iowait\s+%steal\s+%idle\nall\s+[\d.]+/);
-      expect(b).toMatch(/%used\s+pgpgin\/s\s+pgpgout\/s\s+fault\/s\s+majflt\/s\n\s+[\d.]+/);
+      expect(b).toMatch(/%used\s+pgpgin\/s\s+pgpgout\/s\s+fault\/s\s+majflt\/s\n\s*[\d.]+/);
       expect(b).toContain('r/s');
     }
     for (const l of out.split('\n')) expect(l.length).toBeLessThanOrEqual(80);

@@ -2,8 +2,8 @@
  * Watched processes against real processes the tests start: CPU, memory, I/O, a tree that forks
  * workers mid-run, a crash and a restart, and the application counters beside them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -26,6 +26,15 @@ function collector(watch: ConstructorParameters<typeof TimeSeriesCollector>[0] =
   const c = new TimeSeriesCollector({ intervalSeconds: 0.1, ...watch });
   collectors.push(c);
   return c;
+}
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+/** User + system ticks of `pid` (`/proc/<pid>/stat` fields 14 and 15). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
 }
 
 /** The newest sample's entries, until `ok` holds for one (polls the collector, at most `ms`). */
@@ -58,11 +67,17 @@ describe('watched processes (real processes)', () => {
     const burner = run('sh', ['-c', 'while :; do :; done']);
     c.watch(burner);
     await until(c, (p) => p.some((e) => e.pid === burner.pid));
-    await sleep(1500);
+    await sleep(500);
+    const [t0, k0] = [performance.now(), cpuTicks(burner.pid!)];
+    await sleep(1000);
+    const [t1, k1] = [performance.now(), cpuTicks(burner.pid!)];
     const a = c.aggregate('processes.sh.cpu_pct', { lastSeconds: 1 });
     expect(a.count).toBeGreaterThanOrEqual(5);
-    // One CPU of two, on a shared machine: well above half, never much above one CPU.
-    expect(a.avg).toBeGreaterThan(50);
+    // A shared machine gives the burner what it can spare (49% seen in CI): held to the
+    // kernel's own count over about the same second, and never much above one CPU.
+    const kernel = ((k1 - k0) / CLK_TCK / ((t1 - t0) / 1000)) * 100;
+    expect(a.avg).toBeGreaterThan(0);
+    expect(Math.abs(a.avg - kernel), `cpu_pct ${a.avg}, the kernel's ticks say ${kernel}`).toBeLessThan(20);
     expect(a.max).toBeLessThan(130);
     const self = c.current()!.processes!.find((e) => e.key === 'self')!;
     expect(self.pid).toBe(process.pid);
@@ -70,7 +85,10 @@ describe('watched processes (real processes)', () => {
     expect(self.cmdline).toContain('node');
     const rates = c.currentRates()!;
     expect(rates.proc.sh.cpu_pct).toBeGreaterThan(0);
-    expect(Number(rates.proc.sh.usr_pct) + Number(rates.proc.sh.sys_pct)).toBeGreaterThan(30);
+    // usr + sys count whole ticks (10 ms) over the 0.1 s between samples: within two ticks of cpu_pct.
+    const usrSys = Number(rates.proc.sh.usr_pct) + Number(rates.proc.sh.sys_pct);
+    expect(usrSys).toBeGreaterThan(0);
+    expect(Math.abs(usrSys - Number(rates.proc.sh.cpu_pct))).toBeLessThanOrEqual(25);
   });
 
   it('200 MB allocated shows in RSS and its peak; 50 MB written and synced shows in write_bytes', async () => {
