@@ -31,6 +31,17 @@ export declare class NativeSampler {
    * `name:NAME`, `cmd:/REGEX/`; from the start, or from the next sample on.
    */
   watch(items: Array<string>): void
+  /**
+   * Our children other than `root` and `exclude` are orphans of the tree `tree:<root>`
+   * (this process made itself a child subreaper, `setChildSubreaper`): they join that tree
+   * and are reaped once zombies. Applies from the next sample on; false before `start`.
+   */
+  adoptOrphans(root: number, exclude: Array<number>): boolean
+  /**
+   * What the sampling thread said to warn of since the last call, each once (a sample that
+   * adds one calls `onSample`).
+   */
+  takeWarnings(): Array<string>
   /** How a watched process we were the parent of ended: an exit code or a signal number. */
   noteExit(pid: number, code?: number | undefined | null, signal?: number | undefined | null): void
   /**
@@ -95,8 +106,11 @@ export declare class ProcParser {
   history(from: number, lastMs?: number | undefined | null): NativeBatch
 }
 
-/** The samples of a blob as a batch without layouts (the store knows them by id). */
-export declare function decodeSampleBlob(blob: Buffer): NativeBatch
+/**
+ * The samples of a blob as a batch without layouts (the store knows them by id). With
+ * `maxValues` (a blob from elsewhere), more values than that in all is an error.
+ */
+export declare function decodeSampleBlob(blob: Buffer, maxValues?: number | undefined | null): NativeBatch
 
 /**
  * The samples as one self-contained blob (the series encoding: a keyframe, then changed-value
@@ -172,6 +186,9 @@ export interface NativeSampleExtra {
   json: string
 }
 
+/** The soft and hard RLIMIT_NOFILE of this process. */
+export declare function nofileLimits(): Array<number>
+
 /**
  * Parse raw text of one /proc file (`diskstats`, `vmstat`, `meminfo`, `loadavg`, `netdev`,
  * `stat`) with the sampler's own parsers.
@@ -190,6 +207,8 @@ export interface ProcParserOptions {
    * carry them.
    */
   watch?: Array<string>
+  /** What of their command lines is recorded: `redacted` (the default), `full` or `off`. */
+  cmdline?: string
 }
 
 /**
@@ -286,7 +305,15 @@ export interface SamplerOptions {
   retainSeconds?: number
   /** Processes to watch (see `NativeSampler.watch`). */
   watch?: Array<string>
+  /** What of their command lines is recorded: `redacted` (the default), `full` or `off`. */
+  cmdline?: string
 }
+
+/**
+ * Make this process a child subreaper (`prctl(PR_SET_CHILD_SUBREAPER)`): orphans of its
+ * descendants are re-parented to it rather than to init. Null, or why it could not.
+ */
+export declare function setChildSubreaper(): string | null
 
 export interface StreamFailureInfo {
   /** The OS errno (0 for a failure of the writer itself). */

@@ -840,4 +840,6 @@ module.exports.ProcParser = nativeBinding.ProcParser
 module.exports.decodeSampleBlob = nativeBinding.decodeSampleBlob
 module.exports.encodeSampleBlob = nativeBinding.encodeSampleBlob
 module.exports.formatSampleLines = nativeBinding.formatSampleLines
+module.exports.nofileLimits = nativeBinding.nofileLimits
 module.exports.parseProc = nativeBinding.parseProc
+module.exports.setChildSubreaper = nativeBinding.setChildSubreaper

@@ -1,7 +1,8 @@
 // `hostseries serve` benchmark (issue 14): bytes on disk per host-sample in the SQLite store
 // (chunks of 128 in the core's delta encoding, closed chunks deflated), beside JSON Lines .gz of the
-// same samples, and ingest: host-samples per second with 64 concurrent agents pushing gzipped JSON
-// Lines, per second of wall time and per second of the server's own CPU; and read: a one-hour
+// same samples, and ingest: host-samples per second with 64 concurrent agents pushing gzipped
+// bodies, the compact one (the agent's: application/vnd.hostseries.blob) and JSON Lines, rounds
+// interleaved, per second of wall time and per second of the server's own CPU; and read: a one-hour
 // /api/v1/series query of one host sampled at 1 s, through HTTP, the first (cold) and repeated.
 // Run: node bench/serve.mjs [--quick] [--read: the read part alone]   (after `npm run build`)
 import { spawn } from 'node:child_process';
@@ -16,6 +17,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const { TimeSeriesCollector, TimeSeriesSample, stringifyJson } = require(join(here, '..', 'dist', 'index.js'));
 const { LayoutRegistry, toColumns } = require(join(here, '..', 'dist', 'native', 'encode.js'));
+const { BLOB_CONTENT_TYPE, encodeBlobBody } = require(join(here, '..', 'dist', 'push', 'blob-body.js'));
+const { ingestBlob } = require(join(here, '..', 'dist', 'serve', 'ingest-blob.js'));
 const { SqliteStore } = require(join(here, '..', 'dist', 'serve', 'store', 'sqlite.js'));
 const { isoSeconds } = require(join(here, '..', 'dist', 'native', 'decode.js'));
 const { pathPoints, buckets } = require(join(here, '..', 'dist', 'serve', 'query.js'));
@@ -60,11 +63,13 @@ function cpuSeconds(pid) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
- * Where the server's time per sample goes, in this process (no HTTP): JSON.parse of a line, the
- * check (fromDict, toDict), dicts to columns (lib/native/encode.ts), and store.put in pushes of
- * `batch` (columns, the open chunk decoded and written again, SQLite). Median of 5 rounds, µs.
+ * Where the server's time per sample goes, in this process (no HTTP): for JSON Lines, JSON.parse
+ * of a line, the check (fromDict, toDict), dicts to columns (lib/native/encode.ts), and store.put
+ * in pushes of `batch` (columns, the open chunk grown and encoded again, SQLite); for the compact
+ * body, its making (the agent's side: toDict'd samples to a body), the whole of ingestBlob (checks
+ * and putColumns), and putColumns alone. Median of 5 rounds, µs.
  */
-function stages(samples, batch, dir) {
+async function stages(samples, batch, dir) {
   const lines = samples.map((d) => stringifyJson(d));
   const n = samples.length;
   const perSample = (f) => {
@@ -72,7 +77,8 @@ function stages(samples, batch, dir) {
     f();
     return ((performance.now() - t) * 1000) / n;
   };
-  const r = { parse: [], check: [], columns: [], put: [] };
+  const r = { parse: [], check: [], columns: [], put: [], blobMake: [], blobIngest: [], putColumns: [] };
+  const meta = () => ({ receivedMs: Date.now() });
   for (let round = 0; round < 5; round++) {
     let parsed;
     let dicts;
@@ -84,9 +90,32 @@ function stages(samples, batch, dir) {
     }));
     const store = new SqliteStore(join(dir, `stages-${round}`));
     r.put.push(perSample(() => {
-      for (let i = 0; i < n; i += batch) store.put('h', dicts.slice(i, i + batch), { receivedMs: Date.now() });
+      for (let i = 0; i < n; i += batch) store.put('h', dicts.slice(i, i + batch), meta());
     }));
     store.close();
+    const bodies = [];
+    r.blobMake.push(perSample(() => {
+      const reg = new LayoutRegistry();
+      const texts = new Map();
+      for (let i = 0; i < n; i += batch) bodies.push(encodeBlobBody(dicts.slice(i, i + batch), reg, texts));
+    }));
+    const blobStore = new SqliteStore(join(dir, `stages-blob-${round}`));
+    const t = performance.now();
+    for (const b of bodies) await ingestBlob(blobStore, b, { hosts: '*' }, meta(), 8 << 20);
+    r.blobIngest.push(((performance.now() - t) * 1000) / n);
+    blobStore.close();
+    // putColumns alone: the columns and layouts of each body, as ingestBlob hands them over.
+    const reg = new LayoutRegistry();
+    const batches = [];
+    for (let i = 0; i < n; i += batch) {
+      const { columns } = toColumns(dicts.slice(i, i + batch), reg);
+      batches.push({ columns, layouts: [...new Set(columns.layoutIds)].map((id) => reg.get(id)) });
+    }
+    const colStore = new SqliteStore(join(dir, `stages-columns-${round}`));
+    r.putColumns.push(perSample(() => {
+      for (const b of batches) colStore.putColumns('h', b, meta());
+    }));
+    colStore.close();
   }
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v)]));
 }
@@ -279,40 +308,65 @@ export async function run({ quick = process.argv.includes('--quick'), readOnly =
     }
   }
   try {
-    const data = join(dir, 'data');
-    const server = await startServe(data);
-    // Every agent its own hostname; bodies made before the clock starts.
-    const bodies = [];
+    // Every agent its own hostname; bodies made before the clock starts. The compact bodies as the
+    // agent makes them (its layouts numbered by one registry per agent), gzipped as it sends them.
+    const jsonBodies = [];
+    const blobBodies = [];
     for (let a = 0; a < agents; a++) {
-      const list = [];
+      const host = `agent-${String(a).padStart(3, '0')}`;
+      const json = [];
+      const blob = [];
+      const reg = new LayoutRegistry();
+      const texts = new Map();
       for (let i = 0; i < count; i += batch) {
-        const lines = samples.slice(i, i + batch).map((d) => stringifyJson({ ...d, hostname: `agent-${String(a).padStart(3, '0')}` }));
-        list.push(gzipSync(lines.join('\n') + '\n'));
+        const dicts = samples.slice(i, i + batch).map((d) => ({ ...d, hostname: host }));
+        json.push(gzipSync(dicts.map((d) => stringifyJson(d)).join('\n') + '\n'));
+        blob.push(gzipSync(encodeBlobBody(dicts, reg, texts)));
       }
-      bodies.push(list);
+      jsonBodies.push(json);
+      blobBodies.push(blob);
     }
-    const cpu0 = cpuSeconds(server.child.pid);
-    const t0 = performance.now();
-    let accepted = 0;
-    await Promise.all(bodies.map(async (list) => {
-      for (const body of list) {
-        const r = await fetch(`${server.url}/api/v1/samples`, {
-          method: 'POST', body, headers: { authorization: `Bearer ${TOKEN}`, 'content-encoding': 'gzip', 'content-type': 'application/x-ndjson' },
-        });
-        const reply = await r.json();
-        if (r.status !== 200) throw new Error(`push: ${r.status} ${JSON.stringify(reply)}`);
-        accepted += reply.accepted;
-      }
-    }));
-    const wall = (performance.now() - t0) / 1000;
-    const cpu = cpuSeconds(server.child.pid) - cpu0;
-    const rss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))[1]) * 1024;
-    server.child.kill('SIGTERM');
-    const exit = await server.exited;
-    if (exit.code !== 0) throw new Error(`serve exited ${JSON.stringify(exit)}: ${server.stderr()}`);
-    if (accepted !== agents * count) throw new Error(`accepted ${accepted} of ${agents * count}`);
+    /** One round: a fresh server, every agent pushing its bodies one after the other. */
+    const ingestRound = async (format, data) => {
+      const server = await startServe(data);
+      const bodies = format === 'blob' ? blobBodies : jsonBodies;
+      const type = format === 'blob' ? BLOB_CONTENT_TYPE : 'application/x-ndjson';
+      const cpu0 = cpuSeconds(server.child.pid);
+      const t0 = performance.now();
+      let accepted = 0;
+      await Promise.all(bodies.map(async (list) => {
+        for (const body of list) {
+          const r = await fetch(`${server.url}/api/v1/samples`, {
+            method: 'POST', body, headers: { authorization: `Bearer ${TOKEN}`, 'content-encoding': 'gzip', 'content-type': type },
+          });
+          const reply = await r.json();
+          if (r.status !== 200) throw new Error(`push: ${r.status} ${JSON.stringify(reply)}`);
+          accepted += reply.accepted;
+        }
+      }));
+      const wall = (performance.now() - t0) / 1000;
+      const cpu = cpuSeconds(server.child.pid) - cpu0;
+      const rss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))[1]) * 1024;
+      server.child.kill('SIGTERM');
+      const exit = await server.exited;
+      if (exit.code !== 0) throw new Error(`serve exited ${JSON.stringify(exit)}: ${server.stderr()}`);
+      if (accepted !== agents * count) throw new Error(`${format}: accepted ${accepted} of ${agents * count}`);
+      return { wall, cpu, rss };
+    };
+    // Interleaved (json, blob, json, blob, ...): the machine's other load falls on both alike.
+    const rounds = { json: [], blob: [] };
+    for (let k = 0; k < 3; k++) {
+      for (const format of ['json', 'blob']) rounds[format].push(await ingestRound(format, join(dir, `data-${format}-${k}`)));
+    }
+    const mid = (list) => [...list].sort((a, b) => a.cpu - b.cpu)[Math.floor(list.length / 2)];
+    const ingestOf = (format) => ({ ...mid(rounds[format]), rates: rounds[format].map((x) => agents * count / x.cpu) });
+    const ing = { json: ingestOf('json'), blob: ingestOf('blob') };
+    // The disk figures are of the compact pushes' store (the same chunks JSON pushes make).
+    const data = join(dir, 'data-blob-0');
+    const wireJson = jsonBodies.flat().reduce((n, b) => n + b.length, 0) / (agents * count);
+    const wireBlob = blobBodies.flat().reduce((n, b) => n + b.length, 0) / (agents * count);
 
-    const st = stages(samples, batch, dir);
+    const st = await stages(samples, batch, dir);
     const reads = await seriesQueries(samples, dir);
     const mem = await memoryPerHost(samples, dir, quick ? 200 : 1000);
     const file = join(data, 'hostseries.db');
@@ -331,7 +385,7 @@ export async function run({ quick = process.argv.includes('--quick'), readOnly =
       `Command: \`node bench/serve.mjs${quick ? ' --quick' : ''}\` (after \`npm run build\`), ${new Date().toISOString()}.`,
       '',
       `${count} real samples of this host (every metric, taken every ${interval} s), pushed by ${agents} concurrent agents`,
-      `(each its own hostname: ${hostSamples} host-samples) in gzipped JSON Lines pushes of ${batch}, to a real \`hostseries serve\``,
+      `(each its own hostname: ${hostSamples} host-samples) in gzipped pushes of ${batch}, to a real \`hostseries serve\``,
       'on 127.0.0.1; then SIGTERM (the database closes, the WAL is checkpointed) and the file measured.',
       '',
       '| what | bytes per host-sample | target |',
@@ -342,28 +396,37 @@ export async function run({ quick = process.argv.includes('--quick'), readOnly =
       `| the same samples as JSON Lines .gz (reference) | ${jsonlGz.toFixed(1)} | |`,
       `| the same samples as JSON text (reference) | ${json.toFixed(0)} | |`,
       '',
-      '| ingest | value | target |',
-      '|---|---|---|',
-      `| host-samples per second of wall time (${agents} agents and the server on this machine's ${require('node:os').cpus().length} cores) | ${(hostSamples / wall).toFixed(0)} | |`,
-      `| host-samples per second of the server's CPU (user + sys) | ${(hostSamples / cpu).toFixed(0)} | ≥ 5,000 on one core |`,
-      `| pushes per second | ${(hostSamples / batch / wall).toFixed(0)} | |`,
-      `| server peak RSS | ${(rss / 1048576).toFixed(0)} MiB | |`,
+      `Ingest: ${agents} agents each pushing its ${count / batch} bodies one after the other, gzipped; three rounds of each body, interleaved`,
+      '(JSON Lines, compact, JSON Lines, ...), each on a fresh server; the median round (by server CPU) shown, every round\'s rate beside it.',
       '',
-      `Where the server's CPU goes, per sample (in process, no HTTP; median of 5 rounds over the ${count} samples, pushes of ${batch}):`,
+      '| ingest | JSON Lines (application/x-ndjson) | compact (application/vnd.hostseries.blob) | compact / JSON | target |',
+      '|---|---|---|---|---|',
+      `| host-samples per second of the server's CPU (user + sys) | ${(hostSamples / ing.json.cpu).toFixed(0)} (${ing.json.rates.map((x) => x.toFixed(0)).join(', ')}) | **${(hostSamples / ing.blob.cpu).toFixed(0)}** (${ing.blob.rates.map((x) => x.toFixed(0)).join(', ')}) | ${(ing.json.cpu / ing.blob.cpu).toFixed(2)}× | ≥ 5,000 on one core |`,
+      `| server CPU per host-sample | ${(ing.json.cpu / hostSamples * 1e6).toFixed(0)} µs | ${(ing.blob.cpu / hostSamples * 1e6).toFixed(0)} µs | | |`,
+      `| host-samples per second of wall time (${agents} agents and the server on this machine's ${require('node:os').cpus().length} cores) | ${(hostSamples / ing.json.wall).toFixed(0)} | ${(hostSamples / ing.blob.wall).toFixed(0)} | | |`,
+      `| pushes per second | ${(hostSamples / batch / ing.json.wall).toFixed(0)} | ${(hostSamples / batch / ing.blob.wall).toFixed(0)} | | |`,
+      `| bytes on the wire per host-sample (gzipped) | ${wireJson.toFixed(0)} | ${wireBlob.toFixed(0)} | | |`,
+      `| server peak RSS | ${(ing.json.rss / 1048576).toFixed(0)} MiB | ${(ing.blob.rss / 1048576).toFixed(0)} MiB | | |`,
+      '',
+      `Where the server's CPU goes, per sample (in process, no HTTP nor gunzip; median of 5 rounds over the ${count} samples, pushes of ${batch}):`,
       '',
       '| stage | µs per sample |',
       '|---|---|',
-      `| JSON.parse of its line | ${st.parse.toFixed(0)} |`,
-      `| the check (TimeSeriesSample.fromDict, toDict) | ${st.check.toFixed(0)} |`,
-      `| dicts to columns (lib/native/encode.ts toColumns) | ${st.columns.toFixed(0)} |`,
-      `| store.put: toColumns, the open chunk (kept as columns) grown and encoded again, SQLite | ${st.put.toFixed(0)} |`,
+      `| JSON Lines: JSON.parse of its line | ${st.parse.toFixed(0)} |`,
+      `| JSON Lines: the check (TimeSeriesSample.fromDict, toDict) | ${st.check.toFixed(0)} |`,
+      `| JSON Lines: dicts to columns (lib/native/encode.ts toColumns) | ${st.columns.toFixed(0)} |`,
+      `| JSON Lines: store.put (toColumns, the new samples appended to the open chunk, SQLite) | ${st.put.toFixed(0)} |`,
+      `| compact: the whole of ingestBlob (layouts, blob decoded, checks, putColumns) | ${st.blobIngest.toFixed(0)} |`,
+      `| compact: putColumns alone (the new samples appended to the open chunk, SQLite) | ${st.putColumns.toFixed(0)} |`,
+      `| compact, the agent's side: making the body from sample dicts (toColumns, encodeSampleBlob) | ${st.blobMake.toFixed(0)} |`,
       '',
-      `Parse, check and put alone bound one core at ${(1e6 / (st.parse + st.check + st.put)).toFixed(0)} host-samples/s before HTTP and gunzip;`,
-      `toColumns is ${((st.columns / (st.parse + st.check + st.put)) * 100).toFixed(0)}% of that.`,
+      `JSON Lines: parse, check and put alone bound one core at ${(1e6 / (st.parse + st.check + st.put)).toFixed(0)} host-samples/s before HTTP and gunzip;`,
+      `the compact body's ingestBlob at ${(1e6 / st.blobIngest).toFixed(0)}.`,
       '',
-      'Each push is one SQLite transaction (WAL, synchronous=NORMAL): the open chunk of its host (kept',
-      'decoded in memory, 64 MiB for all hosts) is grown by the new samples and written back; a chunk is',
-      'closed (and deflated) at 128.',
+      'Each push is one SQLite transaction (WAL, synchronous=NORMAL): the new samples\' bytes are appended to',
+      'the open chunk of its host (kept encoded in memory with its last sample, 64 MiB for all hosts; samples',
+      'that go back in time have the chunk encoded again whole) and its row written back; a chunk is closed',
+      '(and deflated) at 128.',
       '',
       `Memory per connected host: the server's RSS ${(mem.before / 1048576).toFixed(0)} MiB after one host's pushes, ${(mem.after / 1048576).toFixed(0)} MiB once ${mem.hosts} hosts`,
       `have pushed (3 gzipped pushes of 10 samples each): **${(mem.perHost / 1024).toFixed(0)} KiB per host** (target ≤ 1 MB).`,

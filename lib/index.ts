@@ -16,7 +16,7 @@ export {
 // Collecting on this host, and across hosts over SSH.
 export { TimeSeriesCollector } from './collector/time-series-collector.js';
 export { MultiHostTimeSeriesCollector } from './remote/multi-collector.js';
-export { NativeSampler, sampleOnce } from './native/sampler.js';
+export { NativeSampler, sampleOnce, setChildSubreaper } from './native/sampler.js';
 
 // The mlpstorage data model.
 export { TimeSeriesSample } from './models/sample.js';
@@ -76,7 +76,7 @@ export type {
   // collectors
   TimeSeriesCollectorOptions, OverflowPolicy, Logger, CustomCollector, Aggregate, WatchTarget, WatchedChild,
   MultiHostTimeSeriesCollectorOptions, HostStatus, HostState, HostGap, HostReboot,
-  NativeSamplerCounts, NativeSamplerOptions, SampleOnceOptions,
+  CmdlinePolicy, NativeSamplerCounts, NativeSamplerOptions, SampleOnceOptions,
   // rates
   Rates, DiskRates, NetRates, CpuRates, MemLevels, VmRates, ProcRates, RateInput, IntervalOptions,
   // hosts and SSH

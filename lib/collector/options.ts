@@ -1,6 +1,7 @@
 /** What the local and multi-host collectors share: option checks, defaults, lifecycle errors. */
 import { HostseriesError, InvalidOptionError, LifecycleError } from '../errors.js';
 import type { CommonOptions, Logger, OverflowPolicy } from '../types/collector.js';
+import type { CmdlinePolicy } from '../types/native.js';
 
 export const defaultLogger: Logger = { warn: (m) => process.emitWarning(m, 'HostseriesWarning') };
 
@@ -69,6 +70,12 @@ export function commonOptions(o: CommonOptions, minInterval: number): Required<C
     throw new InvalidOptionError(`logger must be an object with a warn(message) method, got ${describe(logger)}`);
   }
   return { intervalSeconds, maxSamples, overflow, historySeconds, logger };
+}
+
+/** The `cmdline` option: what of the watched processes' command lines is recorded. */
+export function cmdlineOption(v: unknown): CmdlinePolicy | undefined {
+  if (v === undefined || v === 'redacted' || v === 'full' || v === 'off') return v;
+  throw new InvalidOptionError(`cmdline must be 'redacted', 'full' or 'off', got ${describe(v)}`);
 }
 
 /** Why `start()` may not run now, if it may not. */

@@ -21,7 +21,7 @@ import type { NativeBatch } from '../native/binding.js';
 import { computeRates, intervalSeconds } from '../rates/compute.js';
 import type { Metric, SampleDict } from '../types/sample.js';
 import { checkPath, sectionsOf, series, summarize } from './aggregate.js';
-import { atLeast, checkHostname, notStarted, startRefusal, timeoutMs } from './options.js';
+import { atLeast, checkHostname, cmdlineOption, notStarted, startRefusal, timeoutMs } from './options.js';
 import { CollectorBase } from './base.js';
 import { checkCollectors, runCollectors } from './custom.js';
 import { KeepAlive } from './keep-alive.js';
@@ -92,6 +92,7 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
       retainSamples: this.maxSamples,
       overflow: this.overflow,
       retainSeconds: this.historySeconds,
+      cmdline: cmdlineOption(options.cmdline),
     });
     if (options.watch !== undefined) watchTargets(this.native, options.watch, 'watch');
     // EventEmitter's own events are outside the typed map.
@@ -121,6 +122,8 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
   /** Take what the live feed holds now, and say what the counters tell. */
   private pull(): void {
     this.stream?.nativeCheck();
+    // Said once by the sampling thread (the descriptor limit of watched processes).
+    for (const w of this.sampler?.takeWarnings() ?? []) this.logger.warn(`hostseries: ${w}`);
     const batch = this.sampler?.drainBatch();
     const n = batch?.seqs.length ?? 0;
     // A fed batch carries the counts (no second crossing per live sample); an empty one is a
@@ -142,6 +145,16 @@ export class TimeSeriesCollector extends CollectorBase<Events> implements AsyncI
    */
   watch(...targets: WatchTarget[]): void {
     watchTargets(this.native, targets, 'watch()');
+  }
+
+  /**
+   * For a harness that made this process a child subreaper (`setChildSubreaper()`) before
+   * spawning `root`: our children other than `root` and `exclude` (its own other children) are
+   * orphans of `root`'s tree, re-parented to us; they join the watched tree `tree:<root>` (see
+   * `watch`), and are reaped once they end. From the next sample on; false before `start()`.
+   */
+  adoptOrphans(root: number, exclude: readonly number[] = []): boolean {
+    return this.native.adoptOrphans(root, exclude);
   }
 
   /**

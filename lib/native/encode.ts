@@ -46,7 +46,7 @@ function procOf(e: ProcessEntry): NativeProc {
 }
 
 /** The layout a sample dict has (id 0: the registry numbers it). */
-function layoutOf(d: SampleDict): NativeLayout {
+export function layoutOf(d: SampleDict): NativeLayout {
   const disks = d.diskstats ?? [];
   const app = Object.entries(d.app ?? {});
   const cpus = d.stat ? ['cpu', ...Object.keys(d.stat.cpus)] : [];
@@ -182,7 +182,7 @@ function fieldsOf(e: DiskstatsEntry): number {
 }
 
 /** A layout's shape as a string key (bigints as digits), with what its samples share. */
-function shapeKey(l: NativeLayout, hostname: string, ns: boolean): string {
+export function shapeKey(l: NativeLayout, hostname: string, ns: boolean): string {
   const { id: _, ...shape } = l;
   return JSON.stringify([shape, hostname, ns], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
@@ -222,6 +222,19 @@ export class LayoutRegistry {
     return { stored, isNew: true };
   }
 
+  /**
+   * The id this registry gives a layout of the same shape as `s` (a layout numbered elsewhere: an
+   * agent's), and whether it is new here (then it is numbered next; `s` itself is not changed).
+   */
+  add(s: StoredLayout): { stored: StoredLayout; isNew: boolean } {
+    const key = shapeKey(s.layout, s.hostname, s.ns);
+    const known = this.byKey.get(key);
+    if (known) return { stored: known, isNew: false };
+    const stored = { layout: { ...s.layout, id: this.byId.length }, hostname: s.hostname, ns: s.ns };
+    this.remember(stored);
+    return { stored, isNew: true };
+  }
+
   get(id: number): StoredLayout {
     const s = this.byId[id];
     if (!s) throw new InvalidDataError('', `stored samples use layout ${id}, which is not stored`);
@@ -238,6 +251,16 @@ export class LayoutRegistry {
   }
 
   private readonly sizes: number[] = [];
+}
+
+/** A stored layout as JSON text (a process's start time, a bigint, as a string of digits). */
+export function layoutJson(s: StoredLayout): string {
+  return JSON.stringify(s, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** `layoutJson`'s text back (not checked: a store's own; a push's goes through serve's check). */
+export function layoutFromJson(text: string): StoredLayout {
+  return JSON.parse(text, (k, v: unknown) => (k === 'startTimeNs' && typeof v === 'string' ? BigInt(v) : v)) as StoredLayout;
 }
 
 /**

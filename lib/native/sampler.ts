@@ -15,7 +15,7 @@ import {
   METRICS,
   type Counter, type DiskstatsEntry, type Loadavg, type Metric, type NetdevEntry, type SampleDict, type StatInfo,
 } from '../types/sample.js';
-import type { NativeSamplerCounts, NativeSamplerOptions, SampleOnceOptions } from '../types/native.js';
+import type { CmdlinePolicy, NativeSamplerCounts, NativeSamplerOptions, SampleOnceOptions } from '../types/native.js';
 
 export { decodeBatch, isoSeconds, LayoutCache, type DecodedBatch } from './decode.js';
 
@@ -23,6 +23,7 @@ const shown = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v)
 const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 const isCount = (v: unknown): v is number => v === Infinity || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1);
 const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((m) => typeof m === 'string');
+export const isCmdlinePolicy = (v: unknown): v is CmdlinePolicy => v === 'redacted' || v === 'full' || v === 'off';
 
 /**
  * The options as the binding's Rust types take them. Only what that conversion would lose or
@@ -32,7 +33,7 @@ const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((m) =
  */
 function rawOptions(options: NativeSamplerOptions): RawSamplerOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('NativeSampler options must be an object');
-  const { intervalMs, capacity, metrics, procPath, retainSamples, overflow, retainSeconds, watch } = options as Partial<Record<keyof NativeSamplerOptions, unknown>>;
+  const { intervalMs, capacity, metrics, procPath, retainSamples, overflow, retainSeconds, watch, cmdline } = options as Partial<Record<keyof NativeSamplerOptions, unknown>>;
   if (typeof intervalMs !== 'number') throw new InvalidOptionError(`intervalMs must be a number, got ${shown(intervalMs)}`);
   if (capacity !== undefined && !isU32(capacity)) {
     throw new InvalidOptionError(`capacity must be a whole number below 2^32, got ${shown(capacity)}`);
@@ -54,7 +55,8 @@ function rawOptions(options: NativeSamplerOptions): RawSamplerOptions {
     throw new InvalidOptionError(`overflow applies to retainSamples, which is not given`);
   }
   if (watch !== undefined && !isNames(watch)) throw new InvalidOptionError(`watch must be an array of strings such as "self", "tree:1234" or "name:fio", got ${shown(watch)}`);
-  return { intervalMs, capacity, metrics: metrics && [...metrics], procPath, retainSamples, overflow, retainSeconds, watch: watch && [...watch] };
+  if (cmdline !== undefined && !isCmdlinePolicy(cmdline)) throw new InvalidOptionError(`cmdline must be 'redacted', 'full' or 'off', got ${shown(cmdline)}`);
+  return { intervalMs, capacity, metrics: metrics && [...metrics], procPath, retainSamples, overflow, retainSeconds, watch: watch && [...watch], cmdline };
 }
 
 /**
@@ -191,6 +193,20 @@ export class NativeSampler {
     return slot;
   }
 
+  /**
+   * Our children other than `root` and `exclude` are orphans of `tree:<root>` (this process made
+   * itself a child subreaper: `setChildSubreaper`): they join that tree, and are reaped once
+   * zombies. False before `start`.
+   */
+  adoptOrphans(root: number, exclude: readonly number[]): boolean {
+    return this.raw.adoptOrphans(root, [...exclude]);
+  }
+
+  /** What the sampling thread said to warn of since the last call, each once (the descriptor limit of watched processes). */
+  takeWarnings(): string[] {
+    return this.raw.takeWarnings();
+  }
+
   /** How a watched process this one spawned ended: its key's `last_exit_code` / `last_exit_signal`. */
   noteExit(pid: number, code: number | null, signal: number | null): void {
     this.raw.noteExit(pid, code ?? undefined, signal ?? undefined);
@@ -273,4 +289,12 @@ export class NativeSampler {
   counts(): NativeSamplerCounts {
     return this.raw.counts();
   }
+}
+
+/**
+ * Make this process a child subreaper (`prctl(PR_SET_CHILD_SUBREAPER)`): orphans of its
+ * descendants are re-parented to it, not to init. Undefined, or why it could not be.
+ */
+export function setChildSubreaper(): string | undefined {
+  return binding().setChildSubreaper() ?? undefined;
 }

@@ -15,6 +15,8 @@ export interface PushConfig {
   queueDir: string | undefined;
   pushIntervalMs: number;
   tagsHeader: string | undefined;
+  /** The body to serve: the compact blob, or JSON Lines (remote write has its own). */
+  format: 'blob' | 'jsonl';
   gzip: boolean;
   maxQueueBytes: number;
   maxQueueAgeMs: number;
@@ -106,6 +108,8 @@ export function pushConfig(o: PushSinkOptions, version: string): PushConfig {
   if (o.queueDir !== undefined && (typeof o.queueDir !== 'string' || o.queueDir === '')) throw new InvalidOptionError(`queueDir must be a directory name, got ${describe(o.queueDir)}`);
   if (o.ca !== undefined && typeof o.ca !== 'string' && !Buffer.isBuffer(o.ca)) throw new InvalidOptionError('ca must be PEM text (a string or a Buffer)');
   const retryInitialMs = num('retryInitialSeconds', o.retryInitialSeconds, 1, 0.01, 3600) * 1000;
+  const format = o.format ?? 'blob';
+  if (format !== 'blob' && format !== 'jsonl') throw new InvalidOptionError(`format must be 'blob' or 'jsonl', got ${describe(format)}`);
   const logger = o.logger ?? defaultPushLogger;
   if (typeof logger.warn !== 'function') throw new InvalidOptionError('logger must have a warn(message) method');
   return {
@@ -116,6 +120,7 @@ export function pushConfig(o: PushSinkOptions, version: string): PushConfig {
     queueDir: o.queueDir,
     pushIntervalMs: num('pushIntervalSeconds', o.pushIntervalSeconds, 10, 0.01, 86_400) * 1000,
     tagsHeader: tagsHeader(o.tags),
+    format,
     gzip: o.gzip ?? true,
     maxQueueBytes: num('maxQueueBytes', o.maxQueueBytes, 64 * 1024 * 1024, 16 * 1024, Number.MAX_SAFE_INTEGER),
     maxQueueAgeMs: num('maxQueueAgeSeconds', o.maxQueueAgeSeconds, 86_400, 1, 10 * 365 * 86_400) * 1000,

@@ -8,6 +8,7 @@
 import { binding, call, type NativeBatch, type RawProcParser } from '../native/binding.js';
 import { decodeBatch, LayoutCache } from '../native/decode.js';
 import type { OverflowPolicy } from '../types/collector.js';
+import type { CmdlinePolicy } from '../types/native.js';
 import type { Metric, SampleDict } from '../types/sample.js';
 import type { SampleFrame } from './frames.js';
 import type { RemoteWatchPlan } from './script.js';
@@ -31,9 +32,12 @@ export class FrameAssembler {
     keep: { maxSamples: number; overflow: OverflowPolicy; historySeconds: number },
     /** Processes of the host to watch (`name:`, `pid:`, `cmd:`); the core refuses others, naming them. */
     watch?: readonly string[],
+    /** What of their command lines is recorded (default `redacted`). */
+    cmdline?: CmdlinePolicy,
   ) {
     this.parser = call(() => new (binding().ProcParser)({
       retainSamples: keep.maxSamples, overflow: keep.overflow, retainSeconds: keep.historySeconds, ...(watch ? { watch: [...watch] } : {}),
+      ...(cmdline ? { cmdline } : {}),
     }));
   }
 

@@ -13,12 +13,13 @@ import { HostseriesError, InvalidOptionError, type SshError } from '../errors.js
 import { TimeSeriesCollector } from '../collector/time-series-collector.js';
 import { CollectorBase } from '../collector/base.js';
 import { KeepAlive } from '../collector/keep-alive.js';
-import { notStarted, startRefusal } from '../collector/options.js';
+import { cmdlineOption, notStarted, startRefusal } from '../collector/options.js';
 import { LiveStream } from '../collector/stream.js';
 import { formatHost, parseHosts } from '../hosts/parse.js';
 import { TimeSeriesData } from '../models/data.js';
 import { newMarker } from '../models/markers.js';
 import type { Marker } from '../types/markers.js';
+import type { CmdlinePolicy } from '../types/native.js';
 import { TimeSeriesSample } from '../models/sample.js';
 import { isoSeconds } from '../native/decode.js';
 import { METRICS, type CollectionMethod, type Metric } from '../types/sample.js';
@@ -63,6 +64,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
   private readonly ssh: ResolvedSshOptions;
   /** Processes to watch on every host (`watch`), as the cores take them. */
   private readonly watch: string[] | undefined;
+  private readonly cmdline: CmdlinePolicy | undefined;
 
   private targets: Target[] = [];
   private readonly remote = new Map<string, RemoteHost>();
@@ -95,6 +97,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     if (this.entries.length === 0) throw new InvalidOptionError('hosts must name at least one host');
     this.forceSsh = options.forceSsh ?? false;
     this.watch = watchItems(options.watch);
+    this.cmdline = cmdlineOption(options.cmdline);
     this.ssh = resolveSshOptions(options.ssh, interval);
     this.hosts = Object.freeze(hostKeys(this.entries));
     this.kernels = new SharedKernels(this.hosts, (m) => this.logger.warn(m));
@@ -181,7 +184,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
     const keep = { maxSamples: this.maxSamples, overflow: this.overflow, historySeconds: this.historySeconds };
     // Every host's parser before the sink opens and any connection: a watch item the core
     // refuses (naming it) fails start() here.
-    const assemblers = new Map(remotes.map((t) => [t.key, new FrameAssembler(this.metrics, t.key, keep, this.watch)]));
+    const assemblers = new Map(remotes.map((t) => [t.key, new FrameAssembler(this.metrics, t.key, keep, this.watch, this.cmdline)]));
     if (this.targets.some((t) => t.kind === 'local')) {
       this.localBoot = localBootId();
       for (const t of this.targets) if (t.kind === 'local' && this.localBoot) this.noteBoot(t.key, this.localBoot);
@@ -261,6 +264,7 @@ export class MultiHostTimeSeriesCollector extends CollectorBase<Events> implemen
         overflow: this.overflow,
         historySeconds: this.historySeconds,
         metrics: this.metrics,
+        ...(this.cmdline ? { cmdline: this.cmdline } : {}),
         // The samples carry the machine's own name (mlpstorage: socket.gethostname()); the
         // requested name stays the key of samples_by_host.
         hostname: osHostname(),

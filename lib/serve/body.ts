@@ -1,7 +1,8 @@
 /**
  * A push's body: read with a limit on its size as sent and on its size inflated (a gzip bomb is
  * stopped while inflating, at the limit, never after), then parsed as a JSON array of samples or
- * JSON Lines. Integers beyond 2^53 stay exact (`parseJson`).
+ * JSON Lines. Integers beyond 2^53 stay exact (`parseJson`). The compact body (its Content-Type)
+ * goes through the same reading and inflating, then to ingest-blob.ts.
  */
 import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';

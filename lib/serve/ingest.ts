@@ -1,7 +1,8 @@
 /**
  * A push's samples → the store: each checked (`TimeSeriesSample.fromDict`, which names the field
  * at fault), grouped by its own `hostname`, every host checked against the token's grant before
- * anything is stored, then stored host by host (each a committed transaction).
+ * anything is stored, then stored host by host (each a committed transaction). The compact body
+ * (ingest-blob.ts) ends the same way.
  */
 import { InvalidDataError } from '../errors.js';
 import { isoSeconds } from '../native/decode.js';
@@ -25,7 +26,20 @@ export interface IngestReply {
   rejected: Rejected[];
 }
 
-const NS_MAX = 2n ** 63n - 1n;
+/** One host's samples of a push, once stored (for the live events and --remote-write). */
+export interface StoredPush {
+  host: string;
+  /** Samples of the host in the push (duplicates too). */
+  samples: number;
+  /** The newest one's wall time (ns). */
+  lastNs: bigint;
+  /** The samples as dicts, made on the first call (a compact push has none until asked). */
+  dicts(): readonly SampleDict[];
+}
+
+export type Forward = (push: StoredPush) => void;
+
+export const NS_MAX = 2n ** 63n - 1n;
 
 /** A number `JSON.parse` may have rounded (an integer beyond 2^53). */
 function hasUnsafeNumber(v: unknown, depth = 0): boolean {
@@ -56,7 +70,27 @@ function sampleOf(body: ParsedBody, i: number): SampleDict {
  * (`timestamp_ns`, else `timestamp`'s), and `timestamp` is given back as that time's whole second.
  */
 function checked(body: ParsedBody, i: number): SampleDict {
-  const d = sampleOf(body, i);
+  return storable(sampleOf(body, i));
+}
+
+/** `checked` of a dict from elsewhere (a compact push's sample, decoded). */
+export function checkSample(v: SampleDict): SampleDict {
+  return storable(TimeSeriesSample.fromDict(v).toDict());
+}
+
+/** A rejected entry for sample `index` failing a check. */
+export function rejection(index: number, e: InvalidDataError): Rejected {
+  const reason = e.path && e.message.startsWith(`${e.path}: `) ? e.message.slice(e.path.length + 2) : e.message;
+  return { index, path: e.path, reason };
+}
+
+/** Refused (403) unless the token may write every host. */
+export function checkGrant(grant: Grant, hosts: Iterable<string>): void {
+  const refused = [...hosts].filter((h) => !mayWrite(grant, h));
+  if (refused.length > 0) throw new HttpError(403, `this token may not write host ${refused.map((h) => JSON.stringify(h)).join(', ')}`);
+}
+
+function storable(d: SampleDict): SampleDict {
   if (d.hostname === '') throw new InvalidDataError('hostname', 'must not be empty');
   const wall = wallNsOf(d);
   if (wall < 0n || wall > NS_MAX) throw new InvalidDataError('timestamp', `out of range (${d.timestamp})`);
@@ -82,7 +116,7 @@ export function parseTags(header: string | undefined): Record<string, string> | 
   return tags;
 }
 
-export async function ingest(store: SampleStore, body: ParsedBody, grant: Grant, meta: PushMeta, forward?: (dicts: readonly SampleDict[]) => void): Promise<IngestReply> {
+export async function ingest(store: SampleStore, body: ParsedBody, grant: Grant, meta: PushMeta, forward?: Forward): Promise<IngestReply> {
   const rejected: Rejected[] = [];
   const byHost = new Map<string, SampleDict[]>();
   body.values.forEach((_v, index) => {
@@ -91,16 +125,14 @@ export async function ingest(store: SampleStore, body: ParsedBody, grant: Grant,
       d = checked(body, index);
     } catch (e) {
       if (!(e instanceof InvalidDataError)) throw e;
-      const reason = e.path && e.message.startsWith(`${e.path}: `) ? e.message.slice(e.path.length + 2) : e.message;
-      rejected.push({ index, path: e.path, reason });
+      rejected.push(rejection(index, e));
       return;
     }
     let list = byHost.get(d.hostname);
     if (!list) byHost.set(d.hostname, (list = []));
     list.push(d);
   });
-  const refused = [...byHost.keys()].filter((h) => !mayWrite(grant, h));
-  if (refused.length > 0) throw new HttpError(403, `this token may not write host ${refused.map((h) => JSON.stringify(h)).join(', ')}`);
+  checkGrant(grant, byHost.keys());
   let accepted = 0;
   let duplicates = 0;
   for (const [host, dicts] of byHost) {
@@ -108,7 +140,14 @@ export async function ingest(store: SampleStore, body: ParsedBody, grant: Grant,
     accepted += r.accepted;
     duplicates += r.duplicates;
     // Duplicates too: a receiver takes a sample it has (same time, same value) as a no-op.
-    forward?.(dicts);
+    if (forward) {
+      let lastNs = 0n;
+      for (const d of dicts) {
+        const w = wallNsOf(d);
+        if (w > lastNs) lastNs = w;
+      }
+      forward({ host, samples: dicts.length, lastNs, dicts: () => dicts });
+    }
   }
   return { accepted, duplicates, rejected };
 }

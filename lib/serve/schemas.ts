@@ -110,10 +110,18 @@ const SAMPLE: Schema = {
 
 export const SAMPLES_BODY: Schema = {
   required: true,
-  description: 'samples as a JSON array or JSON Lines (one sample a line), optionally gzipped (Content-Encoding: gzip)',
+  description: 'samples as a JSON array or JSON Lines (one sample a line), or the compact body (application/vnd.hostseries.blob), optionally gzipped (Content-Encoding: gzip)',
   content: {
     'application/json': { schema: { type: 'array', items: SAMPLE } },
     'application/x-ndjson': { schema: { type: 'string', description: 'one sample (see application/json) a line' } },
+    'application/vnd.hostseries.blob': {
+      schema: {
+        type: 'string', format: 'binary',
+        description: "the agent's compact body (docs/agent.md): \"HSPB\", a u32 LE length n, n bytes of a JSON array of the layouts "
+          + '({layout, hostname, ns}), then the core\'s sample blob ("HSB1"); checked as JSON samples are (400 naming what is wrong; '
+          + 'per-sample reasons as for JSON). Any other Content-Type is read as JSON or JSON Lines.',
+      },
+    },
   },
 };
 

@@ -7,6 +7,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { requestToken, Tokens } from './auth.js';
 import { HttpError, type BodyLimits } from './body.js';
+import type { StoredPush } from './ingest.js';
 import { openApi } from './openapi.js';
 import { dashboardPage, reportRoute } from './routes/dashboard.js';
 import { eventsRoute, ServeEvents } from './routes/events.js';
@@ -104,9 +105,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   openApi(app, { write: o.tokens !== undefined, read: o.readToken !== undefined }, o.version ?? '0.0.0');
   // Open dashboards hear of each stored push (events.ts); --remote-write forwards it.
   const events = new ServeEvents();
-  const stored = (dicts: readonly SampleDict[]): void => {
-    o.forward?.(dicts);
-    events.stored(dicts);
+  const stored = (push: StoredPush): void => {
+    o.forward?.(push.dicts());
+    events.storedOf(push.host, push.samples, push.lastNs);
   };
   samplesRoute(app, { store: o.store, tokens: o.tokens, limits, forward: stored });
   dashboardPage(app);

@@ -2,6 +2,7 @@
 import type { Metric } from './sample.js';
 import type { Sink } from './sink.js';
 import type { HostEntry, SshOptions } from './hosts.js';
+import type { CmdlinePolicy } from './native.js';
 
 /** What happens past `maxSamples`: keep the first ones (as the reference does) or the latest. */
 export type OverflowPolicy = 'keep-first' | 'rolling';
@@ -59,6 +60,12 @@ export interface TimeSeriesCollectorOptions {
    * (its tree, and its exit code or signal). More can be added later with `watch()`.
    */
   watch?: readonly WatchTarget[];
+  /**
+   * What of the watched processes' command lines the samples carry: `redacted` (the default:
+   * values of secret-looking arguments become `***`), `full` or `off` (empty). `cmd:` items
+   * match the whole line whatever this is.
+   */
+  cmdline?: CmdlinePolicy;
 }
 
 /** A child process as `watch` takes it (Node's ChildProcess is one). */
@@ -110,6 +117,8 @@ export interface MultiHostTimeSeriesCollectorOptions {
    * remote (local hosts take every item).
    */
   watch?: readonly (string | number)[];
+  /** What of the watched processes' command lines the samples carry (as the local collector's `cmdline`). */
+  cmdline?: CmdlinePolicy;
   sink?: Sink;
   logger?: Logger;
   /** Aborting stops the collector. */

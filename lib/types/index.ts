@@ -20,7 +20,7 @@ export type {
   MultiHostTimeSeriesCollectorOptions,
 } from './collector.js';
 export type { HostStatus, HostState, HostGap, HostReboot } from './host-status.js';
-export type { NativeSamplerCounts, NativeSamplerOptions, SampleOnceOptions } from './native.js';
+export type { CmdlinePolicy, NativeSamplerCounts, NativeSamplerOptions, SampleOnceOptions } from './native.js';
 export type { Rates, DiskRates, NetRates, CpuRates, MemLevels, VmRates, ProcRates, RateInput, IntervalOptions } from './rates.js';
 export type {
   HostEntry, ParseHostsOptions, SshOptions, StrictHostKeyChecking, HostKeyVerdict, ResolvedSshConfig, SshConfigOptions,

@@ -34,7 +34,17 @@ export interface NativeSamplerOptions {
   retainSeconds?: number;
   /** Processes to watch from the first sample on (see `NativeSampler.watch`). */
   watch?: readonly string[];
+  /** What of the watched processes' command lines is recorded (see `CmdlinePolicy`; default `redacted`). */
+  cmdline?: CmdlinePolicy;
 }
+
+/**
+ * What of a watched process's command line a sample carries: `redacted` (the default: values of
+ * secret-looking arguments, such as `--password=…`, `--token …`, `API_KEY=…`, `user:…@` in a
+ * URL, become `***`), `full` (as the process has it) or `off` (an empty `cmdline`). `cmd:/REGEX/`
+ * items match the whole command line whatever this is: it never leaves the sampler.
+ */
+export type CmdlinePolicy = 'redacted' | 'full' | 'off';
 
 /** A native sampler's counters since its start. */
 export interface NativeSamplerCounts {

@@ -35,6 +35,12 @@ export interface PushSinkOptions {
   pushIntervalSeconds?: number;
   /** Sent as `X-Hostseries-Tags` (keys and values without `,`; keys without `=`). */
   tags?: Readonly<Record<string, string>>;
+  /**
+   * The body of a push to `hostseries serve`: `blob` (default: the compact body, the core's sample
+   * blob with its layouts, `application/vnd.hostseries.blob`; docs/agent.md) or `jsonl` (JSON
+   * Lines). A server that does not take `blob` (an older one) gets JSON Lines from then on.
+   */
+  format?: 'blob' | 'jsonl';
   /** gzip the push bodies (default true). */
   gzip?: boolean;
   /** Bound on the queue's bytes (default 64 MiB); past it the oldest samples are dropped, and said so. */

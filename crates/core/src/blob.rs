@@ -121,6 +121,13 @@ impl Reader<'_> {
 /// knows the layouts by id). A blob that is cut short or malformed is an `InvalidData` error, and
 /// `out` is then left as it was.
 pub fn decode_blob(blob: &[u8], out: &mut Batch) -> Result<()> {
+    decode_blob_bounded(blob, out, usize::MAX)
+}
+
+/// `decode_blob` of a blob from elsewhere (a push): more than `max_values` values in all is an
+/// `InvalidData` error before they are made. A delta sample costs one bit a value, so without
+/// a bound a blob inflates 64-fold into values.
+pub fn decode_blob_bounded(blob: &[u8], out: &mut Batch, max_values: usize) -> Result<()> {
     let mut r = Reader { data: blob, pos: 0 };
     if blob.get(..4) != Some(MAGIC) {
         return Err(r.bad("not a hostseries sample blob (no HSB1)"));
@@ -136,6 +143,9 @@ pub fn decode_blob(blob: &[u8], out: &mut Batch) -> Result<()> {
     for i in 0..n {
         let id = u32::try_from(r.varint()?).map_err(|_| r.bad("a layout id past 2^32"))?;
         let count = r.len(blob.len())?;
+        if count > max_values - staged.values.len().min(max_values) {
+            return Err(r.bad(&format!("more than {max_values} values in all")));
+        }
         let z = r.varint()?;
         wall = wall.wrapping_add((((z >> 1) as i64) ^ -((z & 1) as i64)) as u64);
         let errors = r.len(blob.len())?;
@@ -299,5 +309,19 @@ mod tests {
         let mut extra = blob.clone();
         extra.push(0);
         assert!(decode_blob(&extra, &mut Batch::default()).is_err());
+    }
+
+    #[test]
+    fn a_bound_on_values_is_an_error_before_they_are_made() {
+        let b = batch(&[(0, 10, &[1, 2, 3, 4], &[]), (0, 20, &[1, 3, 3, 5], &[])]);
+        let blob = encode_blob(&b);
+        let mut out = Batch::default();
+        assert!(decode_blob_bounded(&blob, &mut out, 8).is_ok());
+        assert_eq!(out.values.len(), 8);
+        let mut out = Batch::default();
+        let e = decode_blob_bounded(&blob, &mut out, 7).unwrap_err();
+        assert!(e.to_string().contains("more than 7 values"), "{e}");
+        assert!(out.values.is_empty());
+        assert!(decode_blob_bounded(&blob, &mut Batch::default(), 0).is_err());
     }
 }

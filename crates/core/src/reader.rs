@@ -54,6 +54,11 @@ impl ProcReader {
         self.watcher.get_or_insert_with(|| ProcWatcher::new(path))
     }
 
+    /// A one-time warning of the watcher since the last call (see `ProcWatcher::take_warning`).
+    pub fn take_watch_warning(&mut self) -> Option<String> {
+        self.watcher.as_mut()?.take_warning()
+    }
+
     /// Copy the application counters and gauges into the snapshot, after `read`.
     pub fn read_app(&mut self, app: &AppValues) {
         self.snap.shape_changed |= app.read_into(&mut self.snap.app);

@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::jsonl::writer::{StreamConfig, StreamStatus, StreamWriter};
 use crate::layout::LayoutTracker;
 use crate::metrics::{Metric, MetricSet};
-use crate::procs::{ExitStatus, WatchSpec};
+use crate::procs::{CmdlinePolicy, ExitStatus, WatchSpec};
 use crate::reader::ProcReader;
 use crate::series::{Retention, Series};
 use crate::store::{Batch, SampleError, SampleRef, SentLayouts, Store};
@@ -36,6 +36,8 @@ pub struct SamplerConfig {
     pub proc_path: PathBuf,
     /// Processes to watch from the first sample on (more may come: [`Sampler::watch`]).
     pub watch: Vec<WatchSpec>,
+    /// What of the watched processes' command lines is recorded (redacted by default).
+    pub cmdline: CmdlinePolicy,
     /// Application counters and gauges, copied into each sample (`app`) once one is set.
     pub app: Option<Arc<AppValues>>,
 }
@@ -50,6 +52,7 @@ impl Default for SamplerConfig {
             metrics: MetricSet::all(),
             proc_path: PathBuf::from("/proc"),
             watch: Vec::new(),
+            cmdline: CmdlinePolicy::default(),
             app: None,
         }
     }
@@ -132,9 +135,13 @@ struct State {
     layouts_sent: SentLayouts,
     /// Watch changes for the sampling thread to apply before its next read.
     watch_changes: Vec<WatchChange>,
+    /// What the caller is to warn of, once (the watcher's: see `take_warnings`).
+    warnings: Vec<String>,
 }
 
 enum WatchChange {
+    Cmdline(CmdlinePolicy),
+    Adopt(u32, Vec<u32>),
     Add(WatchSpec),
     Exit(u32, ExitStatus),
 }
@@ -234,7 +241,10 @@ impl Sampler {
                 missed_ticks: 0,
                 skipped_lines: 0,
                 layouts_sent: SentLayouts::default(),
-                watch_changes: cfg.watch.iter().cloned().map(WatchChange::Add).collect(),
+                watch_changes: std::iter::once(WatchChange::Cmdline(cfg.cmdline))
+                    .chain(cfg.watch.iter().cloned().map(WatchChange::Add))
+                    .collect(),
+                warnings: Vec::new(),
             }),
             stream: Mutex::new(stream),
             wake: Alarm::new(),
@@ -272,6 +282,12 @@ impl Sampler {
     /// Watch more processes from the next sample on.
     pub fn watch(&self, spec: WatchSpec) {
         self.change_watch(WatchChange::Add(spec));
+    }
+
+    /// Our children other than `root` and `exclude` are orphans of `root`'s tree, re-parented
+    /// to us as a child subreaper (see `ProcWatcher::adopt`).
+    pub fn adopt(&self, root: u32, exclude: Vec<u32>) {
+        self.change_watch(WatchChange::Adopt(root, exclude));
     }
 
     /// How a watched process we were the parent of ended (its key's `last_exit`).
@@ -334,6 +350,12 @@ impl Sampler {
         }
         self.shared.lock().layouts_sent.filter(&mut b);
         b
+    }
+
+    /// What the sampling thread said to warn of since the last call, each once (the watched
+    /// processes': the descriptor limit reached); a sample that adds one notifies.
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut self.shared.lock().warnings)
     }
 
     pub fn counts(&self) -> Counts {
@@ -445,6 +467,8 @@ impl Tick<'_> {
         let w = self.reader.watcher();
         for c in changes {
             match c {
+                WatchChange::Cmdline(p) => w.set_cmdline_policy(p),
+                WatchChange::Adopt(root, exclude) => w.adopt(root, exclude),
                 WatchChange::Add(spec) => w.add(spec),
                 WatchChange::Exit(pid, status) => w.note_exit(pid, status),
             }
@@ -486,6 +510,10 @@ impl Tick<'_> {
                 series.push(s);
             }
             let mut wake = st.seq == st.wake_at;
+            if let Some(w) = self.reader.take_watch_warning() {
+                st.warnings.push(w);
+                wake = true;
+            }
             if st.feed {
                 st.store.push_sample(s);
                 wake |= st.store.len() >= self.shared.notify_every.load(Ordering::Relaxed) as usize;

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::intern::Interner;
 use crate::layout::LayoutTracker;
 use crate::metrics::{Metric, MetricSet};
-use crate::procs::{RemotePlan, RemoteProcs, RemoteWatcher, WatchSpec};
+use crate::procs::{CmdlinePolicy, RemotePlan, RemoteProcs, RemoteWatcher, WatchSpec};
 use crate::reader::ProcReader;
 use crate::series::{Retention, Series};
 use crate::snapshot::Snapshot;
@@ -57,6 +57,14 @@ impl TextSampler {
     pub fn watch(&mut self, items: Vec<WatchSpec>) -> Result<()> {
         self.watcher = Some(RemoteWatcher::new(items)?);
         Ok(())
+    }
+
+    /// What of the watched processes' command lines is recorded (after `watch`; redacted by
+    /// default).
+    pub fn set_cmdline_policy(&mut self, policy: CmdlinePolicy) {
+        if let Some(w) = &mut self.watcher {
+            w.set_cmdline_policy(policy);
+        }
     }
 
     /// What the remote loop picks by itself, when processes are watched.

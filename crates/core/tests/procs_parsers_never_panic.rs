@@ -1,7 +1,8 @@
 //! Property tests: no input makes a process-file parser panic, and a well-formed `stat` reads
-//! back whatever its name holds (spaces, parentheses).
+//! back whatever its name holds (spaces, parentheses); no command line makes the redaction
+//! panic, and what it records is cut like any other and never holds a planted secret.
 use hostseries_core::procs::parse::{parse_io, parse_stat, parse_status};
-use hostseries_core::procs::{join_cmdline, CMDLINE_MAX};
+use hostseries_core::procs::{join_cmdline, recorded_cmdline, CmdlinePolicy, CMDLINE_MAX};
 use proptest::prelude::*;
 
 /// Text shaped like the files: keys, colons, numbers (some huge or negative), parentheses.
@@ -38,6 +39,49 @@ proptest! {
         let n = join_cmdline(&mut buf);
         prop_assert!(n <= CMDLINE_MAX && n <= input.len());
         prop_assert!(!buf[..n].contains(&0));
+    }
+
+    #[test]
+    fn recorded_command_lines(
+        args in prop::collection::vec(
+            prop_oneof![
+                "[a-zA-Z_.:/@=?&,-]{0,20}",
+                Just("--password".to_string()),
+                Just("-p".to_string()),
+                Just("https://u:".to_string()),
+                Just("TOKEN=".to_string()),
+            ],
+            0..40,
+        ),
+        remote in any::<bool>(),
+        cut in any::<bool>(),
+    ) {
+        // A secret planted after each secret-looking form: it never shows.
+        let mut line = Vec::new();
+        for a in &args {
+            line.extend_from_slice(a.as_bytes());
+            if a == "--password" {
+                line.push(if remote { b' ' } else { 0 });
+                line.extend_from_slice(b"S3CR3T");
+            } else if a == "https://u:" {
+                line.extend_from_slice(b"S3CR3T@host");
+            } else if a == "TOKEN=" {
+                line.extend_from_slice(b"S3CR3T");
+            }
+            line.push(if remote { b' ' } else { 0 });
+        }
+        let mut out = Vec::new();
+        for policy in [CmdlinePolicy::Redacted, CmdlinePolicy::Full, CmdlinePolicy::Off] {
+            recorded_cmdline(&line, if remote { b' ' } else { 0 }, cut, policy, &mut out);
+            prop_assert!(out.len() <= CMDLINE_MAX);
+            prop_assert!(!out.contains(&0));
+            if policy == CmdlinePolicy::Redacted {
+                prop_assert!(
+                    !out.windows(6).any(|w| w == b"S3CR3T"),
+                    "{}", String::from_utf8_lossy(&out)
+                );
+            }
+        }
     }
 
     #[test]

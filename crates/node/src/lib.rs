@@ -10,7 +10,9 @@ use hostseries_core::clock::{mono_ns, wall_ns};
 use hostseries_core::jsonl::writer::StreamConfig;
 use hostseries_core::jsonl::SampleLineFormatter;
 use hostseries_core::layout::LayoutTracker;
-use hostseries_core::procs::{ExitStatus, ProcIdent, RemoteFile, RemoteProcs, WatchSpec};
+use hostseries_core::procs::{
+    CmdlinePolicy, ExitStatus, ProcIdent, RemoteFile, RemoteProcs, WatchSpec,
+};
 use hostseries_core::sampler::interval_from_ms;
 use hostseries_core::series::{Overflow, Retention};
 use hostseries_core::store::{SampleError, Store};
@@ -317,11 +319,17 @@ pub fn encode_sample_blob(columns: SampleColumns) -> js::Result<Buffer> {
     Ok(Buffer::from(hostseries_core::blob::encode_blob(&b)))
 }
 
-/// The samples of a blob as a batch without layouts (the store knows them by id).
+/// The samples of a blob as a batch without layouts (the store knows them by id). With
+/// `maxValues` (a blob from elsewhere), more values than that in all is an error.
 #[napi]
-pub fn decode_sample_blob(env: &Env, blob: Buffer) -> js::Result<NativeBatch<'_>> {
+pub fn decode_sample_blob(
+    env: &Env,
+    blob: Buffer,
+    max_values: Option<u32>,
+) -> js::Result<NativeBatch<'_>> {
     let mut b = Batch::default();
-    hostseries_core::blob::decode_blob(&blob, &mut b).or_throw()?;
+    let max = max_values.map_or(usize::MAX, |m| m as usize);
+    hostseries_core::blob::decode_blob_bounded(&blob, &mut b, max).or_throw()?;
     batch_to_js(env, b)
 }
 
@@ -364,6 +372,8 @@ pub struct ProcParserOptions {
     /// Processes of the remote host to watch (`name:`, `pid:`, `cmd:`): samples given `procs`
     /// carry them.
     pub watch: Option<Vec<String>>,
+    /// What of their command lines is recorded: `redacted` (the default), `full` or `off`.
+    pub cmdline: Option<String>,
 }
 
 /// The process part of a remote frame: per file, its PID, its name (`stat`, `status`, `io`,
@@ -399,6 +409,27 @@ fn watch_specs(items: &[String]) -> js::Result<Vec<WatchSpec>> {
         .or_throw()
 }
 
+/// Make this process a child subreaper (`prctl(PR_SET_CHILD_SUBREAPER)`): orphans of its
+/// descendants are re-parented to it rather than to init. Null, or why it could not.
+#[napi]
+pub fn set_child_subreaper() -> Option<String> {
+    hostseries_core::procs::set_child_subreaper()
+        .err()
+        .map(|e| format!("prctl(PR_SET_CHILD_SUBREAPER): {e}"))
+}
+
+/// The soft and hard RLIMIT_NOFILE of this process.
+#[napi]
+pub fn nofile_limits() -> Vec<f64> {
+    let (soft, hard) = hostseries_core::procs::nofile_limits();
+    vec![soft as f64, hard as f64]
+}
+
+fn cmdline_policy(s: Option<&str>) -> js::Result<CmdlinePolicy> {
+    s.map_or(Ok(CmdlinePolicy::default()), CmdlinePolicy::parse)
+        .or_throw()
+}
+
 #[napi(object)]
 pub struct SampleErrorInit {
     pub source: String,
@@ -409,17 +440,19 @@ pub struct SampleErrorInit {
 impl ProcParser {
     #[napi(constructor)]
     pub fn new(options: Option<ProcParserOptions>) -> js::Result<Self> {
-        let (inner, watch) = match options {
+        let (inner, watch, cmdline) = match options {
             Some(o) => match retention(o.retain_samples, o.overflow, o.retain_seconds)? {
-                Some(r) => (TextSampler::retaining(r), o.watch),
-                None => (TextSampler::default(), o.watch),
+                Some(r) => (TextSampler::retaining(r), o.watch, o.cmdline),
+                None => (TextSampler::default(), o.watch, o.cmdline),
             },
-            None => (TextSampler::default(), None),
+            None => (TextSampler::default(), None, None),
         };
+        let policy = cmdline_policy(cmdline.as_deref())?;
         let mut p = ProcParser { inner };
         if let Some(items) = watch {
             let specs = watch_specs(&items)?;
             p.inner.watch(specs).or_throw()?;
+            p.inner.set_cmdline_policy(policy);
         }
         Ok(p)
     }
@@ -666,6 +699,8 @@ pub struct SamplerOptions {
     pub retain_seconds: Option<f64>,
     /// Processes to watch (see `NativeSampler.watch`).
     pub watch: Option<Vec<String>>,
+    /// What of their command lines is recorded: `redacted` (the default), `full` or `off`.
+    pub cmdline: Option<String>,
 }
 
 /// Where `start` appends each sample's line of the JSON Lines stream, natively.
@@ -838,6 +873,7 @@ impl NativeSampler {
                 options.retain_seconds,
             )?,
             watch: watch_specs(options.watch.as_deref().unwrap_or_default())?,
+            cmdline: cmdline_policy(options.cmdline.as_deref())?,
             app: Some(AppValues::new()),
         };
         config.check().or_throw()?;
@@ -929,6 +965,30 @@ impl NativeSampler {
             None => self.config.watch.extend(specs),
         }
         Ok(())
+    }
+
+    /// Our children other than `root` and `exclude` are orphans of the tree `tree:<root>`
+    /// (this process made itself a child subreaper, `setChildSubreaper`): they join that tree
+    /// and are reaped once zombies. Applies from the next sample on; false before `start`.
+    #[napi]
+    pub fn adopt_orphans(&self, root: u32, exclude: Vec<u32>) -> bool {
+        match &self.sampler {
+            Some(s) => {
+                s.adopt(root, exclude);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// What the sampling thread said to warn of since the last call, each once (a sample that
+    /// adds one calls `onSample`).
+    #[napi]
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.sampler
+            .as_ref()
+            .map(Sampler::take_warnings)
+            .unwrap_or_default()
     }
 
     /// How a watched process we were the parent of ended: an exit code or a signal number.

@@ -29,6 +29,8 @@ export interface RunningCommand {
   readonly exited: Promise<CommandResult>;
   /** Send `sig` to the command and every process it started (see signalTree). */
   signal(sig: NodeJS.Signals): void;
+  /** Our other children started for it (its guard): not orphans of its tree. */
+  readonly helpers: readonly number[];
 }
 
 export interface RunOptions {
@@ -107,6 +109,7 @@ export function runCommand(argv: readonly string[], o: RunOptions = {}): Running
     get running() {
       return running;
     },
+    helpers: guard?.pid === undefined ? [] : [guard.pid],
     exited,
     signal: (sig) => {
       if (running) signalTree(child.pid, sig, (s) => child.kill(s));

@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS } from '../../collector/options.js';
 import type { Metric } from '../../types/sample.js';
+import type { CmdlinePolicy } from '../../types/native.js';
 import { addHostOptions, type HostSourceOptions } from '../host-options.js';
 import { collect, fileName, metricList, positiveInt, seconds } from '../parse-args.js';
 import { addSshOptions, type SshCliOptions } from './ssh-options.js';
@@ -20,6 +21,8 @@ export interface RecordOptions extends HostSourceOptions, SshCliOptions {
   watch?: string[];
   /** Record the command's processes and our own (default; `--no-watch-command` turns it off). */
   watchCommand: boolean;
+  /** What of the recorded processes' command lines the samples carry (`--cmdline`). */
+  cmdline?: CmdlinePolicy;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -66,6 +69,7 @@ export function recordCommand(): Command {
     .addOption(new Option('-m, --metrics <list>', 'sections to read: diskstats, vmstat, meminfo, loadavg, netdev, stat (default all)').argParser(metricList))
     .addOption(new Option('-w, --watch <process>', 'also record this process: self, a PID, name:NAME or cmd:/REGEX/ (repeatable; the command and all it starts are recorded by default, and hostseries itself beside them)').argParser(collect))
     .addOption(new Option('--no-watch-command', "do not record the command's processes (nor hostseries' own)"))
+    .addOption(new Option('--cmdline <mode>', "recorded processes' command lines: redacted (values of --password=, --token, API_KEY=, user:…@ in URLs... become ***), full, or off").choices(['redacted', 'full', 'off']).default('redacted'))
     .addOption(new Option('-q, --quiet', 'only warnings and errors; no status line').conflicts('verbose'))
     .addOption(new Option('-v, --verbose', 'say more: hosts connecting, signals, files'));
   addHostOptions(cmd, true);

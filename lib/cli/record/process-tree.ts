@@ -139,7 +139,7 @@ const GUARD = [
  * Start the guard of the command `pid` (our child); `onError` when it cannot start. It never
  * holds our process open; `stop` ends it (when the command has exited).
  */
-export function guardTree(pid: number, onError: (e: Error) => void): { stop: () => void } | undefined {
+export function guardTree(pid: number, onError: (e: Error) => void): { pid: number | undefined; stop: () => void } | undefined {
   const start = startTime(pid);
   if (start === undefined) {
     onError(new Error(`cannot read /proc/${pid}/stat`));
@@ -158,6 +158,7 @@ export function guardTree(pid: number, onError: (e: Error) => void): { stop: () 
   pipe?.unref();
   guard.unref();
   return {
+    pid: guard.pid,
     stop: () => {
       if (guard.exitCode === null && guard.signalCode === null) guard.kill('SIGKILL');
       pipe?.destroy();

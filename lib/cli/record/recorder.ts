@@ -9,6 +9,7 @@ import { TimeSeriesCollector } from '../../collector/time-series-collector.js';
 import { MultiHostTimeSeriesCollector } from '../../remote/multi-collector.js';
 import type { HostState } from '../../types/host-status.js';
 import type { Sink } from '../../types/sink.js';
+import type { CmdlinePolicy } from '../../types/native.js';
 import type { Metric } from '../../types/sample.js';
 import type { Reporter } from '../output.js';
 import type { Logger, WatchedChild } from '../../types/collector.js';
@@ -38,6 +39,11 @@ export interface Recorder {
   missedTicks(): number | undefined;
   /** Record the command's process tree (and how it ends) from the next sample on. */
   watchCommand(child: WatchedChild): void;
+  /**
+   * We are a child subreaper: our children other than the command `root` and `exclude` are
+   * orphans of its tree (they join it and are reaped); false where not available.
+   */
+  adoptOrphans(root: number, exclude: readonly number[]): boolean;
   /** Application counters and gauges (local recordings only: undefined otherwise). */
   readonly app: { count(name: string, n: number): void; gauge(name: string, value: number): void } | undefined;
 }
@@ -51,6 +57,8 @@ export interface RecorderOptions {
   onError?: (e: HostseriesError) => void;
   /** Processes to record from the first sample on (`--watch`, and `self` beside a command). */
   watch?: readonly string[];
+  /** What of their command lines is recorded (`--cmdline`). */
+  cmdline?: CmdlinePolicy;
 }
 
 function errorHandler(o: RecorderOptions): (e: HostseriesError) => void {
@@ -79,6 +87,7 @@ export function localRecorder(o: RecorderOptions): Recorder {
     sink: o.sink,
     logger: collectorLogger(o.reporter),
     watch: o.watch,
+    cmdline: o.cmdline,
   });
   c.on('error', errorHandler(o));
   return {
@@ -92,6 +101,7 @@ export function localRecorder(o: RecorderOptions): Recorder {
     latestRates: () => c.currentRates(),
     missedTicks: () => c.missedTicks,
     watchCommand: (child) => c.watch(child),
+    adoptOrphans: (root, exclude) => c.adoptOrphans(root, exclude),
     app: c,
   };
 }
@@ -112,6 +122,7 @@ export function multiHostRecorder(o: RecorderOptions & { hosts: HostEntry[]; ssh
     logger: collectorLogger(r),
     // Every host's processes of these names, PIDs or command lines (the remote loop reads them).
     ...(o.watch !== undefined && o.watch.length > 0 ? { watch: o.watch } : {}),
+    ...(o.cmdline ? { cmdline: o.cmdline } : {}),
   });
   c.on('error', errorHandler(o));
   // Say it when a host goes down or comes back, not on every retry.
@@ -146,6 +157,7 @@ export function multiHostRecorder(o: RecorderOptions & { hosts: HostEntry[]; ssh
     latestRates: () => undefined,
     missedTicks: () => undefined,
     watchCommand: () => r.debug("the command's processes are not recorded with remote hosts"),
+    adoptOrphans: () => false,
     app: undefined,
   };
 }

@@ -30,6 +30,7 @@ import { localRecorder, multiHostRecorder, type Recorder } from './recorder.js';
 import { sshOptions } from './ssh-options.js';
 import { showStatusLine } from './status-line.js';
 import { Stopper } from './stopper.js';
+import { becomeSubreaper } from './subreaper.js';
 import type { HostEntry } from '../../types/hosts.js';
 
 async function anyRemote(entries: readonly HostEntry[]): Promise<boolean> {
@@ -123,7 +124,7 @@ class Recording {
     });
     // Beside a command, its processes and ours (so hostseries' own cost is in the data too).
     const watch = [...(o.watchCommand && argv.length > 0 && !remote ? ['self'] : []), ...(o.watch ?? [])];
-    const common = { intervalSeconds: o.interval, metrics: o.metrics, sink: this.sink, reporter, onError: this.onCollectorError, watch };
+    const common = { intervalSeconds: o.interval, metrics: o.metrics, sink: this.sink, reporter, onError: this.onCollectorError, watch, cmdline: o.cmdline };
     this.recorder = remote
       ? multiHostRecorder({ ...common, hosts: entries, ssh: sshOptions(o), forceSsh: o.forceSsh === true })
       : localRecorder(common);
@@ -200,10 +201,16 @@ class Recording {
     if (this.argv.length > 0) {
       reporter.debug(`running: ${this.argv.join(' ')}`);
       // With -o - stdout carries the recording: the command's output goes to stderr.
+      // Orphans of the command's tree (a double fork) are re-parented to us rather than to
+      // init, so they stay in its recorded tree; the sampler reaps them.
+      const adopt = o.watchCommand && !this.remote && becomeSubreaper((m) => reporter.debug(m));
       this.cmd = runCommand(this.argv, { stdoutToStderr: plan.tempDir !== undefined, debug: (m) => reporter.debug(m), counterLines: this.counterLines(), markLines: this.markLines() });
       // The command's start and end are markers (`show --between start end`).
       if (this.cmd.pid !== undefined) this.sink.mark(newMarker('start'));
-      if (o.watchCommand && this.cmd.pid !== undefined) this.recorder.watchCommand(this.cmd.child);
+      if (o.watchCommand && this.cmd.pid !== undefined) {
+        this.recorder.watchCommand(this.cmd.child);
+        if (adopt) this.recorder.adoptOrphans(this.cmd.pid, this.cmd.helpers);
+      }
       void this.cmd.exited.then((r) => {
         if (!r.error) this.sink.mark(newMarker('end'));
         this.stopper.stop('command');

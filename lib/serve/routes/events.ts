@@ -32,7 +32,13 @@ export class ServeEvents {
       const ns = wallNsOf(d);
       if (ns > last) last = ns;
     }
-    const e: StoredEvent = { host: dicts[0].hostname, samples: dicts.length, last: new Date(Number(last / 1_000_000n)).toISOString() };
+    this.storedOf(dicts[0].hostname, dicts.length, last);
+  }
+
+  /** `stored` told without the samples (a compact push has no dicts): host, count, newest time (ns). */
+  storedOf(host: string, samples: number, lastNs: bigint): void {
+    if (samples === 0 || this.emitter.listenerCount('stored') === 0) return;
+    const e: StoredEvent = { host, samples, last: new Date(Number(lastNs / 1_000_000n)).toISOString() };
     this.emitter.emit('stored', e);
   }
 

@@ -14,9 +14,11 @@ export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 interface Sized {
   values: BigUint64Array;
   wallNs: BigUint64Array;
+  /** What it holds, when it says so itself (an open chunk kept encoded). */
+  bytes?: number;
 }
 
-const sizeOf = (b: Sized): number => b.values.byteLength + b.wallNs.byteLength * 4 + 256;
+const sizeOf = (b: Sized): number => b.bytes ?? b.values.byteLength + b.wallNs.byteLength * 4 + 256;
 
 export class ChunkCache<K = bigint, V extends Sized = Sized> {
   private readonly map = new Map<K, V>();

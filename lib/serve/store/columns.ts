@@ -43,6 +43,34 @@ export function concat(a: Columns, b: Columns): Columns {
   };
 }
 
+/** Several columns end to end (`concat` of them all, copying each once). */
+export function concatAll(parts: readonly Columns[]): Columns {
+  if (parts.length === 1) return parts[0];
+  let n = 0;
+  let size = 0;
+  for (const p of parts) {
+    n += count(p);
+    size += p.values.length;
+  }
+  const out: Columns = {
+    layoutIds: new Uint32Array(n), wallNs: new BigUint64Array(n), offsets: new Uint32Array(n + 1), values: new BigUint64Array(size), errors: [], extras: [],
+  };
+  let at = 0;
+  let base = 0;
+  for (const p of parts) {
+    const k = count(p);
+    out.layoutIds.set(p.layoutIds, at);
+    out.wallNs.set(p.wallNs, at);
+    out.values.set(p.values, base);
+    for (let i = 1; i <= k; i++) out.offsets[at + i] = base + p.offsets[i];
+    for (const e of p.errors) out.errors.push({ ...e, sample: e.sample + at });
+    for (const e of p.extras) out.extras.push({ ...e, sample: e.sample + at });
+    at += k;
+    base += p.values.length;
+  }
+  return out;
+}
+
 /** The samples at `indices` of `c`, in that order. */
 export function pick(c: Columns, indices: readonly number[]): Columns {
   const at = new Map<number, number>();
@@ -65,6 +93,15 @@ export function pick(c: Columns, indices: readonly number[]): Columns {
     .map((e) => ({ ...e, sample: at.get(e.sample)! }))
     .sort((x, y) => x.sample - y.sample);
   return { layoutIds, wallNs, offsets, values, errors: moved(c.errors), extras: moved(c.extras) };
+}
+
+/** Sample `i` of `c` alone (`pick(c, [i])`, without its bookkeeping: an open chunk's last sample, each push). */
+export function one(c: Columns, i: number): Columns {
+  const moved = <T extends { sample: number }>(list: readonly T[]): T[] => list.filter((e) => e.sample === i).map((e) => ({ ...e, sample: 0 }));
+  return {
+    layoutIds: Uint32Array.of(c.layoutIds[i]), wallNs: BigUint64Array.of(c.wallNs[i]), offsets: Uint32Array.of(0, c.offsets[i + 1] - c.offsets[i]),
+    values: c.values.slice(c.offsets[i], c.offsets[i + 1]), errors: moved(c.errors), extras: moved(c.extras),
+  };
 }
 
 /** Sample indices of `c` in wall-time order (stable). */

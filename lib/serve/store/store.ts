@@ -5,6 +5,7 @@
  * so every method may answer with a promise and every caller awaits it.
  */
 import type { SectionFilter } from '../../native/decode.js';
+import type { Columns, StoredLayout } from '../../native/encode.js';
 import type { SampleDict } from '../../types/sample.js';
 
 /** What a push says of its host beside the samples. */
@@ -62,6 +63,12 @@ export interface ExpireResult {
 /** What a method gives, now (SQLite) or later (a store over the network). */
 export type Answer<T> = T | Promise<T>;
 
+/** Samples as columns (`encodeSampleBlob`'s input) whose layout ids are those of `layouts` (the sender's numbering). */
+export interface ColumnBatch {
+  columns: Columns;
+  layouts: readonly StoredLayout[];
+}
+
 export interface SampleStore {
   /**
    * Store `dicts` (checked already, all of host `host`), skipping those whose time is stored
@@ -69,6 +76,11 @@ export interface SampleStore {
    * after it loses none of them.
    */
   put(host: string, dicts: readonly SampleDict[], meta: PushMeta): Answer<PutResult>;
+  /**
+   * Optional: `put` of samples checked already as columns (a compact push: ingest-blob.ts), stored
+   * without building dicts. Ingest gives a store without it the samples as dicts, through `put`.
+   */
+  putColumns?(host: string, batch: ColumnBatch, meta: PushMeta): Answer<PutResult>;
   hosts(): Answer<HostRecord[]>;
   host(hostname: string): Answer<HostRecord | undefined>;
   /**
