@@ -106,7 +106,13 @@ fn past_the_descriptor_limit_processes_are_read_by_path_with_one_warning() {
         .unwrap();
     let rss = PROC_FIELDS.iter().position(|f| f.0 == "rss_kb").unwrap();
     for e in &out {
-        assert_eq!(e.values[state], u64::from(b'S'), "{:?}", e.ident);
+        // Sleeping, or (a child just forked, on a busy machine) still running or in exec.
+        assert!(
+            b"SRD".contains(&(e.values[state] as u8)),
+            "state {} of {:?}",
+            e.values[state],
+            e.ident
+        );
         assert_eq!(e.values[threads], 1);
         assert!(e.values[rss] > 0);
     }
