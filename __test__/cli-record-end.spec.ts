@@ -178,6 +178,17 @@ describe('a closed, full or broken stderr never stops a recording', () => {
     expect((await readTimeSeriesJson(p(`${name}.json`))).samplesByHost.get(hostname())!.length).toBe(2);
   });
 
+  it('a command that ends after the recording did (-n): its status, the file complete, its end outside the recording', async () => {
+    // Its end is not marked: the recording had ended. (An end that came while the file was being
+    // finished used to throw from a promise callback and kill the run: seen under load only.)
+    const r = run(['record', '-n', '1', '-i', '0.1', '-o', p('late-end.json'), '--', 'sh', '-c', 'sleep 0.6; exit 3'], { cwd: dir });
+    expect(r.status, r.stderr).toBe(3);
+    expect(existsSync(p('late-end.partial.jsonl'))).toBe(false);
+    const data = await readTimeSeriesJson(p('late-end.json'));
+    expect(data.samplesByHost.get(hostname())!.length).toBe(1);
+    expect(data.markers?.map((m) => m.label)).toEqual(['start']);
+  });
+
   it('a pipe whose reader is gone (2>&1 | true)', async () => {
     const child = spawn(process.execPath, [MAIN, 'record', '-n', '2', '-i', '0.1', '-o', p('epipe.json'), '--', 'sh', '-c', `echo ran > ${p('epipe.marker')}; sleep 0.2; exit 3`],
       { cwd: dir, env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -5,39 +5,22 @@
  * error; live: a sample an agent pushes shows on the page within 2 s without a reload; with
  * --read-token the page asks for the token once and then draws. Screenshots: .hostseries-test/dashboard-*.png.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, drawnCharts, SELECTED_TAB } from './support/browser.js';
+import { buildWeb, CHROMIUM, drawnCharts, LIVE, openPage, pageReady as ready, SELECTED_TAB } from './support/browser.js';
 import { cliWorkdir, ENV, ROOT, start, type Started } from './support/cli.js';
 import { startServe, type Server } from './support/serve.js';
+import { until } from './support/until.js';
 
 const TOKEN = 'dashboard-spec-write-token-0123';
 const READ = 'dashboard-spec-read-token-01234';
 const SHOTS = join(ROOT, '.hostseries-test');
 const noChromium = !existsSync(CHROMIUM);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-// Page-side code as text (no DOM types here); polled, since waitForFunction's eval breaks the CSP.
-const READY = 'window.hostseriesReport?.ready === true || window.hostseriesReport?.error !== undefined';
-const ERROR = 'window.hostseriesReport?.error';
-const LIVE = "({ last: document.getElementById('hs-live')?.dataset.last ?? '', samples: Number(document.getElementById('hs-live')?.dataset.samples ?? 0), loads: window.hostseriesDashboard?.loads ?? 0 })";
 
 let dir = '';
 cliWorkdir('hostseries-dashboard-', (d) => (dir = d));
-
-const newest = (d: string): number => Math.max(0, ...readdirSync(d).map((f) => statSync(join(d, f)).mtimeMs));
-
-/** The UI bundles (report and dashboard): built when missing or older than their sources. */
-function buildWeb(): void {
-  const out = join(ROOT, 'dist', 'web', 'dashboard.js');
-  const sources = Math.max(newest(join(ROOT, 'web', 'report')), newest(join(ROOT, 'web', 'dashboard')), statSync(join(ROOT, 'lib', 'report', 'report-data.ts')).mtimeMs);
-  if (existsSync(out) && statSync(out).mtimeMs > sources) return;
-  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), 'web'], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`building the web UI failed:\n${r.stdout}${r.stderr}`);
-}
 
 const servers: Server[] = [];
 const agents: Started[] = [];
@@ -69,16 +52,6 @@ async function apiHosts(url: string, headers: Record<string, string> = {}): Prom
   return ((await r.json()) as { hosts: HostJson[] }).hosts;
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 beforeAll(buildWeb, 60_000);
 
 afterAll(() => {
@@ -99,29 +72,7 @@ describe.skipIf(noChromium && !process.env.CI)('serve dashboard in Chromium', ()
     await browser?.close();
   });
 
-  interface Opened {
-    page: Page;
-    errors: string[];
-  }
-
-  async function open(url: string): Promise<Opened> {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    const r = await page.goto(url);
-    expect(r?.status()).toBe(200);
-    expect(r?.headers()['content-security-policy']).toMatch(/connect-src 'self'/);
-    return { page, errors };
-  }
-
-  async function ready(page: Page): Promise<void> {
-    await expect.poll(() => page.evaluate<boolean>(READY), { timeout: 20_000 }).toBe(true);
-    expect(await page.evaluate<string | undefined>(ERROR)).toBeUndefined();
-  }
-
+  const open = (url: string) => openPage(browser, url);
 
   it('two agents: every view drawn with data, live within 2 s of a push, values equal the API, keyboard switches views', async () => {
     const server = await startServe(['--data', join(dir, 'data')], dir, { HOSTSERIES_TOKEN: TOKEN });

@@ -277,6 +277,33 @@ describe.skipIf(missing !== undefined)('serve --prometheus against the real Prom
     }, 90_000);
   }
 
+  it("a host last sampled past the TSDB's lookback (5 min): its disks and interfaces asked on their own, the same", async () => {
+    // /hosts reads the devices of every recent host in one query at now; an older host's by its own.
+    const c = new TimeSeriesCollector({ intervalSeconds: 0.1 });
+    await c.start();
+    await sleep(400);
+    const taken = (await c.stop()).map((x) => x.toDict());
+    const shift = 10 * 60_000 * 1e6;
+    for (const db of [prom, vm]) {
+      const host = `old-${db === prom ? 'prom' : 'vm'}-${process.pid}`;
+      const samples = taken.map((d) => ({ ...d, hostname: host, timestamp_ns: d.timestamp_ns! - shift, timestamp: new Date((d.timestamp_ns! - shift) / 1e6).toISOString().replace(/\.\d+Z$/, 'Z') }));
+      const server = await serve(['--prometheus', db.url]);
+      const r = await push(server.url, samples.map((d) => stringifyJson(d)).join('\n'), { authorization: `Bearer ${TOKEN}` });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      if (db === vm) await fetch(`${vm.url}/internal/force_flush`);
+      const last = samples[samples.length - 1];
+      const h = await until(`${host} listed`, async () => (await hostsOf(server.url)).find((x) => x.hostname === host && x.samples === samples.length));
+      expect(h.last_sample).toBe(new Date(Math.floor(last.timestamp_ns / 1e6)).toISOString());
+      expect(h.disks).toEqual(last.diskstats!.map((d) => d.device_name).sort(natural.compare));
+      expect(h.interfaces).toEqual(last.netdev!.map((d) => d.interface_name).sort(natural.compare));
+      // Its window read whole (bounded by what /hosts learnt of it).
+      const agg = await getJson<{ count: number }>(`${server.url}/api/v1/aggregate?host=${host}&path=meminfo.MemAvailable&from=-1h&to=now`);
+      expect(agg.count).toBe(samples.length);
+      const stopped = await server.stop();
+      expect(stopped.status, stopped.stderr).toBe(0);
+    }
+  }, 60_000);
+
   it('a push while the TSDB is down is answered 503 (the agent keeps it); once it is back the push is stored', async () => {
     const server = await serve(['--prometheus', prom.url]);
     const c = new TimeSeriesCollector({ intervalSeconds: 0.1 });

@@ -1,8 +1,8 @@
 /**
  * Real Prometheus, VictoriaMetrics and node_exporter (Debian's packages, installed by
  * scripts/install-test-deps.sh) started on 127.0.0.1 with free ports and throwaway storage, for
- * __test__/prometheus.spec.ts; and a minimal reader of the text exposition format to compare
- * expositions series by series.
+ * the Prometheus specs (prometheus, serve-prometheus, dashboard-prometheus); and a minimal reader
+ * of the text exposition format to compare expositions series by series.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -99,10 +99,14 @@ export function startPrometheus(targets: string[] = []): Promise<Service> {
   ].join('\n')));
 }
 
-/** VictoriaMetrics single-node (remote write at /api/v1/write). */
-export function startVictoria(): Promise<Service> {
+/**
+ * VictoriaMetrics single-node (remote write at /api/v1/write). `latencyOffset`: how far behind
+ * what it took its queries answer (its default is 30 s; 0s here, so that a test reads back at once;
+ * the dashboard's spec runs it as docs/prometheus.md advises operators to, `1s`).
+ */
+export function startVictoria(o: { latencyOffset?: string } = {}): Promise<Service> {
   return service('victoria', (port, dir) => [
-    `-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${join(dir, 'data')}`, '-loggerLevel=ERROR', '-search.latencyOffset=0s',
+    `-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${join(dir, 'data')}`, '-loggerLevel=ERROR', `-search.latencyOffset=${o.latencyOffset ?? '0s'}`,
   ], '/health');
 }
 

@@ -11,7 +11,10 @@ export interface PromQueryOptions {
   /** The API's base, e.g. `http://prometheus:9090` (`/api/v1/...` is added). */
   url: string;
   authorization?: string;
+  /** Per query, from when it is sent (default 30 s). */
   timeoutMs?: number;
+  /** Queries in flight at once (default 8); more wait their turn, their timeout not yet started. */
+  maxInFlight?: number;
 }
 
 interface ApiReply<T> {
@@ -41,23 +44,46 @@ const quote = (s: string): string => JSON.stringify(s);
 
 export class PromQuery {
   private readonly base: string;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+
   constructor(private readonly o: PromQueryOptions) {
     this.base = new URL(o.url).toString().replace(/\/$/, '');
   }
 
+  /**
+   * One query, when one of the `maxInFlight` turns is free: a request reading many hosts (/fleet
+   * of 64 host-hours) asks for all of them at once, and sent together they would wait in the TSDB
+   * while each one's timeout runs. A query done hands its turn to the next waiting.
+   */
   private async get<T>(path: string, params: Record<string, string>): Promise<T> {
+    if (this.inFlight >= (this.o.maxInFlight ?? 8)) await new Promise<void>((r) => this.waiting.push(r));
+    else this.inFlight++;
+    try {
+      return await this.send<T>(path, params);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.inFlight--;
+    }
+  }
+
+  private async send<T>(path: string, params: Record<string, string>): Promise<T> {
     const url = `${this.base}${path}?${new URLSearchParams(params).toString()}`;
-    let res: Response;
+    let res: Response | undefined;
+    let text: string;
     try {
       res = await fetch(url, {
         headers: this.o.authorization ? { authorization: this.o.authorization } : {},
         signal: AbortSignal.timeout(this.o.timeoutMs ?? 30_000),
       });
+      // The timeout holds for the body too: a slow answer ends here, as a query error (not a crash of the route).
+      text = await res.text();
     } catch (e) {
       const cause = (e as { cause?: { code?: string } }).cause;
-      throw new PromQueryError(this.base, 0, `unreachable: ${cause?.code ?? (e as Error).message}`, { cause: e });
+      const why = cause?.code ?? (e as Error).message;
+      throw new PromQueryError(this.base, res?.status ?? 0, res ? `${path}: the answer did not come whole: ${why}` : `unreachable: ${why}`, { cause: e });
     }
-    const text = await res.text();
     let body: ApiReply<T>;
     try {
       body = JSON.parse(text) as ApiReply<T>;

@@ -37,6 +37,7 @@ import { BLOB_CONTENT_TYPE, blobColumns, columnsBody } from './blob-body.js';
 import { LayoutRegistry, type Columns } from '../native/encode.js';
 import { concatAll } from '../serve/store/columns.js';
 import { FULL_FIDELITY } from '../prometheus/families.js';
+import { tagLabels } from '../prometheus/labels.js';
 import { REMOTE_WRITE_HEADERS, WriteRequestEncoder } from '../prometheus/remote-write.js';
 import type { SampleDict } from '../types/sample.js';
 
@@ -152,7 +153,7 @@ export class PushSink extends EventEmitter<Events> implements Sink {
     this.queueDir = this.cfg.queueDir;
     this.batchLimit = this.cfg.maxBatchBytes;
     this.queue = new PushQueue(this.cfg.queueDir, { maxBytes: this.cfg.maxQueueBytes, maxAgeMs: this.cfg.maxQueueAgeMs });
-    this.encoder = this.cfg.protocol === 'remote-write' ? new WriteRequestEncoder({ ...FULL_FIDELITY, labels: this.cfg.tags }) : undefined;
+    this.encoder = this.cfg.protocol === 'remote-write' ? new WriteRequestEncoder({ ...FULL_FIDELITY, labels: tagLabels(this.cfg.tags) }) : undefined;
     this.transport = new Transport(this.cfg.endpoint, { ca: this.cfg.ca, insecure: this.cfg.insecure, timeoutMs: this.cfg.requestTimeoutMs });
     this.blob = this.cfg.protocol === 'hostseries' && this.cfg.format === 'blob';
   }

@@ -56,6 +56,10 @@ export class CappedSink implements Sink, NativeStreamable {
     this.inner.mark(marker);
   }
 
+  get isOpen(): boolean {
+    return this.inner.isOpen;
+  }
+
   nativeEnded(): void {
     this.nativeCheck();
     this.inner.nativeEnded();

@@ -206,13 +206,13 @@ class Recording {
       const adopt = o.watchCommand && !this.remote && becomeSubreaper((m) => reporter.debug(m));
       this.cmd = runCommand(this.argv, { stdoutToStderr: plan.tempDir !== undefined, debug: (m) => reporter.debug(m), counterLines: this.counterLines(), markLines: this.markLines() });
       // The command's start and end are markers (`show --between start end`).
-      if (this.cmd.pid !== undefined) this.sink.mark(newMarker('start'));
+      if (this.cmd.pid !== undefined) this.mark('start');
       if (o.watchCommand && this.cmd.pid !== undefined) {
         this.recorder.watchCommand(this.cmd.child);
         if (adopt) this.recorder.adoptOrphans(this.cmd.pid, this.cmd.helpers);
       }
       void this.cmd.exited.then((r) => {
-        if (!r.error) this.sink.mark(newMarker('end'));
+        if (!r.error) this.mark('end');
         this.stopper.stop('command');
       });
     }
@@ -259,12 +259,21 @@ class Recording {
     };
   }
 
+  /**
+   * A marker into the recording while it is open. A command that ends after the recording did
+   * (-n, -d) has its end outside it: the file is already written (a mark then used to throw
+   * from a promise callback and kill the run before its file was complete).
+   */
+  private mark(label: string): void {
+    if (this.sink.isOpen) this.sink.mark(newMarker(label));
+  }
+
   /** What the command writes to HOSTSERIES_MARK_FD becomes markers; a bad line is said once per problem. */
   private markLines(): (line: string) => void {
     const told = new Set<string>();
     return (line) => {
       const m = parseMarkLine(line);
-      if (m?.kind === 'mark') this.sink.mark(newMarker(m.label));
+      if (m?.kind === 'mark') this.mark(m.label);
       else if (m?.kind === 'bad' && told.size < 10 && !told.has(m.problem)) {
         told.add(m.problem);
         this.reporter.warn(`${MARK_FD_ENV}: ${m.problem}; line skipped${told.size === 10 ? ' (no more such warnings)' : ''}`);
