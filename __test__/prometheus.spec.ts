@@ -293,19 +293,22 @@ describe.skipIf(missing !== undefined)('against the real Prometheus, VictoriaMet
     }
   }, 120_000 + OUTAGE_SECONDS * 2000);
 
-  it('serve --remote-write forwards what agents push; serve /metrics has every online host under its instance', async () => {
+  it('serve --remote-write forwards what agents push, each host with its tags as labels; serve /metrics has every online host under its instance', async () => {
     const samples = await recordSamples(0.2, 1);
     const hosts = [`fwd-a-${process.pid}`, `fwd-b-${process.pid}`];
     const server = await startServe(['--no-auth', '--data', join(dir, 'serve-data'), '--remote-write', `${prom.url}/api/v1/write`], dir);
     try {
+      // Each host's own tags (a name that is no label name made one: role-x → role_x).
+      const tagsOf = (h: string): string => `rack=r-${h},role-x=${h === hosts[0] ? 'web' : 'db'}`;
+      const selector = (h: string): string => `instance="${h}",rack="r-${h}",role_x="${h === hosts[0] ? 'web' : 'db'}"`;
       for (const h of hosts) {
-        const r = await push(server.url, samples.map((d) => stringifyJson({ ...d, hostname: h })).join('\n'));
+        const r = await push(server.url, samples.map((d) => stringifyJson({ ...d, hostname: h })).join('\n'), { 'x-hostseries-tags': tagsOf(h) });
         expect(r.status, JSON.stringify(r.body)).toBe(200);
       }
       for (const h of hosts) {
         let got: [number, number][] = [];
         for (let i = 0; i < 100 && got.length < samples.length; i++) {
-          got = await promRaw(prom, `node_context_switches_total{instance="${h}"}`, Date.now() / 1000);
+          got = await promRaw(prom, `node_context_switches_total{${selector(h)}}`, Date.now() / 1000);
           if (got.length < samples.length) await new Promise((r) => setTimeout(r, 200));
         }
         expect(got).toEqual(samples.map((d) => [Math.floor(d.timestamp_ns! / 1e6), Number(d.stat!.ctxt)]));

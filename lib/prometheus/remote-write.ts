@@ -79,6 +79,8 @@ const METRIC_TYPE = { counter: 1, gauge: 2, untyped: 0 } as const;
 export interface SeriesOptions extends FamilyOptions {
   /** Labels on every series, e.g. `{ job: 'node', instance: 'host1' }` (the defaults' names). */
   labels?: Record<string, string>;
+  /** Labels of each sample's own host beside `labels` (serve forwarding many hosts: each one's tags). */
+  hostLabels?: (hostname: string) => Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -111,7 +113,7 @@ export function toTimeSeries(dicts: readonly SampleDict[], o: SeriesOptions = {}
 
 const sampleMs = (d: SampleDict): number => (d.timestamp_ns !== undefined ? Math.floor(d.timestamp_ns / 1e6) : Date.parse(d.timestamp));
 
-const commonLabels = (d: SampleDict, o: SeriesOptions): [string, string][] => Object.entries({ job: 'node', instance: d.hostname, ...o.labels });
+const commonLabels = (d: SampleDict, o: SeriesOptions): [string, string][] => Object.entries({ job: 'node', instance: d.hostname, ...o.labels, ...o.hostLabels?.(d.hostname) });
 
 function familyMetadata(f: MetricFamily): MetricMetadata {
   return { type: METRIC_TYPE[f.type], metric_family_name: f.name, help: f.help, unit: '' };

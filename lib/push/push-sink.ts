@@ -54,6 +54,19 @@ function queueLine(sample: TimeSeriesSample): string {
   return line;
 }
 
+/** Each host's tags as labels, made once per tag set. */
+function hostLabelsOf(hostTags: PushSinkOptions['hostTags']): ((host: string) => Record<string, string> | undefined) | undefined {
+  if (!hostTags) return undefined;
+  const made = new WeakMap<Readonly<Record<string, string>>, Record<string, string>>();
+  return (host) => {
+    const tags = hostTags(host);
+    if (!tags) return undefined;
+    let labels = made.get(tags);
+    if (!labels) made.set(tags, (labels = tagLabels(tags)));
+    return labels;
+  };
+}
+
 /** Samples kept in memory by their queue line, for the compact body (most batches are what was just written). */
 const RECENT_MAX = 256;
 /** Layouts numbered for the compact body before the registry starts over (processes come and go). */
@@ -153,7 +166,7 @@ export class PushSink extends EventEmitter<Events> implements Sink {
     this.queueDir = this.cfg.queueDir;
     this.batchLimit = this.cfg.maxBatchBytes;
     this.queue = new PushQueue(this.cfg.queueDir, { maxBytes: this.cfg.maxQueueBytes, maxAgeMs: this.cfg.maxQueueAgeMs });
-    this.encoder = this.cfg.protocol === 'remote-write' ? new WriteRequestEncoder({ ...FULL_FIDELITY, labels: tagLabels(this.cfg.tags) }) : undefined;
+    this.encoder = this.cfg.protocol === 'remote-write' ? new WriteRequestEncoder({ ...FULL_FIDELITY, labels: tagLabels(this.cfg.tags), hostLabels: hostLabelsOf(options.hostTags) }) : undefined;
     this.transport = new Transport(this.cfg.endpoint, { ca: this.cfg.ca, insecure: this.cfg.insecure, timeoutMs: this.cfg.requestTimeoutMs });
     this.blob = this.cfg.protocol === 'hostseries' && this.cfg.format === 'blob';
   }

@@ -36,6 +36,11 @@ export interface PushSinkOptions {
   /** Sent as `X-Hostseries-Tags` (keys and values without `,`; keys without `=`). */
   tags?: Readonly<Record<string, string>>;
   /**
+   * With `protocol: 'remote-write'`: the tags of each sample's host, sent as labels beside `tags`
+   * (what `serve --remote-write` uses: every host it forwards keeps the tags its agent gave).
+   */
+  hostTags?: (host: string) => Readonly<Record<string, string>> | undefined;
+  /**
    * The body of a push to `hostseries serve`: `blob` (default: the compact body, the core's sample
    * blob with its layouts, `application/vnd.hostseries.blob`; docs/agent.md) or `jsonl` (JSON
    * Lines). A server that does not take `blob` (an older one) gets JSON Lines from then on.

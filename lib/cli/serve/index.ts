@@ -137,9 +137,9 @@ export async function runServe(opts: ServeOptions & { readTokenFile?: string }):
   }
   const data = resolve(opts.data);
   const log = (m: string): void => writeStderr(`hostseries serve: ${m}\n`);
-  const forwarder = opts.remoteWrite !== undefined ? await startForwarder(opts.remoteWrite, opts.remoteWriteTokenFile, join(data, 'remote-write'), log) : undefined;
   let store: SampleStore;
   let where: string;
+  let forwarder: Awaited<ReturnType<typeof startForwarder>> | undefined;
   if (opts.prometheus !== undefined) {
     const prom = prometheusStore(opts.prometheus, opts.prometheusTokenFile);
     const down = await prom.check();
@@ -151,6 +151,12 @@ export async function runServe(opts: ServeOptions & { readTokenFile?: string }):
     const sqlite = new SqliteStore(data, { sync: opts.sync });
     store = sqlite;
     where = `data in ${sqlite.file}`;
+    try {
+      forwarder = opts.remoteWrite !== undefined ? await startForwarder(opts.remoteWrite, opts.remoteWriteTokenFile, join(data, 'remote-write'), sqlite, log) : undefined;
+    } catch (e) {
+      sqlite.close();
+      throw e;
+    }
   }
   let server;
   try {
@@ -200,14 +206,22 @@ function prometheusStore(url: string, tokenFile: string | undefined): Prometheus
 /**
  * `--remote-write`: what agents push, once stored, goes on to a Prometheus-compatible TSDB through
  * a PushSink speaking remote write, queued on disk (`DATA/remote-write`) through its outages as an
- * agent's pushes are. Each sample keeps its own hostname as `instance`.
+ * agent's pushes are. Each sample keeps its own hostname as `instance`, and its host's tags (as
+ * stored: what its agent said last) as labels.
  */
-async function startForwarder(url: string, tokenFile: string | undefined, queueDir: string, log: (m: string) => void): Promise<{ forward: (dicts: readonly SampleDict[]) => void; close: () => Promise<void> }> {
+async function startForwarder(url: string, tokenFile: string | undefined, queueDir: string, store: SqliteStore, log: (m: string) => void): Promise<{ forward: (dicts: readonly SampleDict[]) => void; close: () => Promise<void> }> {
   const token = tokenFile !== undefined ? readTokenFile(tokenFile, '--remote-write-token-file') : process.env.HOSTSERIES_REMOTE_WRITE_TOKEN || undefined;
   const say = (m: string): void => log(`remote write: ${m}`);
+  // A host's tags, read once a push (they change only with one) and for hosts still queued from before.
+  const tags = new Map<string, Readonly<Record<string, string>>>();
+  const tagsOf = (h: string): Readonly<Record<string, string>> => {
+    const t = store.host(h)?.tags ?? {};
+    tags.set(h, t);
+    return t;
+  };
   let sink: PushSink;
   try {
-    sink = new PushSink({ protocol: 'remote-write', server: url, token, queueDir, pushIntervalSeconds: 1, logger: { warn: say, info: say } });
+    sink = new PushSink({ protocol: 'remote-write', server: url, token, queueDir, pushIntervalSeconds: 1, logger: { warn: say, info: say }, hostTags: (h) => tags.get(h) ?? tagsOf(h) });
   } catch (e) {
     throw new UsageError(`--remote-write: ${(e as Error).message}`);
   }
@@ -215,6 +229,7 @@ async function startForwarder(url: string, tokenFile: string | undefined, queueD
   await sink.open({ collectionIntervalSeconds: 0, startTime: isoSeconds(Date.now()), collectionMethod: 'unknown', hostsRequested: [] });
   return {
     forward: (dicts) => {
+      for (const h of new Set(dicts.map((d) => d.hostname))) tagsOf(h);
       for (const d of dicts) sink.write(TimeSeriesSample.fromTrustedDict(d), d.hostname);
     },
     close: () => sink.close({ endTime: isoSeconds(Date.now()) }),
