@@ -209,6 +209,25 @@ mod tests {
     }
 
     #[test]
+    fn a_script_in_one_argument_has_its_words_redacted() {
+        let mut out = Vec::new();
+        let raw = b"sh\0-c\0mysql -uroot -psecret db; app --password hunter2 --token=t x\0";
+        recorded_cmdline(raw, 0, false, CmdlinePolicy::Redacted, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "sh -c mysql -uroot -p*** db; app --password *** --token=*** x"
+        );
+        // A value holding spaces stays whole under its own flag; plain words are kept.
+        let raw = b"app\0--password=a b c\0sh -c echo hi\0";
+        let mut out = Vec::new();
+        recorded_cmdline(raw, 0, false, CmdlinePolicy::Redacted, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "app --password=*** sh -c echo hi"
+        );
+    }
+
+    #[test]
     fn a_header_argument_is_redacted() {
         let mut out = Vec::new();
         let raw =

@@ -24,6 +24,7 @@ enum Next {
 /// - `--NAME VALUE` / `-NAME VALUE`: the next argument, whatever it is;
 /// - `user:password@` in a URL (`scheme://user:***@host`);
 /// - an HTTP header argument (`Authorization: ...`, `Cookie: ...`, `X-Api-Key: ...`);
+/// - the words of an argument holding spaces (a shell script: `sh -c "..."`), by these rules;
 /// - program flags known to carry one: `mysql -pSECRET` (and mysqldump, mariadb...),
 ///   `sshpass -p SECRET`, `redis-cli -a SECRET`, `curl -u user:SECRET`.
 pub(super) fn redact(args: &[u8], sep: u8, last_cut: bool, out: &mut Vec<u8>) {
@@ -86,6 +87,18 @@ pub(super) fn redact(args: &[u8], sep: u8, last_cut: bool, out: &mut Vec<u8>) {
             out.extend_from_slice(&arg[..=colon]);
             out.push(b' ');
             out.extend_from_slice(REDACTED);
+            continue;
+        }
+        if sep != b' ' && arg.contains(&b' ') {
+            // A script in one argument (`sh -c "mysql --password=x db"`): its words by the same
+            // rules, as if they were arguments (no shell quoting is understood).
+            let start = out.len();
+            redact(arg, b' ', false, out);
+            for b in &mut out[start..] {
+                if *b == 0 {
+                    *b = b' ';
+                }
+            }
             continue;
         }
         inner(arg, out);
