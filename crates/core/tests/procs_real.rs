@@ -172,6 +172,9 @@ fn a_tree_that_forks_workers_has_every_worker() {
         all.iter().all(|k| w.find(k).is_some())
     });
     assert!(found, "{:?}", w.keys());
+    // A worker read in the middle of its `exec` shows its new name before its arguments: its
+    // command line is read again at the next tick.
+    w.tick();
     for k in &all {
         let e = w.get(k);
         assert_eq!(&*e.ident.name, name);

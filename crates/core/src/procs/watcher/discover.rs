@@ -264,7 +264,8 @@ impl ProcWatcher {
         } else {
             key_base(comm)
         };
-        self.record_cmdline(&dir);
+        let read = self.record_cmdline(&dir);
+        let cmdline_retries = self.cmdline_retries(read);
         let (io, io_error) = match io {
             Ok(f) => (Some(f), None),
             Err(e) => (None, Some(e)),
@@ -291,6 +292,7 @@ impl ProcWatcher {
         let p = Proc {
             in_tree,
             zombie_since: None,
+            cmdline_retries,
             dir,
             stat,
             status,

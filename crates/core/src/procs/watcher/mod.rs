@@ -29,12 +29,18 @@ struct Item {
     root_start: Option<u64>,
 }
 
+/// Ticks an empty command line is read again (an `exec` caught half done shows none).
+const CMDLINE_RETRIES: u8 = 3;
+
 /// A watched process's kept descriptors (at the index of its slot in the [`ProcTable`]).
 struct Proc {
     /// In a `tree:` item's tree: its children join it.
     in_tree: bool,
     /// An adopted orphan (see `adopt`) first seen a zombie then (monotonic ns).
     zombie_since: Option<u64>,
+    /// Ticks left to read an empty command line again: right after `exec` the kernel shows
+    /// the new name before the new arguments (a tree's worker read then kept "").
+    cmdline_retries: u8,
     dir: ProcDir,
     stat: WatchedFile,
     status: WatchedFile,
@@ -234,6 +240,8 @@ impl ProcWatcher {
         };
         if stat.state == b'Z' {
             self.reap_adopted(j, pid, stat.ppid, mono_ns);
+        } else if self.procs[j].as_ref().expect("live").cmdline_retries > 0 {
+            self.retry_cmdline(j, names);
         }
         let p = self.procs[j].as_mut().expect("live");
         let status = p.status.read().map(parse_status).unwrap_or_default();
@@ -300,15 +308,36 @@ impl ProcWatcher {
     /// Watched process `j` changed its name (`exec`): its command line is read again, and it
     /// moves to a key of its new name.
     fn renamed(&mut self, j: usize, comm: &[u8], names: &mut Interner) {
-        let p = self.procs[j].take().expect("live");
-        self.record_cmdline(&p.dir);
+        let mut p = self.procs[j].take().expect("live");
+        let read = self.record_cmdline(&p.dir);
+        p.cmdline_retries = self.cmdline_retries(read);
         self.procs[j] = Some(p);
         self.table.rename(j, comm, Some(&self.recorded), names);
     }
 
+    /// How many ticks to read again a command line that read `len` bytes.
+    fn cmdline_retries(&self, len: usize) -> u8 {
+        if len == 0 && self.policy != CmdlinePolicy::Off {
+            CMDLINE_RETRIES
+        } else {
+            0
+        }
+    }
+
+    /// Watched process `j`'s command line read again if it was empty (see `cmdline_retries`).
+    fn retry_cmdline(&mut self, j: usize, names: &mut Interner) {
+        let mut p = self.procs[j].take().expect("live");
+        p.cmdline_retries -= 1;
+        if self.record_cmdline(&p.dir) > 0 {
+            p.cmdline_retries = 0;
+            self.table.set_cmdline(j, &self.recorded, names);
+        }
+        self.procs[j] = Some(p);
+    }
+
     /// The command line of the process whose `/proc/<pid>` dirfd is `dir`, as recorded, into
-    /// `self.recorded` (not read at all when none is recorded).
-    fn record_cmdline(&mut self, dir: &ProcDir) {
+    /// `self.recorded` (not read at all when none is recorded); the bytes read.
+    fn record_cmdline(&mut self, dir: &ProcDir) -> usize {
         let len = match (self.policy, dir.open_file(c"cmdline")) {
             (CmdlinePolicy::Off, _) | (_, Err(_)) => 0,
             (_, Ok(fd)) => read_all(fd.as_raw_fd(), &mut self.cmdline).unwrap_or(0),
@@ -320,5 +349,6 @@ impl ProcWatcher {
             self.policy,
             &mut self.recorded,
         );
+        len
     }
 }
