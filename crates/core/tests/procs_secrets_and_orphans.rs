@@ -60,6 +60,12 @@ impl Watch {
     }
 }
 
+/// `pid` is watched with its command line read: a process caught in the middle of its `exec`
+/// shows none at first (it is read again at the next tick).
+fn has_cmdline(w: &Watch, pid: u32) -> bool {
+    w.with_pid(pid).is_some_and(|e| !e.ident.cmdline.is_empty())
+}
+
 /// One test at a time: every child of this process would be taken for an orphan of the tree.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -97,7 +103,7 @@ fn secret_arguments_are_redacted_matched_whole_or_not_recorded() {
     let pid = child.0.id();
     // `cmd:` sees the whole line (the secret is in it), and so finds the process.
     let mut w = Watch::new(&[format!("pid:{pid}"), "cmd:/hunter2 --api-key=k3y/".into()]);
-    assert!(w.until(Duration::from_secs(5), |w| w.with_pid(pid).is_some()));
+    assert!(w.until(Duration::from_secs(5), |w| has_cmdline(w, pid)));
     let line = w.with_pid(pid).unwrap().ident.cmdline.to_string();
     assert_eq!(
         line,
@@ -108,7 +114,7 @@ fn secret_arguments_are_redacted_matched_whole_or_not_recorded() {
     }
 
     let mut only_cmd = Watch::new(&["cmd:/hunter2/".into()]);
-    assert!(only_cmd.until(Duration::from_secs(5), |w| w.with_pid(pid).is_some()));
+    assert!(only_cmd.until(Duration::from_secs(5), |w| has_cmdline(w, pid)));
     assert!(!only_cmd
         .with_pid(pid)
         .unwrap()
@@ -118,7 +124,7 @@ fn secret_arguments_are_redacted_matched_whole_or_not_recorded() {
 
     let mut full = Watch::new(&[format!("pid:{pid}")]);
     full.w.set_cmdline_policy(CmdlinePolicy::Full);
-    assert!(full.until(Duration::from_secs(5), |w| w.with_pid(pid).is_some()));
+    assert!(full.until(Duration::from_secs(5), |w| has_cmdline(w, pid)));
     assert!(full
         .with_pid(pid)
         .unwrap()
