@@ -297,7 +297,7 @@ export async function ingestBlob(store: SampleStore, body: Buffer, grant: Grant,
     if (forward) {
       let lastNs = 0n;
       for (const i of kept) if (wallNs[i] > lastNs) lastNs = wallNs[i];
-      forward({ host, samples: kept.length, lastNs, dicts: dictsOf });
+      forward({ host, samples: kept.length, lastNs, tags: meta.tags, dicts: dictsOf });
     }
   }
   return { accepted, duplicates, rejected };

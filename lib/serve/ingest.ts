@@ -33,6 +33,8 @@ export interface StoredPush {
   samples: number;
   /** The newest one's wall time (ns). */
   lastNs: bigint;
+  /** The tags the push said (`X-Hostseries-Tags`); absent: the host keeps those it had. */
+  tags?: Record<string, string>;
   /** The samples as dicts, made on the first call (a compact push has none until asked). */
   dicts(): readonly SampleDict[];
 }
@@ -146,7 +148,7 @@ export async function ingest(store: SampleStore, body: ParsedBody, grant: Grant,
         const w = wallNsOf(d);
         if (w > lastNs) lastNs = w;
       }
-      forward({ host, samples: dicts.length, lastNs, dicts: () => dicts });
+      forward({ host, samples: dicts.length, lastNs, tags: meta.tags, dicts: () => dicts });
     }
   }
   return { accepted, duplicates, rejected };

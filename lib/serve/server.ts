@@ -7,14 +7,13 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { requestToken, Tokens } from './auth.js';
 import { HttpError, type BodyLimits } from './body.js';
-import type { StoredPush } from './ingest.js';
+import type { Forward, StoredPush } from './ingest.js';
 import { openApi } from './openapi.js';
 import { dashboardPage, reportRoute } from './routes/dashboard.js';
 import { eventsRoute, ServeEvents } from './routes/events.js';
 import { exportRoute } from './routes/export.js';
 import { hostsRoutes } from './routes/hosts.js';
 import { samplesRoute } from './routes/samples.js';
-import type { SampleDict } from '../types/sample.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { seriesRoutes } from './routes/series.js';
 import type { SampleStore } from './store/store.js';
@@ -43,7 +42,7 @@ export interface ServerOptions {
   /** The version the OpenAPI document states. */
   version?: string;
   /** Called with each push's samples once stored (`--remote-write` forwards them). */
-  forward?: (dicts: readonly SampleDict[]) => void;
+  forward?: Forward;
 }
 
 /** How often retention runs: a tenth of the retention, between 1 s and 10 min. */
@@ -106,7 +105,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // Open dashboards hear of each stored push (events.ts); --remote-write forwards it.
   const events = new ServeEvents();
   const stored = (push: StoredPush): void => {
-    o.forward?.(push.dicts());
+    o.forward?.(push);
     events.storedOf(push.host, push.samples, push.lastNs);
   };
   samplesRoute(app, { store: o.store, tokens: o.tokens, limits, forward: stored });

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { PushSink } from '../../push/push-sink.js';
 import { TimeSeriesSample } from '../../models/sample.js';
 import { isoSeconds } from '../../native/decode.js';
-import type { SampleDict } from '../../types/sample.js';
+import type { Forward } from '../../serve/ingest.js';
 import { seconds } from '../parse-args.js';
 import { packageVersion } from '../version.js';
 import { DEFAULT_LISTEN, isLoopback, parseListen, type Listen } from './listen.js';
@@ -209,10 +209,11 @@ function prometheusStore(url: string, tokenFile: string | undefined): Prometheus
  * agent's pushes are. Each sample keeps its own hostname as `instance`, and its host's tags (as
  * stored: what its agent said last) as labels.
  */
-async function startForwarder(url: string, tokenFile: string | undefined, queueDir: string, store: SqliteStore, log: (m: string) => void): Promise<{ forward: (dicts: readonly SampleDict[]) => void; close: () => Promise<void> }> {
+async function startForwarder(url: string, tokenFile: string | undefined, queueDir: string, store: SqliteStore, log: (m: string) => void): Promise<{ forward: Forward; close: () => Promise<void> }> {
   const token = tokenFile !== undefined ? readTokenFile(tokenFile, '--remote-write-token-file') : process.env.HOSTSERIES_REMOTE_WRITE_TOKEN || undefined;
   const say = (m: string): void => log(`remote write: ${m}`);
-  // A host's tags, read once a push (they change only with one) and for hosts still queued from before.
+  // A host's tags: what its pushes say; read from the store once for a host whose pushes have
+  // not said (it keeps those it had), or whose samples are still queued from before a restart.
   const tags = new Map<string, Readonly<Record<string, string>>>();
   const tagsOf = (h: string): Readonly<Record<string, string>> => {
     const t = store.host(h)?.tags ?? {};
@@ -228,9 +229,10 @@ async function startForwarder(url: string, tokenFile: string | undefined, queueD
   sink.on('error', (e) => say(e.message));
   await sink.open({ collectionIntervalSeconds: 0, startTime: isoSeconds(Date.now()), collectionMethod: 'unknown', hostsRequested: [] });
   return {
-    forward: (dicts) => {
-      for (const h of new Set(dicts.map((d) => d.hostname))) tagsOf(h);
-      for (const d of dicts) sink.write(TimeSeriesSample.fromTrustedDict(d), d.hostname);
+    forward: (push) => {
+      if (push.tags) tags.set(push.host, push.tags);
+      else if (!tags.has(push.host)) tagsOf(push.host);
+      for (const d of push.dicts()) sink.write(TimeSeriesSample.fromTrustedDict(d), d.hostname);
     },
     close: () => sink.close({ endTime: isoSeconds(Date.now()) }),
   };
