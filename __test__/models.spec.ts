@@ -16,6 +16,7 @@ import type { SampleDict } from '../lib/types/sample.js';
 import { sample, sampleDict } from './fixtures/samples.js';
 import type { FloatSchema } from '../lib/types/files.js';
 import type { TimeSeriesSampleInit } from '../lib/types/sample.js';
+import { rng } from './support/rng.js';
 
 const ROOT = join(__dirname, '..');
 // python3 checks our JSON against json.dumps; in CI its absence is a failure, not a skip.
@@ -322,7 +323,7 @@ describe('JSON writer', () => {
   });
 
   it.skipIf(!hasPython)('writes exactly what Python json.dumps writes, for random values (python3)', () => {
-    const rnd = mulberry32(42);
+    const rnd = rng(42);
     const values: unknown[] = [];
     for (let i = 0; i < 400; i++) values.push(randomValue(rnd, 0));
     const floats: FloatSchema = { '*': { f: true } };
@@ -374,7 +375,7 @@ describe('JSON reader', () => {
   });
 
   it('agrees with the exact tokenizer on random documents', () => {
-    const rnd = mulberry32(7);
+    const rnd = rng(7);
     for (let i = 0; i < 300; i++) {
       const v = randomValue(rnd, 0);
       for (const indent of [undefined, 2]) {
@@ -416,16 +417,6 @@ describe.skipIf(!hasNative)('real samples of this host (native)', () => {
 });
 
 // --- random documents -------------------------------------------------------------------------
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomFloat(rnd: () => number, i: number): number {
   switch (i % 4) {

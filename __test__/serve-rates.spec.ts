@@ -21,6 +21,7 @@ import { rateRecipe, rateSeries } from '../lib/serve/rate-inputs.js';
 import { SqliteStore } from '../lib/serve/store/sqlite.js';
 import type { Table } from '../lib/serve/store/store.js';
 import type { SampleDict } from '../lib/types/sample.js';
+import { rng } from './support/rng.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 let dir = '';
@@ -35,17 +36,6 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A seeded PRNG (mulberry32): the same cases each run. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];

@@ -15,6 +15,7 @@ import { isoSeconds } from '../lib/native/decode.js';
 import { pathPoints, summary } from '../lib/serve/query.js';
 import { SqliteStore } from '../lib/serve/store/sqlite.js';
 import type { SampleDict } from '../lib/types/sample.js';
+import { rng } from './support/rng.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 let dir = '';
@@ -30,17 +31,6 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A seeded PRNG (mulberry32): the same order each run. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `n` samples a second apart (real values cycled), `host`. */
 function hostSamples(host: string, n: number, startMs: number): SampleDict[] {
