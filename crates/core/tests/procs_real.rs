@@ -5,65 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use hostseries_core::clock::mono_ns;
-use hostseries_core::intern::Interner;
-use hostseries_core::procs::{ExitStatus, ProcEntry, ProcWatcher, WatchSpec, PROC_FIELDS};
-use hostseries_core::store::SampleError;
+use hostseries_core::procs::{ExitStatus, ProcEntry, PROC_FIELDS};
 
-struct Watch {
-    w: ProcWatcher,
-    names: Interner,
-    out: Vec<ProcEntry>,
-    errors: Vec<SampleError>,
-}
-
-impl Watch {
-    fn new(items: &[String]) -> Watch {
-        let mut w = ProcWatcher::new(Path::new("/proc"));
-        for i in items {
-            w.add(WatchSpec::parse(i).unwrap());
-        }
-        Watch {
-            w,
-            names: Interner::default(),
-            out: Vec::new(),
-            errors: Vec::new(),
-        }
-    }
-
-    fn tick(&mut self) -> bool {
-        self.w
-            .read(mono_ns(), &mut self.names, &mut self.out, &mut self.errors)
-    }
-
-    fn find(&self, key: &str) -> Option<&ProcEntry> {
-        self.out.iter().find(|e| &*e.ident.key == key)
-    }
-
-    fn get(&self, key: &str) -> &ProcEntry {
-        self.find(key)
-            .unwrap_or_else(|| panic!("no {key} in {:?}", self.keys()))
-    }
-
-    fn keys(&self) -> Vec<String> {
-        self.out.iter().map(|e| e.ident.key.to_string()).collect()
-    }
-
-    /// Tick every `every` until `done` or `limit` passes.
-    fn until(&mut self, every: Duration, limit: Duration, done: impl Fn(&Watch) -> bool) -> bool {
-        let t0 = Instant::now();
-        loop {
-            self.tick();
-            if done(self) {
-                return true;
-            }
-            if t0.elapsed() > limit {
-                return false;
-            }
-            std::thread::sleep(every);
-        }
-    }
-}
+mod watch_harness;
+use watch_harness::Watch;
 
 fn value(e: &ProcEntry, field: &str) -> u64 {
     e.values[PROC_FIELDS.iter().position(|f| f.0 == field).unwrap()]

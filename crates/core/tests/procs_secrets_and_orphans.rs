@@ -3,68 +3,24 @@
 //! at all), and a double fork whose middle process exits at once (its orphan, re-parented to us
 //! as a child subreaper, stays in the tree and is reaped once it ends). Its own binary: being a
 //! subreaper is a property of the whole process.
-use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use hostseries_core::clock::mono_ns;
-use hostseries_core::intern::Interner;
 use hostseries_core::procs::{
-    is_child_subreaper, set_child_subreaper, CmdlinePolicy, ProcEntry, ProcWatcher, WatchSpec,
-    REAP_AFTER_NS,
+    is_child_subreaper, set_child_subreaper, CmdlinePolicy, REAP_AFTER_NS,
 };
-use hostseries_core::store::SampleError;
 
-struct Watch {
-    w: ProcWatcher,
-    names: Interner,
-    out: Vec<ProcEntry>,
-    errors: Vec<SampleError>,
-}
-
-impl Watch {
-    fn new(items: &[String]) -> Watch {
-        let mut w = ProcWatcher::new(Path::new("/proc"));
-        for i in items {
-            w.add(WatchSpec::parse(i).unwrap());
-        }
-        Watch {
-            w,
-            names: Interner::default(),
-            out: Vec::new(),
-            errors: Vec::new(),
-        }
-    }
-
-    fn tick(&mut self) {
-        self.w
-            .read(mono_ns(), &mut self.names, &mut self.out, &mut self.errors);
-    }
-
-    fn until(&mut self, limit: Duration, done: impl Fn(&Watch) -> bool) -> bool {
-        let t0 = Instant::now();
-        loop {
-            self.tick();
-            if done(self) {
-                return true;
-            }
-            if t0.elapsed() > limit {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn with_pid(&self, pid: u32) -> Option<&ProcEntry> {
-        self.out.iter().find(|e| e.ident.pid == pid)
-    }
-}
+mod watch_harness;
+use watch_harness::Watch;
 
 /// `pid` is watched with its command line read: a process caught in the middle of its `exec`
 /// shows none at first (it is read again at the next tick).
 fn has_cmdline(w: &Watch, pid: u32) -> bool {
     w.with_pid(pid).is_some_and(|e| !e.ident.cmdline.is_empty())
 }
+
+/// How often `until` ticks.
+const EVERY: Duration = Duration::from_millis(50);
 
 /// One test at a time: every child of this process would be taken for an orphan of the tree.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -103,7 +59,7 @@ fn secret_arguments_are_redacted_matched_whole_or_not_recorded() {
     let pid = child.0.id();
     // `cmd:` sees the whole line (the secret is in it), and so finds the process.
     let mut w = Watch::new(&[format!("pid:{pid}"), "cmd:/hunter2 --api-key=k3y/".into()]);
-    assert!(w.until(Duration::from_secs(5), |w| has_cmdline(w, pid)));
+    assert!(w.until(EVERY, Duration::from_secs(5), |w| has_cmdline(w, pid)));
     let line = w.with_pid(pid).unwrap().ident.cmdline.to_string();
     assert_eq!(
         line,
@@ -114,7 +70,7 @@ fn secret_arguments_are_redacted_matched_whole_or_not_recorded() {
     }
 
     let mut only_cmd = Watch::new(&["cmd:/hunter2/".into()]);
-    assert!(only_cmd.until(Duration::from_secs(5), |w| has_cmdline(w, pid)));
+    assert!(only_cmd.until(EVERY, Duration::from_secs(5), |w| has_cmdline(w, pid)));
     assert!(!only_cmd
         .with_pid(pid)
         .unwrap()
@@ -124,7 +80,7 @@ fn secret_arguments_are_redacted_matched_whole_or_not_recorded() {
 
     let mut full = Watch::new(&[format!("pid:{pid}")]);
     full.w.set_cmdline_policy(CmdlinePolicy::Full);
-    assert!(full.until(Duration::from_secs(5), |w| has_cmdline(w, pid)));
+    assert!(full.until(EVERY, Duration::from_secs(5), |w| has_cmdline(w, pid)));
     assert!(full
         .with_pid(pid)
         .unwrap()
@@ -134,7 +90,7 @@ fn secret_arguments_are_redacted_matched_whole_or_not_recorded() {
 
     let mut off = Watch::new(&[format!("pid:{pid}")]);
     off.w.set_cmdline_policy(CmdlinePolicy::Off);
-    assert!(off.until(Duration::from_secs(5), |w| w.with_pid(pid).is_some()));
+    assert!(off.until(EVERY, Duration::from_secs(5), |w| w.with_pid(pid).is_some()));
     assert_eq!(&*off.with_pid(pid).unwrap().ident.cmdline, "");
 }
 
@@ -199,6 +155,7 @@ fn a_double_forked_orphan_stays_in_the_tree_and_is_reaped() {
     // SAFETY: signalling a process this test started.
     unsafe { libc::kill(orphan as libc::pid_t, libc::SIGKILL) };
     let reaped = w.until(
+        EVERY,
         Duration::from_nanos(REAP_AFTER_NS) + Duration::from_secs(5),
         |w| w.with_pid(orphan).is_none(),
     );
