@@ -195,6 +195,19 @@ export declare function nofileLimits(): Array<number>
  */
 export declare function parseProc(metricName: string, text: string | Buffer): NativeBatch
 
+/** Per sample of a blob its layout id, wall time and the `k` picked values (0 where none). */
+export interface PickedValues {
+  layoutIds: Uint32Array
+  wallNs: BigUint64Array
+  values: BigUint64Array
+}
+
+/**
+ * A few values of every sample of a blob (a store reading some paths), the others skipped: the
+ * same values `decodeSampleBlob` gives at those indices, without making the rest.
+ */
+export declare function pickSampleBlob(blob: Buffer, picks: SamplePicks): PickedValues
+
 export interface ProcParserOptions {
   /** Keep the samples natively too, at most this many (Infinity: no bound; see `history`). */
   retainSamples?: number
@@ -280,6 +293,16 @@ export interface SampleLinesOptions {
   frames?: Array<Array<Buffer | undefined | null>>
   /** Per frame, its wall time in ns since the epoch (default: now). */
   wallNs?: Array<bigint>
+}
+
+/**
+ * Which values `pickSampleBlob` reads: for the layout `layoutIds[i]`, the value indices
+ * `at[i * k .. i * k + k]` (`0xFFFFFFFF`: that layout has no such value).
+ */
+export interface SamplePicks {
+  k: number
+  layoutIds: Uint32Array
+  at: Uint32Array
 }
 
 export interface SamplerCounts {

@@ -842,4 +842,5 @@ module.exports.encodeSampleBlob = nativeBinding.encodeSampleBlob
 module.exports.formatSampleLines = nativeBinding.formatSampleLines
 module.exports.nofileLimits = nativeBinding.nofileLimits
 module.exports.parseProc = nativeBinding.parseProc
+module.exports.pickSampleBlob = nativeBinding.pickSampleBlob
 module.exports.setChildSubreaper = nativeBinding.setChildSubreaper

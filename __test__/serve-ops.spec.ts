@@ -1,7 +1,8 @@
 /**
  * Running `hostseries serve` for real: HTTPS with a self-signed certificate made here (openssl),
  * the certificate flags' errors; retention deleting whole old chunks at start and periodically
- * while recent ones stay; a host's online state right after the server restarts.
+ * while recent ones stay; `--cache 0` answering as the cache does; a host's online state right
+ * after the server restarts.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -135,6 +136,37 @@ describe('hostseries serve: TLS, retention, restarts', () => {
     }
     const bad = cli(['serve', '--listen', '127.0.0.1:0', '--data', join(dir, 'x'), '--retention', '30'], { cwd: dir, env });
     expect([bad.status, bad.stderr]).toEqual([2, expect.stringMatching(/--retention.*unit \(s, m, h, d\)/)]);
+  }, 60_000);
+
+  it('--cache 0 keeps no chunk and answers as the default cache does (closed, open and late-joined chunks); a size below 1k is a usage error', async () => {
+    const data = join(dir, 'cache');
+    const start = Date.now() - 600_000;
+    const s = await startServe(['--data', data], dir, env);
+    // 300 samples: two closed chunks and an open one; then 20 late ones that join the open chunk.
+    const all = restamped('c1', start, 300);
+    const late = all.filter((_d, i) => i % 15 === 7);
+    expect((await push(s.url, stringifyJson(all.filter((_d, i) => i % 15 !== 7)), auth)).body.accepted).toBe(280);
+    expect((await push(s.url, stringifyJson(late), auth)).body.accepted).toBe(20);
+    expect((await s.stop()).status).toBe(0);
+    const paths = ['meminfo.MemAvailable', 'rates.cpu.all.busy', 'loadavg.load_1min'];
+    const read = async (url: string): Promise<unknown[]> => Promise.all(paths.map(async (path) => {
+      const q = `host=c1&path=${path}&from=${start * 1e6}&to=${(start + 300_000) * 1e6}`;
+      return [await (await fetch(`${url}/api/v1/series?${q}&step=7s`)).json(), await (await fetch(`${url}/api/v1/aggregate?${q}`)).json()];
+    }));
+    const cached = await startServe(['--data', data], dir, env);
+    const bare = await startServe(['--data', data, '--cache', '0'], dir, env);
+    try {
+      const a = await read(cached.url);
+      // Asked twice: the second time from what the first left in the cache.
+      expect(await read(cached.url)).toEqual(a);
+      expect(await read(bare.url)).toEqual(a);
+      expect((a[0] as [{ points: { count: number }[] }])[0].points.reduce((n, p) => n + p.count, 0)).toBe(300);
+    } finally {
+      expect((await cached.stop()).status).toBe(0);
+      expect((await bare.stop()).status).toBe(0);
+    }
+    const bad = cli(['serve', '--listen', '127.0.0.1:0', '--data', join(dir, 'x'), '--cache', '12'], { cwd: dir, env });
+    expect([bad.status, bad.stderr]).toEqual([2, expect.stringMatching(/a size of at least 1k is needed, got "12"/)]);
   }, 60_000);
 
   it('a host online before a restart is online right after it (its last push and push interval are stored), the outage not taken for its interval; offline as before once silent', async () => {

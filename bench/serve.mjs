@@ -158,7 +158,7 @@ async function seriesQueries(samples, dir) {
     await f();
     return performance.now() - t;
   };
-  const rounds = new Map(paths.map((p) => [p, { cold: [], warm: [], general: [] }]));
+  const rounds = new Map(paths.map((p) => [p, { cold: [], warm: [], uncached: [], general: [] }]));
   for (let round = 0; round < 5; round++) {
     for (const path of paths) {
       const r = rounds.get(path);
@@ -168,6 +168,12 @@ async function seriesQueries(samples, dir) {
       const warm = [];
       for (let k = 0; k < 50; k++) warm.push(await timed(query));
       r.warm.push(median(warm));
+      // The code warm, the chunks not: a store without a cache (every query reads, inflates and picks).
+      const bare = new SqliteStore(data, { cacheBytes: 0 });
+      const uncached = [];
+      for (let k = 0; k < 50; k++) uncached.push(await timed(async () => buckets(await pathPoints(bare, 'h1', w, path), base, 4e9)));
+      r.uncached.push(median(uncached));
+      bare.close();
       if (path.startsWith('rates.')) {
         r.general.push(await timed(() => series(local.window('h1', w.fromNs, w.toNs, sectionsOf(path)), path)));
       }
@@ -193,8 +199,10 @@ async function seriesQueries(samples, dir) {
   const out = [];
   for (const path of paths) {
     const server = await startServe(data);
-    const q = `${server.url}/api/v1/series?host=h1&path=${encodeURIComponent(path)}&from=${base}&to=${base + 3599e9}`;
-    const once = async () => {
+    // Beside it a server that keeps no chunk: each of its queries reads, inflates and picks the hour's.
+    const bare = await startServe(data, ['--cache', '0']);
+    const query = (url) => `${url}/api/v1/series?host=h1&path=${encodeURIComponent(path)}&from=${base}&to=${base + 3599e9}`;
+    const once = async (q = query(server.url)) => {
       const t = performance.now();
       const r = await fetch(q);
       const body = await r.json();
@@ -204,14 +212,21 @@ async function seriesQueries(samples, dir) {
     };
     const first = await once();
     const warm = [];
-    // 100: a fresh server's code is still being optimized over the first tens of queries.
-    for (let k = 0; k < 100; k++) warm.push((await once()).ms);
-    server.child.kill('SIGTERM');
-    await server.exited;
+    const uncached = [];
+    // 100: a fresh server's code is still being optimized over the first tens of queries. The two
+    // servers asked in turn.
+    for (let k = 0; k < 100; k++) {
+      warm.push((await once()).ms);
+      uncached.push((await once(query(bare.url))).ms);
+    }
+    for (const s of [server, bare]) {
+      s.child.kill('SIGTERM');
+      await s.exited;
+    }
     const r = rounds.get(path);
     out.push({
-      path, cold: first.ms, warm: median(warm), points: first.points, values: first.values,
-      local: { cold: median(r.cold), warm: median(r.warm), general: r.general.length ? median(r.general) : undefined },
+      path, cold: first.ms, warm: median(warm), uncached: median(uncached.slice(10)), points: first.points, values: first.values,
+      local: { cold: median(r.cold), warm: median(r.warm), uncached: median(r.uncached), general: r.general.length ? median(r.general) : undefined },
     });
   }
   return { rows: out, cold, load: [loadBefore, loadavg()[0]] };
@@ -228,20 +243,23 @@ function readSection({ rows, cold, load }, command) {
     'A sample value is read from the stored columns. A rate of disk, net, cpu, mem or vm is worked out',
     'by its one formula (lib/rates/formulas.ts, the one computeRates applies) over the columns of only',
     'its inputs and stat.btime (lib/serve/rate-inputs.ts); processes and app counters take the general',
-    'path (their sections decoded, series()). The first query after the server starts decodes the chunks;',
-    'later ones find the closed chunks decoded (an LRU of 64 MiB). Target ≤ 10 ms. Run alone: the times',
+    'path (their sections decoded, series()). The core picks only those columns\' values out of each chunk',
+    '(pickSampleBlob: the other values skipped, not made). The first query after the server starts reads and',
+    'inflates the chunks; later ones find the closed chunks inflated (`--cache`, 64 MiB by default); beside it',
+    'a server with `--cache 0`, asked in turn, reads and inflates every time. Target ≤ 10 ms. Run alone: the times',
     `grow with anything else on the machine (load average ${load[0].toFixed(1)} at the start of this part, ${load[1].toFixed(1)} at its end, ${cpus().length} cores).`,
     '',
-    '| path | values | buckets | HTTP: first query (ms) | HTTP: later, median of 100 (ms) | in process: first (ms) | in process: later (ms) | in process: general path, later (ms) |',
-    '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.path} | ${r.values} | ${r.points} | ${ms(r.cold)} | ${ms(r.warm)} | ${ms(r.local.cold)} | ${ms(r.local.warm)} | ${ms(r.local.general)} |`),
+    '| path | values | buckets | HTTP: first query (ms) | HTTP: later, median of 100 (ms) | HTTP: later, `--cache 0`, median of 90 (ms) | in process: first (ms) | in process: later (ms) | in process: no cache (ms) | in process: general path, later (ms) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.path} | ${r.values} | ${r.points} | ${ms(r.cold)} | ${ms(r.warm)} | ${ms(r.uncached)} | ${ms(r.local.cold)} | ${ms(r.local.warm)} | ${ms(r.local.uncached)} | ${ms(r.local.general)} |`),
     '',
-    'In process: a store opened afresh per path (first query), then 50 more (median); medians of 5',
-    'rounds interleaved over the paths. The general path: the same window through store.window (the',
-    'sections the rate needs decoded into samples) and series(), once a round.',
+    'In process: a store opened afresh per path (first query), then 50 more (median), then 50 on a',
+    'store without a cache (median); medians of 5 rounds interleaved over the paths. The general path:',
+    'the same window through store.window (the sections the rate needs decoded into samples) and',
+    'series(), once a round. `--cache 0` over HTTP: its first 10 queries left out (the code still cold).',
     '',
-    `What a first query pays before any value is read: the hour's ${cold.chunks} chunks inflated (${cold.inflate.toFixed(1)} ms) and`,
-    `decoded by the core (decodeSampleBlob, every value of every sample: ${(cold.decodedBytes / 1048576).toFixed(1)} MiB, ${cold.decode.toFixed(1)} ms),`,
+    `For scale, what the whole decode of the hour would cost (what reads did before pickSampleBlob): its ${cold.chunks} chunks inflated`,
+    `(${cold.inflate.toFixed(1)} ms) and decoded (decodeSampleBlob, every value of every sample: ${(cold.decodedBytes / 1048576).toFixed(1)} MiB, ${cold.decode.toFixed(1)} ms),`,
     'medians of 5. The rest of a first HTTP query is the server\'s code run the first time (JIT).',
     '',
   ].join('\n');

@@ -3,7 +3,7 @@ import { HostseriesError, InvalidDataError, InvalidOptionError, LifecycleError, 
 import type * as Binding from '../../binding.js';
 
 export type {
-  NativeBatch, NativeLayout, NativeProc, NativeSampler as RawNativeSampler, ProcParser as RawProcParser, SamplerOptions as RawSamplerOptions,
+  NativeBatch, NativeLayout, NativeProc, PickedValues, SamplePicks, NativeSampler as RawNativeSampler, ProcParser as RawProcParser, SamplerOptions as RawSamplerOptions,
   StreamOptions as RawStreamOptions, StreamStatusInfo as RawStreamStatus,
 } from '../../binding.js';
 

@@ -242,6 +242,13 @@ export class LayoutCache {
   add(layouts: readonly NativeLayout[]): void {
     for (const l of layouts) if (!this.byId.has(l.id)) this.byId.set(l.id, layoutInfo(l));
   }
+  get size(): number {
+    return this.byId.size;
+  }
+  /** The ids of the layouts held, in the order they came. */
+  ids(): number[] {
+    return [...this.byId.keys()];
+  }
   get(id: number): LayoutInfo {
     const info = this.byId.get(id);
     if (!info) throw new NativeError('ERR_NATIVE', `layout ${id} was never received: decode every batch of a sampler with one LayoutCache`);

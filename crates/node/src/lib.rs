@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use hostseries_core::app::{AppKind, AppValues};
+use hostseries_core::blob::{Picked, Picks};
 use hostseries_core::clock::{mono_ns, wall_ns};
 use hostseries_core::jsonl::writer::StreamConfig;
 use hostseries_core::jsonl::SampleLineFormatter;
@@ -331,6 +332,49 @@ pub fn decode_sample_blob(
     let max = max_values.map_or(usize::MAX, |m| m as usize);
     hostseries_core::blob::decode_blob_bounded(&blob, &mut b, max).or_throw()?;
     batch_to_js(env, b)
+}
+
+/// Which values `pickSampleBlob` reads: for the layout `layoutIds[i]`, the value indices
+/// `at[i * k .. i * k + k]` (`0xFFFFFFFF`: that layout has no such value).
+#[napi(object)]
+pub struct SamplePicks {
+    pub k: u32,
+    pub layout_ids: Uint32Array,
+    pub at: Uint32Array,
+}
+
+/// Per sample of a blob its layout id, wall time and the `k` picked values (0 where none).
+#[napi(object, object_from_js = false)]
+pub struct PickedValues<'env> {
+    pub layout_ids: Uint32ArraySlice<'env>,
+    pub wall_ns: BigUint64ArraySlice<'env>,
+    pub values: BigUint64ArraySlice<'env>,
+}
+
+fn picked_to_js(env: &Env, p: Picked) -> Result<PickedValues<'_>> {
+    Ok(PickedValues {
+        layout_ids: Uint32ArraySlice::copy_from(env, &p.layout_ids)?,
+        wall_ns: BigUint64ArraySlice::copy_from(env, &p.wall_ns)?,
+        values: BigUint64ArraySlice::copy_from(env, &p.values)?,
+    })
+}
+
+/// A few values of every sample of a blob (a store reading some paths), the others skipped: the
+/// same values `decodeSampleBlob` gives at those indices, without making the rest.
+#[napi]
+pub fn pick_sample_blob(
+    env: &Env,
+    blob: Buffer,
+    picks: SamplePicks,
+) -> js::Result<PickedValues<'_>> {
+    let picks_ref = Picks {
+        k: picks.k as usize,
+        layout_ids: &picks.layout_ids,
+        at: &picks.at,
+    };
+    let mut out = Picked::default();
+    hostseries_core::blob::pick_blob(&blob, &picks_ref, &mut out).or_throw()?;
+    picked_to_js(env, out).or_throw()
 }
 
 fn metric(name: &str) -> js::Result<Metric> {

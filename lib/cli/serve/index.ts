@@ -6,6 +6,7 @@ import { createSecureContext } from 'node:tls';
 import { Tokens } from '../../serve/auth.js';
 import { DEFAULT_LIMITS, startServer } from '../../serve/server.js';
 import { PrometheusStore } from '../../serve/store/prometheus.js';
+import { DEFAULT_CACHE_BYTES } from '../../serve/store/chunk-cache.js';
 import { SqliteStore } from '../../serve/store/sqlite.js';
 import type { SampleStore } from '../../serve/store/store.js';
 import { UsageError } from '../exit.js';
@@ -32,6 +33,8 @@ export interface ServeOptions {
   maxInflated: number;
   requestTimeout: number;
   sync: 'normal' | 'full';
+  /** Bytes of chunks kept in memory (undefined: the store's default). */
+  cache?: number;
   tlsCert?: string;
   tlsKey?: string;
   /** ms */
@@ -45,7 +48,7 @@ export interface ServeOptions {
 }
 
 /** Options that have no meaning with --prometheus (the TSDB stores the samples and keeps its own retention). */
-const NOT_WITH_PROMETHEUS = ['data', 'retention', 'sync', 'remoteWrite'] as const;
+const NOT_WITH_PROMETHEUS = ['data', 'retention', 'sync', 'cache', 'remoteWrite'] as const;
 
 /** `--retention`: a number with a unit s, m, h or d (`30d`), in ms. */
 export function retention(value: string): number {
@@ -148,7 +151,7 @@ export async function runServe(opts: ServeOptions & { readTokenFile?: string }):
     store = prom;
     where = `samples in the TSDB at ${prom.url}`;
   } else {
-    const sqlite = new SqliteStore(data, { sync: opts.sync });
+    const sqlite = new SqliteStore(data, { sync: opts.sync, cacheBytes: opts.cache });
     store = sqlite;
     where = `data in ${sqlite.file}`;
     try {
@@ -260,6 +263,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--prometheus <url>', 'keep samples in this Prometheus-compatible TSDB (remote write in, query API out) instead of SQLite; the read API answers from it'))
     .addOption(new Option('--prometheus-token-file <file>', "the TSDB's Bearer token (else HOSTSERIES_PROMETHEUS_TOKEN; none: no Authorization)"))
     .addOption(new Option('--sync <mode>', 'normal: a killed server loses nothing it acknowledged; full: a power loss neither (fsync per push)').choices(['normal', 'full']).default('normal'))
+    .addOption(new Option('--cache <size>', 'memory for chunks recently read (inflated: ~0.5 MiB a host-hour at 1 s) and for each host\'s open chunk; 0: none').argParser((v) => (v.trim() === '0' ? 0 : bytes(v))).default(DEFAULT_CACHE_BYTES, '64M'))
     .addHelpText('after', EXAMPLES);
   return cmd.action(async (opts: ServeOptions & { readTokenFile?: string }) => {
     if (opts.prometheus !== undefined) {

@@ -1,24 +1,22 @@
 /**
- * Decoded chunks, the most recently used kept up to a byte budget. For reads: closed chunks by
- * id (a closed chunk never changes; retention deletes whole chunks, and then the cache is
- * cleared), so a dashboard asking for the same hour again decodes nothing (measured, bench/serve.mjs
- * --read: an hour of one host, 29 chunks, is inflated in ~6 ms and decoded in ~30 ms, every value
- * of every sample, 14 MiB: nearly all of a first query's time; a later query of a rate, ~2-3 ms).
- * For pushes: each host's open chunk, so a push does not decode it again to grow it.
+ * Chunks, the most recently used kept up to a byte budget. For reads: closed chunks' blobs,
+ * inflated, by id (a closed chunk never changes; retention deletes whole chunks, and then the
+ * cache is cleared), so a dashboard asking for the same hour again inflates nothing. Blobs, not
+ * decoded values: a query picks its few values from a blob (table.ts) in about the time a decoded
+ * chunk was read, and a blob is ~1/14 of its values (an hour of one host at 1 s: ~1 MiB, 14 MiB
+ * decoded), so the budget holds ~14× more host-hours. For pushes: each host's open chunk, so a
+ * push does not decode it again to grow it.
  */
 
-/** Default budget: 64 MiB, about four hours of one host at 1 s with ~600 values a sample. */
+/** Default budget: 64 MiB, about 60 host-hours at 1 s with ~600 values a sample. */
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 
-/** What a cached value holds that counts: its values and times (columns or a decoded batch). */
+/** What a cached value holds, in bytes (said by the value itself). */
 interface Sized {
-  values: BigUint64Array;
-  wallNs: BigUint64Array;
-  /** What it holds, when it says so itself (an open chunk kept encoded). */
-  bytes?: number;
+  bytes: number;
 }
 
-const sizeOf = (b: Sized): number => b.bytes ?? b.values.byteLength + b.wallNs.byteLength * 4 + 256;
+const sizeOf = (b: Sized): number => b.bytes;
 
 export class ChunkCache<K = bigint, V extends Sized = Sized> {
   private readonly map = new Map<K, V>();

@@ -1,14 +1,14 @@
 /**
- * A table of sample paths (`SampleStore.table`) read from decoded chunks in one pass: per sample
+ * A table of sample paths (`SampleStore.table`) read from stored chunks in one pass: per sample
  * in the window its wall time and every path's value, read where `valuesAt` reads it (the same
  * slots, the same values; serve-store.spec holds them equal to `valueAt` over the samples).
  *
- * Measured (one hour at 1 s, 29 chunks, the 9 columns of a CPU rate): `valuesAt` per path and
- * chunk, then the rows matched by BigInt wall times, took ~7 ms; this pass ~1 ms. Wall times are
- * read as two 32-bit halves: compared exactly with the window's ends, made doubles with the one
- * rounding `Number(bigint)` does.
+ * The core picks only the paths' values out of each chunk (`pickSampleBlob`): measured, bench/serve.mjs
+ * --read, decoding every value of an hour's chunks (14 MiB) was ~60% of a query whose chunks were
+ * not decoded already. Wall times are read as two 32-bit halves: compared exactly with the window's
+ * ends, made doubles with the one rounding `Number(bigint)` does.
  */
-import type { NativeBatch } from '../../native/binding.js';
+import { binding, type PickedValues, type SamplePicks } from '../../native/binding.js';
 import { slotOf, type LayoutCache, type LayoutInfo, type Slot } from '../../native/decode.js';
 import type { Table } from './store.js';
 
@@ -49,24 +49,55 @@ function readsOf(slots: readonly (Slot | undefined)[]): Reads {
   return r;
 }
 
+/** A value the core does not pick (`pickSampleBlob`'s none). */
+const NONE = 0xffffffff;
+
+/** What the core picks for a host's layouts and paths, and how each picked value is read. */
+interface Plan {
+  /** Layouts it was worked out for (a host's layouts only grow). */
+  layouts: number;
+  picks: SamplePicks;
+  /** By layout id: column `j` is value `j` of a picked row (its kind), or the layout's constant. */
+  reads: Map<number, Reads>;
+}
+
 /**
- * Reads by layout and paths, worked out once (measured: slotOf for every chunk of an hour was a
- * tenth of a warm query); at most MEMO_PATHS path lists a layout, the oldest forgotten first.
+ * Plans by layouts and paths, worked out once (measured: slotOf for every chunk of an hour was a
+ * tenth of a warm query); at most MEMO_PATHS path lists a host, the oldest forgotten first.
  */
-const memo = new WeakMap<LayoutInfo, Map<string, Reads>>();
+const memo = new WeakMap<LayoutCache, Map<string, Plan>>();
 const MEMO_PATHS = 256;
 
-function readsFor(info: LayoutInfo, paths: readonly string[]): Reads {
-  let byPaths = memo.get(info);
-  if (!byPaths) memo.set(info, (byPaths = new Map<string, Reads>()));
+function planOf(layouts: LayoutCache, paths: readonly string[]): Plan {
+  const ids = layouts.ids();
+  const k = paths.length;
+  const at = new Uint32Array(ids.length * k).fill(NONE);
+  const reads = new Map<number, Reads>();
+  const segs = paths.map((p) => p.split('.'));
+  ids.forEach((id, i) => {
+    const info: LayoutInfo = layouts.get(id);
+    const r = readsOf(segs.map((s) => slotOf(info, s)));
+    for (let j = 0; j < k; j++) {
+      if (r.kind[j] !== 0 && r.kind[j] !== CONST) at[i * k + j] = r.at[j];
+      r.at[j] = j;
+    }
+    reads.set(id, r);
+  });
+  return { layouts: ids.length, picks: { k, layoutIds: Uint32Array.from(ids), at }, reads };
+}
+
+function planFor(layouts: LayoutCache, paths: readonly string[]): Plan {
+  let byPaths = memo.get(layouts);
+  if (!byPaths) memo.set(layouts, (byPaths = new Map<string, Plan>()));
   const key = paths.join('\n');
-  let r = byPaths.get(key);
-  if (!r) {
-    r = readsOf(paths.map((p) => slotOf(info, p.split('.'))));
+  let plan = byPaths.get(key);
+  if (!plan || plan.layouts !== layouts.size) {
+    plan = planOf(layouts, paths);
+    byPaths.delete(key);
     if (byPaths.size >= MEMO_PATHS) byPaths.delete(byPaths.keys().next().value!);
-    byPaths.set(key, r);
+    byPaths.set(key, plan);
   }
-  return r;
+  return plan;
 }
 
 /** Value `j` of the sample at `pos` as `valuesAt` reads it: NaN where it would give none. */
@@ -86,49 +117,54 @@ function read(r: Reads, j: number, words: Uint32Array, floats: Float64Array, pos
 }
 
 /**
- * The table of `paths` over `batches` (decoded chunks of one host, `layouts` holding their
- * layouts) for the samples with a wall time in [fromNs, toNs], in time order (stable).
+ * The table of `paths` over `blobs` (one host's chunks, their layouts in `layouts`) for the
+ * samples with a wall time in [fromNs, toNs], in time order (stable).
  */
-export function tableOf(batches: readonly NativeBatch[], layouts: LayoutCache, fromNs: bigint, toNs: bigint, paths: readonly string[]): Table {
+export function tableOf(blobs: readonly Buffer[], layouts: LayoutCache, fromNs: bigint, toNs: bigint, paths: readonly string[]): Table {
   const [fHi, fLo] = halves(fromNs < 0n ? 0n : fromNs);
   const [tHi, tLo] = halves(toNs >= 2n ** 64n ? 2n ** 64n - 1n : toNs);
   const empty = toNs < 0n || fromNs > toNs;
+  const plan = planFor(layouts, paths);
+  const k = paths.length;
+  const picked: PickedValues[] = [];
   const kept: Uint8Array[] = [];
   let n = 0;
-  for (const b of batches) {
-    layouts.add(b.layouts);
+  for (const blob of empty ? [] : blobs) {
+    const b = binding().pickSampleBlob(blob, plan.picks);
     const wall = new Uint32Array(b.wallNs.buffer, b.wallNs.byteOffset, b.wallNs.length * 2);
-    const k = new Uint8Array(b.wallNs.length);
-    for (let i = 0; i < k.length && !empty; i++) {
+    const keep = new Uint8Array(b.wallNs.length);
+    for (let i = 0; i < keep.length; i++) {
       const hi = wall[2 * i + 1];
       const lo = wall[2 * i];
       if (cmp(hi, lo, fHi, fLo) >= 0 && cmp(hi, lo, tHi, tLo) <= 0) {
-        k[i] = 1;
+        keep[i] = 1;
         n++;
       }
     }
-    kept.push(k);
+    picked.push(b);
+    kept.push(keep);
   }
   const timesNs = new Array<number>(n);
   const columns = paths.map(() => new Float64Array(n).fill(NaN));
   let row = 0;
-  batches.forEach((b, bi) => {
-    const k = kept[bi];
+  picked.forEach((b, bi) => {
+    const keep = kept[bi];
     const wall = new Uint32Array(b.wallNs.buffer, b.wallNs.byteOffset, b.wallNs.length * 2);
     const words = new Uint32Array(b.values.buffer, b.values.byteOffset, b.values.length * 2);
     const floats = new Float64Array(b.values.buffer, b.values.byteOffset, b.values.length);
-    // A chunk's samples mostly share one layout: its slots are worked out once.
+    // A chunk's samples mostly share one layout.
     let id = -1;
     let reads = readsOf([]);
-    for (let i = 0; i < k.length; i++) {
-      if (k[i] === 0) continue;
+    for (let i = 0; i < keep.length; i++) {
+      if (keep[i] === 0) continue;
       if (b.layoutIds[i] !== id) {
         id = b.layoutIds[i];
-        reads = readsFor(layouts.get(id), paths);
+        // The core refuses a chunk with a layout the plan does not name: every id is here.
+        reads = plan.reads.get(id) ?? readsOf([]);
       }
       timesNs[row] = wall[2 * i + 1] * TWO32 + wall[2 * i];
-      const pos = b.offsets[i];
-      for (let j = 0; j < columns.length; j++) columns[j][row] = read(reads, j, words, floats, pos);
+      const pos = i * k;
+      for (let j = 0; j < k; j++) columns[j][row] = read(reads, j, words, floats, pos);
       row++;
     }
   });

@@ -15,6 +15,9 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::series::{decode_sample, encode_sample};
 use crate::store::{Batch, SampleError};
 
+mod pick;
+pub use pick::{pick_blob, Picked, Picks, NONE};
+
 const MAGIC: &[u8; 4] = b"HSB1";
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -72,6 +75,12 @@ struct Reader<'a> {
     pos: usize,
 }
 
+/// What precedes a sample's errors and values: its layout id and value count.
+struct Head {
+    id: u32,
+    count: usize,
+}
+
 impl Reader<'_> {
     fn bad(&self, what: &str) -> Error {
         Error::new(
@@ -115,6 +124,49 @@ impl Reader<'_> {
         self.pos += n;
         Ok(s)
     }
+
+    fn skip_string(&mut self) -> Result<()> {
+        let n = self.varint()?;
+        let n = usize::try_from(n)
+            .ok()
+            .filter(|&n| n <= self.data.len() - self.pos)
+            .ok_or_else(|| self.bad("a string past the end"))?;
+        self.pos += n;
+        Ok(())
+    }
+
+    /// A sample's layout id, value count and wall time (`wall`: the previous sample's, moved on).
+    fn head(&mut self, wall: &mut u64) -> Result<Head> {
+        let id = u32::try_from(self.varint()?).map_err(|_| self.bad("a layout id past 2^32"))?;
+        let count = self.len(self.data.len())?;
+        let z = self.varint()?;
+        *wall = wall.wrapping_add((((z >> 1) as i64) ^ -((z & 1) as i64)) as u64);
+        Ok(Head { id, count })
+    }
+
+    /// The tag of the sample's values at `pos`, checked: known, a delta only after a sample of the
+    /// same layout and count (`prev`), its fixed part (keyframe values, delta bitmap) within the blob.
+    fn tag(&self, h: &Head, prev: Option<(u32, usize)>) -> Result<u8> {
+        let tag = *self
+            .data
+            .get(self.pos)
+            .ok_or_else(|| self.bad("cut short"))?;
+        if tag > 1 {
+            return Err(self.bad("an unknown sample tag"));
+        }
+        let need = if tag == 1 {
+            1 + 8 * h.count
+        } else {
+            if prev != Some((h.id, h.count)) {
+                return Err(self.bad("a delta without the sample it follows"));
+            }
+            1 + h.count.div_ceil(8)
+        };
+        if self.data.len() - self.pos < need {
+            return Err(self.bad("cut short"));
+        }
+        Ok(tag)
+    }
 }
 
 /// Append the samples of a blob to `out`'s columns (`out.layouts` stays as it is: the caller
@@ -141,13 +193,11 @@ pub fn decode_blob_bounded(blob: &[u8], out: &mut Batch, max_values: usize) -> R
     let mut wall = 0u64;
     staged.offsets.push(0);
     for i in 0..n {
-        let id = u32::try_from(r.varint()?).map_err(|_| r.bad("a layout id past 2^32"))?;
-        let count = r.len(blob.len())?;
+        let head = r.head(&mut wall)?;
+        let (id, count) = (head.id, head.count);
         if count > max_values - staged.values.len().min(max_values) {
             return Err(r.bad(&format!("more than {max_values} values in all")));
         }
-        let z = r.varint()?;
-        wall = wall.wrapping_add((((z >> 1) as i64) ^ -((z & 1) as i64)) as u64);
         let errors = r.len(blob.len())?;
         for _ in 0..errors {
             let source = r.string()?;
@@ -161,22 +211,7 @@ pub fn decode_blob_bounded(blob: &[u8], out: &mut Batch, max_values: usize) -> R
             staged.extras.push((first + i as u32, extra));
         }
         // Check the sample fits before decoding it (decode_sample indexes without checks).
-        let tag = *blob.get(r.pos).ok_or_else(|| r.bad("cut short"))?;
-        let need = if tag == 1 {
-            1 + 8 * count
-        } else {
-            if prev != Some((id, count)) {
-                return Err(r.bad("a delta without the sample it follows"));
-            }
-            1 + count.div_ceil(8)
-        };
-        if blob.len() - r.pos < need {
-            return Err(r.bad("cut short"));
-        }
-        if tag > 1 {
-            return Err(r.bad("an unknown sample tag"));
-        }
-        if tag == 0 {
+        if r.tag(&head, prev)? == 0 {
             // Each set bit is one varint: check the whole sample is within the blob.
             let bitmap = &blob[r.pos + 1..r.pos + 1 + count.div_ceil(8)];
             let deltas = (0..count)
