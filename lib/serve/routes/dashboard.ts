@@ -101,7 +101,7 @@ export function reportRoute(app: FastifyInstance, store: SampleStore): void {
     const samplesByHost = new Map<string, TimeSeriesSample[]>();
     let interval = 0;
     for (const h of hosts) {
-      const s = (await store.window(h, fromNs, toNs)).map((d) => TimeSeriesSample.fromDict(d));
+      const s = (await store.window(h, fromNs, toNs)).map((d) => TimeSeriesSample.fromTrustedDict(d));
       samplesByHost.set(h, s);
       interval ||= medianSpacingSeconds(s);
     }

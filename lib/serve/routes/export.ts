@@ -45,7 +45,7 @@ export function exportRoute(app: FastifyInstance, store: SampleStore): void {
     if (to < from) throw new HttpError(400, 'to: before from');
     const hosts = q.hosts ? q.hosts.split(',').map((h) => h.trim()).filter(Boolean) : (await store.hosts()).map((h) => h.hostname);
     const samplesByHost = new Map<string, TimeSeriesSample[]>();
-    for (const h of hosts) samplesByHost.set(h, (await store.window(h, from, to)).map((d) => TimeSeriesSample.fromDict(d)));
+    for (const h of hosts) samplesByHost.set(h, (await store.window(h, from, to)).map((d) => TimeSeriesSample.fromTrustedDict(d)));
     const all = [...samplesByHost.values()];
     const firstOf = all.map((s) => s[0]).filter(Boolean).sort((a, b) => a.date.getTime() - b.date.getTime())[0];
     const lastOf = all.map((s) => s[s.length - 1]).filter(Boolean).sort((a, b) => b.date.getTime() - a.date.getTime())[0];
