@@ -169,6 +169,34 @@ describe('hostseries serve: TLS, retention, restarts', () => {
     expect([bad.status, bad.stderr]).toEqual([2, expect.stringMatching(/a size of at least 1k is needed, got "12"/)]);
   }, 60_000);
 
+  it('a queue delivered in a burst (a push a sample, ms apart) keeps the host\'s push interval: it stays online; a slower agent is seen as slower', async () => {
+    const s = await startServe(['--data', join(dir, 'burst')], dir, env);
+    try {
+      const t = Date.now() - 120_000;
+      const at = (ms: number): SampleDict[] => restamped('b1', ms, 1);
+      // Samples 5 s apart: the interval is 5 s.
+      expect((await push(s.url, stringifyJson([...at(t), ...at(t + 5000)]), auth)).body.accepted).toBe(2);
+      // The agent's queue after an outage: 12 pushes of one sample each, one right after the other.
+      for (let k = 2; k < 14; k++) expect((await push(s.url, stringifyJson(at(t + k * 5000)), auth)).body.accepted).toBe(1);
+      expect(await (await fetch(`${s.url}/api/v1/hosts/b1`)).json()).toMatchObject({ online: true, push_interval_seconds: 5, offline_after_seconds: 15 });
+      // A push 1.5 s later whose sample is 5 s on: the interval is not made shorter either.
+      await sleep(1500);
+      expect((await push(s.url, stringifyJson(at(t + 14 * 5000)), auth)).body.accepted).toBe(1);
+      expect(await (await fetch(`${s.url}/api/v1/hosts/b1`)).json()).toMatchObject({ push_interval_seconds: 5 });
+      // A clock stepped an hour forward does not make the interval an hour.
+      expect((await push(s.url, stringifyJson(at(t + 3_600_000)), auth)).body.accepted).toBe(1);
+      expect(await (await fetch(`${s.url}/api/v1/hosts/b1`)).json()).toMatchObject({ push_interval_seconds: 5 });
+      // An agent now pushing every 6 s is seen to.
+      await sleep(6000);
+      expect((await push(s.url, stringifyJson(at(t + 3_606_000)), auth)).body.accepted).toBe(1);
+      const h = await (await fetch(`${s.url}/api/v1/hosts/b1`)).json() as { push_interval_seconds: number };
+      expect(h.push_interval_seconds).toBeGreaterThanOrEqual(6);
+      expect(h.push_interval_seconds).toBeLessThan(60);
+    } finally {
+      expect((await s.stop()).status).toBe(0);
+    }
+  }, 60_000);
+
   it('a host online before a restart is online right after it (its last push and push interval are stored), the outage not taken for its interval; offline as before once silent', async () => {
     const data = join(dir, 'restart');
     const s = await startServe(['--data', data], dir, env);

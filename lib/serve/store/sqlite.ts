@@ -397,20 +397,25 @@ export class SqliteStore implements SampleStore {
   /** `walls`: the samples stored; `spacing`: the median gap between the push's samples (ms). */
   private upsertHost(host: string, meta: PushMeta, walls: bigint[], spacing: number | undefined): void {
     const prev = this.st.host.get(host) as HostRow | undefined;
-    // The time between pushes: since the previous push, or the samples' spacing if longer (a
-    // queue delivered in a burst, or a retry, is not a faster agent).
-    // A gap across a restart of the server is the server's outage, not the agent's interval: the
-    // stored interval stays (null keeps it).
-    const gap = prev && Number(prev.last_seen_ms) >= this.openedMs ? meta.receivedMs - Number(prev.last_seen_ms) : undefined;
-    let interval: number | null = null;
-    if (gap !== undefined) interval = Math.max(1000, Math.round(Math.max(gap, spacing ?? 0)));
-    else if (!prev && spacing !== undefined) interval = Math.max(1000, Math.round(spacing));
     let firstNs: bigint | null = null;
     let lastNs: bigint | null = null;
     for (const w of walls) {
       if (firstNs === null || w < firstNs) firstNs = w;
       if (lastNs === null || w > lastNs) lastNs = w;
     }
+    // The time between pushes: since the previous push, or if longer the samples' spacing or how
+    // far the host's newest sample moved on (at most the interval known: a clock stepped forward
+    // does not make it longer). A queue delivered in a burst after an outage (a push a sample at
+    // --push-interval 10, a few ms apart) or a retry is not a faster agent: taken as one, the
+    // host showed offline until its next push.
+    // A gap across a restart of the server is the server's outage, not the agent's interval: the
+    // stored interval stays (null keeps it).
+    const gap = prev && Number(prev.last_seen_ms) >= this.openedMs ? meta.receivedMs - Number(prev.last_seen_ms) : undefined;
+    const moved = prev?.last_ns != null && lastNs !== null && lastNs > prev.last_ns ? Number(lastNs - prev.last_ns) / 1e6 : 0;
+    const advance = prev?.push_interval_ms != null ? Math.min(moved, Number(prev.push_interval_ms)) : moved;
+    let interval: number | null = null;
+    if (gap !== undefined) interval = Math.max(1000, Math.round(Math.max(gap, spacing ?? 0, advance)));
+    else if (!prev && spacing !== undefined) interval = Math.max(1000, Math.round(spacing));
     const tags = meta.tags ? JSON.stringify(meta.tags) : null;
     this.st.upsertHost.run({
       hostname: host, tags: tags ?? '{}', tagsGiven: tags, agent: meta.agent ?? null, agentGiven: meta.agent ?? null,
