@@ -8,7 +8,7 @@ import { HttpError } from '../body.js';
 import { buckets, checkedPath, pathPoints, stepNsOf, summary } from '../query.js';
 import { AGGREGATE, DURATION, errors, FLEET, HOSTNAME, PATH, route, SERIES, TIME, type Schema } from '../schemas.js';
 import type { SampleStore } from '../store/store.js';
-import { durationMs, isoOfNs, parseWindow } from '../time.js';
+import { durationMs, isoOfMs, isoOfNs, parseWindow } from '../time.js';
 import { isOnline } from './hosts.js';
 
 export interface SeriesRouteOptions {
@@ -54,7 +54,7 @@ export function seriesRoutes(app: FastifyInstance, o: SeriesRouteOptions): void 
     await knownHost(o.store, q.host);
     const from = Number(w.fromNs);
     const points = buckets(await pathPoints(o.store, q.host, w, path), from, stepNs).map((b) => ({
-      time: new Date(b.startNs / 1e6).toISOString(), avg: b.avg, min: b.min, max: b.max, count: b.count,
+      time: isoOfMs(b.startNs / 1e6), avg: b.avg, min: b.min, max: b.max, count: b.count,
     }));
     return { host: q.host, path, from: isoOfNs(w.fromNs), to: isoOfNs(w.toNs), step_seconds: stepNs / 1e9, points };
   });
