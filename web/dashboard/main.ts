@@ -57,12 +57,12 @@ rangeSel.addEventListener('change', () => {
   }
   custom.hidden = true;
   range = { kind: 'last', seconds: Number(rangeSel.value) };
-  void refresh();
+  void refresh(true);
 });
 custom.addEventListener('submit', (e) => {
   e.preventDefault();
   range = { kind: 'custom', from: fromIn.value.trim(), to: toIn.value.trim() || 'now' };
-  void refresh();
+  void refresh(true);
 });
 
 const query = (): string => {
@@ -113,24 +113,48 @@ function subtitle(reply: ReportReply): string {
 
 let inflight: Promise<void> | undefined;
 let again = false;
+/** The next load is the user's (a new range): not held back by how long the last one took. */
+let asked = false;
 let lastStart = 0;
+/** How long the last load took (fetch and redraw). */
+let lastLoadMs = 0;
+/** Ends the wait before a live load. */
+let wake: (() => void) | undefined;
 /**
- * Loads start at most this often: many agents pushing apart do not redraw the page for each, and a
- * long window (rebuilt whole) is refetched about as often as a pixel column of it fills.
+ * Loads start at most this often: many agents pushing apart do not redraw the page for each, a
+ * long window (rebuilt whole) is refetched about as often as a pixel column of it fills, and a
+ * window the server takes long to answer (a big fleet) waits twice as long as its last load, so
+ * an open page keeps the server busy at most a third of the time.
  */
-const minGapMs = (): number => Math.max(1000, range.kind === 'last' ? (range.seconds * 1000) / 900 : 0);
+const minGapMs = (): number => (asked ? 0 : Math.max(1000, range.kind === 'last' ? (range.seconds * 1000) / 900 : 0, 3 * lastLoadMs));
 
-/** Fetch the window and redraw; calls while one runs are folded into one more after it. */
-function refresh(): Promise<void> {
+/**
+ * Fetch the window and redraw; calls while one runs are folded into one more after it. `byUser`
+ * (a new range) goes as soon as the load in flight is done.
+ */
+function refresh(byUser = false): Promise<void> {
+  asked ||= byUser;
   if (inflight) {
     again = true;
+    // A wait for the next live load ends now for the user's.
+    if (byUser) wake?.();
     return inflight;
   }
   inflight = (async () => {
     do {
       again = false;
       const wait = lastStart + minGapMs() - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      asked = false;
+      if (wait > 0) {
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, wait);
+          wake = () => {
+            clearTimeout(timer);
+            r();
+          };
+        });
+        wake = undefined;
+      }
       lastStart = Date.now();
       await loadOnce();
     } while (again);
@@ -140,6 +164,7 @@ function refresh(): Promise<void> {
 
 async function loadOnce(): Promise<void> {
   for (;;) {
+    const started = Date.now();
     try {
       const [reply, hosts] = await Promise.all([getJson<ReportReply>(`/api/v1/report?${query()}`), getJson<{ hosts: HostStatus[] }>('/api/v1/hosts')]);
       problem.hidden = true;
@@ -151,6 +176,8 @@ async function loadOnce(): Promise<void> {
       document.querySelector('.hs-header .hs-sub')!.textContent = subtitle(reply);
       // Last: the live line says what the page shows, once it shows it.
       showLive(reply, hosts.hosts);
+      // The time a token was being typed in is not the load's.
+      lastLoadMs = Date.now() - started;
       status.loads++;
       listen();
       return;
