@@ -247,6 +247,8 @@ export interface RemoteWatchPlan {
   names: Array<string>
   pids: Array<number>
   cmd: boolean
+  /** Send the command lines of the processes picked (not with `cmdline: 'off'`). */
+  cmdlines: boolean
 }
 
 /** One host's samples as columns, to store as a blob (`encodeSampleBlob`). */

@@ -4,7 +4,9 @@
  * remote-ledger.spec.ts.)
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -63,6 +65,42 @@ describe('script', () => {
     expect(s).not.toContain('/proc/vmstat');
     expect(bootstrapCommand()).not.toContain(nonce);
     expect(() => buildRemoteScript({ nonce: 'x; rm', metrics: ['loadavg'], deadmanSeconds: 1 })).toThrow();
+  });
+
+  it("run by bash, sends a watched process's command line, and none with cmdlines false (cmdline: 'off')", async () => {
+    // A process of a unique name with a secret in its arguments (a copy of sh that waits).
+    const dir = mkdtempSync(join(tmpdir(), 'hs-script-'));
+    const name = `hsu-${randomBytes(3).toString('hex')}`;
+    copyFileSync('/bin/sh', join(dir, name));
+    // Its own process group, so that its sleep goes with it.
+    const proc = spawn(join(dir, name), ['-c', 'sleep 60; :', 'hunter2-secret'], { stdio: 'ignore', detached: true });
+    try {
+      // Until it has exec'd (its name and arguments are the new ones).
+      const comm = (): string => { try { return readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8'); } catch { return ''; } };
+      for (let i = 0; i < 100 && !comm().includes('hunter2-secret'); i++) await sleep(20);
+      const frameOf = async (cmdlines: boolean): Promise<string> => {
+        const nonce = newNonce();
+        const loop = spawn('bash', ['-c', buildRemoteScript({ nonce, metrics: ['loadavg'], deadmanSeconds: 10, watch: { names: [name], pids: [], cmd: false, cmdlines } })]);
+        let out = '';
+        loop.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+        // The first tick looks at every process.
+        loop.stdin.write('1\n');
+        const end = `${markerFor(nonce)}:E 1`;
+        for (let i = 0; i < 100 && !out.includes(end); i++) await sleep(50);
+        loop.stdin.end();
+        loop.kill();
+        expect(out).toContain(end);
+        expect(out).toContain(`${markerFor(nonce)}:p ${proc.pid} stat`);
+        return out;
+      };
+      expect(await frameOf(true)).toContain(`:p ${proc.pid} cmdline\n${join(dir, name)} -c sleep 60; : hunter2-secret`);
+      const off = await frameOf(false);
+      expect(off).not.toContain('hunter2-secret');
+      expect(off).not.toContain(`:p ${proc.pid} cmdline`);
+    } finally {
+      process.kill(-proc.pid!, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -18,7 +18,7 @@
  * `M:u <btime>` + /proc/uptime, and per process picked (asked for, or its `comm` in the names'
  * `case` pattern, or its PID in the PIDs') `M:p <pid> stat|status|io` + text (`M:p <pid> io!`:
  * not readable), and on bash `M:p <pid> cmdline` + the arguments joined by spaces for one not
- * asked for (or asked with `c`). With `cmd:` items, bash also sends `M:p <pid> cmdline?` for
+ * asked for (or asked with `c`; neither with `cmdline: 'off'`). With `cmd:` items, bash also sends `M:p <pid> cmdline?` for
  * new processes, and for every other once (again when its name changed, and every RESEND_TICKS
  * ticks; at most CMDLINES_PER_TICK a frame), and the collector matches them; sh cannot read NUL-separated text and says `M:n`.
  * `M:o`: more than MAX_NEW_PER_TICK new processes matched, the rest left out (next tick).
@@ -53,6 +53,11 @@ export interface RemoteWatchPlan {
   pids: readonly number[];
   /** Command lines are needed (`cmd:` items; bash only). */
   cmd: boolean;
+  /**
+   * Send the command lines of the processes picked (false with `cmdline: 'off'`: they are not
+   * recorded, so they do not leave the host; `cmd:` items still see theirs to match). Absent: true.
+   */
+  cmdlines?: boolean;
 }
 
 /** The same check as the core's (`is_script_safe_name`): nothing else is interpolated. */
@@ -135,7 +140,7 @@ function processPart(w: RemoteWatchPlan): { bash: string; sh: string; common: st
       '[ -z "$y$full" ] && continue; case " $w " in *" $p "*) continue;; esac;' +
       'c=; { IFS= read -r c < $d/comm; } || continue; k=;' +
       names + pids +
-      `if [ -n "$k" ]; then [ $n -ge ${MAX_NEW_PER_TICK} ] && { o=1; continue; }; n=$((n+1)); pe $d $p; cl $d $p cmdline; fl;` +
+      `if [ -n "$k" ]; then [ $n -ge ${MAX_NEW_PER_TICK} ] && { o=1; continue; }; n=$((n+1)); pe $d $p;${w.cmdlines === false ? '' : ' cl $d $p cmdline;'} fl;` +
       listed +
       'fi; done; [ -n "$o" ] && b="$b$M:o$NL"; };',
   };

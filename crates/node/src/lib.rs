@@ -443,6 +443,8 @@ pub struct RemoteWatchPlan {
     pub names: Vec<String>,
     pub pids: Vec<u32>,
     pub cmd: bool,
+    /// Send the command lines of the processes picked (not with `cmdline: 'off'`).
+    pub cmdlines: bool,
 }
 
 fn watch_specs(items: &[String]) -> js::Result<Vec<WatchSpec>> {
@@ -508,6 +510,7 @@ impl ProcParser {
             names: p.names,
             pids: p.pids,
             cmd: p.cmd,
+            cmdlines: p.cmdlines,
         })
     }
 

@@ -94,7 +94,10 @@ impl RemoteWatcher {
 
     /// What the remote loop picks by itself.
     pub fn plan(&self) -> RemotePlan {
-        plan::plan(self.items.iter().map(|i| &i.spec))
+        RemotePlan {
+            cmdlines: self.policy != CmdlinePolicy::Off,
+            ..plan::plan(self.items.iter().map(|i| &i.spec))
+        }
     }
 
     /// What the next tick line asks for: every PID tracked or waiting (`cmd:` matches), and
@@ -172,7 +175,10 @@ impl RemoteWatcher {
                     let g = &groups[i];
                     if comm != self.table.get(j).expect("live").ident.name.as_bytes() {
                         let cmdline = g.cmdline.map(|c| self.recorded(c));
-                        if cmdline.is_none() && !frame.no_cmdline {
+                        if cmdline.is_none()
+                            && !frame.no_cmdline
+                            && self.policy != CmdlinePolicy::Off
+                        {
                             self.want_cmdline.push(pid);
                         }
                         self.table.rename(j, comm, cmdline.as_deref(), names);

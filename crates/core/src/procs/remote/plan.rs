@@ -25,6 +25,9 @@ pub struct RemotePlan {
     pub pids: Vec<u32>,
     /// Command lines are needed (`cmd:` items): bash only.
     pub cmd: bool,
+    /// The command lines of the processes it picks are wanted (not with `cmdline: off`: they
+    /// would cross the connection only to be dropped).
+    pub cmdlines: bool,
 }
 
 /// Refuse the items a remote host cannot watch, naming the item and why.

@@ -329,3 +329,26 @@ fn remote_command_lines_are_redacted_and_matched_whole() {
     assert_eq!(off.keys(), [("app".to_string(), 7)]);
     assert_eq!(&*off.out[0].ident.cmdline, "");
 }
+
+#[test]
+fn with_cmdline_off_no_command_line_is_asked_of_the_remote_host() {
+    let renamed = |policy: Option<crate::procs::CmdlinePolicy>| {
+        let mut h = Host::new(&["name:db", "name:db2"]);
+        if let Some(p) = policy {
+            h.w.set_cmdline_policy(p);
+        }
+        h.proc(9, stat(9, "db", 'S', (0, 0), 100), true, Some("db -p 1"));
+        h.frame(1);
+        // Renamed (an exec) without its command line in the frame.
+        h.proc(9, stat(9, "db2", 'S', (0, 0), 100), true, None);
+        h.frame(1);
+        (h.w.plan().cmdlines, h.asked)
+    };
+    // The loop sends the command lines of what it picks; a renamed process's is asked (`c9`).
+    assert_eq!(renamed(None), (true, "9 c9".to_string()));
+    // Off: not recorded, so neither sent nor asked.
+    assert_eq!(
+        renamed(Some(crate::procs::CmdlinePolicy::Off)),
+        (false, "9".to_string())
+    );
+}
