@@ -103,6 +103,28 @@ export interface Chart {
 const alive = new Set<Chart>();
 
 /** Destroys the charts inside `root`. */
+let measurer: CanvasRenderingContext2D | null | undefined;
+
+/**
+ * A y axis as wide as its longest tick label needs, at least `least` px: at a fixed width, labels
+ * such as "0.0012" or "-1234" were cut at the chart's left edge. uPlot calls it again while the
+ * ticks settle; from its third call on it keeps the last answer, as uPlot asks, so it ends.
+ */
+function widthOfLabels(least: number, font: string, labelSize: number): uPlot.Axis.Size {
+  let last = least;
+  return (_u, values, _axis, cycle) => {
+    if (cycle > 1) return last;
+    measurer ??= document.createElement('canvas').getContext('2d');
+    const m = measurer;
+    if (!m || !values) return last;
+    m.font = font;
+    const widest = Math.max(0, ...values.map((v) => Math.max(...String(v).split('\n').map((line) => m.measureText(line).width))));
+    // Tick marks (10 px), the gap to the labels (5), the axis label, and a pixel to spare.
+    last = Math.max(least, Math.ceil(widest + 10 + 5 + labelSize + 1));
+    return last;
+  };
+}
+
 export function destroyCharts(root: Element): void {
   for (const c of alive) if (root.contains(c.el)) c.destroy();
 }
@@ -185,7 +207,7 @@ export function chart(parent: HTMLElement, o: ChartOptions): Chart {
       {
         font: axisFont,
         labelFont: axisFont,
-        size: o.compact ? 34 : 50,
+        size: widthOfLabels(o.compact ? 34 : 50, axisFont, o.compact ? 12 : 16),
         labelSize: o.compact ? 12 : 16,
         label: o.unit,
         space: o.compact ? 18 : 30,
@@ -234,6 +256,9 @@ export function chart(parent: HTMLElement, o: ChartOptions): Chart {
           ctx.clip();
           const dpr = devicePixelRatio || 1;
           ctx.font = `${10 * dpr}px system-ui, sans-serif`;
+          // uPlot leaves its axes' alignment set (its y labels: right-aligned, which cut a label
+          // at the plot's left edge to its last letters).
+          ctx.textBaseline = 'alphabetic';
           for (const m of markers) {
             const x = u.valToPos(m.t, 'x', true);
             if (x < left - 1 || x > left + width + 1) continue;
@@ -241,7 +266,13 @@ export function chart(parent: HTMLElement, o: ChartOptions): Chart {
             ctx.fillRect(x - 3 * dpr, top, 6 * dpr, height);
             ctx.fillStyle = 'rgba(200, 110, 0, 0.95)';
             ctx.fillRect(x - 0.5 * dpr, top, 1 * dpr, height);
-            if (!o.compact && m.label) ctx.fillText(m.label, x + 4 * dpr, top + 11 * dpr);
+            if (!o.compact && m.label) {
+              // Right of the marker, or left of it where the plot ends first.
+              const room = left + width - (x + 4 * dpr);
+              const after = ctx.measureText(m.label).width <= room;
+              ctx.textAlign = after ? 'left' : 'right';
+              ctx.fillText(m.label, after ? x + 4 * dpr : x - 4 * dpr, top + 11 * dpr);
+            }
           }
           ctx.restore();
           o.onDraw?.(u);
