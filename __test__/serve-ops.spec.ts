@@ -166,7 +166,7 @@ describe('hostseries serve: TLS, retention, restarts', () => {
       expect((await bare.stop()).status).toBe(0);
     }
     const bad = cli(['serve', '--listen', '127.0.0.1:0', '--data', join(dir, 'x'), '--cache', '12'], { cwd: dir, env });
-    expect([bad.status, bad.stderr]).toEqual([2, expect.stringMatching(/a size of at least 1k is needed, got "12"/)]);
+    expect([bad.status, bad.stderr]).toEqual([2, expect.stringMatching(/option '--cache <size>' argument '12' is invalid. A size of at least 1k is needed/)]);
   }, 60_000);
 
   it('a queue delivered in a burst (a push a sample, ms apart) keeps the host\'s push interval: it stays online; a slower agent is seen as slower', async () => {

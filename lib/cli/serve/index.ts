@@ -98,9 +98,10 @@ SIGTERM or Ctrl-C: stop accepting, finish requests in flight, close the database
 /** A size: bytes, or with a unit (k, M, G; KiB...). */
 function bytes(value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(i?b)?\s*$/i.exec(value);
-  if (!m) throw new UsageError(`expected a size such as 16M or 1048576, got ${JSON.stringify(value)}`);
+  // InvalidArgumentError: commander's message names the option.
+  if (!m) throw new InvalidArgumentError(`Expected a size such as 16M or 1048576.`);
   const n = Math.round(Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase()));
-  if (n < 1024) throw new UsageError(`a size of at least 1k is needed, got ${JSON.stringify(value)}`);
+  if (n < 1024) throw new InvalidArgumentError('A size of at least 1k is needed.');
   return n;
 }
 
