@@ -17,6 +17,19 @@ export function seconds(min: number, max = Number.POSITIVE_INFINITY): (value: st
   };
 }
 
+/** A size: bytes, or with a unit (k, M, G; KiB, MiB…; 1024s), at least `least` bytes (`zero`: 0 too). */
+export function byteSize(least: number, { zero = false } = {}): (value: string) => number {
+  const k = (n: number): string => (n % 1024 === 0 ? `${n / 1024}k` : `${n} bytes`);
+  return (value) => {
+    if (zero && value.trim() === '0') return 0;
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(i?b)?\s*$/i.exec(value);
+    if (!m) throw new InvalidArgumentError(`Expected a size such as 16M or 1048576${zero ? ', or 0' : ''}.`);
+    const n = Math.round(Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase()));
+    if (n < least) throw new InvalidArgumentError(`A size of at least ${k(least)} is needed${zero ? ' (or 0)' : ''}.`);
+    return n;
+  };
+}
+
 export function positiveInt(value: string): number {
   if (!/^\s*[0-9]+\s*$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
     throw new InvalidArgumentError('Expected a whole number of at least 1.');

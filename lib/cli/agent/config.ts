@@ -31,6 +31,7 @@ import { MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS } from '../../collector/opti
 import { checkTag, checkToken, receiverUrl, serverUrl } from '../../push/options.js';
 import { parseListen, type Listen } from '../serve/listen.js';
 import type { Metric } from '../../types/sample.js';
+import { byteSize } from '../parse-args.js';
 import { metricList, seconds } from '../parse-args.js';
 
 /** The flags as commander gives them (no defaults there: a flag not given leaves the file's value). */
@@ -91,14 +92,8 @@ export function defaultQueueDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(state, 'hostseries', 'queue');
 }
 
-/** A size: bytes, or with a unit (k, M, G; KiB, MiB…). */
-export function byteSize(value: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(i?b)?\s*$/i.exec(value);
-  if (!m) throw new InvalidArgumentError(`Expected a size such as 64M or 1048576, got ${JSON.stringify(value)}.`);
-  const n = Math.round(Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase()));
-  if (n < 16 * 1024) throw new InvalidArgumentError(`Expected a size of at least 16k, got ${JSON.stringify(value)}.`);
-  return n;
-}
+/** `--queue-max-bytes` (and the file's `queue-max-bytes`): at least 16k. */
+export const queueBytes = byteSize(16 * 1024);
 
 /** `k=v` (repeatable `--tag`). */
 export function tagArg(value: string, previous: string[] | undefined): string[] {
@@ -266,7 +261,7 @@ export function agentSettings(flags: AgentFlags, env: NodeJS.ProcessEnv = proces
     throw new InvalidOptionError(`--hostname: expected a non-empty name without control characters, got ${JSON.stringify(flags.hostname)}`);
   }
   const queueDir = resolve(flags.queueDir ?? path('queue-dir') ?? defaultQueueDir(env));
-  const queueMaxBytes = flags.queueMaxBytes ?? (f['queue-max-bytes'] !== undefined ? fromFile(file!, 'queue-max-bytes', f['queue-max-bytes'], byteSize) : DEFAULTS.queueMaxBytes);
+  const queueMaxBytes = flags.queueMaxBytes ?? (f['queue-max-bytes'] !== undefined ? fromFile(file!, 'queue-max-bytes', f['queue-max-bytes'], queueBytes) : DEFAULTS.queueMaxBytes);
   const queueMaxAge = flags.queueMaxAge ?? (f['queue-max-age'] !== undefined ? fromFile(file!, 'queue-max-age', f['queue-max-age'], seconds(1)) : DEFAULTS.queueMaxAge);
   const caFile = flags.ca ?? path('ca');
   let ca: AgentSettings['ca'];

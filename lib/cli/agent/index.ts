@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS } from '../../collector/options.js';
 import { collect, fileName, metricList, seconds } from '../parse-args.js';
-import { agentSettings, byteSize, tagArg, type AgentFlags } from './config.js';
+import { agentSettings, queueBytes, tagArg, type AgentFlags } from './config.js';
 import { runAgent, STOP_FLUSH_SECONDS } from './run.js';
 import { parseListen } from '../serve/listen.js';
 
@@ -42,7 +42,7 @@ export function agentCommand(): Command {
     .addOption(new Option('--tag <key=value>', 'a tag the server keeps for this host (repeatable)').argParser(tagArg))
     .addOption(new Option('--hostname <name>', "the samples' hostname (default: this machine's)"))
     .addOption(new Option('--queue-dir <dir>', 'the disk queue (default: /var/lib/hostseries/queue as root, else $XDG_STATE_HOME/hostseries/queue or ~/.local/state/hostseries/queue)').argParser(fileName))
-    .addOption(new Option('--queue-max-bytes <size>', 'bound on the queue (default 64M)').argParser(byteSize))
+    .addOption(new Option('--queue-max-bytes <size>', 'bound on the queue (default 64M)').argParser(queueBytes))
     .addOption(new Option('--queue-max-age <seconds>', 'drop queued samples older than this (default 24h)').argParser(seconds(1)))
     .addOption(new Option('--config <file>', 'a YAML file with these settings (flags win)').argParser(fileName))
     .addOption(new Option('--ca <file>', "PEM certificate to trust for an https server (e.g. its self-signed one)").argParser(fileName))

@@ -16,7 +16,7 @@ import { PushSink } from '../../push/push-sink.js';
 import { TimeSeriesSample } from '../../models/sample.js';
 import { isoSeconds } from '../../native/decode.js';
 import type { Forward } from '../../serve/ingest.js';
-import { seconds } from '../parse-args.js';
+import { byteSize, seconds } from '../parse-args.js';
 import { packageVersion } from '../version.js';
 import { DEFAULT_LISTEN, isLoopback, parseListen, type Listen } from './listen.js';
 
@@ -94,16 +94,6 @@ acknowledged once the TSDB took it, else answered 503 and kept by the agent) and
 answers from its query API (URL/api/v1/query): no --data, --retention (the TSDB's own), --sync or
 --remote-write. Its Bearer token: --prometheus-token-file or HOSTSERIES_PROMETHEUS_TOKEN.
 SIGTERM or Ctrl-C: stop accepting, finish requests in flight, close the database, exit 0.`;
-
-/** A size: bytes, or with a unit (k, M, G; KiB...). */
-function bytes(value: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(i?b)?\s*$/i.exec(value);
-  // InvalidArgumentError: commander's message names the option.
-  if (!m) throw new InvalidArgumentError(`Expected a size such as 16M or 1048576.`);
-  const n = Math.round(Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase()));
-  if (n < 1024) throw new InvalidArgumentError('A size of at least 1k is needed.');
-  return n;
-}
 
 /** A token alone in a file (trailing newline and white space dropped). */
 function readTokenFile(file: string, flag = '--read-token-file'): string {
@@ -253,8 +243,8 @@ export function serveCommand(): Command {
     .addOption(new Option('--read-token-file <file>', 'the read token, from a file'))
     .addOption(new Option('--no-auth', 'take pushes without a token (only on a loopback address)'))
     .addOption(new Option('--offline-after <seconds>', 'a host is offline when not heard from for this long (default: 3 of its push intervals)').argParser(seconds(1)))
-    .addOption(new Option('--max-body <size>', 'largest push body as sent').argParser(bytes).default(DEFAULT_LIMITS.maxBody, '16M'))
-    .addOption(new Option('--max-inflated <size>', 'largest push body once gunzipped').argParser(bytes).default(DEFAULT_LIMITS.maxInflated, '64M'))
+    .addOption(new Option('--max-body <size>', 'largest push body as sent').argParser(byteSize(1024)).default(DEFAULT_LIMITS.maxBody, '16M'))
+    .addOption(new Option('--max-inflated <size>', 'largest push body once gunzipped').argParser(byteSize(1024)).default(DEFAULT_LIMITS.maxInflated, '64M'))
     .addOption(new Option('--request-timeout <seconds>', 'a request must arrive whole within this (slow clients are cut off)').argParser(seconds(1)).default(60))
     .addOption(new Option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key)'))
     .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)'))
@@ -264,7 +254,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--prometheus <url>', 'keep samples in this Prometheus-compatible TSDB (remote write in, query API out) instead of SQLite; the read API answers from it'))
     .addOption(new Option('--prometheus-token-file <file>', "the TSDB's Bearer token (else HOSTSERIES_PROMETHEUS_TOKEN; none: no Authorization)"))
     .addOption(new Option('--sync <mode>', 'normal: a killed server loses nothing it acknowledged; full: a power loss neither (fsync per push)').choices(['normal', 'full']).default('normal'))
-    .addOption(new Option('--cache <size>', 'memory for chunks recently read (inflated: ~0.5 MiB a host-hour at 1 s) and for each host\'s open chunk; 0: none').argParser((v) => (v.trim() === '0' ? 0 : bytes(v))).default(DEFAULT_CACHE_BYTES, '64M'))
+    .addOption(new Option('--cache <size>', 'memory for chunks recently read (inflated: ~0.5 MiB a host-hour at 1 s) and for each host\'s open chunk; 0: none').argParser(byteSize(1024, { zero: true })).default(DEFAULT_CACHE_BYTES, '64M'))
     .addHelpText('after', EXAMPLES);
   return cmd.action(async (opts: ServeOptions & { readTokenFile?: string }) => {
     if (opts.prometheus !== undefined) {
