@@ -4,16 +4,30 @@
  * from the TSDB's query API exactly as the SQLite-backed serve answers for the same samples (as
  * the TSDB keeps them: time to the ms, devices in name order; lib/prometheus/samples.ts); a push
  * while the TSDB is down is answered 503 and delivered later. Also: `points`/`table` read from
- * whole samples (the Prometheus store's) equal the SQLite store's column reads.
+ * whole samples (the Prometheus store's) equal the SQLite store's column reads; `points`/`table`
+ * read from only the series of their paths (path-series.ts), one host or many in one query, equal
+ * those read from whole sections; the matrix reader equals JSON.parse; `pathReader` equals `valueAt`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { TimeSeriesCollector } from '../lib/index.js';
 import { readTimeSeriesJson } from '../lib/files/json-file.js';
 import { stringifyJson } from '../lib/json/stringify.js';
+import { valueAt } from '../lib/collector/aggregate.js';
+import { FULL_FIDELITY, SAMPLE_TIME } from '../lib/prometheus/families.js';
+import { parseMatrix } from '../lib/prometheus/matrix.js';
+import { PromQuery } from '../lib/prometheus/query.js';
+import { seriesOfPaths } from '../lib/prometheus/path-series.js';
+import { WriteRequestEncoder } from '../lib/prometheus/remote-write.js';
+import { postWriteRequest } from '../lib/prometheus/remote-writer.js';
 import { nsOfMs } from '../lib/prometheus/samples.js';
-import { pointsOf, tableOf } from '../lib/serve/store/from-window.js';
+import { rateRecipe } from '../lib/serve/rate-inputs.js';
+import { pathReader, pointsOf, tableOf } from '../lib/serve/store/from-window.js';
+import { PrometheusStore } from '../lib/serve/store/prometheus.js';
+import { narrowSamples } from '../lib/serve/store/prometheus-read.js';
 import { SqliteStore } from '../lib/serve/store/sqlite.js';
 import type { SampleDict } from '../lib/types/sample.js';
 import { cli, cliWorkdir, ENV, start, type Started } from './support/cli.js';
@@ -117,6 +131,76 @@ describe('points and table from whole samples', () => {
       expect(fast.columns[paths.length - 1].every(Number.isNaN)).toBe(true);
     } finally {
       store.close();
+    }
+  });
+});
+
+/** Every kind of path a sample has, some of them absent or not values (a section, a field no sample has). */
+function pathsOf(d: SampleDict): string[] {
+  const disk = d.diskstats![0].device_name;
+  const nic = d.netdev![d.netdev!.length - 1].interface_name;
+  return [
+    'meminfo.MemAvailable', 'meminfo.Active(anon)', 'meminfo.HugePages_Total', 'meminfo.NoSuchKey', 'vmstat.pgfault', 'vmstat.nope',
+    'loadavg.load_1min', 'loadavg.total_processes', 'loadavg.nope', `diskstats.${disk}.sectors_written`, `diskstats.${disk}.ios_in_progress`,
+    `diskstats.${disk}.nope`, `diskstats.${disk}`, `netdev.${nic}.rx_bytes`, `netdev.${nic}.tx_carrier`, 'netdev.nosuch0.rx_bytes',
+    ...['user', 'idle', 'guest', 'guest_nice', 'nope'].map((f) => `stat.cpu.${f}`), 'stat.cpu', 'stat.cpus.cpu0.system', 'stat.cpus.cpu0.guest',
+    'stat.cpus.cpu99.user', 'stat.btime', 'stat.ctxt', 'stat.procs_running', 'stat.nope', 'app.steps', 'app.nope',
+    `processes.${d.processes![0].key}.rss_kb`, `processes.${d.processes![0].key}.cpu_user_ticks`, 'processes.nope.rss_kb',
+    ...['rates.cpu.all.busy', `rates.disk.${disk}.util`, `rates.net.${nic}.rx_bytes_s`, 'rates.mem.used_pct', 'rates.vm.fault_s'].flatMap((r) => rateRecipe(r)!.paths),
+  ];
+}
+
+describe('pathReader', () => {
+  it('reads what valueAt reads: every path of real samples, and keys with dots', async () => {
+    const c = new TimeSeriesCollector({ intervalSeconds: 0.05, watch: ['self'] });
+    await c.start();
+    c.count('steps', 3);
+    await sleep(300);
+    const samples = (await c.stop()).map((s) => s.toDict());
+    const d0 = samples[0];
+    const dotted = { ...d0, netdev: [...d0.netdev!, { ...d0.netdev![0], interface_name: 'eth0.100' }, { ...d0.netdev![0], interface_name: 'eth0', rx_bytes: 7 }],
+      app: { 'a.b': 1, a: 2 }, meminfo: { ...d0.meminfo, 'X.Y': 5 } } as SampleDict;
+    const paths = [...pathsOf(d0), 'netdev.eth0.100.rx_bytes', 'netdev.eth0.rx_bytes', 'app.a.b', 'app.a', 'meminfo.X.Y', 'meminfo.X', 'hostname', 'timestamp_ns',
+      'stat', 'stat.cpus.cpu0', 'diskstats.0.reads_completed', 'meminfo.constructor', 'meminfo.toString'];
+    for (const d of [...samples, dotted]) for (const p of paths) expect(pathReader(p)(d), p).toBe(valueAt(d, p));
+  });
+});
+
+describe('the matrix reader', () => {
+  it('reads what JSON.parse reads, and leaves what it does not know to it', () => {
+    const text = JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [
+      { metric: { __name__: 'a', instance: 'h"1\\}', x: '{]' }, values: [[1796193856, '1'], [1796193856.1, 'NaN'], [1796193856.25, '+Inf'], [1796193856.001, '-1.5e-7']] },
+      { metric: {}, values: [] },
+      { metric: { b: 'c' }, values: [[1796193856.0004, '3'], [0.5, '0']] },
+    ] } });
+    const parsed = (JSON.parse(text) as { data: { result: { metric: Record<string, string>; values: [number, string][] }[] } }).data.result
+      .map((r) => ({ metric: r.metric, points: r.values.map(([t, v]) => [Math.round(t * 1000), Number(v)]) }));
+    expect(parseMatrix(text)).toEqual(parsed);
+    expect(parseMatrix(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } }))).toBeUndefined();
+    expect(parseMatrix(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [] } }))).toEqual([]);
+    expect(parseMatrix(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: {}, values: [[-1, '1']] }] } }))).toBeUndefined();
+    expect(parseMatrix(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [] } }, null, 1))).toBeUndefined();
+    expect(parseMatrix(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: {}, histograms: [] }] } }))).toBeUndefined();
+  });
+});
+
+describe('PromQuery on loopback', () => {
+  it('asks for answers uncompressed there (gzip only costs CPU), gzip\'d with compress: true', async () => {
+    const heard: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      heard.push(req.headers['accept-encoding']);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { instance: 'h' }, value: [1, '2'] }] } }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      expect(await new PromQuery({ url }).vector('up')).toEqual([{ labels: { instance: 'h' }, ms: 1000, value: 2 }]);
+      await new PromQuery({ url, compress: true }).vector('up');
+      expect(heard[0]).toBe('identity');
+      expect(heard[1]).toMatch(/gzip/);
+    } finally {
+      server.close();
     }
   });
 });
@@ -276,6 +360,64 @@ describe.skipIf(missing !== undefined)('serve --prometheus against the real Prom
       }
     }, 90_000);
   }
+
+  it('points and table from the series of their paths, one host or many at once, equal those from whole sections; the matrix reader equals JSON.parse', async () => {
+    const c = new TimeSeriesCollector({ intervalSeconds: 0.05, watch: ['self'] });
+    await c.start();
+    c.count('steps', 3);
+    await sleep(700);
+    const taken = (await c.stop()).map((s) => s.toDict());
+    const hosts = ['full-a', 'full-b', 'full-c', 'no-cpu-line'].map((h) => `${h}-${process.pid}`);
+    for (const db of [prom, vm]) {
+      for (const [i, host] of hosts.entries()) {
+        // The last host's samples without the aggregate CPU line (node_exporter's way): its reads fall back to whole sections.
+        const o = i === 3 ? { ...FULL_FIDELITY, aggregateCpu: false } : FULL_FIDELITY;
+        const dicts = taken.map((d) => ({ ...d, hostname: host, app: { steps: Number(d.app?.steps ?? 0) + i } }));
+        await postWriteRequest(`${db.url}/api/v1/write`, new WriteRequestEncoder({ ...o, labels: { instance: host } }).encode(dicts));
+      }
+      if (db === vm) await fetch(`${vm.url}/internal/force_flush`);
+      const store = new PrometheusStore({ url: db.url });
+      try {
+        await until('the hosts in the TSDB', async () => (await store.hosts()).filter((h) => hosts.includes(h.hostname) && h.samples === taken.length).length === hosts.length);
+        const paths = pathsOf(taken[0]);
+        expect(seriesOfPaths(paths, 'x')).toBeDefined();
+        const from = BigInt(taken[2].timestamp_ns!);
+        const to = BigInt(taken[taken.length - 3].timestamp_ns!);
+        // Every host at once (batched into one query per label set), then each alone.
+        const together = await Promise.all(hosts.map((h) => store.table(h, from, to, paths)));
+        const pointsTogether = await Promise.all(hosts.map((h) => store.points(h, from, to, 'stat.cpu.idle')));
+        for (const [i, h] of hosts.entries()) {
+          const whole = await store.window(h, from, to);
+          expect(whole.length, h).toBeGreaterThan(5);
+          const general = tableOf(whole, paths);
+          const alone = await store.table(h, from, to, paths);
+          expect(alone.timesNs, h).toEqual(general.timesNs);
+          expect(together[i].timesNs, h).toEqual(general.timesNs);
+          paths.forEach((p, j) => {
+            expect(Array.from(alone.columns[j]), `${h} ${p}`).toEqual(Array.from(general.columns[j]));
+            expect(Array.from(together[i].columns[j]), `${h} ${p}`).toEqual(Array.from(general.columns[j]));
+          });
+          expect(pointsTogether[i], h).toEqual(pointsOf(whole, 'stat.cpu.idle'));
+          for (const p of paths) expect(await store.points(h, from, to, p), `${h} ${p}`).toEqual(pointsOf(whole, p));
+          // Some values at all, where the samples have them (not NaN = NaN throughout).
+          expect(general.columns[paths.indexOf('stat.cpu.idle')].some((v) => v > 0), h).toBe(true);
+        }
+        // The hosts with the aggregate CPU line were read narrowed (not whole), the other whole.
+        const spans = hosts.map((host) => ({ host, fromMs: Number(from / 1_000_000n), toMs: Number(to / 1_000_000n) + 1 }));
+        const narrowed = await narrowSamples(new PromQuery({ url: db.url }), spans, from, to, seriesOfPaths(paths, SAMPLE_TIME)!);
+        expect(hosts.map((h) => narrowed.get(h) !== undefined)).toEqual([true, true, true, false]);
+        expect(narrowed.get(hosts[0])![0].diskstats!.length).toBe(1);
+        // The matrix reader and JSON.parse read the TSDB's own answer alike.
+        const q = new URLSearchParams({ query: `{instance=~"${hosts.join('|')}"}[1h]`, time: String(Number(to / 1_000_000n) / 1000 + 0.0005) });
+        const text = await (await fetch(`${db.url}/api/v1/query?${q.toString()}`)).text();
+        const json = (JSON.parse(text) as { data: { result: { metric: Record<string, string>; values: [number, string][] }[] } }).data.result;
+        expect(json.length).toBeGreaterThan(100);
+        expect(parseMatrix(text)).toEqual(json.map((r) => ({ metric: r.metric, points: r.values.map(([t, v]) => [Math.round(t * 1000), Number(v)]) })));
+      } finally {
+        await store.close();
+      }
+    }
+  }, 60_000);
 
   it("a host last sampled past the TSDB's lookback (5 min): its disks and interfaces asked on their own, the same", async () => {
     // /hosts reads the devices of every recent host in one query at now; an older host's by its own.

@@ -5,6 +5,7 @@
  */
 import { PromQueryError } from '../errors.js';
 import type { SampleDict } from '../types/sample.js';
+import { parseMatrix, type MatrixSeries } from './matrix.js';
 import { samplesFromSeries, type StoredSeries } from './samples.js';
 
 export interface PromQueryOptions {
@@ -15,6 +16,18 @@ export interface PromQueryOptions {
   timeoutMs?: number;
   /** Queries in flight at once (default 8); more wait their turn, their timeout not yet started. */
   maxInFlight?: number;
+  /**
+   * Answers gzip'd (default: unless the TSDB is on loopback, where compressing only costs the
+   * TSDB and this process CPU; measured, a host's 15 min of every series, 5.7 MB of JSON: 71–108
+   * ms a query uncompressed, 146–298 ms gzip'd, VictoriaMetrics and Prometheus on 127.0.0.1).
+   */
+  compress?: boolean;
+}
+
+/** Whether `url` names this machine (localhost, 127.0.0.0/8, ::1). */
+function loopback(url: URL): boolean {
+  const h = url.hostname;
+  return h === 'localhost' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
 interface ApiReply<T> {
@@ -47,8 +60,15 @@ export class PromQuery {
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
 
+  private readonly headers: Record<string, string>;
+
   constructor(private readonly o: PromQueryOptions) {
-    this.base = new URL(o.url).toString().replace(/\/$/, '');
+    const url = new URL(o.url);
+    this.base = url.toString().replace(/\/$/, '');
+    this.headers = {
+      ...(o.authorization ? { authorization: o.authorization } : {}),
+      ...((o.compress ?? !loopback(url)) ? {} : { 'accept-encoding': 'identity' }),
+    };
   }
 
   /**
@@ -56,11 +76,12 @@ export class PromQuery {
    * of 64 host-hours) asks for all of them at once, and sent together they would wait in the TSDB
    * while each one's timeout runs. A query done hands its turn to the next waiting.
    */
-  private async get<T>(path: string, params: Record<string, string>): Promise<T> {
+  private async get<T>(path: string, params: Record<string, string>, fast?: (text: string) => T | undefined): Promise<T> {
     if (this.inFlight >= (this.o.maxInFlight ?? 8)) await new Promise<void>((r) => this.waiting.push(r));
     else this.inFlight++;
     try {
-      return await this.send<T>(path, params);
+      const { res, text } = await this.send(path, params);
+      return (res.ok ? fast?.(text) : undefined) ?? this.data<T>(path, res, text);
     } finally {
       const next = this.waiting.shift();
       if (next) next();
@@ -68,22 +89,25 @@ export class PromQuery {
     }
   }
 
-  private async send<T>(path: string, params: Record<string, string>): Promise<T> {
+  private async send(path: string, params: Record<string, string>): Promise<{ res: Response; text: string }> {
     const url = `${this.base}${path}?${new URLSearchParams(params).toString()}`;
     let res: Response | undefined;
-    let text: string;
     try {
       res = await fetch(url, {
-        headers: this.o.authorization ? { authorization: this.o.authorization } : {},
+        headers: this.headers,
         signal: AbortSignal.timeout(this.o.timeoutMs ?? 30_000),
       });
       // The timeout holds for the body too: a slow answer ends here, as a query error (not a crash of the route).
-      text = await res.text();
+      return { res, text: await res.text() };
     } catch (e) {
       const cause = (e as { cause?: { code?: string } }).cause;
       const why = cause?.code ?? (e as Error).message;
       throw new PromQueryError(this.base, res?.status ?? 0, res ? `${path}: the answer did not come whole: ${why}` : `unreachable: ${why}`, { cause: e });
     }
+  }
+
+  /** The `data` of an answer, or the error it says. */
+  private data<T>(path: string, res: Response, text: string): T {
     let body: ApiReply<T>;
     try {
       body = JSON.parse(text) as ApiReply<T>;
@@ -107,20 +131,30 @@ export class PromQuery {
     for (let end = toMs; end >= fromMs; end -= SLICE_MS) {
       // A range selector `[Nms]` at time t covers (t - N, t]: slices that meet, none counted twice.
       const span = Math.min(SLICE_MS, end - fromMs + 1);
-      const data = await this.get<MatrixData>('/api/v1/query', { query: `${selector}[${span}ms]`, time: String(end / 1000) });
-      for (const r of data.result) {
+      const query = `${selector}[${span}ms]`;
+      const result = await this.get<MatrixSeries[] | MatrixData>('/api/v1/query', { query, time: String(end / 1000) }, parseMatrix);
+      for (const r of Array.isArray(result) ? result : this.matrix(query, result)) {
         const { __name__: name, ...labels } = r.metric;
         const key = JSON.stringify(r.metric);
         let s = bySeries.get(key);
-        if (!s) bySeries.set(key, (s = { name, labels, points: [] }));
-        for (const [t, v] of r.values) s.points.push([Math.round(t * 1000), Number(v)]);
+        if (!s) bySeries.set(key, (s = { name, labels, points: r.points }));
+        else for (const p of r.points) s.points.push(p);
       }
     }
     // Slices meet at their ends, where a point can come twice; a selector may reach a ms early.
+    // One slice's points come in time order, once each (the TSDB's): only the range is checked.
+    const one = toMs - fromMs < SLICE_MS;
     for (const s of bySeries.values()) {
-      s.points = s.points.filter(([t]) => t >= fromMs && t <= toMs).sort((a, b) => a[0] - b[0]).filter((p, i, all) => i === 0 || p[0] !== all[i - 1][0]);
+      s.points = s.points.filter(([t]) => t >= fromMs && t <= toMs);
+      if (!one) s.points = s.points.sort((a, b) => a[0] - b[0]).filter((p, i, all) => i === 0 || p[0] !== all[i - 1][0]);
     }
     return [...bySeries.values()];
+  }
+
+  /** A matrix answer JSON.parse read (not in the compact form parseMatrix reads) as its series. */
+  private matrix(query: string, data: MatrixData): MatrixSeries[] {
+    if (data.resultType !== 'matrix') throw new PromQueryError(this.base, 200, `expected a matrix for ${query}, got a ${data.resultType as string}`);
+    return data.result.map((r) => ({ metric: r.metric, points: r.values.map(([t, v]): [number, number] => [Math.round(t * 1000), Number(v)]) }));
   }
 
   /**

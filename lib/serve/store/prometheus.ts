@@ -6,7 +6,9 @@
  * from its query API: the hosts from the series every sample has
  * (`hostseries_sample_timestamp_seconds`, written by agents' own --remote-write too) with range
  * functions, samples rebuilt from the raw points (lib/prometheus/samples.ts), paths read from
- * those samples (from-window.ts). The TSDB keeps its own retention: `expire` deletes nothing.
+ * those samples (from-window.ts): `points`/`table` from only the series of their paths
+ * (lib/prometheus/path-series.ts), the reads of many hosts made in one turn made together
+ * (prometheus-read.ts). The TSDB keeps its own retention: `expire` deletes nothing.
  *
  * What the TSDB cannot keep comes back as lib/prometheus/samples.ts says (time to the ms, no
  * command lines, no errors); what a push says of its host (tags, agent, when it came) is written
@@ -19,11 +21,13 @@ import { tagLabels } from '../../prometheus/labels.js';
 import { PromQuery } from '../../prometheus/query.js';
 import { WriteRequestEncoder } from '../../prometheus/remote-write.js';
 import { postWriteRequest } from '../../prometheus/remote-writer.js';
+import { seriesOfPaths } from '../../prometheus/path-series.js';
 import { namesOfSections, nsOfMs } from '../../prometheus/samples.js';
 import type { SampleDict } from '../../types/sample.js';
 import { HttpError } from '../body.js';
-import { pointsFromWindow, tableFromWindow } from './from-window.js';
-import { wallNsOf, type ExpireResult, type HostRecord, type Points, type PushMeta, type PutResult, type SampleStore, type Table } from './store.js';
+import { pointsFromWindow, pointsOf, tableFromWindow, tableOf } from './from-window.js';
+import { Batcher, narrowSamples, readKey, sectionSamples, type HostSpan } from './prometheus-read.js';
+import { type ExpireResult, type HostRecord, type Points, type PushMeta, type PutResult, type SampleStore, type Table } from './store.js';
 
 /** When each sample's push reached the server (s), labelled with the agent's version when it said it. */
 export const RECEIVED = 'hostseries_push_received_timestamp_seconds';
@@ -103,6 +107,9 @@ export class PrometheusStore implements SampleStore {
    * 120 s over VictoriaMetrics: 8.8 s before, 4.8 s after; bench/serve-prometheus.mjs).
    */
   private readonly bounds = new Map<string, { firstMs: number; lastMs: number }>();
+  /** Reads of many hosts' windows (whole sections; the series of some paths) made in one turn, made together. */
+  private readonly windows = new Batcher<SampleDict[]>();
+  private readonly narrowed = new Batcher<SampleDict[] | undefined>();
 
   constructor(private readonly o: PrometheusStoreOptions) {
     this.url = new URL(o.url).toString().replace(/\/$/, '');
@@ -291,33 +298,52 @@ export class PrometheusStore implements SampleStore {
     });
   }
 
-  async window(host: string, fromNs: bigint, toNs: bigint, only?: SectionFilter): Promise<SampleDict[]> {
-    // The TSDB keeps ms: the window's ms, within what the host has (an open end reads no empty
-    // hours), and a ms more at the end: a sample's time comes back as ms × 1e6 in a double, which
-    // can fall a few hundred ns short of the ms. The samples are then kept by that time, as the
-    // SQLite store keeps them by the time it holds.
+  /**
+   * The ms a read of the host's [fromNs, toNs] asks for, or undefined for none (an unknown host,
+   * a window outside what it has). The TSDB keeps ms: the window's ms, within what the host has
+   * (an open end reads no empty hours), and a ms more at the end: a sample's time comes back as
+   * ms × 1e6 in a double, which can fall a few hundred ns short of the ms. The samples are then
+   * kept by that time, as the SQLite store keeps them by the time it holds.
+   */
+  private async spanOf(host: string, fromNs: bigint, toNs: bigint): Promise<HostSpan | undefined> {
     // The bounds as last known: its newest sample may have come since (an agent's own remote
     // write), so a known host's window reaches to now at least.
     let b = this.bounds.get(host);
     if (b) b = { firstMs: b.firstMs, lastMs: Math.max(b.lastMs, Date.now()) };
-    else if (!(await this.host(host))) return [];
+    else if (!(await this.host(host))) return undefined;
     else b = this.bounds.get(host)!;
     const fromMs = Math.max(b.firstMs, Number(fromNs / 1_000_000n));
     const toMs = Math.min(b.lastMs, Number(toNs / 1_000_000n) + 1);
-    if (toMs < fromMs) return [];
-    const samples = await this.ask(() => this.query.samples(host, fromMs, toMs, namesOfSections(only, SAMPLE_TIME)));
-    return samples.filter((d) => {
-      const ns = wallNsOf(d);
-      return ns >= fromNs && ns <= toNs;
-    });
+    return toMs < fromMs ? undefined : { host, fromMs, toMs };
   }
 
-  points(host: string, fromNs: bigint, toNs: bigint, path: string): Promise<Points> {
-    return pointsFromWindow(this, host, fromNs, toNs, path);
+  async window(host: string, fromNs: bigint, toNs: bigint, only?: SectionFilter): Promise<SampleDict[]> {
+    const span = await this.spanOf(host, fromNs, toNs);
+    if (!span) return [];
+    const names = namesOfSections(only, SAMPLE_TIME);
+    return this.ask(() => this.windows.add(readKey(fromNs, toNs, only), span, (spans) => sectionSamples(this.query, spans, fromNs, toNs, names)));
   }
 
-  table(host: string, fromNs: bigint, toNs: bigint, paths: readonly string[]): Promise<Table> {
-    return tableFromWindow(this, host, fromNs, toNs, paths);
+  /**
+   * The host's samples with only the series `paths` are rebuilt from (path-series.ts), or
+   * undefined where those would not give what whole sections give (read whole, `window`).
+   */
+  private async narrow(host: string, fromNs: bigint, toNs: bigint, paths: readonly string[]): Promise<SampleDict[] | undefined> {
+    const plan = seriesOfPaths(paths, SAMPLE_TIME);
+    if (!plan) return undefined;
+    const span = await this.spanOf(host, fromNs, toNs);
+    if (!span) return [];
+    return this.ask(() => this.narrowed.add(readKey(fromNs, toNs, paths), span, (spans) => narrowSamples(this.query, spans, fromNs, toNs, plan)));
+  }
+
+  async points(host: string, fromNs: bigint, toNs: bigint, path: string): Promise<Points> {
+    const samples = await this.narrow(host, fromNs, toNs, [path]);
+    return samples ? pointsOf(samples, path) : pointsFromWindow(this, host, fromNs, toNs, path);
+  }
+
+  async table(host: string, fromNs: bigint, toNs: bigint, paths: readonly string[]): Promise<Table> {
+    const samples = await this.narrow(host, fromNs, toNs, paths);
+    return samples ? tableOf(samples, paths) : tableFromWindow(this, host, fromNs, toNs, paths);
   }
 
   /** The TSDB keeps its own retention (Prometheus --storage.tsdb.retention.time, VictoriaMetrics -retentionPeriod). */
