@@ -116,7 +116,8 @@ describe.skipIf((noChromium || missing !== undefined) && !process.env.CI)('serve
       const stored = await until(`a newer sample of ${n1} in the API`, async () =>
         (await apiHosts(server.url)).find((x) => x.hostname === n1 && x.last_sample! > before.last)?.last_sample ?? undefined, 15_000);
       const seenAt = Date.now();
-      await until(`the page to show ${stored}`, async () => (await page.evaluate<Live>(LIVE)).last >= stored, 10_000);
+      // Loads of a slow (loaded) server are spaced by their own time: up to 20 s here.
+      await until(`the page to show ${stored}`, async () => (await page.evaluate<Live>(LIVE)).last >= stored, 20_000);
       console.log(`${which}: the page showed ${stored} ${Date.now() - seenAt} ms after the API did`);
       expect(await page.evaluate<boolean>('window.__hsSameDocument === true')).toBe(true);
       await until('the redraw counted', async () => (await page.evaluate<Live>(LIVE)).loads > before.loads, 10_000);

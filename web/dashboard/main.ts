@@ -123,10 +123,10 @@ let wake: (() => void) | undefined;
 /**
  * Loads start at most this often: many agents pushing apart do not redraw the page for each, a
  * long window (rebuilt whole) is refetched about as often as a pixel column of it fills, and a
- * window the server takes long to answer (a big fleet) waits twice as long as its last load, so
- * an open page keeps the server busy at most a third of the time.
+ * window the server takes long to answer (a big fleet) waits as long as its last load took, so
+ * an open page keeps the server busy at most half the time.
  */
-const minGapMs = (): number => (asked ? 0 : Math.max(1000, range.kind === 'last' ? (range.seconds * 1000) / 900 : 0, 3 * lastLoadMs));
+const minGapMs = (): number => (asked ? 0 : Math.max(1000, range.kind === 'last' ? (range.seconds * 1000) / 900 : 0, 2 * lastLoadMs));
 
 /**
  * Fetch the window and redraw; calls while one runs are folded into one more after it. `byUser`
