@@ -159,7 +159,8 @@ describe.skipIf((noChromium || missing !== undefined) && !process.env.CI)('serve
       for (const stat of ['avg', 'min', 'max'] as const) {
         const r = await fetch(`${server.url}/api/v1/aggregate?host=${n1}&path=rates.cpu.all.busy&from=${from}&to=${to}`);
         const want = (await r.json()) as Record<typeof stat, number>;
-        const cell = page.locator(`.hs-summary-table tr[data-metric=cpu_busy_pct] td[data-stat=${stat}]`);
+        // The view in place (#hs-view-host): a reload draws the next one beside it, hidden, until it swaps.
+        const cell = page.locator(`#hs-view-host .hs-summary-table tr[data-metric=cpu_busy_pct] td[data-stat=${stat}]`);
         expect(Number(await cell.getAttribute('data-value')), `cpu_busy_pct ${stat}`).toBeCloseTo(want[stat], 6);
       }
       await page.screenshot({ path: join(SHOTS, `dashboard-prometheus-${slug}-window.png`) });

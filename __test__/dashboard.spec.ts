@@ -145,7 +145,8 @@ describe.skipIf(noChromium && !process.env.CI)('serve dashboard in Chromium', ()
     const aggregate = async (path: string): Promise<Record<'avg' | 'min' | 'max', number>> =>
       (await (await fetch(`${server.url}/api/v1/aggregate?host=h1&path=${path}&from=-1h&to=now`)).json()) as Record<'avg' | 'min' | 'max', number>;
     const cell = async (metric: string, stat: string): Promise<number> =>
-      Number(await page.locator(`.hs-summary-table tr[data-metric=${metric}] td[data-stat=${stat}]`).getAttribute('data-value'));
+      // The view in place (#hs-view-host): a reload draws the next one beside it, hidden, until it swaps.
+      Number(await page.locator(`#hs-view-host .hs-summary-table tr[data-metric=${metric}] td[data-stat=${stat}]`).getAttribute('data-value'));
     const cpu = await aggregate('rates.cpu.all.busy');
     for (const stat of ['avg', 'min', 'max'] as const) expect(await cell('cpu_busy_pct', stat), `cpu_busy_pct ${stat}`).toBeCloseTo(cpu[stat], 6);
     // Memory: the summary counts every sample's (the first too; a rate path starts at the
