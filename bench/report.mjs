@@ -30,7 +30,7 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-async function template(count) {
+export async function template(count) {
   const { TimeSeriesCollector } = require(join(ROOT, 'dist', 'index.js'));
   const dir = mkdtempSync(join(tmpdir(), 'hs-bench-report-'));
   // Disk I/O while the template is taken, so the disk series are not flat.
@@ -67,7 +67,7 @@ function pick(o, keys) {
 }
 
 /** 64 hosts × 3600 samples at 1 s, as a TimeSeriesData. */
-function synthesize(base, hosts, seconds) {
+export function synthesize(base, hosts, seconds) {
   const { TimeSeriesData, TimeSeriesSample } = require(join(ROOT, 'dist', 'index.js'));
   const n = base.length;
   const startNs = Math.floor(Date.now() / 1000 - seconds - 60) * 1e9;
@@ -224,6 +224,8 @@ export async function run({ quick = process.argv.includes('--quick') } = {}) {
     'Target (issue 16): 64 hosts × 1 h at 1 s, first chart drawn ≤ 1 s. The series are columns (f32 values, f64 times) gzipped per blob: the',
     "overview's headline series of every host in one blob, each host's detail series in its own, decoded only when that host is opened;",
     'charts get at most two points per pixel column (min and max), again on zoom.',
+    '',
+    '"build in Node" is one build per row, not interleaved with another; the build side by side with an older one: bench/results/report-build.md (`node bench/report-build.mjs`).',
     '',
   ].join('\n');
   writeFileSync(join(here, 'results', 'report.md'), md);

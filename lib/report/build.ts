@@ -7,11 +7,12 @@
 import { basename } from 'node:path';
 import type { TimeSeriesData } from '../models/data.js';
 import type { TimeSeriesSample } from '../models/sample.js';
-import { summarizeHost, type HostSummary } from '../cli/summary/host-summary.js';
+import { summarizeHostFigures, type HostFigures, type HostSummary } from '../cli/summary/host-summary.js';
+import { HostPairs } from '../rates/host-pairs.js';
 import { HEADLINE_METRICS } from '../cli/view/headline.js';
 import type { Aggregate } from '../types/collector.js';
 import { BlobBuilder } from './blob.js';
-import { hostSeries, type HostSeries } from './host-series.js';
+import { SeriesBuilder, type HostSeries } from './host-series.js';
 import { sampleNs } from '../views/intervals.js';
 import { markersOf } from './markers.js';
 import type { AggregateView, HeadlineMeta, HostMeta, HostSummaryView, ReportMeta, RunMeta } from './report-data.js';
@@ -48,7 +49,7 @@ export const HEADLINE: HeadlineMeta[] = HEADLINE_METRICS.map((m) => {
 const orNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
 const agg = (a: Aggregate): AggregateView => ({ avg: orNull(a.avg), min: orNull(a.min), max: orNull(a.max), p95: orNull(a.p95), count: a.count });
 
-function summaryView(h: HostSummary): HostSummaryView {
+function summaryView(h: HostFigures): HostSummaryView {
   return {
     samples: h.samples, spanSeconds: h.spanSeconds, intervalSeconds: h.intervalSeconds ?? null, gaps: h.gaps,
     longestGapSeconds: h.longestGapSeconds, errorSamples: h.errorSamples,
@@ -69,8 +70,11 @@ function timeOrder(samples: readonly TimeSeriesSample[]): readonly TimeSeriesSam
   return samples;
 }
 
+/** What the fleet series read of a host's: its times and headline columns (not its detail, let go once in its blob). */
+type HostHeadline = Pick<HostSeries, 't' | 'headline'>;
+
 /** Fleet avg/min/max per headline key on a grid of the run's interval (hosts' samples rounded to it). */
-function fleetSeries(series: HostSeries[], step: number, duration: number, blob: BlobBuilder): RunMeta['fleet'] {
+function fleetSeries(series: readonly HostHeadline[], step: number, duration: number, blob: BlobBuilder): RunMeta['fleet'] {
   // (1e-6: 1.6 / 0.2 is 7.999… in floating point, and the last sample still has its grid point.)
   const n = Math.max(1, Math.floor(duration / step + 1e-6) + 1);
   const out: RunMeta['fleet'] = { t: blob.add(Array.from({ length: n }, (_, i) => i * step), 'f64') };
@@ -115,14 +119,18 @@ export function buildReportModel(inputs: readonly ReportInput[], title?: string)
     if (!Number.isFinite(startNs)) startNs = endNs = Date.parse(d.startTime) * 1e6 || 0;
     const duration = (endNs - startNs) / 1e9;
     const overview = new BlobBuilder();
-    const series: HostSeries[] = [];
-    const summaries: HostSummary[] = [];
+    const series: HostHeadline[] = [];
+    const summaries: HostFigures[] = [];
     const warnings = [...(input.warnings ?? [])];
     for (const [name, samples] of byHost) {
-      const hs = hostSeries(samples, startNs, d.collectionIntervalSeconds);
-      const summary = summarizeHost(name, samples, d.collectionIntervalSeconds);
+      // Rates and headline figures once, for the series and the summary both.
+      const pairs = new HostPairs(samples, d.collectionIntervalSeconds, 'report');
+      const builder = new SeriesBuilder(pairs, startNs, d.collectionIntervalSeconds);
+      pairs.compute((i, r, h) => builder.add(i, r, h));
+      const hs = builder.finish();
+      const summary = summarizeHostFigures(name, samples, d.collectionIntervalSeconds, pairs);
       warnings.push(...summary.warnings);
-      series.push(hs);
+      series.push({ t: hs.t, headline: hs.headline });
       summaries.push(summary);
       const ov: HostMeta['overview'] = { t: overview.add(hs.t, 'f64') };
       for (const [k, col] of hs.headline) ov[k] = overview.add(col);

@@ -5,11 +5,13 @@
  * Rates pair each sample with the previous one that has data, timed as `summary` times them.
  */
 import type { TimeSeriesSample } from '../models/sample.js';
-import { computeRates } from '../rates/compute.js';
-import { dataTicks, sampleNs } from '../views/intervals.js';
-import { countedInterface, wholeDisks } from '../cli/view/devices.js';
-import { HEADLINE_METRICS, headline } from '../cli/view/headline.js';
-import type { ChartMeta, SeriesMeta } from './report-data.js';
+import { HostPairs } from '../rates/host-pairs.js';
+import type { Rates } from '../types/rates.js';
+import { sampleNs } from '../views/intervals.js';
+import { countedInterface } from '../cli/view/devices.js';
+import { HEADLINE_METRICS, type Headline } from '../cli/view/headline.js';
+import { chartsFor } from './charts.js';
+import type { ChartMeta } from './report-data.js';
 
 export interface HostSeries {
   /** Seconds since the run started, one per row; a NaN row breaks the lines across a gap. */
@@ -24,164 +26,174 @@ const GiB = 1024 * 1024;
 const MiB = 1024 * 1024;
 
 
-/** Named columns filled row by row; a column born late is NaN before. */
+/** A column's place in Columns, looked up once per name (not a Map lookup per value). */
+interface Slot {
+  readonly key: string;
+  col: number[] | undefined;
+}
+
+/** Named columns filled row by row; a column born late is NaN before, one not set in a row NaN there. */
 class Columns {
   readonly cols = new Map<string, number[]>();
+  private readonly slots = new Map<string, Slot>();
   rows = 0;
-  set(key: string, v: number | undefined): void {
+  slot(key: string): Slot {
+    let s = this.slots.get(key);
+    if (!s) this.slots.set(key, (s = { key, col: undefined }));
+    return s;
+  }
+  set(s: Slot, v: number | undefined): void {
     if (v === undefined || !Number.isFinite(v)) return;
-    let c = this.cols.get(key);
+    let c = s.col;
     if (!c) {
-      c = new Array<number>(this.rows + 1).fill(NaN);
-      this.cols.set(key, c);
+      c = s.col = [];
+      this.cols.set(s.key, c);
     }
+    // Padded when next set, not by a pass over every column at every row.
+    while (c.length < this.rows) c.push(NaN);
     c[this.rows] = v;
   }
   /** Ends the current row. */
   next(): void {
     this.rows++;
-    for (const c of this.cols.values()) if (c.length < this.rows + 1) c.push(NaN);
   }
   finish(): Map<string, number[]> {
-    for (const c of this.cols.values()) c.length = this.rows;
+    for (const c of this.cols.values()) while (c.length < this.rows) c.push(NaN);
     return this.cols;
   }
 }
 
 const num = (v: unknown): number | undefined => (v === undefined || v === null ? undefined : Number(v));
 
-/**
- * `samples` in time order; `startNs` the run's start; `nominalInterval` the file's interval (for
- * whole-second timestamps, as `summary` uses it).
- */
-export function hostSeries(samples: readonly TimeSeriesSample[], startNs: number, nominalInterval: number): HostSeries {
-  const { data, ticks, diskNames: names } = dataTicks(samples);
-  const disks = wholeDisks(names);
-  const diskSet = new Set(disks);
-  const nominal = (n: number): { nominalSeconds?: number } => (nominalInterval > 0 ? { nominalSeconds: n * nominalInterval } : {});
+/** A device's (interface's, process's, counter's) column slots, made once: not template literals per sample. */
+function slotsOf(cols: Columns, make: (name: string) => string[]): (name: string) => Slot[] {
+  const cache = new Map<string, Slot[]>();
+  return (name) => {
+    let k = cache.get(name);
+    if (!k) cache.set(name, (k = make(name).map((key) => cols.slot(key))));
+    return k;
+  };
+}
 
-  const t: number[] = [];
-  const head = new Columns();
-  const det = new Columns();
-  const gapAfter = nominalInterval > 0 ? 1.5 * nominalInterval : Infinity;
-  const netBytes = new Map<string, number>();
-  for (let i = 0; i < data.length; i++) {
-    const s = data[i];
-    const ts = (sampleNs(s) - startNs) / 1e9;
+const DISK_KEYS = ['r_s', 'w_s', 'rMB_s', 'wMB_s', 'r_await', 'w_await', 'util'] as const;
+const NET_KEYS = ['rx_packets_s', 'tx_packets_s', 'rx_errors_s', 'tx_errors_s', 'rx_dropped_s', 'tx_dropped_s'] as const;
+
+/**
+ * A host's series, fed pair by pair as HostPairs computes them (pair `i` ends at `pairs.data[i]`):
+ * the rates are read as they are made, never kept.
+ */
+export class SeriesBuilder {
+  private readonly t: number[] = [];
+  private readonly head = new Columns();
+  private readonly det = new Columns();
+  private readonly gapAfter: number;
+  private readonly diskSet: ReadonlySet<string>;
+  private readonly netBytes = new Map<string, number>();
+  private readonly headSlots = HEADLINE_METRICS.map((m) => this.head.slot(m.key));
+  private readonly cpu = ['cpu.usr', 'cpu.sys', 'cpu.iowait', 'cpu.steal', 'cpu.other'].map((k) => this.det.slot(k));
+  private readonly mem = ['mem.used', 'mem.cache', 'mem.total'].map((k) => this.det.slot(k));
+  private readonly load = ['load.1', 'load.5', 'load.15'].map((k) => this.det.slot(k));
+  private readonly diskKeys = slotsOf(this.det, (d) => DISK_KEYS.map((k) => `disk.${d}.${k}`));
+  private readonly netKeys = slotsOf(this.det, (n) => [`net.${n}.rx_MB_s`, `net.${n}.tx_MB_s`, ...NET_KEYS.map((k) => `net.${n}.${k}`)]);
+  private readonly procKeys = slotsOf(this.det, (p) => [`proc.${p}.cpu_pct`, `proc.${p}.rss_MB`, `proc.${p}.rMB_s`, `proc.${p}.wMB_s`]);
+  private readonly appKey = slotsOf(this.det, (a) => [`app.${a}`]);
+  private readonly appRateKey = slotsOf(this.det, (a) => [`app.${a.replace(/_s$/, '')}/s`]);
+
+  /** `startNs` the run's start; `nominalInterval` the file's interval. */
+  constructor(private readonly pairs: HostPairs, private readonly startNs: number, nominalInterval: number) {
+    this.gapAfter = nominalInterval > 0 ? 1.5 * nominalInterval : Infinity;
+    this.diskSet = new Set(pairs.disks);
+  }
+
+  add(i: number, r: Rates, h: Headline): void {
+    const { t, head, det, netBytes } = this;
+    const s = this.pairs.data[i];
+    const ts = (sampleNs(s) - this.startNs) / 1e9;
     if (i > 0) {
       const prevT = t[t.length - 1];
       // A hole in the data (a host down): a NaN row so the lines break instead of bridging it.
-      if (ts - prevT > gapAfter) {
+      if (ts - prevT > this.gapAfter) {
         t.push((prevT + ts) / 2);
         head.next();
         det.next();
       }
     }
     t.push(ts);
-    const r = computeRates(i > 0 ? data[i - 1] : s, s, i > 0 ? nominal(ticks[i] - ticks[i - 1]) : {});
-    const h = headline(r, disks);
-    for (const m of HEADLINE_METRICS) if (i > 0 || m.key === 'mem_used_pct') head.set(m.key, h[m.key]);
+    for (let k = 0; k < HEADLINE_METRICS.length; k++) {
+      const key = HEADLINE_METRICS[k].key;
+      if (i > 0 || key === 'mem_used_pct') head.set(this.headSlots[k], h[key]);
+    }
 
     const c = r.cpu.all;
     if (c && i > 0) {
-      det.set('cpu.usr', c.usr);
-      det.set('cpu.sys', c.sys);
-      det.set('cpu.iowait', c.iowait);
-      det.set('cpu.steal', c.steal);
-      det.set('cpu.other', (c.nice ?? 0) + (c.irq ?? 0) + (c.soft ?? 0) + (c.guest ?? 0));
+      const [usr, sys, iowait, steal, other] = this.cpu;
+      det.set(usr, c.usr);
+      det.set(sys, c.sys);
+      det.set(iowait, c.iowait);
+      det.set(steal, c.steal);
+      det.set(other, (c.nice ?? 0) + (c.irq ?? 0) + (c.soft ?? 0) + (c.guest ?? 0));
     }
     const mi = s.meminfo;
     if (mi) {
       const total = num(mi.MemTotal);
       const avail = num(mi.MemAvailable);
-      if (total !== undefined && avail !== undefined) det.set('mem.used', (total - avail) / GiB);
+      const [used, cache, all] = this.mem;
+      if (total !== undefined && avail !== undefined) det.set(used, (total - avail) / GiB);
       const cached = num(mi.Cached);
-      if (cached !== undefined) det.set('mem.cache', (cached + (num(mi.Buffers) ?? 0)) / GiB);
-      if (total !== undefined) det.set('mem.total', total / GiB);
+      if (cached !== undefined) det.set(cache, (cached + (num(mi.Buffers) ?? 0)) / GiB);
+      if (total !== undefined) det.set(all, total / GiB);
     }
     if (s.loadavg) {
-      det.set('load.1', s.loadavg.load_1min);
-      det.set('load.5', s.loadavg.load_5min);
-      det.set('load.15', s.loadavg.load_15min);
+      const [one, five, fifteen] = this.load;
+      det.set(one, s.loadavg.load_1min);
+      det.set(five, s.loadavg.load_5min);
+      det.set(fifteen, s.loadavg.load_15min);
     }
-    for (const [d, x] of Object.entries(r.disk)) {
-      if (!diskSet.has(d)) continue;
-      for (const k of ['r_s', 'w_s', 'rMB_s', 'wMB_s', 'r_await', 'w_await', 'util'] as const) det.set(`disk.${d}.${k}`, x[k]);
+    for (const d of Object.keys(r.disk)) {
+      if (!this.diskSet.has(d)) continue;
+      const x = r.disk[d];
+      const k = this.diskKeys(d);
+      for (let j = 0; j < DISK_KEYS.length; j++) det.set(k[j], x[DISK_KEYS[j]]);
     }
-    for (const [n, x] of Object.entries(r.net)) {
+    for (const n of Object.keys(r.net)) {
       if (!countedInterface(n)) continue;
+      const x = r.net[n];
+      const k = this.netKeys(n);
       netBytes.set(n, (netBytes.get(n) ?? 0) + (x.rx_bytes_s ?? 0) + (x.tx_bytes_s ?? 0));
-      det.set(`net.${n}.rx_MB_s`, x.rx_bytes_s === undefined ? undefined : x.rx_bytes_s / MiB);
-      det.set(`net.${n}.tx_MB_s`, x.tx_bytes_s === undefined ? undefined : x.tx_bytes_s / MiB);
-      for (const k of ['rx_packets_s', 'tx_packets_s', 'rx_errors_s', 'tx_errors_s', 'rx_dropped_s', 'tx_dropped_s'] as const) det.set(`net.${n}.${k}`, x[k]);
+      det.set(k[0], x.rx_bytes_s === undefined ? undefined : x.rx_bytes_s / MiB);
+      det.set(k[1], x.tx_bytes_s === undefined ? undefined : x.tx_bytes_s / MiB);
+      for (let j = 0; j < NET_KEYS.length; j++) det.set(k[j + 2], x[NET_KEYS[j]]);
     }
     for (const p of s.processes ?? []) {
       const pr = r.proc[p.key];
-      det.set(`proc.${p.key}.cpu_pct`, i > 0 ? pr?.cpu_pct : undefined);
-      det.set(`proc.${p.key}.rss_MB`, Number(p.rss_kb) / 1024);
-      det.set(`proc.${p.key}.rMB_s`, pr?.rMB_s);
-      det.set(`proc.${p.key}.wMB_s`, pr?.wMB_s);
+      const k = this.procKeys(p.key);
+      det.set(k[0], i > 0 ? pr?.cpu_pct : undefined);
+      det.set(k[1], Number(p.rss_kb) / 1024);
+      det.set(k[2], pr?.rMB_s);
+      det.set(k[3], pr?.wMB_s);
     }
-    for (const [name, v] of Object.entries(s.app ?? {})) det.set(`app.${name}`, Number(v));
-    for (const [name, v] of Object.entries(r.app)) det.set(`app.${name.replace(/_s$/, '')}/s`, v);
+    if (s.app) for (const [name, v] of Object.entries(s.app)) det.set(this.appKey(name)[0], Number(v));
+    for (const [name, v] of Object.entries(r.app)) det.set(this.appRateKey(name)[0], v);
     head.next();
     det.next();
   }
-  const detail = det.finish();
-  const interfaces = [...new Set([...detail.keys()].filter((k) => k.startsWith('net.')).map((k) => k.slice(4, k.lastIndexOf('.'))))];
-  const idleInterfaces = interfaces.filter((n) => !(netBytes.get(n)! > 0));
-  for (const n of idleInterfaces) for (const k of [...detail.keys()]) if (k.startsWith(`net.${n}.`)) detail.delete(k);
-  return { t, headline: head.finish(), detail, charts: chartsFor(detail, disks), idleInterfaces };
+
+  finish(): HostSeries {
+    const detail = this.det.finish();
+    const interfaces = [...new Set([...detail.keys()].filter((k) => k.startsWith('net.')).map((k) => k.slice(4, k.lastIndexOf('.'))))];
+    const idleInterfaces = interfaces.filter((n) => !(this.netBytes.get(n)! > 0));
+    for (const n of idleInterfaces) for (const k of [...detail.keys()]) if (k.startsWith(`net.${n}.`)) detail.delete(k);
+    return { t: this.t, headline: this.head.finish(), detail, charts: chartsFor(detail, this.pairs.disks), idleInterfaces };
+  }
 }
 
-/** The charts of the host view, for the series this host has. */
-function chartsFor(detail: Map<string, number[]>, disks: string[]): ChartMeta[] {
-  const out: ChartMeta[] = [];
-  const s = (key: string, label: string, unit: string): SeriesMeta => ({ key, label, unit });
-  const add = (c: ChartMeta): void => {
-    const series = c.series.filter((x) => detail.has(x.key));
-    if (series.length > 0) out.push({ ...c, series });
-  };
-  add({ id: 'cpu', group: 'CPU, memory, load', title: 'CPU (all CPUs, stacked)', unit: '%', stacked: true, yMax: 100, series: [
-    s('cpu.usr', 'usr', '%'), s('cpu.sys', 'sys', '%'), s('cpu.iowait', 'iowait', '%'), s('cpu.steal', 'steal', '%'), s('cpu.other', 'nice+irq+soft+guest', '%'),
-  ] });
-  add({ id: 'mem', group: 'CPU, memory, load', title: 'memory', unit: 'GiB', series: [
-    s('mem.used', 'used (total − available)', 'GiB'), s('mem.cache', 'page cache + buffers', 'GiB'), s('mem.total', 'total', 'GiB'),
-  ] });
-  add({ id: 'load', group: 'CPU, memory, load', title: 'load average', unit: 'tasks', series: [
-    s('load.1', '1 min', 'tasks'), s('load.5', '5 min', 'tasks'), s('load.15', '15 min', 'tasks'),
-  ] });
-  for (const d of disks) {
-    const g = `disk ${d}`;
-    const k = (x: string): string => `disk.${d}.${x}`;
-    add({ id: `disk-${d}-iops`, group: g, title: `${d} IOPS`, unit: 'IOPS', series: [s(k('r_s'), 'reads/s', 'IOPS'), s(k('w_s'), 'writes/s', 'IOPS')] });
-    add({ id: `disk-${d}-mb`, group: g, title: `${d} throughput`, unit: 'MB/s', series: [s(k('rMB_s'), 'read', 'MB/s'), s(k('wMB_s'), 'write', 'MB/s')] });
-    add({ id: `disk-${d}-await`, group: g, title: `${d} await`, unit: 'ms', series: [s(k('r_await'), 'r_await', 'ms'), s(k('w_await'), 'w_await', 'ms')] });
-    add({ id: `disk-${d}-util`, group: g, title: `${d} %util`, unit: '%', yMax: 100, series: [s(k('util'), '%util', '%')] });
-  }
-  const prefixes = (p: string): string[] => [...new Set([...detail.keys()].filter((k) => k.startsWith(p)).map((k) => k.slice(p.length, k.lastIndexOf('.'))))];
-  for (const n of prefixes('net.')) {
-    const g = `interface ${n}`;
-    const k = (x: string): string => `net.${n}.${x}`;
-    add({ id: `net-${n}-mb`, group: g, title: `${n} throughput`, unit: 'MB/s', series: [s(k('rx_MB_s'), 'rx', 'MB/s'), s(k('tx_MB_s'), 'tx', 'MB/s')] });
-    add({ id: `net-${n}-pk`, group: g, title: `${n} packets`, unit: 'packets/s', series: [s(k('rx_packets_s'), 'rx', 'packets/s'), s(k('tx_packets_s'), 'tx', 'packets/s')] });
-    add({ id: `net-${n}-err`, group: g, title: `${n} errors and drops`, unit: '/s', series: [
-      s(k('rx_errors_s'), 'rx errors', '/s'), s(k('tx_errors_s'), 'tx errors', '/s'), s(k('rx_dropped_s'), 'rx dropped', '/s'), s(k('tx_dropped_s'), 'tx dropped', '/s'),
-    ] });
-  }
-  const procs = prefixes('proc.');
-  if (procs.length > 0) {
-    const per = (x: string, unit: string): SeriesMeta[] => procs.map((p) => s(`proc.${p}.${x}`, p, unit));
-    add({ id: 'proc-cpu', group: 'processes', title: 'process CPU (100 = one CPU)', unit: '%', series: per('cpu_pct', '%') });
-    add({ id: 'proc-rss', group: 'processes', title: 'process resident memory', unit: 'MiB', series: per('rss_MB', 'MiB') });
-    add({ id: 'proc-io', group: 'processes', title: 'process storage I/O (read + written)', unit: 'MB/s', series: [
-      ...procs.map((p) => s(`proc.${p}.rMB_s`, `${p} read`, 'MB/s')), ...procs.map((p) => s(`proc.${p}.wMB_s`, `${p} write`, 'MB/s')),
-    ] });
-  }
-  const apps = [...detail.keys()].filter((k) => k.startsWith('app.') && !k.endsWith('/s')).map((k) => k.slice(4));
-  for (const a of apps) {
-    add({ id: `app-${a}`, group: 'application counters', title: `app ${a}`, unit: 'value', series: [s(`app.${a}`, a, 'value')] });
-    add({ id: `app-${a}-rate`, group: 'application counters', title: `app ${a} per second`, unit: '/s', series: [s(`app.${a}/s`, `${a}/s`, '/s')] });
-  }
-  return out;
+/**
+ * `samples` in time order; `startNs` the run's start; `nominalInterval` the file's interval (for
+ * whole-second timestamps, as `summary` uses it).
+ */
+export function hostSeries(samples: readonly TimeSeriesSample[], startNs: number, nominalInterval: number): HostSeries {
+  const pairs = new HostPairs(samples, nominalInterval, 'report');
+  const b = new SeriesBuilder(pairs, startNs, nominalInterval);
+  pairs.compute((i, r, h) => b.add(i, r, h));
+  return b.finish();
 }

@@ -7,7 +7,7 @@
 import { summarize } from '../../collector/aggregate.js';
 import type { Aggregate } from '../../types/collector.js';
 import type { Rates } from '../../types/rates.js';
-import { headline } from '../view/headline.js';
+import { headline, type Headline } from '../view/headline.js';
 
 export const DISK_DETAIL = [
   { key: 'r_await', label: 'r_await ms', digits: 2 },
@@ -59,7 +59,8 @@ export class DetailCollector {
 
   constructor(private readonly devices: readonly string[], private readonly totals: readonly string[]) {}
 
-  add(r: Rates, endNs: number): void {
+  /** `h`: headline(r, totals), when the caller has it already. */
+  add(r: Rates, endNs: number, h: Headline = headline(r, this.totals)): void {
     for (const d of this.devices) {
       const x = r.disk[d];
       if (!x) continue;
@@ -82,7 +83,6 @@ export class DetailCollector {
       this.hot.push(hot.busyPct);
       if (!this.hottest || hot.busyPct > this.hottest.busyPct) this.hottest = hot;
     }
-    const h = headline(r, this.totals);
     const candidates: [Busiest['key'], number | undefined][] = [
       ['cpu_busy_pct', h.cpu_busy_pct],
       ['disk_mb_s', h.disk_read_mb_s === undefined && h.disk_write_mb_s === undefined ? undefined : (h.disk_read_mb_s ?? 0) + (h.disk_write_mb_s ?? 0)],

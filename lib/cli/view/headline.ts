@@ -23,26 +23,43 @@ export type Headline = Partial<Record<HeadlineKey, number>>;
 
 const MiB = 1024 * 1024;
 
-function sum(values: (number | undefined)[]): number | undefined {
-  const present = values.filter((v): v is number => v !== undefined);
-  return present.length === 0 ? undefined : present.reduce((s, v) => s + v, 0);
-}
+/** Adds `v` to a running sum that has no value until its first term (as 0 + v1 + v2 + … would). */
+const plus = (acc: number | undefined, v: number | undefined): number | undefined => (v === undefined ? acc : (acc ?? 0) + v);
 
-/** Headline values of one interval; absent when the interval has no such data. */
+/**
+ * Headline values of one interval; absent when the interval has no such data. Loops, not
+ * map/filter chains: it runs once per pair of samples (measured: 11% of a report build, three
+ * calls a pair then); the sums add in the same order.
+ */
 export function headline(r: Rates, disks: readonly string[]): Headline {
   const out: Headline = {};
   const set = (k: HeadlineKey, v: number | undefined): void => {
     if (v !== undefined && Number.isFinite(v)) out[k] = v;
   };
-  const d = disks.map((n) => r.disk[n]).filter((x) => x !== undefined);
-  set('disk_iops', sum(d.map((x) => x.iops)));
-  set('disk_read_mb_s', sum(d.map((x) => x.rMB_s)));
-  set('disk_write_mb_s', sum(d.map((x) => x.wMB_s)));
-  const utils = d.map((x) => x.util).filter((v): v is number => v !== undefined);
-  if (utils.length > 0) set('disk_util_max_pct', Math.max(...utils));
-  const nets = Object.entries(r.net).filter(([n]) => countedInterface(n)).map(([, x]) => x);
-  const rx = sum(nets.map((x) => x.rx_bytes_s));
-  const tx = sum(nets.map((x) => x.tx_bytes_s));
+  let iops: number | undefined;
+  let read: number | undefined;
+  let write: number | undefined;
+  let util: number | undefined;
+  for (const n of disks) {
+    const x = r.disk[n];
+    if (x === undefined) continue;
+    iops = plus(iops, x.iops);
+    read = plus(read, x.rMB_s);
+    write = plus(write, x.wMB_s);
+    if (x.util !== undefined) util = util === undefined ? x.util : Math.max(util, x.util);
+  }
+  set('disk_iops', iops);
+  set('disk_read_mb_s', read);
+  set('disk_write_mb_s', write);
+  set('disk_util_max_pct', util);
+  let rx: number | undefined;
+  let tx: number | undefined;
+  for (const n of Object.keys(r.net)) {
+    if (!countedInterface(n)) continue;
+    const x = r.net[n];
+    rx = plus(rx, x.rx_bytes_s);
+    tx = plus(tx, x.tx_bytes_s);
+  }
   set('net_rx_mb_s', rx === undefined ? undefined : rx / MiB);
   set('net_tx_mb_s', tx === undefined ? undefined : tx / MiB);
   set('cpu_busy_pct', r.cpu.all?.busy);
