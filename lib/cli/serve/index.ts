@@ -254,7 +254,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--prometheus <url>', 'keep samples in this Prometheus-compatible TSDB (remote write in, query API out) instead of SQLite; the read API answers from it'))
     .addOption(new Option('--prometheus-token-file <file>', "the TSDB's Bearer token (else HOSTSERIES_PROMETHEUS_TOKEN; none: no Authorization)"))
     .addOption(new Option('--sync <mode>', 'normal: a killed server loses nothing it acknowledged; full: a power loss neither (fsync per push)').choices(['normal', 'full']).default('normal'))
-    .addOption(new Option('--cache <size>', 'memory for chunks recently read (inflated: ~0.5 MiB a host-hour at 1 s) and for each host\'s open chunk; 0: none').argParser(byteSize(1024, { zero: true })).default(DEFAULT_CACHE_BYTES, '64M'))
+    .addOption(new Option('--cache <size>', 'memory for chunks recently read (inflated: ~0.5 MiB a host-hour at 1 s), and a quarter more for values picked from them; as much again at most for each host\'s open chunk; 0: none').argParser(byteSize(1024, { zero: true })).default(DEFAULT_CACHE_BYTES, '64M'))
     .addHelpText('after', EXAMPLES);
   return cmd.action(async (opts: ServeOptions & { readTokenFile?: string }) => {
     if (opts.prometheus !== undefined) {

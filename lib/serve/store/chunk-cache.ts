@@ -4,8 +4,8 @@
  * cache is cleared), so a dashboard asking for the same hour again inflates nothing. Blobs, not
  * decoded values: a query picks its few values from a blob (table.ts) in about the time a decoded
  * chunk was read, and a blob is ~1/14 of its values (an hour of one host at 1 s: ~1 MiB, 14 MiB
- * decoded), so the budget holds ~14× more host-hours. For pushes: each host's open chunk, so a
- * push does not decode it again to grow it.
+ * decoded), so the budget holds ~14× more host-hours; and the values a query picked from them
+ * (table.ts). For pushes: each host's open chunk, so a push does not decode it again to grow it.
  */
 
 /** Default budget: 64 MiB, about 60 host-hours at 1 s with ~600 values a sample. */
