@@ -71,7 +71,7 @@ let dayPrefix = '';
 /**
  * `new Date(ms).toISOString()`, the date part made once a day: a /series answer is up to 10,000
  * bucket times in a row (measured: toISOString was 0.6 ms of 900 buckets, ~15% of a warm
- * one-hour /series). Equal to toISOString for every time it takes (series-time.spec).
+ * one-hour /series). Equal to toISOString for every time it takes (serve-time.spec).
  */
 export function isoOfMs(ms: number): string {
   const t = Math.trunc(ms);

@@ -172,7 +172,7 @@ export class SqliteStore implements SampleStore {
   private readonly db: Database.Database;
   private readonly layouts = new Map<string, HostLayouts>();
   private readonly st: Record<string, Database.Statement>;
-  /** Closed chunks' blobs, inflated (a tenth of their values decoded: ~14× more hours in the budget). */
+  /** Closed chunks' blobs, inflated (~1/28 of their values decoded: that many more hours in the budget). */
   private readonly cache: ChunkCache<bigint, { blob: Buffer; bytes: number }>;
   /** Values picked from closed chunks for the paths asked (a quarter of the cache's budget). */
   private readonly picks: PickCache;
