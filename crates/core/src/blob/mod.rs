@@ -260,13 +260,13 @@ pub fn decode_blob_bounded(blob: &[u8], out: &mut Batch, max_values: usize) -> R
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Layout id, wall time, values, errors.
-    type Sample<'a> = (u32, u64, &'a [u64], &'a [(&'a str, &'a str)]);
+    pub(super) type Sample<'a> = (u32, u64, &'a [u64], &'a [(&'a str, &'a str)]);
 
-    fn batch(samples: &[Sample<'_>]) -> Batch {
+    pub(super) fn batch(samples: &[Sample<'_>]) -> Batch {
         let mut b = Batch::default();
         b.offsets.push(0);
         for (i, (id, wall, values, errors)) in samples.iter().enumerate() {

@@ -220,18 +220,13 @@ mod tests {
     /// Values per layout id (a layout's samples all have its count).
     const COUNTS: [usize; 3] = [5, 70, 1];
 
+    /// The blob tests' batch, of samples without errors.
     fn batch(samples: &[(u32, u64, Vec<u64>)]) -> Batch {
-        let mut b = Batch::default();
-        b.offsets.push(0);
-        for (i, (id, wall, values)) in samples.iter().enumerate() {
-            b.layout_ids.push(*id);
-            b.seqs.push(i as u64);
-            b.wall_ns.push(*wall);
-            b.mono_ns.push(*wall);
-            b.values.extend_from_slice(values);
-            b.offsets.push(b.values.len() as u32);
-        }
-        b
+        let s: Vec<_> = samples
+            .iter()
+            .map(|(id, wall, v)| (*id, *wall, v.as_slice(), &[][..]))
+            .collect();
+        crate::blob::tests::batch(&s)
     }
 
     /// What the full decode gives for `picks`: the same columns read from every value.
