@@ -201,6 +201,9 @@ export class SqliteStore implements SampleStore {
     const prep = (sql: string): Database.Statement => this.db.prepare(sql);
     this.st = {
       overlapping: prep('SELECT id, first_ns, last_ns, count, closed, codec, data FROM chunks WHERE hostname = ? AND last_ns >= ? AND first_ns <= ? ORDER BY first_ns, id'),
+      // The same chunks without their bytes (a table's reads find most in the caches), and the bytes of one.
+      overlappingIds: prep('SELECT id, closed FROM chunks WHERE hostname = ? AND last_ns >= ? AND first_ns <= ? ORDER BY first_ns, id'),
+      chunkData: prep('SELECT id, first_ns, last_ns, count, closed, codec, data FROM chunks WHERE id = ?'),
       open: prep('SELECT id, first_ns, last_ns, count, closed, codec, data FROM chunks WHERE hostname = ? AND closed = 0'),
       lastLayout: prep('SELECT layout FROM layouts WHERE hostname = ? ORDER BY id DESC LIMIT 1'),
       openMeta: prep('SELECT id, count FROM chunks WHERE hostname = ? AND closed = 0'),
@@ -489,9 +492,13 @@ export class SqliteStore implements SampleStore {
   }
 
   table(host: string, fromNs: bigint, toNs: bigint, paths: readonly string[]): Table {
-    const rows = this.st.overlapping.all(host, fromNs, toNs) as ChunkRow[];
+    const rows = this.st.overlappingIds.all(host, fromNs, toNs) as Pick<ChunkRow, 'id' | 'closed'>[];
     if (rows.length === 0) return { timesNs: [], columns: paths.map(() => new Float64Array(0)) };
-    const chunks = rows.map((row) => ({ id: Number(row.closed) === 0 ? undefined : row.id, blob: () => this.readBlob(row) }));
+    // A chunk's bytes are read only where neither its picks nor its blob are kept.
+    const chunks = rows.map(({ id, closed }) => {
+      const open = Number(closed) === 0;
+      return { id: open ? undefined : id, blob: () => (!open && this.cache.get(id)?.blob) || this.readBlob(this.st.chunkData.get(id) as ChunkRow) };
+    });
     return tableOf(chunks, this.hostLayouts(host).cache, fromNs, toNs, paths, this.picks);
   }
 

@@ -55,6 +55,8 @@ const NONE = 0xffffffff;
 
 /** What the core picks for a host's layouts and paths, and how each picked value is read. */
 interface Plan {
+  /** The paths, joined: the plan's key (and its picks' in a PickCache). */
+  key: string;
   /** Layouts it was worked out for (a host's layouts only grow). */
   layouts: number;
   picks: SamplePicks;
@@ -69,7 +71,7 @@ interface Plan {
 const memo = new WeakMap<LayoutCache, Map<string, Plan>>();
 const MEMO_PATHS = 256;
 
-function planOf(layouts: LayoutCache, paths: readonly string[]): Plan {
+function planOf(layouts: LayoutCache, paths: readonly string[], key: string): Plan {
   const ids = layouts.ids();
   const k = paths.length;
   const at = new Uint32Array(ids.length * k).fill(NONE);
@@ -84,7 +86,7 @@ function planOf(layouts: LayoutCache, paths: readonly string[]): Plan {
     }
     reads.set(id, r);
   });
-  return { layouts: ids.length, picks: { k, layoutIds: Uint32Array.from(ids), at }, reads };
+  return { key, layouts: ids.length, picks: { k, layoutIds: Uint32Array.from(ids), at }, reads };
 }
 
 function planFor(layouts: LayoutCache, paths: readonly string[]): Plan {
@@ -93,7 +95,7 @@ function planFor(layouts: LayoutCache, paths: readonly string[]): Plan {
   const key = paths.join('\n');
   let plan = byPaths.get(key);
   if (!plan || plan.layouts !== layouts.size) {
-    plan = planOf(layouts, paths);
+    plan = planOf(layouts, paths, key);
     byPaths.delete(key);
     if (byPaths.size >= MEMO_PATHS) byPaths.delete(byPaths.keys().next().value!);
     byPaths.set(key, plan);
@@ -130,10 +132,10 @@ export type PickCache = ChunkCache<string, { picked: PickedValues; bytes: number
  * The chunk's picked values, kept for a closed one (measured, bench/serve.mjs --read: picking an
  * hour's 9 columns of a CPU rate was ~1.5 ms of a 4 ms query; a dashboard asks the same again).
  */
-function pickedOf(chunk: ChunkSource, plan: Plan, pathsKey: string, cache: PickCache | undefined): PickedValues {
+function pickedOf(chunk: ChunkSource, plan: Plan, cache: PickCache | undefined): PickedValues {
   if (chunk.id === undefined || !cache) return binding().pickSampleBlob(chunk.blob(), plan.picks);
   // A closed chunk's layouts were known when the plan was made: its picks stay right.
-  const key = `${chunk.id}\n${pathsKey}`;
+  const key = `${chunk.id}\n${plan.key}`;
   const hit = cache.get(key);
   if (hit) return hit.picked;
   const picked = binding().pickSampleBlob(chunk.blob(), plan.picks);
@@ -150,13 +152,12 @@ export function tableOf(chunks: readonly ChunkSource[], layouts: LayoutCache, fr
   const [tHi, tLo] = halves(toNs >= 2n ** 64n ? 2n ** 64n - 1n : toNs);
   const empty = toNs < 0n || fromNs > toNs;
   const plan = planFor(layouts, paths);
-  const key = paths.join('\n');
   const k = paths.length;
   const picked: PickedValues[] = [];
   const kept: Uint8Array[] = [];
   let n = 0;
   for (const chunk of empty ? [] : chunks) {
-    const b = pickedOf(chunk, plan, key, cache);
+    const b = pickedOf(chunk, plan, cache);
     const wall = new Uint32Array(b.wallNs.buffer, b.wallNs.byteOffset, b.wallNs.length * 2);
     const keep = new Uint8Array(b.wallNs.length);
     for (let i = 0; i < keep.length; i++) {
